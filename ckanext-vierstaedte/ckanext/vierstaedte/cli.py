@@ -1,0 +1,48 @@
+"""``ckan vierstaedte …``: seeding and maintenance commands."""
+from __future__ import annotations
+
+import click
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte import seed as seeding
+
+
+def _sysadmin_context() -> dict:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site_user["name"], "ignore_auth": True}
+
+
+@click.group(short_help="Vier Städte Open Data: Städte anlegen, Beispieldaten laden")
+def vierstaedte():
+    pass
+
+
+@vierstaedte.command("init-cities")
+def init_cities():
+    """Create or update the four city organisations."""
+    seeding.ensure_cities(_sysadmin_context(), echo=click.echo)
+
+
+@vierstaedte.command("seed")
+@click.option("--with-samples/--without-samples", default=True, show_default=True,
+              help="Also load the bundled sample datasets.")
+def seed(with_samples: bool):
+    """Create the city organisations and load the bundled sample datasets."""
+    context = _sysadmin_context()
+    seeding.ensure_cities(context, echo=click.echo)
+    if with_samples:
+        seeding.load_samples(context, echo=click.echo)
+
+
+@vierstaedte.command("ensure-sysadmin")
+@click.argument("name")
+@click.option("--email", required=True)
+@click.option("--token-file", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the API token (created with mode 600; never printed).")
+def ensure_sysadmin(name: str, email: str, token_file: str):
+    """Create the sysadmin NAME if needed and store a valid API token in a file."""
+    seeding.ensure_sysadmin(name, email, token_file, echo=click.echo)
+
+
+def get_commands():
+    return [vierstaedte]

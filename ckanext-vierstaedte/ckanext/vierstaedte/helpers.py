@@ -1,0 +1,39 @@
+"""Template helpers: vocabulary choices for the scheming forms, city facts for pages."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte import search, vocabularies
+
+
+def _choices(vocab: str):
+    def helper(field: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"value": e["value"], "label": e["label"]} for e in vocabularies.vocabulary(vocab)]
+
+    helper.__name__ = f"vierstaedte_{vocab}_choices"
+    return helper
+
+
+def vierstaedte_vocabulary_label(vocab: str, value: str) -> str:
+    """Label of ``value`` in the current UI language (German unless English is chosen)."""
+    return vocabularies.label(vocab, value, search.ui_lang())
+
+
+def vierstaedte_cities() -> list[dict[str, Any]]:
+    """The four cities with dataset counts, for the home page and the city overview."""
+    return tk.get_action("vierstaedte_city_list")({}, {})
+
+
+def get_helpers() -> dict[str, Any]:
+    return {
+        "vierstaedte_theme_choices": _choices("themes"),
+        "vierstaedte_license_choices": _choices("licenses"),
+        "vierstaedte_frequency_choices": _choices("frequencies"),
+        "vierstaedte_geocoding_level_choices": _choices("geocoding_levels"),
+        "vierstaedte_spatial_granularity_choices": _choices("spatial_granularities"),
+        "vierstaedte_validation_status_choices": _choices("validation_statuses"),
+        "vierstaedte_vocabulary_label": vierstaedte_vocabulary_label,
+        "vierstaedte_cities": vierstaedte_cities,
+    }

@@ -1,0 +1,50 @@
+"""API actions for developers and harvesters.
+
+``vierstaedte_city_list``/``_show`` answer "which cities are there, with
+which official keys, and how much data does each have" in one call, so a
+client does not have to join organisations, extras and search counts itself.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte import vocabularies
+from ckanext.vierstaedte.logic import schema
+
+
+def _with_counts(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    result = tk.get_action("package_search")(
+        {}, {"rows": 0, "facet.field": ["organization"], "facet.limit": -1}
+    )
+    counts = result.get("facets", {}).get("organization", {})
+    return [dict(city, dataset_count=counts.get(city["name"], 0)) for city in cities]
+
+
+@tk.side_effect_free
+def vierstaedte_city_list(context, data_dict):
+    """The four cities: name, title, AGS, regional key, DCAT-AP.de geocoding URIs, dataset count."""
+    tk.check_access("vierstaedte_city_list", context, data_dict)
+    return _with_counts(vocabularies.cities())
+
+
+@tk.side_effect_free
+def vierstaedte_city_show(context, data_dict):
+    """One city by its name (``mainz``) or AGS (``07315000``)."""
+    tk.check_access("vierstaedte_city_show", context, data_dict)
+    data, errors = tk.navl_validate(data_dict, schema.city_show(), context)
+    if errors:
+        raise tk.ValidationError(errors)
+    wanted = data["id"]
+    for city in vocabularies.cities():
+        if wanted in (city["name"], city["ags"]):
+            return _with_counts([city])[0]
+    raise tk.ObjectNotFound(tk._("Unbekannte Stadt: {id}").format(id=wanted))
+
+
+def get_actions():
+    return {
+        "vierstaedte_city_list": vierstaedte_city_list,
+        "vierstaedte_city_show": vierstaedte_city_show,
+    }

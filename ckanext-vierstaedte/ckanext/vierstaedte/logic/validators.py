@@ -1,0 +1,180 @@
+"""Validators of the DCAT-AP.de dataset schema.
+
+Messages are German first (the portal's language) and always name the
+offending value, so an API client can show them to a person unchanged.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte import vocabularies
+
+Invalid = tk.Invalid
+_ = tk._
+
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+# DCAT-AP.de URIs are published under http://dcat-ap.de/def/…, but catalogues
+# in the wild also use https://www.dcat-ap.de/def/… (e.g. opendata-hro.de).
+_DCATDE_VARIANT = re.compile(r"^https?://(www\.)?dcat-ap\.de/def/")
+_GEOCODING_URI = re.compile(
+    r"^http://dcat-ap\.de/def/politicalGeocoding/"
+    r"(regionalKey/\d{12}|municipalityKey/\d{8}|districtKey/\d{5}|stateKey/\d{2})$"
+)
+
+
+def canonical_dcatde_uri(value: str) -> str:
+    """Map the ``https://www.dcat-ap.de`` spelling onto the canonical one."""
+    return _DCATDE_VARIANT.sub("http://dcat-ap.de/def/", value.strip())
+
+
+def vierstaedte_uri(value: Any, context: dict) -> Any:
+    """An absolute http(s) URL; anything else (javascript:, relative) is refused."""
+    if value in (None, "", tk.missing):
+        return value
+    parts = urlsplit(str(value).strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid(_("Keine gültige http(s)-URL: {value}").format(value=value))
+    return str(value).strip()
+
+
+def _expand(vocab: str, value: str) -> str:
+    """Accept a vocabulary entry by its URI or by its last path segment(s).
+
+    ``SOCI`` → the EU data-theme URI, ``dl-by-de/2.0`` → the DCAT-AP.de
+    licence URI. Unknown values pass through unchanged and are rejected later.
+    """
+    value = canonical_dcatde_uri(str(value))
+    known = vocabularies.values(vocab)
+    if value in known:
+        return value
+    matches = [uri for uri in known if uri.endswith("/" + value)]
+    return matches[0] if len(matches) == 1 else value
+
+
+def _unknown_message(vocab: str, bad: list[str]) -> str:
+    allowed = ", ".join(sorted(v.rsplit("/", 2)[-1] if "/" in v else v for v in vocabularies.values(vocab)))
+    return _("Unbekannter Wert: {bad}. Erlaubt sind: {allowed}").format(
+        bad=", ".join(bad), allowed=allowed
+    )
+
+
+def vierstaedte_in_vocabulary(vocab: str):
+    """One value from a vocabulary of ``data/vocabularies.json``."""
+
+    def validator(value: Any, context: dict) -> Any:
+        if value in (None, "", tk.missing):
+            return value
+        expanded = _expand(vocab, value)
+        if expanded not in vocabularies.values(vocab):
+            raise Invalid(_unknown_message(vocab, [str(value)]))
+        return expanded
+
+    return validator
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if str(v).strip()]
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return [str(v) for v in json.loads(text)]
+        except ValueError as error:
+            raise Invalid(_("Ungültige Liste: {error}").format(error=error))
+    return [part for part in re.split(r"[,\s]+", text) if part]
+
+
+def vierstaedte_in_vocabulary_list(vocab: str):
+    """A non-empty list of values from one vocabulary, stored as a JSON list."""
+
+    def validator(value: Any, context: dict) -> Any:
+        if value in (None, "", tk.missing):
+            return value
+        items = [_expand(vocab, item) for item in _as_list(value)]
+        bad = [item for item in items if item not in vocabularies.values(vocab)]
+        if bad:
+            raise Invalid(_unknown_message(vocab, bad))
+        return json.dumps(list(dict.fromkeys(items)))
+
+    return validator
+
+
+def vierstaedte_geocoding_uri(value: Any, context: dict) -> Any:
+    """A DCAT-AP.de political-geocoding URI (regional, municipality, district or state key)."""
+    if value in (None, "", tk.missing):
+        return value
+    canonical = canonical_dcatde_uri(str(value))
+    if not _GEOCODING_URI.match(canonical):
+        raise Invalid(
+            _(
+                "Keine DCAT-AP.de-Geokodierungs-URI: {value}. Erwartet z. B. "
+                "http://dcat-ap.de/def/politicalGeocoding/regionalKey/073150000000"
+            ).format(value=value)
+        )
+    return canonical
+
+
+def vierstaedte_semver(value: Any, context: dict) -> Any:
+    if value in (None, "", tk.missing):
+        return value
+    if not SEMVER.match(str(value).strip()):
+        raise Invalid(_("Versionsangabe im Format MAJOR.MINOR.PATCH erwartet, nicht: {value}").format(value=value))
+    return str(value).strip()
+
+
+def _owner_city_field(data: dict, field: str) -> str | None:
+    """The owner organisation's value of ``field`` (its geocoding URI or level)."""
+    owner = data.get(("owner_org",))
+    if not owner or owner is tk.missing:
+        return None
+    try:
+        org = tk.get_action("organization_show")(
+            {"ignore_auth": True},
+            {"id": owner, "include_datasets": False, "include_users": False, "include_extras": True},
+        )
+    except tk.ObjectNotFound:
+        return None
+    city = vocabularies.city(org["name"]) or {}
+    return org.get(field) or city.get(field)
+
+
+def vierstaedte_default_from_city(field: str):
+    """Fill an empty field from the owner city (e.g. its political-geocoding URI)."""
+
+    def validator(key: tuple, data: dict, errors: dict, context: dict) -> None:
+        if data.get(key) in (None, "", tk.missing):
+            default = _owner_city_field(data, field)
+            if default:
+                data[key] = default
+
+    return validator
+
+
+def vierstaedte_dataset_after(key: tuple, data: dict, errors: dict, context: dict) -> None:
+    """Checks that span fields: the temporal coverage must not end before it starts."""
+    start, end = data.get(("temporal_start",)), data.get(("temporal_end",))
+    if (
+        start and end and start is not tk.missing and end is not tk.missing
+        and not errors.get(("temporal_start",)) and not errors.get(("temporal_end",))
+        and str(end) < str(start)
+    ):
+        errors.setdefault(("temporal_end",), []).append(
+            _("Das Ende des Zeitraums ({end}) liegt vor dem Beginn ({start}).").format(start=start, end=end)
+        )
+
+
+def get_validators() -> dict[str, Any]:
+    return {
+        "vierstaedte_uri": vierstaedte_uri,
+        "vierstaedte_in_vocabulary": vierstaedte_in_vocabulary,
+        "vierstaedte_in_vocabulary_list": vierstaedte_in_vocabulary_list,
+        "vierstaedte_geocoding_uri": vierstaedte_geocoding_uri,
+        "vierstaedte_semver": vierstaedte_semver,
+        "vierstaedte_default_from_city": vierstaedte_default_from_city,
+        "vierstaedte_dataset_after": vierstaedte_dataset_after,
+    }

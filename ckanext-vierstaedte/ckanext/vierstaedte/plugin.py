@@ -1,0 +1,60 @@
+"""The Vier Städte Open Data CKAN plugin. Thin: every interface delegates."""
+from __future__ import annotations
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte import cli, helpers, search, views
+from ckanext.vierstaedte.logic import action, auth, validators
+
+
+@tk.blanket.config_declarations
+class VierstaedtePlugin(p.SingletonPlugin):
+    p.implements(p.IConfigurer)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
+    p.implements(p.IValidators)
+    p.implements(p.ITemplateHelpers)
+    p.implements(p.IBlueprint)
+    p.implements(p.IClick)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IConfigurer
+    def update_config(self, config_):
+        tk.add_template_directory(config_, "templates")
+        tk.add_public_directory(config_, "public")
+        tk.add_resource("assets", "vierstaedte")
+
+    # IActions / IAuthFunctions / IValidators / ITemplateHelpers / IBlueprint / IClick
+    def get_actions(self):
+        return action.get_actions()
+
+    def get_auth_functions(self):
+        return auth.get_auth_functions()
+
+    def get_validators(self):
+        return validators.get_validators()
+
+    def get_helpers(self):
+        return helpers.get_helpers()
+
+    def get_blueprint(self):
+        return views.get_blueprints()
+
+    def get_commands(self):
+        return cli.get_commands()
+
+    # IFacets
+    def dataset_facets(self, facets_dict, package_type):
+        return search.dataset_facets(facets_dict, tk._)
+
+    def organization_facets(self, facets_dict, organization_type, package_type):
+        return search.dataset_facets(facets_dict, tk._)
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict):
+        return search.index_dataset(pkg_dict)
+
+    def after_dataset_search(self, search_results, search_params):
+        return search.label_facets(search_results, search.ui_lang())

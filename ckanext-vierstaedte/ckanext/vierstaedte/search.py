@@ -1,0 +1,69 @@
+"""How datasets are indexed in Solr and how facets are labelled.
+
+Themes are a JSON list in the dataset; Solr's catch-all field is single
+valued, so the list goes to the multi-valued ``vocab_theme`` field, which is
+what the theme facet uses. Facet items carry German labels instead of URIs.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte import vocabularies
+
+THEME_FACET = "vocab_theme"
+# facet field -> vocabulary whose labels replace the raw values
+FACET_VOCABULARIES = {
+    THEME_FACET: "themes",
+    "license_id": "licenses",
+    "spatial_granularity": "spatial_granularities",
+    "validation_status": "validation_statuses",
+}
+
+
+def ui_lang() -> str:
+    """``en`` when the visitor chose English, else German (also outside requests)."""
+    try:
+        return "en" if tk.h.lang() == "en" else "de"
+    except (RuntimeError, AttributeError):
+        return "de"
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return value
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return [str(v) for v in json.loads(value)]
+        except ValueError:
+            return []
+    return [value] if value else []
+
+
+def index_dataset(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    pkg_dict[THEME_FACET] = _as_list(pkg_dict.get("theme") or pkg_dict.get("extras_theme"))
+    return pkg_dict
+
+
+def label_facets(search_results: dict[str, Any], lang: str) -> dict[str, Any]:
+    for field, vocab in FACET_VOCABULARIES.items():
+        facet = search_results.get("search_facets", {}).get(field)
+        for item in (facet or {}).get("items", []):
+            item["display_name"] = vocabularies.label(vocab, item["name"], lang)
+    return search_results
+
+
+def dataset_facets(facets: dict[str, str], translate) -> dict[str, str]:
+    """City, theme and granularity first: how people look for city statistics."""
+    ordered = {
+        "organization": translate("Städte"),
+        THEME_FACET: translate("Themen"),
+        "spatial_granularity": translate("Räumliche Gliederung"),
+        "tags": translate("Schlagwörter"),
+        "res_format": translate("Formate"),
+        "license_id": translate("Lizenzen"),
+    }
+    ordered.update({k: v for k, v in facets.items() if k not in ordered and k != "groups"})
+    return ordered

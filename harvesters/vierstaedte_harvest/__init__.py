@@ -1,0 +1,1 @@
+"""City harvesters of Vier Städte Open Data: fetch, read, normalise, validate, publish."""

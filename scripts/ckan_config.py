@@ -1,0 +1,92 @@
+"""Write a CKAN config for the local stack (profile ``site``) or the tests (``test``).
+
+The file is created once with ``ckan generate config`` (which generates fresh
+secrets for this install) and then brought up to date with
+``ckan config-tool``, so re-running it never rotates secrets and never loses
+an operator's own additions. Every value comes from the environment; the
+defaults are the local stack's loopback addresses. Passwords are read from
+files named by ``*_FILE`` variables so they never appear on a command line.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore activity"
+
+PROFILES = {
+    "site": {"db": "ckan_default", "datastore": "datastore_default", "solr_core": "ckan",
+             "redis_db": "0", "site_id": "vierstaedte", "port": "5000"},
+    "test": {"db": "ckan_test", "datastore": "datastore_test", "solr_core": "ckan_test",
+             "redis_db": "1", "site_id": "vierstaedte-test", "port": "5001"},
+}
+
+
+def _secret(name: str) -> str:
+    path = os.environ.get(name + "_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip()
+    value = os.environ.get(name)
+    if not value:
+        sys.exit(f"ckan_config: set {name}_FILE (or {name}) to the database password")
+    return value
+
+
+def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, str]:
+    p = PROFILES[profile]
+    host = env.get("VIERSTAEDTE_PG_HOST", "127.0.0.1")
+    port = env.get("VIERSTAEDTE_PG_PORT", "5432")
+    rw, ro = _secret("VIERSTAEDTE_PG_PASSWORD"), _secret("VIERSTAEDTE_PG_READONLY_PASSWORD")
+    pg = f"{host}:{port}"
+    state = Path(env.get("VIERSTAEDTE_STACK_DIR", ".stack")).resolve()
+    licenses = resources.files("ckanext.vierstaedte") / "data" / "licenses.json"
+    return {
+        "ckan.site_url": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
+        "ckan.site_id": p["site_id"],
+        "ckan.site_title": "Vier Städte Open Data",
+        "ckan.site_description": "Offene Statistikdaten aus Mainz, Trier, Koblenz und Ludwigshafen am Rhein",
+        "sqlalchemy.url": f"postgresql://ckan_default:{rw}@{pg}/{p['db']}",
+        "ckan.datastore.write_url": f"postgresql://ckan_default:{rw}@{pg}/{p['datastore']}",
+        "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{p['datastore']}",
+        "solr_url": env.get("CKAN_SOLR_URL", f"http://127.0.0.1:8983/solr/{p['solr_core']}"),
+        "ckan.redis.url": env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"),
+        "ckan.plugins": PLUGINS,
+        "scheming.dataset_schemas": "ckanext.vierstaedte.schemas:dataset.yaml",
+        "scheming.organization_schemas": "ckanext.vierstaedte.schemas:organization.yaml",
+        "scheming.presets": "ckanext.scheming:presets.json",
+        "licenses_group_url": f"file://{licenses}",
+        "ckan.locale_default": "de",
+        "ckan.locales_offered": "de en",
+        "ckan.storage_path": str(state / "storage" / profile),
+        "ckan.auth.create_unowned_dataset": "false",
+        "ckan.auth.user_create_organizations": "false",
+        "ckan.auth.public_user_details": "false",
+        "ckan.dataset.create_on_ui_requires_resources": "false",
+        "ckan.datastore.sqlsearch.enabled": "true",
+        "ckanext.dcat.base_uri": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=sorted(PROFILES), required=True)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args()
+    ckan = str(Path(sys.executable).with_name("ckan"))
+    if not args.out.exists():
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([ckan, "generate", "config", str(args.out)], check=True, stdout=subprocess.DEVNULL)
+        args.out.chmod(0o600)
+    values = settings(args.profile)
+    Path(values["ckan.storage_path"]).mkdir(parents=True, exist_ok=True)
+    # config-tool takes key=value pairs; the line holds passwords, so it is never echoed.
+    subprocess.run([ckan, "config-tool", str(args.out), *(f"{k}={v}" for k, v in values.items())],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()

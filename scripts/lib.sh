@@ -1,0 +1,213 @@
+# Shared by scripts/stack and scripts/test. Sourced, not run.
+# Everything binds to 127.0.0.1; state lives in $STACK_DIR (default: .stack in the repo).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STACK_DIR=${VIERSTAEDTE_STACK_DIR:-$ROOT/.stack}
+VENV=${VIERSTAEDTE_VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+CKAN=$VENV/bin/ckan
+SOLR_PORT=${VIERSTAEDTE_SOLR_PORT:-8983}
+REDIS_PORT=${VIERSTAEDTE_REDIS_PORT:-6379}
+CKAN_PORT=${VIERSTAEDTE_CKAN_PORT:-5000}
+SECRETS=$STACK_DIR/secrets
+RUN=$STACK_DIR/run
+LOGS=$STACK_DIR/log
+export VIERSTAEDTE_STACK_DIR=$STACK_DIR
+export VIERSTAEDTE_PG_PASSWORD_FILE=$SECRETS/pg-password
+export VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=$SECRETS/pg-readonly-password
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root for: $* (run it as root, or install sudo)"; fi
+}
+
+as_postgres() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+
+# --- installation -------------------------------------------------------------
+
+install_system_packages() {
+  local missing=()
+  command -v pg_lsclusters >/dev/null || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v pg_config >/dev/null || missing+=(libpq-dev)
+  command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+  command -v mvn >/dev/null || missing+=(maven)
+  command -v curl >/dev/null || missing+=(curl)
+  dpkg -s libmagic1 >/dev/null 2>&1 || missing+=(libmagic1)
+  if ((${#missing[@]})); then
+    say "Installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+install_python() {
+  local stamp=$VENV/.vierstaedte-install
+  local want
+  want=$(cat "$ROOT/setup.py" | sha256sum | cut -c1-16)
+  if [[ ! -x $PY ]]; then
+    say "Creating Python virtualenv in $VENV"
+    python3 -m venv "$VENV"
+  fi
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    say "Installing Python packages (CKAN 2.12 and the project, pinned in setup.py)"
+    "$PY" -m pip install -q --upgrade pip==25.3 setuptools==80.9.0 wheel==0.45.1
+    "$PY" -m pip install -q -e "$ROOT[ckan,test]"
+    echo "$want" >"$stamp"
+  fi
+}
+
+install_solr() {
+  local lib=$STACK_DIR/solr-lib stamp=$STACK_DIR/solr-lib/.pom-sha
+  local want
+  want=$(sha256sum "$ROOT/scripts/solr/pom.xml" | cut -c1-16)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    say "Resolving Apache Solr from Maven Central (cached in ~/.m2)"
+    rm -rf "$lib"
+    mvn -B -q -f "$ROOT/scripts/solr/pom.xml" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$lib"
+    echo "$want" >"$stamp"
+  fi
+}
+
+install_all() {
+  mkdir -p "$STACK_DIR" "$SECRETS" "$RUN" "$LOGS"
+  chmod 700 "$SECRETS"
+  install_system_packages
+  install_python
+  install_solr
+}
+
+# --- secrets ------------------------------------------------------------------
+
+ensure_secret() {  # ensure_secret FILE: a random password, created once, mode 600
+  [[ -s $1 ]] || (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$1")
+}
+
+# --- PostgreSQL ---------------------------------------------------------------
+
+pg_cluster() { pg_lsclusters --no-header | awk 'NR==1 {print $1" "$2}'; }
+
+start_postgres() {
+  local cluster
+  cluster=$(pg_cluster)
+  if [[ -z $cluster ]]; then
+    local version
+    version=$(ls /usr/lib/postgresql | sort -n | tail -1)
+    as_root pg_createcluster "$version" main >/dev/null
+    cluster="$version main"
+  fi
+  if ! pg_lsclusters --no-header | awk 'NR==1 {print $4}' | grep -q online; then
+    say "Starting PostgreSQL $cluster"
+    as_root pg_ctlcluster $cluster start
+  fi
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 && return 0; sleep 1; done
+  die "PostgreSQL did not become ready; see /var/log/postgresql/"
+}
+
+psql_admin() { as_postgres psql -v ON_ERROR_STOP=1 -qAtX "$@"; }
+
+ensure_role() {  # ensure_role NAME PASSWORD_FILE
+  local pw
+  pw=$(cat "$2")
+  psql_admin -v name="$1" -v pw="$pw" <<'SQL'
+SELECT format('CREATE ROLE %I LOGIN', :'name') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'name') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', :'name', :'pw') \gexec
+SQL
+}
+
+ensure_database() {  # ensure_database NAME OWNER
+  psql_admin -v name="$1" -v owner="$2" <<'SQL'
+SELECT format('CREATE DATABASE %I OWNER %I ENCODING ''UTF8'' TEMPLATE template0', :'name', :'owner')
+ WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
+SQL
+}
+
+drop_database() { psql_admin -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)"; }
+
+setup_databases() {  # setup_databases CKAN_DB DATASTORE_DB
+  ensure_secret "$SECRETS/pg-password"
+  ensure_secret "$SECRETS/pg-readonly-password"
+  ensure_role ckan_default "$SECRETS/pg-password"
+  ensure_role datastore_ro "$SECRETS/pg-readonly-password"
+  ensure_database "$1" ckan_default
+  ensure_database "$2" ckan_default
+}
+
+# --- Redis --------------------------------------------------------------------
+
+start_redis() {
+  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then return 0; fi
+  say "Starting Redis on 127.0.0.1:$REDIS_PORT"
+  mkdir -p "$STACK_DIR/redis"
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --protected-mode yes \
+    --dir "$STACK_DIR/redis" --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" >/dev/null
+  for _ in $(seq 20); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.5; done
+  die "Redis did not start; see $LOGS/redis.log"
+}
+
+# --- Solr ---------------------------------------------------------------------
+
+solr_ping() {  # solr_ping CORE
+  curl -fsS -m 3 "http://127.0.0.1:$SOLR_PORT/solr/$1/admin/ping?wt=json" 2>/dev/null | grep -q '"status":"OK"'
+}
+
+build_solr_home() {
+  local home=$STACK_DIR/solr-home schema
+  schema=$("$PY" -c 'from importlib import resources; print(resources.files("ckan") / "config/solr/schema.xml")')
+  mkdir -p "$home"
+  cp "$ROOT/scripts/solr/solr.xml" "$home/solr.xml"
+  for core in ckan ckan_test; do
+    mkdir -p "$home/$core/conf"
+    echo "name=$core" >"$home/$core/core.properties"
+    cp "$ROOT/scripts/solr/solrconfig.xml" "$home/$core/conf/solrconfig.xml"
+    cp "$schema" "$home/$core/conf/managed-schema"
+    echo "# no synonyms" >"$home/$core/conf/synonyms.txt"
+    echo "# no protected words" >"$home/$core/conf/protwords.txt"
+  done
+}
+
+start_solr() {
+  if solr_ping ckan && solr_ping ckan_test; then return 0; fi
+  if curl -s -m 3 -o /dev/null "http://127.0.0.1:$SOLR_PORT/solr/"; then
+    die "port $SOLR_PORT answers but has no healthy 'ckan' core; stop that process or set VIERSTAEDTE_SOLR_PORT"
+  fi
+  say "Starting Solr 9 on 127.0.0.1:$SOLR_PORT (cores ckan, ckan_test)"
+  build_solr_home
+  (
+    cd "$STACK_DIR/solr-home"
+    exec setsid java -Xms256m -Xmx512m -Dsolr.log.dir="$LOGS" \
+      -Dlog4j2.configurationFile="file:$ROOT/scripts/solr/log4j2.xml" \
+      -cp "$STACK_DIR/solr-lib/*" "$ROOT/scripts/solr/SolrLauncher.java" "$STACK_DIR/solr-home" "$SOLR_PORT" \
+      >"$LOGS/solr.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$RUN/solr.pid"
+  for _ in $(seq 180); do
+    if solr_ping ckan && solr_ping ckan_test; then return 0; fi
+    kill -0 "$(cat "$RUN/solr.pid")" 2>/dev/null || die "Solr exited during start; see $LOGS/solr.log"
+    sleep 1
+  done
+  die "Solr did not become healthy in 180 s; see $LOGS/solr.log"
+}
+
+# --- stopping -----------------------------------------------------------------
+
+stop_pidfile() {  # stop_pidfile NAME
+  local file=$RUN/$1.pid pid
+  [[ -f $file ]] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    say "Stopping $1 (pid $pid)"
+    kill -TERM "$pid"
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  rm -f "$file"
+}

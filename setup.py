@@ -1,0 +1,81 @@
+"""Vier Städte Open Data: the CKAN extension and the city harvesters.
+
+One distribution, two packages:
+
+* ``ckanext.vierstaedte`` (``ckanext-vierstaedte/``): the CKAN 2.12 plugin.
+* ``vierstaedte_harvest`` (``harvesters/``): the harvester pipeline and CLI.
+
+``pip install .`` installs only what the harvesters need (city IT can run them
+on a host without CKAN); ``pip install .[ckan]`` adds CKAN and its extensions
+for the portal, ``.[test]`` the test tools. Versions are pinned: this is an
+application, and CI must install exactly what was tested.
+"""
+from setuptools import find_namespace_packages, find_packages, setup
+
+HARVEST_REQUIRES = [
+    "ckanapi==4.11",
+    "requests==2.34.2",
+    "frictionless==5.21.0",
+    "pandas==3.1.1",
+    "openpyxl==3.1.5",
+    "pyyaml==6.0.3",
+    "charset-normalizer==3.4.9",
+]
+
+CKAN_REQUIRES = [
+    "ckan[requirements]==2.12.0",
+    "ckanext-scheming==3.1.0",
+    "ckanext-dcat==2.4.4",
+    "gunicorn==23.0.0",
+]
+
+TEST_REQUIRES = [
+    "pytest==9.1.1",
+    "pytest-cov==7.1.0",
+    "pytest-factoryboy==2.8.1",
+    "factory-boy==3.3.3",
+    "Faker==40.28.1",
+    "freezegun==1.5.5",
+    "beautifulsoup4==4.15.0",
+    "responses==0.26.2",
+    "hypothesis==6.170.15",
+]
+
+setup(
+    name="vierstaedte",
+    version="0.1.0",
+    description="Shared open-data platform of Mainz, Trier, Koblenz and Ludwigshafen am Rhein",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="AGPL-3.0-or-later",
+    python_requires=">=3.10",
+    package_dir={
+        "ckanext": "ckanext-vierstaedte/ckanext",
+        "vierstaedte_harvest": "harvesters/vierstaedte_harvest",
+    },
+    packages=(
+        find_namespace_packages(where="ckanext-vierstaedte", include=["ckanext.*"])
+        + find_packages(where="harvesters", include=["vierstaedte_harvest", "vierstaedte_harvest.*"])
+    ),
+    include_package_data=True,
+    package_data={
+        "ckanext.vierstaedte": [
+            "config_declaration.yml",
+            "schemas/*.yaml",
+            "schemas/*.json",
+            "data/*.json",
+            "templates/**/*.html",
+            "public/**/*",
+            "assets/**/*",
+            "i18n/**/*",
+        ],
+        "vierstaedte_harvest": ["cities/*.yaml", "data/*"],
+    },
+    install_requires=HARVEST_REQUIRES,
+    extras_require={"ckan": CKAN_REQUIRES, "test": TEST_REQUIRES},
+    entry_points={
+        "ckan.plugins": [
+            "vierstaedte = ckanext.vierstaedte.plugin:VierstaedtePlugin",
+        ],
+    },
+)
