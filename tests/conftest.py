@@ -1,0 +1,55 @@
+"""Test set-up shared by all tests.
+
+The suite needs the real services; when one is missing it stops at once with
+a message naming the service and the command that starts it, instead of
+skipping tests.
+"""
+from __future__ import annotations
+
+import pytest
+import redis
+import requests
+import sqlalchemy
+
+
+def _service_problems(config) -> list[str]:
+    problems = []
+    try:
+        engine = sqlalchemy.create_engine(config["sqlalchemy.url"])
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable"
+        problems.append(f"PostgreSQL ({error.__class__.__name__}: {str(error).splitlines()[0]})")
+    try:
+        response = requests.get(config["solr_url"].rstrip("/") + "/admin/ping", params={"wt": "json"}, timeout=5)
+        response.raise_for_status()
+    except Exception as error:  # noqa: BLE001
+        problems.append(f"Solr at {config['solr_url']} ({error})")
+    try:
+        redis.Redis.from_url(config["ckan.redis.url"], socket_timeout=3).ping()
+    except Exception as error:  # noqa: BLE001
+        problems.append(f"Redis at {config['ckan.redis.url']} ({error})")
+    return problems
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session):
+    from ckan.common import config
+
+    if not config.get("sqlalchemy.url"):
+        pytest.exit("No CKAN config loaded: run the tests with scripts/test (it passes --ckan-ini).", returncode=3)
+    problems = _service_problems(config)
+    if problems:
+        pytest.exit(
+            "Required services are not reachable: " + "; ".join(problems)
+            + ". Start them with `scripts/stack services` or run the suite with `scripts/test`.",
+            returncode=3,
+        )
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for):
+    """CKAN's clean_db, plus the tables of plugins that bring their own migrations."""
+    reset_db()
+    migrate_db_for("activity")
