@@ -16,7 +16,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore activity"
+PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
 
 PROFILES = {
     "site": {"db": "ckan_default", "datastore": "datastore_default", "solr_core": "ckan",
@@ -67,6 +67,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.auth.public_user_details": "false",
         "ckan.dataset.create_on_ui_requires_resources": "false",
         "ckan.datastore.sqlsearch.enabled": "true",
+        "ckan.views.default_views": "datatables_view",
         "ckanext.dcat.base_uri": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
     }
 
@@ -85,6 +86,9 @@ def main() -> None:
     Path(values["ckan.storage_path"]).mkdir(parents=True, exist_ok=True)
     # config-tool takes key=value pairs; the line holds passwords, so it is never echoed.
     subprocess.run([ckan, "config-tool", str(args.out), *(f"{k}={v}" for k, v in values.items())],
+                   check=True, stdout=subprocess.DEVNULL)
+    # extensions log at DEBUG in the generated file; INFO keeps cron and CI logs readable
+    subprocess.run([ckan, "config-tool", str(args.out), "-s", "logger_ckanext", "level=INFO"],
                    check=True, stdout=subprocess.DEVNULL)
 
 
