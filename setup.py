@@ -17,6 +17,7 @@ HARVEST_REQUIRES = [
     "requests==2.34.2",
     "frictionless==5.21.0",
     "pandas==3.1.1",
+    "pyarrow==22.0.0",
     "openpyxl==3.1.5",
     "pyyaml==6.0.3",
     "charset-normalizer==3.4.9",
@@ -52,10 +53,12 @@ setup(
     package_dir={
         "ckanext": "ckanext-vierstaedte/ckanext",
         "vierstaedte_harvest": "harvesters/vierstaedte_harvest",
+        "vierstaedte_schemas": "schemas",
     },
     packages=(
         find_namespace_packages(where="ckanext-vierstaedte", include=["ckanext.*"])
         + find_packages(where="harvesters", include=["vierstaedte_harvest", "vierstaedte_harvest.*"])
+        + ["vierstaedte_schemas"]
     ),
     include_package_data=True,
     package_data={
@@ -69,7 +72,8 @@ setup(
             "assets/**/*",
             "i18n/**/*",
         ],
-        "vierstaedte_harvest": ["cities/*.yaml", "data/*"],
+        "vierstaedte_harvest": ["cities/*.yaml", "mappings/*.yaml"],
+        "vierstaedte_schemas": ["*.json", "*.csv", "areas/*.csv"],
     },
     install_requires=HARVEST_REQUIRES,
     extras_require={"ckan": CKAN_REQUIRES, "test": TEST_REQUIRES},

@@ -1,0 +1,314 @@
+"""Raw municipal table + mapping → tidy table in the common schema + report.
+
+``normalise(path, mapping, out=…)`` streams the source in chunks. Per chunk,
+every row-level attribute (area, period, dimensions) is parsed once per
+*distinct* value and kept as a pandas Categorical; the wide → long reshape
+then only repeats integer codes. Numbers are parsed per source column, whose
+whole content decides the notation. Each chunk is validated against the Table
+Schema and appended to ``out`` (or kept in memory). Memory is bounded by the
+chunk size. A table with any error is *rejected*: publish nothing from it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from pandas.api.types import union_categoricals
+
+from vierstaedte_harvest import contract, german
+from vierstaedte_harvest.mapping import DIMENSIONS, Mapping
+from vierstaedte_harvest.reading import Table, open_table
+from vierstaedte_harvest.report import Issue, Report, TableRejected
+from vierstaedte_harvest.validate import SchemaValidator
+
+CHUNK_ROWS = 50_000  # ≈ 3 MB of source text: keeps peak memory well below 2 × a large file
+ROW_FIELDS = ("area_level", "area_code", "area_name", "period", *DIMENSIONS, "dimension_value")
+COLUMN_FIELDS = ("indicator", "unit", "source_column", "period", *DIMENSIONS, "dimension", "dimension_value")
+DEFAULTS = {"sex": "total", "age_group": "total", "nationality": "total", "dimension_value": "total"}
+
+
+@dataclasses.dataclass
+class Result:
+    report: Report
+    frame: pd.DataFrame | None  # the tidy table when no ``out`` file was given
+    out: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.verdict != "rejected"
+
+
+@dataclasses.dataclass
+class _Column:
+    """One source column and what it is, decided once from its header."""
+
+    name: str
+    position: int
+    role: str  # value | area | period | dimension | ignored | unmapped
+    fields: dict[str, str] = dataclasses.field(default_factory=dict)  # COLUMN_FIELDS that the header fixes
+    number_format: str | None = None  # forced by the mapping or decided by the first chunk with evidence
+    saw_ambiguous: bool = False
+
+
+class _Restart(Exception):
+    """A later chunk proved a column English-style after earlier chunks had read '1.234' the German way."""
+
+    def __init__(self, column: str, number_format: str):
+        self.column, self.number_format = column, number_format
+
+
+def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
+              chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None,
+              _formats: dict[str, str] | None = None) -> Result:
+    """Normalise the table at ``path``; write the tidy CSV to ``out`` or return it as a frame."""
+    report = Report(source=mapping.id, schema_version=contract.SCHEMA_VERSION)
+    out = Path(out) if out else None
+    try:
+        table = open_table(path, mapping.read)
+        report.reading = table.info
+        columns = _classify(table, mapping, report)
+        for column in columns:
+            column.number_format = (_formats or {}).get(column.name, column.number_format)
+        if report.error_counts:
+            return Result(report, None, None)
+        validator = SchemaValidator(contract.table_schema())
+        parts: list[pd.DataFrame] = []
+        with _CsvSink(out) as sink:
+            for chunk in table.chunks(chunk_rows):
+                report.rows_in += len(chunk)
+                tidy = _tidy_chunk(chunk, columns, mapping, report)
+                validator.check(tidy, report)
+                report.rows_out += len(tidy)
+                sink.write(tidy) if out else parts.append(tidy)
+                if progress:
+                    progress(report.rows_in)
+        validator.finish(report)
+    except TableRejected as rejected:
+        report.error(**rejected.issue.as_dict())
+        return Result(report, None, None)
+    except _Restart as restart:
+        return normalise(path, mapping, out, chunk_rows, progress,
+                         dict(_formats or {}, **{restart.column: restart.number_format}))
+    if report.rows_in == 0:
+        report.error("empty-file", "The table has a header but no data rows.")
+    report.columns = {c.name: _describe(c) for c in columns}
+    frame = None if out else (_concat(parts) if parts else pd.DataFrame(columns=contract.field_names()))
+    return Result(report, frame, out)
+
+
+class _CsvSink:
+    """Streams tidy chunks to one UTF-8 CSV with Arrow's writer (five times faster than DataFrame.to_csv)."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.writer = path, None
+        self.schema = pa.schema([(f["name"], pa.float64() if f["type"] == "number" else pa.string())
+                                 for f in contract.table_schema()["fields"]])
+
+    def __enter__(self) -> "_CsvSink":
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.writer is None:
+            options = pa_csv.WriteOptions(quoting_style="needed")
+            self.writer = pa_csv.CSVWriter(str(self.path), self.schema, write_options=options)
+        self.writer.write_table(pa.Table.from_pandas(frame, preserve_index=False).cast(self.schema))
+
+    def __exit__(self, *exc) -> None:
+        if self.path is not None:
+            if self.writer is None:  # no rows: still a valid table with its header
+                self.writer = pa_csv.CSVWriter(str(self.path), self.schema)
+            self.writer.close()
+
+
+def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate chunks keeping every column categorical (pd.concat would fall back to objects)."""
+    if len(parts) == 1:
+        return parts[0]
+    def as_object(values: pd.Categorical) -> pd.Categorical:  # chunks may infer "str" or object categories
+        return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))
+
+    index = np.concatenate([p.index.to_numpy() for p in parts])
+    columns = {
+        name: union_categoricals([as_object(p[name].array) for p in parts])
+        if isinstance(parts[0][name].dtype, pd.CategoricalDtype) else np.concatenate([p[name].to_numpy() for p in parts])
+        for name in parts[0].columns
+    }
+    return pd.DataFrame(columns, index=index)
+
+
+def _describe(column: _Column) -> dict[str, Any]:
+    info: dict[str, Any] = {"role": column.role}
+    if column.role == "value":
+        info.update(column.fields, number_format=column.number_format)
+        info.pop("source_column")
+    return info
+
+
+# --- columns ----------------------------------------------------------------------------
+
+def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
+    roles = {mapping.area_column: "area", mapping.period_column: "period",
+             **{source: "dimension" for source in mapping.dimension_columns.values()}}
+    columns = []
+    for position, name in enumerate(table.headers):
+        if name in roles:
+            columns.append(_Column(name, position, roles[name]))
+        elif not name or mapping.is_ignored(name):
+            columns.append(_Column(name, position, "ignored"))
+        elif (found := mapping.rule_for(name)) is None:
+            (report.error if mapping.unmapped == "error" else report.warning)(
+                "unmapped-column", f"Column {name!r} matches no rule of mapping {mapping.id}; map it or list it under 'ignore'.",
+                field=name)
+            columns.append(_Column(name, position, "unmapped"))
+        else:
+            rule, groups = found
+            fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": name,
+                      "dimension": mapping.dimension_name, **rule.fixed, **groups}
+            columns.append(_Column(name, position, "value", _parse_header_fields(fields, report), rule.number_format))
+    present = {c.name for c in columns}
+    for required in filter(None, [mapping.area_column, mapping.period_column, *mapping.dimension_columns.values()]):
+        if required not in present:
+            report.error("missing-column", f"The mapping expects a column {required!r}; the table has {sorted(present)}.",
+                         field=required)
+    values = [c for c in columns if c.role == "value"]
+    if not values and not report.error_counts:
+        report.error("no-value-columns", "No column of the table matches a value rule of the mapping.")
+    for column in values:
+        if "period" not in column.fields and not mapping.period_column:
+            if mapping.period_value:
+                column.fields["period"] = german.parse_period(mapping.period_value)
+            else:
+                report.error("missing-period", f"Column {column.name!r} has no period: give period.column, period.value "
+                             "or a (?P<period>…) group in its rule.", field=column.name)
+    return columns
+
+
+def _parse_header_fields(fields: dict[str, str], report: Report) -> dict[str, str]:
+    """Periods and dimensions taken from a header (or fixed in the rule) in canonical form."""
+    parsers = {"period": german.parse_period, **german.DIMENSION_PARSERS}
+    for field, parse in parsers.items():
+        if field in fields:
+            parsed = parse(fields[field])
+            if parsed is None:
+                report.error(f"invalid-{field.replace('_', '-')}", f"Header {fields['source_column']!r}: "
+                             f"{fields[field]!r} is not a valid {field}.", field=fields["source_column"], value=fields[field])
+            fields[field] = parsed
+    return fields
+
+
+# --- chunks -----------------------------------------------------------------------------
+
+def _categorical(values: pd.Series, parse: Callable[[Any], str | None], report: Report, code: str,
+                 field: str, what: str) -> pd.Categorical:
+    """Parse each distinct value once; unparsable values are reported (first row, count) and left empty."""
+    codes, uniques = pd.factorize(values.fillna(""), sort=False)
+    parsed = [parse(u) for u in uniques]
+    for i, (raw, result) in enumerate(zip(uniques, parsed)):
+        if result is None:
+            hits = np.flatnonzero(codes == i)
+            report.error(code, f"{what}: {raw!r} ({len(hits)} row(s))", count=len(hits),
+                         row=int(values.index[hits[0]]), field=field, value=str(raw))
+    return pd.Categorical(parsed).take(codes) if len(codes) else pd.Categorical([])
+
+
+def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report) -> dict[str, pd.Categorical]:
+    """Attributes that vary by row: area, period and dimension columns."""
+    position = {c.name: c.position for c in columns}
+    fields: dict[str, pd.Categorical] = {}
+    resolver = _resolver(mapping.city)
+    if mapping.area_column:
+        source = chunk.iloc[:, position[mapping.area_column]]
+        where = f"Not an area of {mapping.city} at level {mapping.area_level} (see schemas/areas/{mapping.city}.csv)"
+        areas = _categorical(source, lambda v: resolver.resolve(v, mapping.area_level), report,
+                             "unknown-area", mapping.area_column, where)
+        for i, field in enumerate(("area_level", "area_code", "area_name")):
+            fields[field] = pd.Categorical([None if a is None else dataclasses.astuple(a)[i] for a in areas.categories]).take(
+                areas.codes)
+    else:
+        area = resolver.resolve(mapping.area_value, mapping.area_level)
+        if area is None:
+            raise TableRejected(Issue("unknown-area", f"area.value {mapping.area_value!r} is not an area of {mapping.city}"))
+        for field, value in zip(("area_level", "area_code", "area_name"), dataclasses.astuple(area)):
+            fields[field] = pd.Categorical.from_codes(np.zeros(len(chunk), dtype=np.int8), categories=[value])
+    if mapping.period_column:
+        fields["period"] = _categorical(chunk.iloc[:, position[mapping.period_column]], german.parse_period, report,
+                                        "invalid-period", mapping.period_column, "Not a date or period")
+    for field, source_name in mapping.dimension_columns.items():
+        source = chunk.iloc[:, position[source_name]]
+        if field == "dimension_value":
+            fields[field] = _categorical(source, lambda v: v.strip() or None, report, "missing-dimension-value",
+                                         source_name, "Empty dimension value")
+        else:
+            fields[field] = _categorical(source, german.DIMENSION_PARSERS[field], report,
+                                         f"invalid-{field.replace('_', '-')}", source_name, f"Not a known {field} value")
+    return fields
+
+
+def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> german.ParsedColumn:
+    raw = chunk.iloc[:, column.position]
+    detect = column.number_format in (None, german.INTEGER)
+    parsed = german.parse_numbers(raw, None if detect else column.number_format)
+    if detect:
+        if parsed.number_format == german.ENGLISH and column.saw_ambiguous:
+            raise _Restart(column.name, german.ENGLISH)
+        column.saw_ambiguous |= bool(parsed.note and parsed.note.startswith("ambiguous"))
+        if parsed.note:
+            report.warning("number-format-decision", f"Column {column.name!r}: {parsed.note}.", field=column.name)
+        column.number_format = parsed.number_format
+    invalid = np.flatnonzero(parsed.status.to_numpy() == "invalid")
+    code = "mixed-number-format" if parsed.conflict_rows else "invalid-number"
+    for n, i in enumerate(invalid[:20]):
+        report.error(code, f"Column {column.name!r}: {raw.iloc[i]!r} is not a number in the column's "
+                     f"{column.number_format} notation.", count=len(invalid) if n == 0 else 0,
+                     row=int(raw.index[i]), field=column.name, value=str(raw.iloc[i]))
+    if parsed.percent and column.fields["unit"] != "percent":
+        report.warning("percent-values", f"Column {column.name!r} holds percentages; unit set to percent "
+                       f"instead of {column.fields['unit']}.", field=column.name)
+        column.fields["unit"] = "percent"
+    return parsed
+
+
+def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report) -> pd.DataFrame:
+    """Wide → long: one block of rows per value column, attributes as Categoricals."""
+    values = [c for c in columns if c.role == "value"]
+    n, k = len(chunk), len(values)
+    parsed = [_parse_values(chunk, column, report) for column in values]
+    rows = _row_fields(chunk, columns, mapping, report)
+    tile = np.tile(np.arange(n), k)
+    data: dict[str, Any] = {
+        "city": mapping.city, "ags": mapping.ags, "source_dataset": mapping.id,
+        "value": np.concatenate([p.values.to_numpy() for p in parsed]) if k else np.zeros(0),
+        # a cell that failed to parse is an error above; in the table it is a missing value
+        "value_status": pd.Categorical(
+            np.concatenate([np.where(p.status.to_numpy() == "invalid", "missing", p.status.to_numpy()) for p in parsed])
+            if k else [], categories=["reported", "missing", "confidential"]),
+    }
+    for field in dict.fromkeys((*COLUMN_FIELDS, *ROW_FIELDS)):
+        by_column = [column.fields.get(field) for column in values]
+        by_row = rows.get(field)
+        if by_row is not None and all(v is None for v in by_column):
+            data[field] = by_row.take(tile)
+            continue
+        blocks = [pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[v]) if v is not None
+                  else by_row if by_row is not None
+                  else pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[DEFAULTS.get(field, "")])
+                  for v in by_column]
+        data[field] = union_categoricals(blocks) if blocks else pd.Categorical([])
+    tidy = pd.DataFrame(data, index=np.tile(chunk.index.to_numpy(), k))
+    for field in ("city", "ags", "source_dataset"):
+        tidy[field] = tidy[field].astype("category")
+    return tidy[contract.field_names()]
+
+
+_RESOLVERS: dict[str, contract.AreaResolver] = {}
+
+
+def _resolver(city: str) -> contract.AreaResolver:
+    if city not in _RESOLVERS:
+        _RESOLVERS[city] = contract.AreaResolver(city)
+    return _RESOLVERS[city]

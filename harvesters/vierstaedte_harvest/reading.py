@@ -1,0 +1,285 @@
+"""Read a raw municipal table: encoding, delimiter, title block, stacked headers, footer.
+
+Works on a file on disk and yields the data in chunks of string cells, so a
+large file never has to fit in memory. Everything it decides goes into the
+report's ``reading`` section; everything it cannot read raises
+:class:`TableRejected` with a specific code.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import io
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from vierstaedte_harvest.german import CONFIDENTIAL_MARKERS, MISSING_MARKERS, normalise_header
+from vierstaedte_harvest.report import Issue, TableRejected
+
+HEAD_BYTES = 256 * 1024
+DELIMITERS = (";", ",", "\t", "|")
+_NUMBERISH = re.compile(r"^[-−–+]?[\d.,\s\u00a0]+%?$")
+_FOOTER = re.compile(r"^\s*(©|\(c\)|copyright|quelle|source|stand|hinweis|anmerkung|fußnote|fussnote|\*|erläuterung|zeichenerklärung)", re.I)
+
+
+@dataclasses.dataclass
+class ReadOptions:
+    """Per-source overrides; ``None`` means detect."""
+
+    encoding: str | None = None
+    delimiter: str | None = None
+    skip_rows: int | None = None
+    header_rows: int | None = None
+    sheet: str | int | None = None
+
+
+def _reject(code: str, message: str, **where: Any) -> TableRejected:
+    return TableRejected(Issue(code, message, **where))
+
+
+def detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as error:
+        if error.start >= len(head) - 4:  # a multi-byte character cut by the head limit
+            return "utf-8"
+    return "cp1252"
+
+
+def _check_text(head: bytes) -> None:
+    stripped = head.lstrip().lower()
+    if not stripped:
+        raise _reject("empty-file", "The file is empty.")
+    if stripped.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in stripped[:2048] or b"<body" in stripped[:2048]:
+        raise _reject("html-instead-of-csv", "The server sent an HTML/XML page instead of a table (an error or login page?).")
+    if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _reject("encoding-error", "The file contains NUL bytes: it is binary or in an encoding without a byte-order mark (UTF-16?).")
+
+
+def _rows(text: str, delimiter: str, limit: int = 80) -> list[list[str]]:
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        pass
+    return rows
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter that splits the most lines into the same, largest number of fields."""
+    best, best_score = ";", -1
+    for delimiter in DELIMITERS:
+        counts = [len(r) for r in _rows(text, delimiter) if any(c.strip() for c in r)]
+        if not counts:
+            continue
+        modal = max(set(counts), key=counts.count)
+        score = counts.count(modal) * (modal - 1)
+        if modal > 1 and score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _is_value(cell: str) -> bool:
+    cell = cell.strip()
+    return bool(_NUMBERISH.match(cell)) or cell in MISSING_MARKERS or cell in CONFIDENTIAL_MARKERS
+
+
+def find_header(rows: list[list[str]]) -> tuple[int, int]:
+    """(rows to skip before the header, number of header rows).
+
+    The header is the first row as wide as the table whose cells are mostly
+    text; following rows belong to a stacked header while their first cell is
+    empty and they contain text, the way GENESIS exports span group headings.
+    """
+    widths = [sum(1 for c in r if c.strip()) for r in rows]
+    if not rows:
+        return 0, 1
+    width = max(widths)
+    data_like = [w >= max(2, width - 1) for w in widths]
+    start = next((i for i, ok in enumerate(data_like) if ok), 0)
+    # a title block line can be as wide as the table only when it is the header itself
+    while start > 0 and widths[start - 1] >= 2 and not all(_is_value(c) for c in rows[start - 1][1:] if c.strip()):
+        start -= 1
+    header_rows = 1
+    for row in rows[start + 1:]:
+        texts = [c for c in row[1:] if c.strip()]
+        if row and not row[0].strip() and texts and not all(_is_value(c) for c in texts):
+            header_rows += 1
+        else:
+            break
+    return start, header_rows
+
+
+def combine_headers(header_block: list[list[str]]) -> list[str]:
+    """Stacked header rows → one name per column (spanning cells carried right)."""
+    width = max(len(r) for r in header_block)
+    parts: list[list[str]] = [[] for _ in range(width)]
+    for depth, row in enumerate(header_block):
+        carry = ""
+        for i in range(width):
+            cell = normalise_header(row[i]) if i < len(row) else ""
+            if cell:
+                carry = cell
+            elif depth < len(header_block) - 1:
+                cell = carry  # spanning group heading
+            if cell:
+                parts[i].append(cell)
+    return [" ".join(p) for p in parts]
+
+
+@dataclasses.dataclass
+class Table:
+    """A readable table: its header and a way to stream its data rows."""
+
+    path: Path
+    kind: str  # "csv" | "xlsx"
+    headers: list[str]
+    info: dict[str, Any]
+    _frame: pd.DataFrame | None = None  # xlsx: read at once
+
+    def chunks(self, size: int = 200_000) -> Iterator[pd.DataFrame]:
+        """Data rows as string cells; the index is the 1-based data row number."""
+        if self._frame is not None:
+            yield from _drop_footer(self._frame, self.info, last=True)
+            return
+        reader = pd.read_csv(
+            self.path, sep=self.info["delimiter"], encoding=self.info["encoding"],
+            skiprows=self.info["skipped_title_rows"] + self.info["header_rows"], header=None,
+            names=list(range(len(self.headers))), dtype=str, keep_default_na=False,
+            chunksize=size, engine="c", on_bad_lines="error", skip_blank_lines=True,
+        )
+        offset = 0
+        previous = None
+        try:
+            for chunk in reader:
+                chunk.index = pd.RangeIndex(offset + 1, offset + 1 + len(chunk))
+                offset += len(chunk)
+                if previous is not None:
+                    yield from _drop_footer(previous, self.info, last=False)
+                previous = chunk
+        except pd.errors.ParserError as error:
+            text = str(error)
+            if "EOF inside string" in text or "EOF" in text:
+                raise _reject("truncated-file", f"The file ends inside a quoted cell: it was cut off ({text}).")
+            raise _reject("malformed-row", f"A row does not fit the header of {len(self.headers)} columns: {text}")
+        except UnicodeDecodeError as error:
+            raise _reject("encoding-error", f"Not readable as {self.info['encoding']}: {error}")
+        if previous is not None:
+            yield from _drop_footer(previous, self.info, last=True)
+
+
+def _drop_footer(frame: pd.DataFrame, info: dict[str, Any], last: bool) -> Iterator[pd.DataFrame]:
+    """Footers (copyright, source notes) are rows at the very end with only the first cell filled."""
+    frame = frame.rename(columns=dict(enumerate(info["columns"]))) if isinstance(frame.columns[0], int) else frame
+    if last and len(frame):
+        filled = (frame.iloc[:, 1:] != "").sum(axis=1) if frame.shape[1] > 1 else pd.Series(0, index=frame.index)
+        cut = len(frame)
+        while cut > 0 and filled.iloc[cut - 1] == 0 and (
+            _FOOTER.match(str(frame.iloc[cut - 1, 0])) or not str(frame.iloc[cut - 1, 0]).strip()
+        ):
+            cut -= 1
+        if cut < len(frame):
+            info["footer_rows"] = [str(v) for v in frame.iloc[cut:, 0] if str(v).strip()]
+            frame = frame.iloc[:cut]
+    yield frame
+
+
+def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
+    path = Path(path)
+    options = options or ReadOptions()
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path, options)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _reject("unsupported-format", "Old Excel format (.xls) is not supported; ask for .xlsx or CSV.")
+    _check_text(head)
+    encoding = options.encoding or detect_encoding(head)
+    try:
+        text = head.decode(encoding, errors="strict" if len(head) < HEAD_BYTES else "ignore")
+    except (UnicodeDecodeError, LookupError) as error:
+        raise _reject("encoding-error", f"Not readable as {encoding}: {error}")
+    if "Ã¤" in text or "Ã¼" in text or "Ã¶" in text:
+        raise _reject("encoding-error", "The text is UTF-8 that was decoded as Latin-1 once before (mojibake such as 'Ã¤').")
+    delimiter = options.delimiter or sniff_delimiter(text)
+    rows = _rows(text, delimiter)
+    if not rows:
+        raise _reject("empty-file", "The file has no rows.")
+    skip, header_rows = find_header(rows)
+    if options.skip_rows is not None:
+        skip = options.skip_rows
+    if options.header_rows is not None:
+        header_rows = options.header_rows
+    header_block = rows[skip: skip + header_rows]
+    if not header_block:
+        raise _reject("empty-file", "The file has a title but no table.")
+    headers = combine_headers(header_block)
+    info = {
+        "format": "csv", "encoding": encoding, "delimiter": delimiter,
+        "skipped_title_rows": skip, "title": [" ".join(c for c in r if c.strip()) for r in rows[:skip]],
+        "header_rows": header_rows, "columns": headers,
+    }
+    _check_headers(headers)
+    if len(head) < HEAD_BYTES and not head.endswith((b"\n", b"\r")) and len(rows) > skip + header_rows:
+        last = rows[-1]
+        if len(last) < len(headers) and len(rows) > skip + header_rows + 1:
+            raise _reject("truncated-file", f"The last line has {len(last)} of {len(headers)} columns and no line end: the file was cut off.")
+    return Table(path, "csv", headers, info)
+
+
+def _check_headers(headers: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(headers, start=1):
+        if name and name in seen:
+            raise _reject("duplicate-header", f"Column {position} repeats the header {name!r} of column {seen[name]}.", field=name)
+        seen[name] = position
+
+
+def _xlsx_cell(value: Any) -> str:
+    """Excel cells as the CSV path sees them: numbers in German notation, dates ISO."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return (str(int(value)) if value.is_integer() else repr(value)).replace(".", ",")
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10] if getattr(value, "hour", 0) == 0 else value.isoformat()
+    return str(value)
+
+
+def _open_xlsx(path: Path, options: ReadOptions) -> Table:
+    try:
+        frame = pd.read_excel(path, sheet_name=options.sheet or 0, header=None, dtype=object, engine="openpyxl")
+    except Exception as error:  # noqa: BLE001 - openpyxl raises many types for broken files
+        raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}")
+    rows = [[_xlsx_cell(v) for v in r] for r in frame.itertuples(index=False, name=None)]
+    if not any(any(c.strip() for c in r) for r in rows):
+        raise _reject("empty-file", "The Excel sheet is empty.")
+    skip, header_rows = find_header(rows[:80])
+    skip = options.skip_rows if options.skip_rows is not None else skip
+    header_rows = options.header_rows if options.header_rows is not None else header_rows
+    headers = combine_headers(rows[skip: skip + header_rows])
+    _check_headers(headers)
+    data = pd.DataFrame(rows[skip + header_rows:], columns=range(len(headers)), dtype=str)
+    data = data[(data != "").any(axis=1)]
+    data.index = pd.RangeIndex(1, len(data) + 1)
+    info = {"format": "xlsx", "sheet": options.sheet or 0, "skipped_title_rows": skip,
+            "title": [" ".join(c for c in r if c.strip()) for r in rows[:skip]], "header_rows": header_rows,
+            "columns": headers}
+    return Table(path, "xlsx", headers, info, _frame=data)
