@@ -6,6 +6,7 @@ import dataclasses
 import functools
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,9 @@ def indicators(extra: Path | None = None) -> dict[str, dict[str, str]]:
     return result
 
 
+_CODE_AND_NAME = re.compile(r"^(\d{1,4})\s+(\D.*)$")
+
+
 @dataclasses.dataclass(frozen=True)
 class Area:
     level: str
@@ -85,7 +89,14 @@ class AreaResolver:
             self._by_key.setdefault(("stadt", name_key(word)), self.city_area)
 
     def resolve(self, value: str, level: str) -> Area | None:
-        """The area called ``value`` at ``level``; a city total is accepted at any level."""
+        """The area called ``value`` at ``level``; a city total is accepted at any level.
+
+        ``01 Altstadt`` (code and name in one cell) resolves only when both agree.
+        """
+        prefixed = _CODE_AND_NAME.match(str(value).strip())
+        if prefixed:
+            area = self.resolve(prefixed[2], level)
+            return area if area is not None and area.code.lstrip("0") == prefixed[1].lstrip("0") else None
         key = name_key(value)
         code_key = key.lstrip("0") if key.isdigit() else None
         found = self._by_key.get((level, key)) or self._by_key.get(("stadt", key))

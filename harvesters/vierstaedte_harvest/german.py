@@ -3,7 +3,8 @@
 Numbers are parsed per *column*: the whole column decides whether ``1.234``
 is one thousand two hundred thirty-four (German thousands separator) or one
 point two three four (English decimal point), and the decision is reported.
-Everything is vectorised; cell-by-cell Python only runs over distinct values.
+Numbers are parsed with Arrow compute kernels; periods and dimensions, which
+repeat, are parsed once per distinct value.
 """
 from __future__ import annotations
 
@@ -14,16 +15,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MISSING_MARKERS = frozenset({"", ".", "..", "...", "…", "-", "–", "—", "/", "k.A.", "k. A.", "NA", "n.a.", "n. a."})
 CONFIDENTIAL_MARKERS = frozenset({"x", "X", "geheim", "*"})
 
-_DE_EVIDENCE = re.compile(r"^\d{1,3}(\.\d{3}){2,}(,\d+)?$|^\d{1,3}(\.\d{3})+,\d+$|^\d+,\d{1,2}$|^\d+,\d{4,}$")
-_EN_EVIDENCE = re.compile(r"^\d{1,3}(,\d{3}){2,}(\.\d+)?$|^\d{1,3}(,\d{3})+\.\d+$|^\d+\.\d{1,2}$|^\d+\.\d{4,}$")
-_AMBIGUOUS_DOT = re.compile(r"^\d{1,3}\.\d{3}$")  # 1.234: thousand or decimal?
-_AMBIGUOUS_COMMA = re.compile(r"^\d{1,3},\d{3}$")  # 1,234: decimal or thousand?
-_DE_NUMBER = re.compile(r"^\d{1,3}(\.\d{3})*(,\d+)?$|^\d+(,\d+)?$")
-_EN_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*(\.\d+)?$|^\d+(\.\d+)?$")
+# RE2 patterns (Arrow compute): evidence for a notation, and what a valid number looks like in it
+_DE_EVIDENCE = r"^\d{1,3}(\.\d{3}){2,}(,\d+)?$|^\d{1,3}(\.\d{3})+,\d+$|^\d+,\d{1,2}$|^\d+,\d{4,}$"
+_EN_EVIDENCE = r"^\d{1,3}(,\d{3}){2,}(\.\d+)?$|^\d{1,3}(,\d{3})+\.\d+$|^\d+\.\d{1,2}$|^\d+\.\d{4,}$"
+_AMBIGUOUS_DOT = r"^\d{1,3}\.\d{3}$"  # 1.234: thousand or decimal?
+_AMBIGUOUS_COMMA = r"^\d{1,3},\d{3}$"  # 1,234: decimal or thousand?
+_DE_NUMBER = r"^\d{1,3}(\.\d{3})*(,\d+)?$|^\d+(,\d+)?$"
+_EN_NUMBER = r"^\d{1,3}(,\d{3})*(\.\d+)?$|^\d+(\.\d+)?$"
 
 GERMAN, ENGLISH, INTEGER = "de", "en", "integer"
 
@@ -44,72 +48,76 @@ def parse_numbers(series: pd.Series, number_format: str | None = None) -> Parsed
     """Parse a column of German-formatted numbers.
 
     ``number_format`` forces ``de`` or ``en``; by default the column decides.
-    The work runs once per distinct cell text, then maps back to the rows.
+    Runs on Arrow compute kernels: a million cells take a fraction of a second.
     """
-    codes, uniques = pd.factorize(series.fillna(""), sort=False)
-    weights = np.bincount(codes, minlength=len(uniques)) if len(codes) else np.zeros(0, dtype=int)
-    parsed = _parse_distinct_numbers(pd.Series(uniques, dtype=object), weights, number_format)
-    status = pd.Series(parsed.status.to_numpy()[codes], index=series.index, dtype=object)
-    values = pd.Series(parsed.values.to_numpy()[codes], index=series.index, dtype="float64")
-    conflict_rows = list(series.index[np.isin(codes, parsed.conflict_rows)]) if parsed.conflict_rows else []
-    return ParsedColumn(values, status, parsed.number_format, parsed.percent, parsed.note, conflict_rows)
-
-
-def _parse_distinct_numbers(raw: pd.Series, weights: np.ndarray, number_format: str | None) -> ParsedColumn:
-    """``parse_numbers`` over distinct texts; ``weights`` = how many rows hold each text."""
-    raw = raw.astype(str).str.strip()
-    status = pd.Series("reported", index=raw.index, dtype=object)
-    status[raw.isin(MISSING_MARKERS)] = "missing"
-    status[raw.isin(CONFIDENTIAL_MARKERS)] = "confidential"
-    # spaces, no-break and thin spaces serve as thousands separators too
-    cells = raw.where(status == "reported", "").str.replace(r"[\s\u00a0\u202f]+", "", regex=True)
-
-    percent = bool(cells.str.endswith("%").any())
+    cells = pc.fill_null(pc.utf8_trim_whitespace(_arrow_strings(series)), "")
+    missing = _mask(pc.is_in(cells, value_set=_MISSING))
+    confidential = _mask(pc.is_in(cells, value_set=_CONFIDENTIAL))
+    reported = ~(missing | confidential)
+    for space in (" ", "\u00a0", "\u202f"):  # spaces, no-break and thin spaces separate thousands too
+        if pc.any(pc.match_substring(cells, space)).as_py():
+            cells = pc.replace_substring(cells, space, "")
+    percent = bool(pc.any(pc.ends_with(cells, "%")).as_py())
     if percent:
-        cells = cells.str.removesuffix("%")
-    negative = cells.str.match(r"^[-−–]\d").astype(bool)
-    cells = cells.str.replace(r"^[-−–+](?=\d)", "", regex=True)
+        cells = pc.replace_substring_regex(cells, "%$", "")
+    signed = _mask(pc.match_substring_regex(cells, r"^[-+\x{2212}\x{2013}]\d"))
+    negative = signed & ~_mask(pc.starts_with(cells, "+"))
+    if signed.any():
+        cells = pc.if_else(pa.array(signed), pc.replace_substring_regex(cells, r"^[-+\x{2212}\x{2013}]", "", max_replacements=1), cells)
 
-    punctuated = cells.str.contains(r"[.,]", regex=True).astype(bool)
-    sample = cells[punctuated]
-    de = sample.str.match(_DE_EVIDENCE).astype(bool)
-    en = sample.str.match(_EN_EVIDENCE).astype(bool)
-    rows_de, rows_en = int(weights[de[de].index].sum()), int(weights[en[en].index].sum())
+    de = _mask(pc.match_substring_regex(cells, _DE_EVIDENCE)) & reported
+    en = _mask(pc.match_substring_regex(cells, _EN_EVIDENCE)) & reported
+    rows_de, rows_en = int(de.sum()), int(en.sum())
     note = None
-    conflicts: list[int] = []
+    conflicts = np.zeros(len(de), dtype=bool)
     if number_format is None:
-        ambiguous_dot = sample.str.match(_AMBIGUOUS_DOT).astype(bool)
         if rows_de and rows_en:
             number_format = GERMAN if rows_de >= rows_en else ENGLISH
-            minority = en if number_format == GERMAN else de
-            conflicts = list(minority[minority].index)
+            conflicts = en if number_format == GERMAN else de
             note = (f"mixed number formats: {rows_de} German-style and {rows_en} English-style cells; "
                     f"read as {number_format}, the others are errors")
         elif rows_en:
             number_format = ENGLISH
-            note = "decimal point: English-style cells such as " + repr(sample[en].iloc[0])
-        elif rows_de or sample.str.match(_AMBIGUOUS_COMMA).any():
+            note = "decimal point: English-style cells such as " + repr(series.iloc[int(np.argmax(en))])
+        elif rows_de or _mask(pc.match_substring_regex(cells, _AMBIGUOUS_COMMA)).any():
             number_format = GERMAN
-        elif ambiguous_dot.any():
+        elif (ambiguous := _mask(pc.match_substring_regex(cells, _AMBIGUOUS_DOT)) & reported).any():
             number_format = GERMAN
-            note = ("ambiguous: every punctuated cell looks like " + repr(sample[ambiguous_dot].iloc[0])
+            note = ("ambiguous: every punctuated cell looks like " + repr(series.iloc[int(np.argmax(ambiguous))].strip())
                     + "; read '.' as German thousands separator")
         else:
             number_format = INTEGER
     if number_format == ENGLISH:
-        valid = cells.str.match(_EN_NUMBER).astype(bool)
-        numeric = cells.str.replace(",", "", regex=False)
+        valid = _mask(pc.match_substring_regex(cells, _EN_NUMBER))
+        numeric = pc.replace_substring(cells, ",", "")
     else:
-        valid = cells.str.match(_DE_NUMBER).astype(bool)
-        numeric = cells.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    values = pd.to_numeric(numeric.where(valid & (status == "reported")), errors="coerce").astype("float64")
-    values = values.where(~negative, -values)
-    invalid = (status == "reported") & (~valid | values.isna())
-    if conflicts:
-        invalid |= raw.index.isin(conflicts)
-        values[raw.index.isin(conflicts)] = np.nan
-    status[invalid] = "invalid"
-    return ParsedColumn(values, status, number_format, percent, note, conflicts)
+        valid = _mask(pc.match_substring_regex(cells, _DE_NUMBER))
+        numeric = pc.replace_substring(pc.replace_substring(cells, ".", ""), ",", ".")
+    readable = valid & reported & ~conflicts
+    numbers = pc.cast(pc.if_else(pa.array(readable), numeric, pa.scalar(None, pa.string())), pa.float64())
+    values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype="float64")
+    values = np.where(negative, -values, values)
+    status = np.where(confidential, "confidential", np.where(missing, "missing", np.where(readable, "reported", "invalid")))
+    return ParsedColumn(
+        pd.Series(values, index=series.index), pd.Series(status, index=series.index, dtype=object),
+        number_format, percent, note, list(series.index[conflicts]),
+    )
+
+
+_MISSING = pa.array(sorted(MISSING_MARKERS))
+_CONFIDENTIAL = pa.array(sorted(CONFIDENTIAL_MARKERS))
+
+
+def _arrow_strings(series: pd.Series) -> pa.Array:
+    """The column as an Arrow string array (zero-copy when pandas already holds it in Arrow)."""
+    try:
+        return pa.array(series.array, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array(series.astype(object).to_numpy(), type=pa.string(), from_pandas=True)
+
+
+def _mask(array: pa.Array) -> np.ndarray:
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 # --- periods --------------------------------------------------------------------------

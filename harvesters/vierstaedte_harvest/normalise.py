@@ -26,7 +26,7 @@ from vierstaedte_harvest.reading import Table, open_table
 from vierstaedte_harvest.report import Issue, Report, TableRejected
 from vierstaedte_harvest.validate import SchemaValidator
 
-CHUNK_ROWS = 50_000  # ≈ 3 MB of source text: keeps peak memory well below 2 × a large file
+CHUNK_ROWS = 50_000  # ≈ 3 MB of source text: peak memory stays below 2 × a large file
 ROW_FIELDS = ("area_level", "area_code", "area_name", "period", *DIMENSIONS, "dimension_value")
 COLUMN_FIELDS = ("indicator", "unit", "source_column", "period", *DIMENSIONS, "dimension", "dimension_value")
 DEFAULTS = {"sex": "total", "age_group": "total", "nationality": "total", "dimension_value": "total"}
@@ -52,7 +52,10 @@ class _Column:
     role: str  # value | area | period | dimension | ignored | unmapped
     fields: dict[str, str] = dataclasses.field(default_factory=dict)  # COLUMN_FIELDS that the header fixes
     number_format: str | None = None  # forced by the mapping or decided by the first chunk with evidence
+    forced: bool = False
     saw_ambiguous: bool = False
+    note: str | None = None  # how the notation was decided, for the report
+    reported_note: bool = False
 
 
 class _Restart(Exception):
@@ -73,13 +76,15 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
         report.reading = table.info
         columns = _classify(table, mapping, report)
         for column in columns:
-            column.number_format = (_formats or {}).get(column.name, column.number_format)
+            if column.name in (_formats or {}):
+                column.number_format, column.forced = _formats[column.name], True
         if report.error_counts:
             return Result(report, None, None)
         validator = SchemaValidator(contract.table_schema())
         parts: list[pd.DataFrame] = []
+        needed = [c.position for c in columns if c.role not in ("ignored", "unmapped")]
         with _CsvSink(out) as sink:
-            for chunk in table.chunks(chunk_rows):
+            for chunk in table.chunks(chunk_rows, needed):
                 report.rows_in += len(chunk)
                 tidy = _tidy_chunk(chunk, columns, mapping, report)
                 validator.check(tidy, report)
@@ -145,6 +150,8 @@ def _describe(column: _Column) -> dict[str, Any]:
     info: dict[str, Any] = {"role": column.role}
     if column.role == "value":
         info.update(column.fields, number_format=column.number_format)
+        if column.note:
+            info["number_format_note"] = column.note
         info.pop("source_column")
     return info
 
@@ -169,7 +176,8 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             rule, groups = found
             fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": name,
                       "dimension": mapping.dimension_name, **rule.fixed, **groups}
-            columns.append(_Column(name, position, "value", _parse_header_fields(fields, report), rule.number_format))
+            columns.append(_Column(name, position, "value", _parse_header_fields(fields, report), rule.number_format,
+                                   forced=rule.number_format is not None))
     present = {c.name for c in columns}
     for required in filter(None, [mapping.area_column, mapping.period_column, *mapping.dimension_columns.values()]):
         if required not in present:
@@ -213,7 +221,17 @@ def _categorical(values: pd.Series, parse: Callable[[Any], str | None], report: 
             hits = np.flatnonzero(codes == i)
             report.error(code, f"{what}: {raw!r} ({len(hits)} row(s))", count=len(hits),
                          row=int(values.index[hits[0]]), field=field, value=str(raw))
-    return pd.Categorical(parsed).take(codes) if len(codes) else pd.Categorical([])
+    return _categories(parsed).take(codes) if len(codes) else pd.Categorical([])
+
+
+def _categories(values: list[Any]) -> pd.Categorical:
+    """A Categorical over plain Python objects (pandas would otherwise convert every category list to Arrow)."""
+    categories = pd.Index(list(dict.fromkeys(v for v in values if v is not None)), dtype=object)
+    return pd.Categorical(values, categories=categories)
+
+
+def _constant(value: Any, n: int) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([value], dtype=object))
 
 
 def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report) -> dict[str, pd.Categorical]:
@@ -222,24 +240,24 @@ def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     fields: dict[str, pd.Categorical] = {}
     resolver = _resolver(mapping.city)
     if mapping.area_column:
-        source = chunk.iloc[:, position[mapping.area_column]]
+        source = chunk[position[mapping.area_column]]
         where = f"Not an area of {mapping.city} at level {mapping.area_level} (see schemas/areas/{mapping.city}.csv)"
         areas = _categorical(source, lambda v: resolver.resolve(v, mapping.area_level), report,
                              "unknown-area", mapping.area_column, where)
         for i, field in enumerate(("area_level", "area_code", "area_name")):
-            fields[field] = pd.Categorical([None if a is None else dataclasses.astuple(a)[i] for a in areas.categories]).take(
-                areas.codes)
+            parts = _categories([dataclasses.astuple(a)[i] for a in areas.categories])
+            fields[field] = parts.take(areas.codes, allow_fill=True)  # code -1 (unknown area) stays missing
     else:
         area = resolver.resolve(mapping.area_value, mapping.area_level)
         if area is None:
             raise TableRejected(Issue("unknown-area", f"area.value {mapping.area_value!r} is not an area of {mapping.city}"))
         for field, value in zip(("area_level", "area_code", "area_name"), dataclasses.astuple(area)):
-            fields[field] = pd.Categorical.from_codes(np.zeros(len(chunk), dtype=np.int8), categories=[value])
+            fields[field] = _constant(value, len(chunk))
     if mapping.period_column:
-        fields["period"] = _categorical(chunk.iloc[:, position[mapping.period_column]], german.parse_period, report,
+        fields["period"] = _categorical(chunk[position[mapping.period_column]], german.parse_period, report,
                                         "invalid-period", mapping.period_column, "Not a date or period")
     for field, source_name in mapping.dimension_columns.items():
-        source = chunk.iloc[:, position[source_name]]
+        source = chunk[position[source_name]]
         if field == "dimension_value":
             fields[field] = _categorical(source, lambda v: v.strip() or None, report, "missing-dimension-value",
                                          source_name, "Empty dimension value")
@@ -250,16 +268,16 @@ def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
 
 
 def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> german.ParsedColumn:
-    raw = chunk.iloc[:, column.position]
-    detect = column.number_format in (None, german.INTEGER)
+    raw = chunk[column.position]
+    # keep deciding while only integers or ambiguous cells were seen, unless the mapping fixed the notation
+    detect = not column.forced and (column.number_format in (None, german.INTEGER) or column.saw_ambiguous)
     parsed = german.parse_numbers(raw, None if detect else column.number_format)
     if detect:
         if parsed.number_format == german.ENGLISH and column.saw_ambiguous:
             raise _Restart(column.name, german.ENGLISH)
-        column.saw_ambiguous |= bool(parsed.note and parsed.note.startswith("ambiguous"))
-        if parsed.note:
-            report.warning("number-format-decision", f"Column {column.name!r}: {parsed.note}.", field=column.name)
+        column.saw_ambiguous |= _is_ambiguous(parsed)
         column.number_format = parsed.number_format
+        column.note = parsed.note or column.note
     invalid = np.flatnonzero(parsed.status.to_numpy() == "invalid")
     code = "mixed-number-format" if parsed.conflict_rows else "invalid-number"
     for n, i in enumerate(invalid[:20]):
@@ -273,11 +291,29 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
     return parsed
 
 
+def _is_ambiguous(parsed: german.ParsedColumn) -> bool:
+    return bool(parsed.note and parsed.note.startswith("ambiguous"))
+
+
+def _report_notation(columns: list[_Column], parsed: list[german.ParsedColumn], report: Report) -> None:
+    """Warn about a column whose notation only a guess decided, unless another column of the table proves it."""
+    proven = [c.name for c, p in zip(columns, parsed) if p.number_format == german.GERMAN and p.note is None]
+    for column, result in zip(columns, parsed):
+        if not result.note or column.reported_note:
+            continue
+        column.reported_note = True
+        if _is_ambiguous(result) and proven:
+            column.note = f"German notation, as column {proven[0]!r} of the same table proves"
+            continue
+        report.warning("number-format-decision", f"Column {column.name!r}: {result.note}.", field=column.name)
+
+
 def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report) -> pd.DataFrame:
     """Wide → long: one block of rows per value column, attributes as Categoricals."""
     values = [c for c in columns if c.role == "value"]
     n, k = len(chunk), len(values)
     parsed = [_parse_values(chunk, column, report) for column in values]
+    _report_notation(values, parsed, report)
     rows = _row_fields(chunk, columns, mapping, report)
     tile = np.tile(np.arange(n), k)
     data: dict[str, Any] = {
@@ -286,7 +322,7 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
         # a cell that failed to parse is an error above; in the table it is a missing value
         "value_status": pd.Categorical(
             np.concatenate([np.where(p.status.to_numpy() == "invalid", "missing", p.status.to_numpy()) for p in parsed])
-            if k else [], categories=["reported", "missing", "confidential"]),
+            if k else [], categories=pd.Index(["reported", "missing", "confidential"], dtype=object)),
     }
     for field in dict.fromkeys((*COLUMN_FIELDS, *ROW_FIELDS)):
         by_column = [column.fields.get(field) for column in values]
@@ -294,15 +330,18 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
         if by_row is not None and all(v is None for v in by_column):
             data[field] = by_row.take(tile)
             continue
-        blocks = [pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[v]) if v is not None
-                  else by_row if by_row is not None
-                  else pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[DEFAULTS.get(field, "")])
-                  for v in by_column]
+        blocks = [_constant(v, n) if v is not None else by_row if by_row is not None
+                  else _constant(DEFAULTS.get(field, ""), n) for v in by_column]
         data[field] = union_categoricals(blocks) if blocks else pd.Categorical([])
     tidy = pd.DataFrame(data, index=np.tile(chunk.index.to_numpy(), k))
     for field in ("city", "ags", "source_dataset"):
-        tidy[field] = tidy[field].astype("category")
-    return tidy[contract.field_names()]
+        tidy[field] = _constant(data[field], len(tidy))
+    # rows whose area, period or dimension could not be read are errors above; keep them out of the table
+    unreadable = np.zeros(n, dtype=bool)
+    for name, values_by_row in rows.items():
+        if name != "area_code":  # areas without an official code have an empty one
+            unreadable |= np.asarray(values_by_row.isna())
+    return tidy.loc[~np.tile(unreadable, k), contract.field_names()]
 
 
 _RESOLVERS: dict[str, contract.AreaResolver] = {}

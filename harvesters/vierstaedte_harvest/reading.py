@@ -102,12 +102,15 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
 
     The header is the first row as wide as the table whose cells are mostly
     text; following rows belong to a stacked header while their first cell is
-    empty and they contain text, the way GENESIS exports span group headings.
+    empty and they hold text but no numbers, the way GENESIS exports span
+    group headings. Year rows (``2021;2022``) look like data: for them the
+    mapping says ``read: {header_rows: 2}``.
     """
     widths = [sum(1 for c in r if c.strip()) for r in rows]
-    if not rows:
+    multi = [w for w in widths if w >= 2]
+    if not multi:
         return 0, 1
-    width = max(widths)
+    width = max(set(multi), key=lambda w: (multi.count(w), w))  # the usual row width; one odd line cannot set it
     data_like = [w >= max(2, width - 1) for w in widths]
     start = next((i for i, ok in enumerate(data_like) if ok), 0)
     # a title block line can be as wide as the table only when it is the header itself
@@ -116,7 +119,8 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
     header_rows = 1
     for row in rows[start + 1:]:
         texts = [c for c in row[1:] if c.strip()]
-        if row and not row[0].strip() and texts and not all(_is_value(c) for c in texts):
+        # a data row with an empty first cell (e.g. an unused "Nr" column) has numbers; a header row has none
+        if row and not row[0].strip() and texts and not any(_is_value(c) for c in texts):
             header_rows += 1
         else:
             break
@@ -150,51 +154,60 @@ class Table:
     info: dict[str, Any]
     _frame: pd.DataFrame | None = None  # xlsx: read at once
 
-    def chunks(self, size: int = 200_000) -> Iterator[pd.DataFrame]:
-        """Data rows as string cells; the index is the 1-based data row number."""
+    def chunks(self, size: int = 200_000, positions: list[int] | None = None) -> Iterator[pd.DataFrame]:
+        """Data rows as string cells, columns labelled by position; the index is the 1-based row number.
+
+        ``positions`` limits the result to the columns needed (plus the first:
+        footers live there). Rows that look like a footer (only the first
+        cell filled) are held back until a later data row shows they were not
+        the end of the table.
+        """
+        wanted = sorted({0, *positions}) if positions is not None else list(range(len(self.headers)))
+        held = None
+        for chunk in self._raw_chunks(size, wanted):
+            chunk = chunk if held is None else pd.concat([held, chunk])
+            cut = _footer_start(chunk)
+            held = chunk.iloc[cut:]
+            if cut:
+                yield chunk.iloc[:cut]
+        if held is not None and len(held):
+            self.info["footer_rows"] = [str(v) for v in held.iloc[:, 0] if str(v).strip()]
+
+    def _raw_chunks(self, size: int, wanted: list[int]) -> Iterator[pd.DataFrame]:
         if self._frame is not None:
-            yield from _drop_footer(self._frame, self.info, last=True)
+            yield self._frame[wanted]
             return
         reader = pd.read_csv(
             self.path, sep=self.info["delimiter"], encoding=self.info["encoding"],
             skiprows=self.info["skipped_title_rows"] + self.info["header_rows"], header=None,
+            # every column is read (usecols would silently accept rows with extra cells), then narrowed
             names=list(range(len(self.headers))), dtype=str, keep_default_na=False,
             chunksize=size, engine="c", on_bad_lines="error", skip_blank_lines=True,
         )
         offset = 0
-        previous = None
         try:
             for chunk in reader:
                 chunk.index = pd.RangeIndex(offset + 1, offset + 1 + len(chunk))
                 offset += len(chunk)
-                if previous is not None:
-                    yield from _drop_footer(previous, self.info, last=False)
-                previous = chunk
+                yield chunk[wanted]
         except pd.errors.ParserError as error:
             text = str(error)
-            if "EOF inside string" in text or "EOF" in text:
+            if "EOF" in text:
                 raise _reject("truncated-file", f"The file ends inside a quoted cell: it was cut off ({text}).")
             raise _reject("malformed-row", f"A row does not fit the header of {len(self.headers)} columns: {text}")
         except UnicodeDecodeError as error:
             raise _reject("encoding-error", f"Not readable as {self.info['encoding']}: {error}")
-        if previous is not None:
-            yield from _drop_footer(previous, self.info, last=True)
 
 
-def _drop_footer(frame: pd.DataFrame, info: dict[str, Any], last: bool) -> Iterator[pd.DataFrame]:
-    """Footers (copyright, source notes) are rows at the very end with only the first cell filled."""
-    frame = frame.rename(columns=dict(enumerate(info["columns"]))) if isinstance(frame.columns[0], int) else frame
-    if last and len(frame):
-        filled = (frame.iloc[:, 1:] != "").sum(axis=1) if frame.shape[1] > 1 else pd.Series(0, index=frame.index)
-        cut = len(frame)
-        while cut > 0 and filled.iloc[cut - 1] == 0 and (
-            _FOOTER.match(str(frame.iloc[cut - 1, 0])) or not str(frame.iloc[cut - 1, 0]).strip()
-        ):
-            cut -= 1
-        if cut < len(frame):
-            info["footer_rows"] = [str(v) for v in frame.iloc[cut:, 0] if str(v).strip()]
-            frame = frame.iloc[:cut]
-    yield frame
+def _footer_start(frame: pd.DataFrame) -> int:
+    """Position where trailing footer-like rows (notes, copyright, blank) begin; looks only at the tail."""
+    cut = len(frame)
+    while cut > 0:
+        first, *others = (str(cell) for cell in frame.iloc[cut - 1])
+        if any(cell.strip() for cell in others) or (first.strip() and not _FOOTER.match(first)):
+            break
+        cut -= 1
+    return cut
 
 
 def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
@@ -229,7 +242,7 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
     headers = combine_headers(header_block)
     info = {
         "format": "csv", "encoding": encoding, "delimiter": delimiter,
-        "skipped_title_rows": skip, "title": [" ".join(c for c in r if c.strip()) for r in rows[:skip]],
+        "skipped_title_rows": skip, "title": _title(rows[:skip]),
         "header_rows": header_rows, "columns": headers,
     }
     _check_headers(headers)
@@ -238,6 +251,10 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
         if len(last) < len(headers) and len(rows) > skip + header_rows + 1:
             raise _reject("truncated-file", f"The last line has {len(last)} of {len(headers)} columns and no line end: the file was cut off.")
     return Table(path, "csv", headers, info)
+
+
+def _title(rows: list[list[str]]) -> list[str]:
+    return [line for line in (" ".join(c.strip() for c in r if c.strip()) for r in rows) if line]
 
 
 def _check_headers(headers: list[str]) -> None:
@@ -280,6 +297,6 @@ def _open_xlsx(path: Path, options: ReadOptions) -> Table:
     data = data[(data != "").any(axis=1)]
     data.index = pd.RangeIndex(1, len(data) + 1)
     info = {"format": "xlsx", "sheet": options.sheet or 0, "skipped_title_rows": skip,
-            "title": [" ".join(c for c in r if c.strip()) for r in rows[:skip]], "header_rows": header_rows,
+            "title": _title(rows[:skip]), "header_rows": header_rows,
             "columns": headers}
     return Table(path, "xlsx", headers, info, _frame=data)

@@ -12,6 +12,7 @@ Two validators read the same descriptor (``schemas/city-statistics.schema.json``
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,7 +90,8 @@ class SchemaValidator:
     def _remember_keys(self, frame: pd.DataFrame) -> None:
         if not self.primary_key:
             return
-        keys = pd.util.hash_pandas_object(frame[self.primary_key].astype(str), index=False).to_numpy()
+        # Categoricals hash by value (their categories), so equal keys hash equally across chunks
+        keys = pd.util.hash_pandas_object(frame[self.primary_key], index=False, categorize=False).to_numpy()
         self._key_hashes.append(keys)
         self._key_rows.append(frame.index.to_numpy())
 
@@ -116,7 +118,8 @@ def frictionless_errors(csv_path: str, descriptor: dict[str, Any]) -> list[dict[
     """Errors that frictionless (the reference validator) finds in a normalised CSV."""
     from frictionless import Resource, Schema
 
-    resource = Resource(path=str(csv_path), schema=Schema.from_descriptor(descriptor))
+    path = Path(csv_path).resolve()
+    resource = Resource(path=path.name, basepath=str(path.parent), schema=Schema.from_descriptor(descriptor))
     report = resource.validate(limit_errors=10_000)
     return [
         {"type": e.type, "row": getattr(e, "row_number", None), "field": getattr(e, "field_name", None)}

@@ -1,0 +1,30 @@
+"""Fixtures for the harvester tests: file paths and mapping loading."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vierstaedte_harvest import mapping
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real"
+
+
+@pytest.fixture
+def fixture_mapping():
+    def load(name: str) -> mapping.Mapping:
+        return mapping.load(FIXTURES / f"{name}.yaml")
+
+    return load
+
+
+@pytest.fixture
+def real_fixture():
+    def path(name: str) -> Path:
+        found = REAL / name
+        if not found.exists():
+            pytest.fail(f"shared fixture {found} is missing: the repository expects ../shared next to it")
+        return found
+
+    return path
