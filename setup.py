@@ -20,7 +20,7 @@ HARVEST_REQUIRES = [
     "pyarrow==22.0.0",
     "openpyxl==3.1.5",
     "pyyaml==6.0.3",
-    "charset-normalizer==3.4.9",
+    "tqdm==4.70.1",
 ]
 
 CKAN_REQUIRES = [
@@ -80,6 +80,9 @@ setup(
     entry_points={
         "ckan.plugins": [
             "vierstaedte = ckanext.vierstaedte.plugin:VierstaedtePlugin",
+        ],
+        "console_scripts": [
+            "vierstaedte-harvest = vierstaedte_harvest.cli:main",
         ],
     },
 )

@@ -1,0 +1,181 @@
+"""``vierstaedte-harvest``: the command city IT runs (from cron) and uses to check files.
+
+Exit codes (stable, for cron and monitoring):
+  0  everything harvested (or the file is valid)
+  1  the run failed (or the file was rejected)
+  2  usage error: bad arguments, bad config or mapping
+  3  partial success: some datasets failed, the others were published
+  4  another run of this city holds the lock
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 4
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from vierstaedte_harvest import contract, mapping
+    from vierstaedte_harvest.normalise import normalise
+    from vierstaedte_harvest.validate import frictionless_errors
+
+    try:
+        rules = mapping.load(args.mapping)
+    except (mapping.MappingError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return EXIT_USAGE
+    result = normalise(args.file, rules, out=args.out)
+    report = result.report.as_dict()
+    if args.frictionless and args.out and result.ok:
+        report["frictionless_errors"] = frictionless_errors(args.out, contract.table_schema())
+        if report["frictionless_errors"]:
+            report["verdict"] = "rejected"
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.report:
+        args.report.write_text(text + "\n", encoding="utf-8")
+        print(f"{report['verdict']}: {report['rows_in']} rows in, {report['rows_out']} observations out; "
+              f"errors {report['error_counts'] or 0}, warnings {report['warning_counts'] or 0}; report: {args.report}")
+    else:
+        print(text)
+    return EXIT_FAILED if report["verdict"] == "rejected" else EXIT_OK
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    """The API token from --token-file, VIERSTAEDTE_API_TOKEN_FILE or VIERSTAEDTE_API_TOKEN (never from the command line)."""
+    path = args.token_file or os.environ.get("VIERSTAEDTE_API_TOKEN_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").strip() or None
+    return os.environ.get("VIERSTAEDTE_API_TOKEN") or None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from vierstaedte_harvest import config as city_config
+    from vierstaedte_harvest.run import Options, execute
+
+    try:
+        city_config.load(args.city, args.config)
+        token = _token(args)
+    except (city_config.ConfigError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if not token:
+        print("error: no API token: set VIERSTAEDTE_API_TOKEN_FILE (a file holding the token of the city's "
+              "harvester user) or pass --token-file", file=sys.stderr)
+        return EXIT_USAGE
+    options = Options(city=args.city, ckan_url=args.ckan_url, token=token, state_dir=args.state_dir,
+                      config_path=args.config, dry_run=args.dry_run, since=args.since,
+                      progress=sys.stderr.isatty() and not args.no_progress)
+    outcome = execute(options)
+    report = outcome.report
+    counts = report.get("counts", {})
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items()) or report.get("message", "")
+    print(f"{args.city}: {report['status']} ({summary}); report: {report.get('report_file', '-')}")
+    for problem in report.get("source_errors", []):
+        print(f"  source: {problem['code']}: {problem['message']}", file=sys.stderr)
+    for entry in report.get("datasets", []):
+        for error in entry.get("errors", [])[:3]:
+            print(f"  {entry['ckan_name']}: {entry['status']}: {error['code']}: {error['message']}", file=sys.stderr)
+    return outcome.exit_code
+
+
+def _status(args: argparse.Namespace) -> int:
+    latest = args.state_dir / "reports" / args.city / "latest.json"
+    if not latest.exists():
+        print(f"{args.city}: no run yet (looked for {latest})")
+        return EXIT_OK
+    report = json.loads(latest.read_text(encoding="utf-8"))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print(f"{args.city}: last run {report.get('started')} → {report.get('finished')}: {report['status']}")
+        print("  " + ", ".join(f"{k} {v}" for k, v in report.get("counts", {}).items()))
+        for entry in report.get("datasets", []):
+            if entry["status"] in ("rejected", "errored"):
+                first = (entry.get("errors") or [{"code": "?", "message": ""}])[0]
+                print(f"  {entry['status']}: {entry['ckan_name']}: {first['code']}: {first['message']}")
+    return {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(report["status"], EXIT_FAILED)
+
+
+def _list_sources(args: argparse.Namespace) -> int:
+    from vierstaedte_harvest import config as city_config
+    from vierstaedte_harvest.fetch import Fetcher
+    from vierstaedte_harvest.sources import SourceError, reader
+
+    try:
+        config = city_config.load(args.city, args.config)
+    except city_config.ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        for source in reader(config.protocol)(Fetcher(config.http), config.source):
+            rule, table = config.table_for(source)
+            how = f"normalised with {rule.mapping.id} from {table.url}" if rule else "metadata and links only"
+            print(f"{source.guid}\t{source.title}\t{how}")
+    except SourceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vierstaedte-harvest", description=__doc__.splitlines()[0],
+        epilog="\n".join(__doc__.splitlines()[2:]), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="normalise one local file and print the report")
+    validate.add_argument("file", type=Path, help="CSV or XLSX file as the city publishes it")
+    validate.add_argument("--mapping", "-m", type=Path, required=True, help="the source's mapping (YAML)")
+    validate.add_argument("--out", "-o", type=Path, help="write the normalised CSV here")
+    validate.add_argument("--report", "-r", type=Path, help="write the JSON report here instead of stdout")
+    validate.add_argument("--frictionless", action="store_true",
+                          help="also validate --out with frictionless, the reference implementation (slower)")
+    validate.set_defaults(handler=_validate)
+
+    state_default = Path(os.environ.get("VIERSTAEDTE_STATE_DIR")
+                         or Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "vierstaedte-harvest")
+    cities = ("mainz", "trier", "koblenz", "ludwigshafen")
+    run = commands.add_parser("run", help="harvest one city into CKAN")
+    run.add_argument("city", choices=cities)
+    run.add_argument("--config", type=Path, help="city config (default: the one shipped for the city)")
+    run.add_argument("--ckan-url", default=os.environ.get("VIERSTAEDTE_CKAN_URL", "http://127.0.0.1:5000"),
+                     help="CKAN to publish to (env VIERSTAEDTE_CKAN_URL; default %(default)s)")
+    run.add_argument("--token-file", type=Path, help="file holding the API token (env VIERSTAEDTE_API_TOKEN_FILE)")
+    run.add_argument("--state-dir", type=Path, default=state_default, help="state, lock and reports (default %(default)s)")
+    run.add_argument("--dry-run", action="store_true", help="fetch and validate, but write nothing to CKAN")
+    run.add_argument("--since", help="only consider datasets the source modified on or after this ISO date")
+    run.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+    run.set_defaults(handler=_run)
+
+    status = commands.add_parser("status", help="show the last run of a city")
+    status.add_argument("city", choices=cities)
+    status.add_argument("--state-dir", type=Path, default=state_default)
+    status.add_argument("--json", action="store_true", help="print the whole JSON report")
+    status.set_defaults(handler=_status)
+
+    sources = commands.add_parser("list-sources", help="list what a city's source offers and how it would be handled")
+    sources.add_argument("city", choices=cities)
+    sources.add_argument("--config", type=Path)
+    sources.set_defaults(handler=_list_sources)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

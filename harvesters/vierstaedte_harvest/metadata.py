@@ -1,0 +1,116 @@
+"""Source metadata → the portal's dataset schema (DCAT-AP.de), cleaned as untrusted input.
+
+Text is kept as text (the portal escapes it when rendering) but stripped of
+control characters and bounded in length; URIs are canonicalised where the
+wild spells them differently; tags are made acceptable to CKAN. Nothing is
+invented: a value that cannot be mapped is left out (and CKAN's validation
+reports a missing required field) rather than guessed.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from typing import Any
+
+from vierstaedte_harvest.sources import SourceDataset
+
+THEME_BASE = "http://publications.europa.eu/resource/authority/data-theme/"
+THEMES = {"AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN"}
+FREQUENCY_BASE = "http://publications.europa.eu/resource/authority/frequency/"
+_DCATDE = re.compile(r"^https?://(www\.)?dcat-ap\.de/def/")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TAG_BAD = re.compile(r"[^\w \-.]", re.UNICODE)
+
+
+def clean_text(value: Any, limit: int) -> str:
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", str(value or ""))).strip()
+    return text[:limit]
+
+
+def canonical_license(value: str | None) -> str | None:
+    """``https://www.dcat-ap.de/def/licenses/dl-by-de/2_0`` → ``http://dcat-ap.de/def/licenses/dl-by-de/2.0``."""
+    if not value:
+        return None
+    uri = _DCATDE.sub("http://dcat-ap.de/def/", str(value).strip())
+    return re.sub(r"/(\d+)_(\d+)$", r"/\1.\2", uri)
+
+
+def canonical_themes(values: list[str]) -> list[str]:
+    """EU data-theme URIs (any spelling) or codes such as ``SOCI``; other themes are not EU themes and are left out."""
+    themes = []
+    for value in values:
+        code = str(value).rstrip("/").rsplit("/", 1)[-1].upper()
+        if code in THEMES and THEME_BASE + code not in themes:
+            themes.append(THEME_BASE + code)
+    return themes
+
+
+def clean_tags(values: list[str]) -> list[dict[str, str]]:
+    tags = []
+    for value in values:
+        tag = re.sub(r"\s+", " ", _TAG_BAD.sub(" ", clean_text(value, 100))).strip()
+        if 2 <= len(tag) <= 100 and tag.lower() not in {t["name"].lower() for t in tags}:
+            tags.append({"name": tag})
+    return tags
+
+
+def _date(value: str | None) -> str | None:
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})", str(value or ""))
+    return match[1] if match else None
+
+
+def _http(value: str | None) -> str | None:
+    return value if value and re.match(r"^https?://[^\s]+$", value) else None
+
+
+def dataset_name(city: str, source: SourceDataset) -> str:
+    """A stable CKAN name: city, a slug of the source's name, and a hash of its guid (two sources never collide)."""
+    text = unicodedata.normalize("NFKD", source.name.lower())
+    text = text.replace("ß", "ss").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:70] or "datensatz"
+    return f"{city}-{slug}-{hashlib.sha1(source.guid.encode()).hexdigest()[:8]}"
+
+
+def dataset_dict(source: SourceDataset, city: str, defaults: dict[str, Any], name: str,
+                 granularity: str | None = None) -> dict[str, Any]:
+    """The dataset as the portal stores it (without resources and without validation fields)."""
+    title = clean_text(source.title, 500) or source.name
+    data: dict[str, Any] = {
+        "name": name,
+        "title": title,
+        "notes": clean_text(source.description, 30_000) or title,
+        "owner_org": city,
+        "theme": canonical_themes(source.themes) or canonical_themes(defaults.get("themes", [])),
+        "license_id": canonical_license(source.license) or canonical_license(defaults.get("license")),
+        "tags": clean_tags(source.tags),
+        "spatial_granularity": granularity or defaults.get("spatial_granularity", "stadt"),
+        "temporal_start": _date(source.temporal_start),
+        "temporal_end": _date(source.temporal_end),
+        "frequency": FREQUENCY_BASE + defaults["frequency"] if defaults.get("frequency") else None,
+        "source_url": _http(source.landing_page),
+        "source_identifier": source.guid,
+    }
+    if source.contact_name or source.contact_email:
+        data["contact"] = [{"name": clean_text(source.contact_name, 200),
+                            "email": clean_text(source.contact_email, 200).removeprefix("mailto:")}]
+    if source.publisher:
+        data["publisher"] = [{"name": clean_text(source.publisher, 200)}]
+    return {k: v for k, v in data.items() if v not in (None, [], "")}
+
+
+def differs(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
+    """The fields of ``desired`` that ``existing`` (a package_show result) does not already have."""
+    changed = []
+    for key, value in desired.items():
+        current = existing.get(key)
+        if key == "tags":
+            value, current = sorted(t["name"] for t in value), sorted(t["name"] for t in current or [])
+        elif key == "owner_org":
+            current = (existing.get("organization") or {}).get("name")
+        elif key in ("contact", "publisher"):
+            current = [{k: v for k, v in item.items() if v} for item in current or []]
+            value = [{k: v for k, v in item.items() if v} for item in value]
+        if (value or None) != (current or None):
+            changed.append(key)
+    return changed

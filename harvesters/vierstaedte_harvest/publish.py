@@ -1,0 +1,212 @@
+"""Publishing to CKAN through its Action API (ckanapi), writing only what changed.
+
+Every write is counted, so a re-run with nothing new can prove it wrote
+nothing. Order matters for crash safety: a resource's ``hash`` is written
+together with its file, and a table is loaded into the DataStore after its
+file; the next run compares both with the source and finishes whatever a
+killed run left undone.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import ckanapi
+import pandas as pd
+
+from vierstaedte_harvest import __version__, contract
+from vierstaedte_harvest.metadata import differs
+
+log = logging.getLogger(__name__)
+DATASTORE_BATCH = 10_000
+DATASTORE_TYPES = {"string": "text", "number": "numeric", "integer": "int", "date": "date"}
+
+
+class PublishError(Exception):
+    """CKAN refused or failed; ``code`` is stable for reports."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclasses.dataclass
+class ResourceSpec:
+    role: str  # raw | normalised | datapackage | link
+    name: str
+    format: str
+    path: Path | None = None  # a file to upload, or …
+    url: str | None = None  # … a link to the source
+    sha256: str | None = None
+    description: str = ""
+
+
+class Publisher:
+    def __init__(self, url: str, token: str, city: str, dry_run: bool = False):
+        self.ckan = ckanapi.RemoteCKAN(url.rstrip("/"), apikey=token, user_agent=f"vierstaedte-harvest/{__version__}")
+        self.url, self.city, self.dry_run = url.rstrip("/"), city, dry_run
+        self.writes: list[str] = []
+
+    # --- calls -----------------------------------------------------------------------
+
+    def _call(self, action: str, write: bool, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        if write:
+            self.writes.append(action)
+            if self.dry_run:
+                log.info("dry run: would call %s on %s", action, data.get("id") or data.get("name") or data.get("resource_id"))
+                return {**data, "id": data.get("id") or f"dry-run-{len(self.writes)}"}
+        try:
+            return self.ckan.call_action(action, data, files=files)
+        except ckanapi.NotFound:
+            raise
+        except ckanapi.NotAuthorized as error:
+            raise PublishError("not-authorized", f"CKAN refused {action}: {_message(error)}")
+        except ckanapi.ValidationError as error:
+            raise PublishError("ckan-validation", f"CKAN rejected {action}: {_message(error)}")
+        except ckanapi.CKANAPIError as error:
+            raise PublishError("ckan-error", f"{action} failed: {_message(error)}")
+        except OSError as error:  # connection refused, reset, timeouts
+            raise PublishError("ckan-unreachable", f"{action}: CKAN at {self.url} not reachable: {error}")
+
+    def read(self, action: str, **data: Any) -> Any:
+        return self._call(action, write=False, **data)
+
+    def write(self, action: str, files: dict[str, Any] | None = None, **data: Any) -> Any:
+        return self._call(action, write=True, files=files, **data)
+
+    # --- checks ----------------------------------------------------------------------
+
+    def check_token(self) -> None:
+        """Make sure the token can write this city's organisation and no other (nor everything, as a sysadmin's can)."""
+        try:
+            writable = {o["name"] for o in self.read("organization_list_for_user", permission="create_dataset")}
+        except PublishError as error:
+            raise PublishError("bad-token", f"CKAN does not accept the API token ({error}); revoked or mistyped?")
+        if self.city not in writable:
+            raise PublishError("token-scope", f"The API token cannot write organisation {self.city!r}; "
+                               f"make its user an editor there")
+        others = sorted(writable - {self.city})
+        if others:
+            raise PublishError("token-scope", f"The API token can also write {', '.join(others)}; a city's harvester "
+                               f"must use a token of a user who is editor of {self.city!r} only")
+
+    # --- datasets ----------------------------------------------------------------------
+
+    def show(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.read("package_show", id=name)
+        except ckanapi.NotFound:
+            return None
+
+    def upsert_dataset(self, desired: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """Create or update the dataset's metadata; returns it and ``added``/``updated``/``unchanged``."""
+        existing = self.show(desired["name"])
+        if existing is None:
+            return self.write("package_create", **desired), "added"
+        if existing.get("source_identifier") not in (None, "", desired.get("source_identifier")):
+            raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to source "
+                               f"{existing.get('source_identifier')!r}, not {desired.get('source_identifier')!r}")
+        changed = {k: desired[k] for k in differs(desired, existing)}
+        if existing.get("state") == "deleted":
+            changed["state"] = "active"  # back at the source: un-withdraw
+        if not changed:
+            return existing, "unchanged"
+        log.info("dataset %s: updating %s", desired["name"], ", ".join(sorted(changed)))
+        return self.write("package_patch", id=existing["id"], **changed), "updated"
+
+    def sync_resources(self, dataset: dict[str, Any], specs: list[ResourceSpec]) -> tuple[dict[str, dict[str, Any]], bool]:
+        """Upload/patch each resource whose content changed; ids stay stable. Returns resources by role and whether anything was written."""
+        existing = {r.get("role") or "": r for r in dataset.get("resources", [])}
+        links = {r["url"]: r for r in dataset.get("resources", []) if r.get("role") == "link"}
+        result: dict[str, dict[str, Any]] = {}
+        wrote = False
+        for spec in specs:
+            current = links.get(spec.url) if spec.role == "link" else existing.get(spec.role)
+            fields = {"name": spec.name, "format": spec.format, "role": spec.role, "description": spec.description}
+            if spec.role == "link":
+                fields["url"] = spec.url
+                if current and all(current.get(k) == v for k, v in fields.items()):
+                    result[spec.url] = current
+                    continue
+            elif current and current.get("hash") == spec.sha256 and current.get("name") == spec.name:
+                result[spec.role] = current
+                continue
+            files = None
+            if spec.path is not None:
+                fields["hash"] = spec.sha256
+                files = {"upload": (spec.path.name, spec.path.open("rb"))}
+            try:
+                if current:
+                    resource = self.write("resource_patch", files=files, id=current["id"], **fields)
+                else:
+                    resource = self.write("resource_create", files=files, package_id=dataset["id"], **fields)
+            finally:
+                if files:
+                    files["upload"][1].close()
+            result[spec.url if spec.role == "link" else spec.role] = resource
+            wrote = True
+        return result, wrote
+
+    def sync_table(self, resource: dict[str, Any], csv_path: Path, rows: int, force: bool = False) -> bool:
+        """Load the normalised table into the DataStore unless it already holds exactly this table."""
+        if not force and resource.get("datastore_active"):
+            try:
+                total = self.read("datastore_search", resource_id=resource["id"], limit=0)["total"]
+            except (ckanapi.NotFound, PublishError):
+                total = None
+            if total == rows:
+                return False
+        schema = contract.table_schema()
+        try:
+            self.write("datastore_delete", resource_id=resource["id"], force=True)
+        except ckanapi.NotFound:
+            pass
+        fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
+                   "info": {"label": f.get("title", ""), "notes": f.get("description", "")}} for f in schema["fields"]]
+        self.write("datastore_create", resource_id=resource["id"], fields=fields, primary_key=schema["primaryKey"],
+                   force=True, records=[])
+        for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, chunksize=DATASTORE_BATCH):
+            records = chunk.to_dict("records")
+            for record in records:
+                value = record["value"]
+                record["value"] = None if value == "" or (isinstance(value, float) and math.isnan(value)) else value
+                record["area_code"] = record["area_code"] or None
+            self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert", force=True)
+        return True
+
+    def withdraw(self, name: str) -> bool:
+        """Soft-delete (CKAN's package_delete keeps it recoverable); False if already gone."""
+        existing = self.show(name)
+        if existing is None or existing.get("state") == "deleted":
+            return False
+        self.write("package_delete", id=existing["id"])
+        return True
+
+    def harvested_names(self, guid_prefix: str) -> dict[str, str]:
+        """name → source_identifier of every dataset of this city that came from this source."""
+        found, start = {}, 0
+        while True:
+            page = self.read("package_search", fq=f"organization:{self.city}", rows=1000, start=start,
+                             include_private=True, fl="name,source_identifier")
+            for item in page["results"]:
+                identifier = item.get("source_identifier") or ""
+                if identifier.startswith(guid_prefix):
+                    found[item["name"]] = identifier
+            start += len(page["results"])
+            if not page["results"] or start >= page["count"]:
+                return found
+
+    def record_run(self, report: dict[str, Any]) -> None:
+        self.write("vierstaedte_harvest_run_create", organization=self.city, started=report["started"],
+                   finished=report["finished"], status=report["status"], counts=report["counts"], report=report,
+                   harvester_version=__version__)
+
+
+def _message(error: Exception) -> str:
+    detail = error.args[0] if error.args else error
+    if isinstance(detail, dict):
+        detail = {k: v for k, v in detail.items() if k != "__type"}
+    return str(detail)[:2000]

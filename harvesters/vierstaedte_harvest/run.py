@@ -1,0 +1,310 @@
+"""One harvest run of one city: list → fetch → normalise → validate → publish → withdraw → report.
+
+A run never leaves published data worse than it found it: a dataset is only
+written when its source was fetched completely and its table passed
+validation, and datasets are withdrawn only after a *complete* listing of the
+source. Runs of one city never overlap (a lock), and a run killed at any
+point is finished by the next one (state is saved per dataset; CKAN is
+compared, not trusted blindly).
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+from urllib.parse import unquote, urlsplit
+
+from vierstaedte_harvest import __version__, config as city_config, contract, datapackage, metadata
+from vierstaedte_harvest.fetch import FetchError, Fetcher
+from vierstaedte_harvest.normalise import normalise
+from vierstaedte_harvest.publish import PublishError, Publisher, ResourceSpec
+from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource, reader
+from vierstaedte_harvest.state import State
+
+log = logging.getLogger(__name__)
+STATUSES = ("added", "updated", "unchanged", "withdrawn", "rejected", "errored")
+
+
+class Locked(Exception):
+    """Another run of this city is in progress."""
+
+
+@dataclasses.dataclass
+class Options:
+    city: str
+    ckan_url: str
+    token: str
+    state_dir: Path
+    config_path: Path | None = None
+    dry_run: bool = False
+    since: str | None = None
+    progress: bool = False
+
+
+@dataclasses.dataclass
+class Outcome:
+    report: dict[str, Any]
+    exit_code: int
+
+
+class _Lock:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = path.open("a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise Locked(f"another run holds {path}")
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(f"{os.getpid()}\n")
+        self.handle.flush()
+
+    def release(self) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _file_name(resource: SourceResource, fallback: str) -> str:
+    name = unquote(urlsplit(resource.url).path.rsplit("/", 1)[-1])
+    name = re.sub(r"[^\w.\-]+", "_", name).strip("._")[:100]
+    return name or fallback
+
+
+class Harvest:
+    def __init__(self, options: Options):
+        self.options = options
+        self.config = city_config.load(options.city, options.config_path)
+        self.fetcher = Fetcher(self.config.http)
+        self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
+        self.state = State(options.state_dir / f"{options.city}.json")
+        self.guid_prefix = ""
+
+    # --- one dataset -------------------------------------------------------------------
+
+    def harvest(self, source: SourceDataset, work: Path) -> dict[str, Any]:
+        name = metadata.dataset_name(self.config.city, source)
+        entry: dict[str, Any] = {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
+                                 "ckan_name": name, "status": "errored", "errors": []}
+        remembered = self.state.dataset(source.guid)
+        rule, table = self.config.table_for(source)
+        fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults, rule and rule.mapping.id,
+                                   contract.SCHEMA_VERSION, __version__)
+        if self.options.since and source.modified and source.modified < self.options.since and remembered.get("status") == "published":
+            entry["status"] = "unchanged"
+            return entry
+        download = None
+        if table is not None:
+            known = remembered["files"].get(table.url, {})
+            download = self.fetcher.download(table.url, work, known.get("etag"), known.get("last_modified"))
+            same_file = download.unchanged or download.sha256 == known.get("sha256")
+        else:
+            same_file = True
+        if same_file and remembered.get("fingerprint") == fingerprint and remembered.get("status") == "published" \
+                and remembered.get("ckan_name") == name:
+            entry["status"] = "unchanged"  # no CKAN call at all
+            return entry
+        if download is not None and download.unchanged:  # state says unchanged but CKAN must be redone: fetch again
+            download = self.fetcher.download(table.url, work)
+        desired = metadata.dataset_dict(source, self.config.city, self.config.defaults, name,
+                                        rule.spatial_granularity if rule else None)
+        specs: list[ResourceSpec] = []
+        table_report = None
+        if table is not None:
+            normalised = work / f"{name}-normalisiert.csv"
+            result = normalise(download.path, rule.mapping, out=normalised)
+            table_report = result.report.as_dict()
+            entry["table_report"] = table_report
+            if not result.ok:
+                entry["status"] = "rejected"
+                entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in table_report["errors"][:50]]
+                return entry
+            desired.update(validation_status=table_report["verdict"], table_schema_version=contract.SCHEMA_VERSION)
+            raw_name = _file_name(table, "quelle.csv")
+            raw_path = work / raw_name
+            download.path.rename(raw_path)
+            specs = [
+                ResourceSpec("raw", f"Originaldatei: {raw_name}", table.format or raw_path.suffix.lstrip(".").upper(),
+                             raw_path, sha256=download.sha256, description=f"Unverändert von {table.url}"),
+                ResourceSpec("normalised", "Normalisierte Daten (CSV)", "CSV", normalised,
+                             sha256=hashlib.sha256(normalised.read_bytes()).hexdigest(),
+                             description=f"Nach dem gemeinsamen Schema city-statistics {contract.SCHEMA_VERSION}"),
+            ]
+        links = [ResourceSpec("link", metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
+                              metadata.clean_text(r.format, 20), url=r.url)
+                 for r in source.resources if r is not table and re.match(r"^https?://", r.url)]
+        dataset, status = self.publisher.upsert_dataset(desired)
+        resources, wrote = self.publisher.sync_resources(dataset, specs + links)
+        if table is not None:
+            package = datapackage.descriptor(dataset, resources["normalised"].get("url", ""), f"{name}-normalisiert",
+                                             {"title": source.title, "url": table.url, "modified": source.modified},
+                                             table_report)
+            package_path = work / "datapackage.json"
+            package_path.write_bytes(datapackage.dumps(package))
+            spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
+                                sha256=hashlib.sha256(package_path.read_bytes()).hexdigest(),
+                                description="Frictionless Data Package: Daten, Schema und Herkunft")
+            _, wrote_package = self.publisher.sync_resources(dataset, [spec])
+            loaded = self.publisher.sync_table(resources["normalised"], normalised, table_report["rows_out"])
+            wrote = wrote or wrote_package or loaded
+        entry["status"] = "updated" if status == "unchanged" and wrote else status
+        remembered.update(fingerprint=fingerprint, ckan_name=name, status="published", title=entry["title"])
+        if download is not None:
+            remembered["files"][table.url] = {"etag": download.etag, "last_modified": download.last_modified,
+                                              "sha256": download.sha256}
+        return entry
+
+    # --- the run -----------------------------------------------------------------------
+
+    def listing(self) -> Iterator[SourceDataset]:
+        return reader(self.config.protocol)(self.fetcher, self.config.source)
+
+    def run(self) -> dict[str, Any]:
+        report: dict[str, Any] = {
+            "city": self.config.city, "started": _now(), "harvester_version": __version__,
+            "source": {"protocol": self.config.protocol, "url": self.config.source.get("url") or self.config.source.get("path")},
+            "dry_run": self.options.dry_run, "datasets": [], "source_errors": [],
+        }
+        self.publisher.check_token()
+        seen: set[str] = set()
+        complete = True
+        progress = _progress(self.options.progress)
+        try:
+            for source in self.listing():
+                if source.guid in seen:
+                    report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
+                    continue
+                seen.add(source.guid)
+                entry = self._harvest_safely(source)
+                report["datasets"].append(entry)
+                progress(entry)
+                if not self.options.dry_run:
+                    self.state.save()
+        except SourceError as error:
+            complete = False
+            report["source_errors"].append({"code": "source-error", "message": str(error)})
+            log.error("listing the source failed: %s — nothing will be withdrawn on this run", error)
+        if complete:
+            report["datasets"].extend(self._withdraw(seen))
+        report["finished"] = _now()
+        report["counts"] = {s: sum(1 for d in report["datasets"] if d["status"] == s) for s in STATUSES}
+        report["dataset_writes"] = len(self.publisher.writes)
+        problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
+        succeeded = len(report["datasets"]) - report["counts"]["rejected"] - report["counts"]["errored"]
+        report["status"] = "ok" if not problems else ("partial" if succeeded else "failed")
+        if not self.options.dry_run:
+            self.state.save()
+        return report
+
+    def _harvest_safely(self, source: SourceDataset) -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix=f"vierstaedte-{self.config.city}-") as work:
+            try:
+                return self.harvest(source, Path(work))
+            except (FetchError, PublishError) as error:
+                code = getattr(error, "code", "error")
+                log.warning("%s: %s", source.guid, error)
+                return {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
+                        "ckan_name": metadata.dataset_name(self.config.city, source), "status": "errored",
+                        "errors": [{"code": code, "message": str(error)}]}
+
+    def _withdraw(self, seen: set[str]) -> list[dict[str, Any]]:
+        """Soft-delete what this source no longer lists (from state, and from CKAN in case state was lost)."""
+        prefixes = {guid.rsplit(":", 1)[0] + ":" for guid in seen} or {
+            guid.rsplit(":", 1)[0] + ":" for guid in self.state.datasets}
+        gone: dict[str, str] = {}
+        for guid, remembered in self.state.datasets.items():
+            if guid not in seen and remembered.get("status") == "published":
+                gone[remembered["ckan_name"]] = guid
+        for prefix in prefixes:
+            try:
+                for name, guid in self.publisher.harvested_names(prefix).items():
+                    if guid not in seen:
+                        gone.setdefault(name, guid)
+            except PublishError as error:
+                log.warning("cannot list harvested datasets in CKAN: %s", error)
+        entries = []
+        for name, guid in sorted(gone.items()):
+            entry = {"source_id": guid, "ckan_name": name, "title": self.state.datasets.get(guid, {}).get("title", ""),
+                     "status": "withdrawn", "errors": []}
+            try:
+                if not self.publisher.withdraw(name):
+                    continue
+            except PublishError as error:
+                entry.update(status="errored", errors=[{"code": error.code, "message": str(error)}])
+            else:
+                self.state.dataset(guid).update(status="withdrawn", ckan_name=name)
+            entries.append(entry)
+        return entries
+
+
+def _progress(enabled: bool):
+    """A progress bar on a terminal; one log line per dataset under cron."""
+    if enabled:
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" Datensätze", file=sys.stderr)
+        return lambda entry: (bar.update(1), bar.set_postfix_str(f"{entry['status']}: {entry['ckan_name']}"[:60]))
+    counter = iter(range(1, 1 << 30))
+    return lambda entry: log.info("[%d] %s: %s", next(counter), entry["ckan_name"], entry["status"])
+
+
+def execute(options: Options) -> Outcome:
+    """Run a city's harvest under its lock; write and record the report; map it to an exit code."""
+    from vierstaedte_harvest.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
+
+    try:
+        lock = _Lock(options.state_dir / f"{options.city}.lock")
+    except Locked as error:
+        return Outcome({"city": options.city, "status": "locked", "message": str(error)}, EXIT_LOCKED)
+    try:
+        harvest = Harvest(options)
+        try:
+            report = harvest.run()
+        except PublishError as error:  # token or CKAN unusable: nothing was harvested
+            report = {"city": options.city, "started": _now(), "finished": _now(), "status": "failed", "datasets": [],
+                      "counts": {s: 0 for s in STATUSES}, "source_errors": [{"code": error.code, "message": str(error)}]}
+        _write_report(options, report)
+        unusable = {e["code"] for e in report["source_errors"]} & {"bad-token", "token-scope", "ckan-unreachable"}
+        if not options.dry_run and not unusable:
+            try:
+                harvest.publisher.record_run(report)
+            except PublishError as error:
+                log.error("could not record the run in CKAN: %s", error)
+                report["record_error"] = str(error)
+    finally:
+        lock.release()
+    code = {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(report["status"], EXIT_FAILED)
+    return Outcome(report, code)
+
+
+def _write_report(options: Options, report: dict[str, Any]) -> Path:
+    folder = options.state_dir / "reports" / options.city
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = report["started"].replace(":", "").replace("+", "Z")
+    path = folder / f"{stamp}.json"
+    text = json.dumps(report, ensure_ascii=False, indent=1)
+    path.write_text(text + "\n", encoding="utf-8")
+    latest = folder / "latest.json"
+    tmp = folder / ".latest.json.tmp"
+    tmp.write_text(text + "\n", encoding="utf-8")
+    os.replace(tmp, latest)
+    report["report_file"] = str(path)
+    return path

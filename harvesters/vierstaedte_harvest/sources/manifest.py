@@ -1,0 +1,87 @@
+"""Manifest reader: a YAML list of files that city IT maintains, for cities without a catalogue."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from vierstaedte_harvest.fetch import Fetcher
+from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
+
+DATASET_KEYS = {"id", "title", "description", "tags", "license", "themes", "modified", "issued", "landing_page",
+                "temporal_start", "temporal_end", "publisher", "contact_name", "contact_email", "files"}
+FILE_KEYS = {"url", "name", "format", "modified"}
+
+
+def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDataset]:
+    """Datasets from the manifest at ``path`` (a local file) or ``url`` (fetched)."""
+    if config.get("path"):
+        path = Path(config["path"])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise SourceError(f"manifest {path}: {error}") from error
+        where = str(path)
+    else:
+        from vierstaedte_harvest.fetch import FetchError
+
+        try:
+            body, _ = fetcher.get_bytes(config["url"])
+        except FetchError as error:
+            raise SourceError(f"manifest {config['url']}: {error}") from error
+        text, where = body.decode("utf-8", errors="replace"), config["url"]
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise SourceError(f"manifest {where}: not valid YAML: {error}") from error
+    entries = data.get("datasets") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise SourceError(f"manifest {where}: expected a top-level 'datasets:' list")
+    city = config.get("city", "manifest")
+    seen: set[str] = set()
+    for number, entry in enumerate(entries, start=1):
+        yield _dataset(entry, f"{where}: datasets[{number}]", city, seen)
+
+
+def _dataset(entry: Any, at: str, city: str, seen: set[str]) -> SourceDataset:
+    if not isinstance(entry, dict):
+        raise SourceError(f"{at}: must be a mapping")
+    unknown = set(entry) - DATASET_KEYS
+    if unknown:
+        raise SourceError(f"{at}: unknown key(s) {', '.join(sorted(unknown))}")
+    for key in ("id", "title", "files"):
+        if not entry.get(key):
+            raise SourceError(f"{at}: '{key}' is required")
+    identifier = str(entry["id"])
+    if identifier in seen:
+        raise SourceError(f"{at}: id {identifier!r} appears twice")
+    seen.add(identifier)
+    files = []
+    for position, item in enumerate(entry["files"], start=1):
+        if not isinstance(item, dict) or not item.get("url") or set(item) - FILE_KEYS:
+            raise SourceError(f"{at}.files[{position}]: needs 'url' and only {', '.join(sorted(FILE_KEYS))}")
+        files.append(SourceResource(url=str(item["url"]), name=str(item.get("name") or ""),
+                                    format=str(item.get("format") or Path(str(item["url"])).suffix.lstrip(".")).upper(),
+                                    id=str(item["url"]), modified=_text(item.get("modified"))))
+
+    def listed(key: str) -> list[str]:
+        value = entry.get(key) or []
+        return [str(v) for v in (value if isinstance(value, list) else [value])]
+
+    return SourceDataset(
+        guid=f"manifest:{city}:{identifier}", name=identifier, title=str(entry["title"]),
+        description=str(entry.get("description") or ""), tags=listed("tags"), license=_text(entry.get("license")),
+        themes=listed("themes"), modified=_text(entry.get("modified")), issued=_text(entry.get("issued")),
+        landing_page=_text(entry.get("landing_page")), temporal_start=_text(entry.get("temporal_start")),
+        temporal_end=_text(entry.get("temporal_end")), publisher=_text(entry.get("publisher")),
+        contact_name=_text(entry.get("contact_name")), contact_email=_text(entry.get("contact_email")),
+        resources=files,
+    )
+
+
+def _text(value: Any) -> str | None:
+    """YAML turns 2024-01-31 into a date; the pipeline wants ISO text."""
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
