@@ -6,6 +6,14 @@ secrets for this install) and then brought up to date with
 an operator's own additions. Every value comes from the environment; the
 defaults are the local stack's loopback addresses. Passwords are read from
 files named by ``*_FILE`` variables so they never appear on a command line.
+
+Optional variables, unset for the local stack (the Docker image sets them):
+``VIERSTAEDTE_PG_DB`` and ``VIERSTAEDTE_PG_DATASTORE_DB`` (database names),
+``VIERSTAEDTE_PG_SSLMODE`` (e.g. ``require`` for a managed PostgreSQL),
+``VIERSTAEDTE_STORAGE_PATH`` (uploads), ``VIERSTAEDTE_MAX_RESOURCE_SIZE_MB``,
+``VIERSTAEDTE_SECRET_KEY_FILE`` (a fixed ``SECRET_KEY``, so that several web
+containers accept each other's sessions and API tokens) and
+``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only).
 """
 from __future__ import annotations
 
@@ -36,22 +44,37 @@ def _secret(name: str) -> str:
     return value
 
 
+def _optional_secret(name: str, env: os._Environ | dict) -> str | None:
+    path = env.get(name + "_FILE")
+    value = Path(path).read_text(encoding="utf-8").strip() if path else env.get(name)
+    if path and not value:
+        sys.exit(f"ckan_config: {path} ({name}_FILE) is empty")
+    if value and "%" in value:  # the ini file is read with interpolation
+        sys.exit(f"ckan_config: {name} must not contain '%'")
+    return value or None
+
+
 def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, str]:
     p = PROFILES[profile]
     host = env.get("VIERSTAEDTE_PG_HOST", "127.0.0.1")
     port = env.get("VIERSTAEDTE_PG_PORT", "5432")
     rw, ro = _secret("VIERSTAEDTE_PG_PASSWORD"), _secret("VIERSTAEDTE_PG_READONLY_PASSWORD")
     pg = f"{host}:{port}"
+    db = env.get("VIERSTAEDTE_PG_DB", p["db"])
+    datastore = env.get("VIERSTAEDTE_PG_DATASTORE_DB", p["datastore"])
+    sslmode = env.get("VIERSTAEDTE_PG_SSLMODE")
+    query = f"?sslmode={sslmode}" if sslmode else ""
     state = Path(env.get("VIERSTAEDTE_STACK_DIR", ".stack")).resolve()
+    storage = env.get("VIERSTAEDTE_STORAGE_PATH") or str(state / "storage" / profile)
     licenses = resources.files("ckanext.vierstaedte") / "data" / "licenses.json"
-    return {
+    values = {
         "ckan.site_url": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
         "ckan.site_id": p["site_id"],
         "ckan.site_title": "Vier Städte Open Data",
         "ckan.site_description": "Offene Statistikdaten aus Mainz, Trier, Koblenz und Ludwigshafen am Rhein",
-        "sqlalchemy.url": f"postgresql://ckan_default:{rw}@{pg}/{p['db']}",
-        "ckan.datastore.write_url": f"postgresql://ckan_default:{rw}@{pg}/{p['datastore']}",
-        "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{p['datastore']}",
+        "sqlalchemy.url": f"postgresql://ckan_default:{rw}@{pg}/{db}{query}",
+        "ckan.datastore.write_url": f"postgresql://ckan_default:{rw}@{pg}/{datastore}{query}",
+        "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{datastore}{query}",
         "solr_url": env.get("CKAN_SOLR_URL", f"http://127.0.0.1:8983/solr/{p['solr_core']}"),
         "ckan.redis.url": env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"),
         "ckan.plugins": PLUGINS,
@@ -61,7 +84,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "licenses_group_url": f"file://{licenses}",
         "ckan.locale_default": "de",
         "ckan.locales_offered": "de en",
-        "ckan.storage_path": str(state / "storage" / profile),
+        "ckan.storage_path": storage,
         "ckan.auth.create_unowned_dataset": "false",
         "ckan.auth.user_create_organizations": "false",
         "ckan.auth.public_user_details": "false",
@@ -70,6 +93,15 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.views.default_views": "datatables_view",
         "ckanext.dcat.base_uri": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
     }
+    # Optional settings, added only when set, so the local stack's file stays as it was.
+    if env.get("VIERSTAEDTE_MAX_RESOURCE_SIZE_MB"):
+        values["ckan.max_resource_size"] = env["VIERSTAEDTE_MAX_RESOURCE_SIZE_MB"]
+    secret_key = _optional_secret("VIERSTAEDTE_SECRET_KEY", env)
+    if secret_key:
+        values["SECRET_KEY"] = secret_key
+    if env.get("VIERSTAEDTE_SECURE_COOKIES", "").lower() == "true":
+        values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = "true"
+    return values
 
 
 def main() -> None:
