@@ -5,12 +5,13 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from .conftest import CITIES, DOCKER, clean_env
+from .conftest import CITIES, DOCKER, VENV_BIN, clean_env
 
 CRON = DOCKER / "harvester" / "cron.sh"
 HARVEST_CITY = DOCKER / "harvester" / "harvest-city.sh"
@@ -113,3 +114,18 @@ class TestOneCity:
         assert result.returncode == 1
         assert "harvest mainz: not run" in result.stdout
         assert "as " not in result.stdout
+
+
+def test_the_harvester_cli_takes_what_the_jobs_hand_it(compose_model, tmp_path):
+    """The contract with vierstaedte_harvest.cli: `vierstaedte-harvest run <city>`, settings from the environment."""
+    assert (VENV_BIN / "vierstaedte-harvest").exists(), "setup.py must declare the vierstaedte-harvest console script"
+    env = compose_model["services"]["harvester"]["environment"]
+    code = ("import sys\nfrom vierstaedte_harvest.cli import build_parser\n"
+            "runs = [build_parser().parse_args(['run', city]) for city in sys.argv[1:]]\n"
+            "print(*sorted({(r.ckan_url, str(r.state_dir)) for r in runs}))")
+    result = subprocess.run([sys.executable, "-c", code, *env["VIERSTAEDTE_HARVEST_CITIES"].split()],
+                            capture_output=True, text=True, env=clean_env(
+                                VIERSTAEDTE_CKAN_URL=env["VIERSTAEDTE_CKAN_URL"],
+                                VIERSTAEDTE_STATE_DIR=env["VIERSTAEDTE_STATE_DIR"]))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str((env["VIERSTAEDTE_CKAN_URL"], env["VIERSTAEDTE_STATE_DIR"]))
