@@ -71,6 +71,7 @@ setup(
             "public/**/*",
             "assets/**/*",
             "i18n/**/*",
+            "migration/**/*",
         ],
         "vierstaedte_harvest": ["cities/*.yaml", "mappings/*.yaml"],
         "vierstaedte_schemas": ["*.json", "*.csv", "areas/*.csv"],

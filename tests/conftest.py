@@ -33,6 +33,12 @@ def _service_problems(config) -> list[str]:
     return problems
 
 
+def pytest_configure(config):
+    # CKAN's pytest plugin reads this marker but only CKAN's own pyproject declares it;
+    # we run with --strict-markers
+    config.addinivalue_line("markers", "ckan_config(key, value): set a CKAN config option for one test")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session):
     from ckan.common import config
@@ -53,3 +59,4 @@ def clean_db(reset_db, migrate_db_for):
     """CKAN's clean_db, plus the tables of plugins that bring their own migrations."""
     reset_db()
     migrate_db_for("activity")
+    migrate_db_for("vierstaedte")

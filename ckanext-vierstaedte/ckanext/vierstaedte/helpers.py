@@ -26,6 +26,15 @@ def vierstaedte_cities() -> list[dict[str, Any]]:
     return tk.get_action("vierstaedte_city_list")({}, {})
 
 
+def vierstaedte_last_harvest(org_name: str) -> dict[str, Any] | None:
+    """The newest harvest run of a city (without its report), for the city cards; None if there is none."""
+    try:
+        runs = tk.get_action("vierstaedte_harvest_run_list")({}, {"organization": org_name, "limit": 1})
+    except (tk.ValidationError, tk.ObjectNotFound):
+        return None
+    return runs["results"][0] if runs["results"] else None
+
+
 def get_helpers() -> dict[str, Any]:
     return {
         "vierstaedte_theme_choices": _choices("themes"),
@@ -36,4 +45,5 @@ def get_helpers() -> dict[str, Any]:
         "vierstaedte_validation_status_choices": _choices("validation_statuses"),
         "vierstaedte_vocabulary_label": vierstaedte_vocabulary_label,
         "vierstaedte_cities": vierstaedte_cities,
+        "vierstaedte_last_harvest": vierstaedte_last_harvest,
     }

@@ -5,7 +5,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import cli, helpers, search, views
-from ckanext.vierstaedte.logic import action, auth, validators
+from ckanext.vierstaedte.logic import action, auth, harvest_runs, validators
 
 
 @tk.blanket.config_declarations
@@ -34,7 +34,7 @@ class VierstaedtePlugin(p.SingletonPlugin):
         return auth.get_auth_functions()
 
     def get_validators(self):
-        return validators.get_validators()
+        return {**validators.get_validators(), **harvest_runs.get_validators()}
 
     def get_helpers(self):
         return helpers.get_helpers()

@@ -11,7 +11,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import vocabularies
-from ckanext.vierstaedte.logic import schema
+from ckanext.vierstaedte.logic import harvest_runs, schema
 
 
 def _with_counts(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -47,4 +47,5 @@ def get_actions():
     return {
         "vierstaedte_city_list": vierstaedte_city_list,
         "vierstaedte_city_show": vierstaedte_city_show,
+        **harvest_runs.get_actions(),
     }

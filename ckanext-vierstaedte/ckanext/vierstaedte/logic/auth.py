@@ -14,8 +14,36 @@ def vierstaedte_city_show(context, data_dict):
     return {"success": True}
 
 
+def vierstaedte_harvest_run_create(context, data_dict):
+    """Whoever may publish datasets in the city (its editors and admins) may record its runs."""
+    org = (data_dict or {}).get("organization")
+    if not org:
+        return {"success": False, "msg": tk._("Keine Organisation angegeben.")}
+    try:
+        tk.check_access("package_create", context, {"owner_org": str(org)})
+    except tk.NotAuthorized:
+        return {
+            "success": False,
+            "msg": tk._("Keine Berechtigung, Harvest-Läufe für {org} zu erfassen.").format(org=org),
+        }
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def vierstaedte_harvest_run_list(context, data_dict):
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def vierstaedte_harvest_run_show(context, data_dict):
+    return {"success": True}
+
+
 def get_auth_functions():
     return {
         "vierstaedte_city_list": vierstaedte_city_list,
         "vierstaedte_city_show": vierstaedte_city_show,
+        "vierstaedte_harvest_run_create": vierstaedte_harvest_run_create,
+        "vierstaedte_harvest_run_list": vierstaedte_harvest_run_list,
+        "vierstaedte_harvest_run_show": vierstaedte_harvest_run_show,
     }
