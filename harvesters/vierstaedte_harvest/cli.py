@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "urllib3", "ckan"):  # ckanapi imports CKAN where it is installed
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return args.handler(args)
 
 

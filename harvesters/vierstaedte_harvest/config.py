@@ -18,8 +18,8 @@ import yaml
 
 from vierstaedte_harvest import contract, mapping
 from vierstaedte_harvest.fetch import HttpSettings
+from vierstaedte_harvest.sources import PROTOCOLS
 
-PROTOCOLS = ("ckan", "dcat", "manifest", "opendatasoft")
 MATCH_KEYS = ("title", "name", "resource", "url", "format")
 
 

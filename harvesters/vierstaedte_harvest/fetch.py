@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from vierstaedte_harvest import __version__
@@ -27,6 +28,12 @@ from vierstaedte_harvest import __version__
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16
 MAX_REDIRECTS = 5
+
+
+def _timed_out(error: Exception) -> bool:
+    """urllib3 wraps a read timeout that outlived its retries in a MaxRetryError inside a ConnectionError."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, (urllib3_exceptions.ReadTimeoutError, urllib3_exceptions.ConnectTimeoutError))
 
 
 class FetchError(Exception):
@@ -109,6 +116,9 @@ class Fetcher:
             except requests.exceptions.RetryError as error:
                 raise FetchError("http-error", f"{url}: gave up after {self.settings.retries} retries ({error})", url)
             except requests.exceptions.RequestException as error:
+                if _timed_out(error):
+                    raise FetchError("timeout", f"No answer from {url} within {self.settings.timeout:g} s "
+                                     f"(after {self.settings.retries} retries)", url)
                 raise FetchError("connection-error", f"{url}: {error.__class__.__name__}: {error}", url)
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])

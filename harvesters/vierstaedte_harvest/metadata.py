@@ -17,6 +17,7 @@ from vierstaedte_harvest.sources import SourceDataset
 
 THEME_BASE = "http://publications.europa.eu/resource/authority/data-theme/"
 THEMES = {"AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN"}
+LICENSE_BASE = "http://dcat-ap.de/def/licenses/"
 FREQUENCY_BASE = "http://publications.europa.eu/resource/authority/frequency/"
 _DCATDE = re.compile(r"^https?://(www\.)?dcat-ap\.de/def/")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -29,10 +30,15 @@ def clean_text(value: Any, limit: int) -> str:
 
 
 def canonical_license(value: str | None) -> str | None:
-    """``https://www.dcat-ap.de/def/licenses/dl-by-de/2_0`` → ``http://dcat-ap.de/def/licenses/dl-by-de/2.0``."""
+    """``https://www.dcat-ap.de/def/licenses/dl-by-de/2_0`` or ``dl-by-de/2.0`` → ``http://dcat-ap.de/def/licenses/dl-by-de/2.0``.
+
+    A value that is no URI is read as a DCAT-AP.de licence id; if it is none,
+    CKAN's validation names it and the dataset is reported, not guessed.
+    """
     if not value:
         return None
-    uri = _DCATDE.sub("http://dcat-ap.de/def/", str(value).strip())
+    text = str(value).strip()
+    uri = _DCATDE.sub("http://dcat-ap.de/def/", text) if "://" in text else LICENSE_BASE + text.strip("/")
     return re.sub(r"/(\d+)_(\d+)$", r"/\1.\2", uri)
 
 

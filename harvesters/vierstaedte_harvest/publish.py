@@ -115,6 +115,7 @@ class Publisher:
         if not changed:
             return existing, "unchanged"
         log.info("dataset %s: updating %s", desired["name"], ", ".join(sorted(changed)))
+        log.debug("dataset %s: before %s", desired["name"], {k: existing.get(k) for k in changed})
         return self.write("package_patch", id=existing["id"], **changed), "updated"
 
     def sync_resources(self, dataset: dict[str, Any], specs: list[ResourceSpec]) -> tuple[dict[str, dict[str, Any]], bool]:
@@ -150,15 +151,14 @@ class Publisher:
             wrote = True
         return result, wrote
 
-    def sync_table(self, resource: dict[str, Any], csv_path: Path, rows: int, force: bool = False) -> bool:
-        """Load the normalised table into the DataStore unless it already holds exactly this table."""
-        if not force and resource.get("datastore_active"):
-            try:
-                total = self.read("datastore_search", resource_id=resource["id"], limit=0)["total"]
-            except (ckanapi.NotFound, PublishError):
-                total = None
-            if total == rows:
-                return False
+    def sync_table(self, resource: dict[str, Any], csv_path: Path, sha256: str) -> bool:
+        """Load the normalised table into the DataStore unless it already holds exactly this file.
+
+        The resource's ``datastore_hash`` is written last, after every row is in:
+        a load that a kill interrupted never looks finished.
+        """
+        if resource.get("datastore_active") and resource.get("datastore_hash") == sha256:
+            return False
         schema = contract.table_schema()
         try:
             self.write("datastore_delete", resource_id=resource["id"], force=True)
@@ -175,6 +175,7 @@ class Publisher:
                 record["value"] = None if value == "" or (isinstance(value, float) and math.isnan(value)) else value
                 record["area_code"] = record["area_code"] or None
             self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert", force=True)
+        self.write("resource_patch", id=resource["id"], datastore_hash=sha256)
         return True
 
     def withdraw(self, name: str) -> bool:

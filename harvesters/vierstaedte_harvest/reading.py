@@ -246,11 +246,22 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
         "header_rows": header_rows, "columns": headers,
     }
     _check_headers(headers)
-    if len(head) < HEAD_BYTES and not head.endswith((b"\n", b"\r")) and len(rows) > skip + header_rows:
-        last = rows[-1]
-        if len(last) < len(headers) and len(rows) > skip + header_rows + 1:
-            raise _reject("truncated-file", f"The last line has {len(last)} of {len(headers)} columns and no line end: the file was cut off.")
+    _check_tail(path, encoding, delimiter, len(headers))
     return Table(path, "csv", headers, info)
+
+
+def _check_tail(path: Path, encoding: str, delimiter: str, width: int) -> None:
+    """A file cut off in transfer ends without a line break inside a short last row."""
+    with path.open("rb") as handle:
+        handle.seek(max(0, path.stat().st_size - 65536))
+        tail = handle.read()
+    if tail.endswith((b"\n", b"\r")):
+        return
+    last = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
+    cells = next(csv.reader([last], delimiter=delimiter), [])
+    if len(cells) < width:
+        raise _reject("truncated-file", f"The last line has {len(cells)} of {width} columns and no line end: "
+                      "the file was cut off.")
 
 
 def _title(rows: list[list[str]]) -> list[str]:

@@ -46,7 +46,7 @@ class ReplayServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self) -> "ReplayServer":
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
 
@@ -125,7 +125,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = path.read_bytes()
         types = {".csv": "text/csv", ".json": "application/json", ".rdf": "application/rdf+xml",
                  ".ttl": "text/turtle", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-        if path.suffix in (".json", ".rdf", ".ttl"):
+        if path.suffix in (".json", ".rdf", ".ttl", ".yaml"):
             body = self._text(body)
         return body, types.get(path.suffix, "application/octet-stream"), path.stat().st_mtime
 

@@ -9,6 +9,7 @@ compared, not trusted blindly).
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import fcntl
@@ -163,7 +164,7 @@ class Harvest:
                                 sha256=hashlib.sha256(package_path.read_bytes()).hexdigest(),
                                 description="Frictionless Data Package: Daten, Schema und Herkunft")
             _, wrote_package = self.publisher.sync_resources(dataset, [spec])
-            loaded = self.publisher.sync_table(resources["normalised"], normalised, table_report["rows_out"])
+            loaded = self.publisher.sync_table(resources["normalised"], normalised, specs[1].sha256)
             wrote = wrote or wrote_package or loaded
         entry["status"] = "updated" if status == "unchanged" and wrote else status
         remembered.update(fingerprint=fingerprint, ckan_name=name, status="published", title=entry["title"])
@@ -207,6 +208,7 @@ class Harvest:
         report["finished"] = _now()
         report["counts"] = {s: sum(1 for d in report["datasets"] if d["status"] == s) for s in STATUSES}
         report["dataset_writes"] = len(self.publisher.writes)
+        report["write_calls"] = dict(sorted(collections.Counter(self.publisher.writes).items()))
         problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
         succeeded = len(report["datasets"]) - report["counts"]["rejected"] - report["counts"]["errored"]
         report["status"] = "ok" if not problems else ("partial" if succeeded else "failed")

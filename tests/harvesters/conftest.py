@@ -9,12 +9,15 @@ from vierstaedte_harvest import mapping
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real"
+MAPPINGS = Path(mapping.__file__).parent / "mappings"
 
 
 @pytest.fixture
 def fixture_mapping():
+    """A mapping shipped with the harvesters (the fixtures are tables those mappings are made for)."""
+
     def load(name: str) -> mapping.Mapping:
-        return mapping.load(FIXTURES / f"{name}.yaml")
+        return mapping.load(MAPPINGS / f"{name}.yaml")
 
     return load
 

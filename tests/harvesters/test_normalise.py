@@ -10,7 +10,7 @@ from vierstaedte_harvest import contract, mapping
 from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.validate import frictionless_errors
 
-from tests.harvesters.conftest import FIXTURES
+from tests.harvesters.conftest import FIXTURES, MAPPINGS
 
 
 def observations(frame: pd.DataFrame, **where) -> dict:
@@ -21,7 +21,7 @@ def observations(frame: pd.DataFrame, **where) -> dict:
 
 
 def test_wide_years_with_markers(fixture_mapping):
-    result = normalise(FIXTURES / "mainz_einwohner_ortsbezirke.csv", fixture_mapping("mainz_einwohner_ortsbezirke"))
+    result = normalise(FIXTURES / "mainz_einwohner_ortsbezirke.csv", fixture_mapping("mainz-einwohner-ortsbezirke"))
     report = result.report.as_dict()
     assert report["verdict"] == "valid", report
     assert report["rows_in"] == 6 and report["rows_out"] == 18
@@ -39,7 +39,7 @@ def test_wide_years_with_markers(fixture_mapping):
 
 
 def test_genesis_export_with_stacked_header(fixture_mapping):
-    result = normalise(FIXTURES / "trier_bevoelkerung_alter_genesis.csv", fixture_mapping("trier_bevoelkerung_alter_genesis"))
+    result = normalise(FIXTURES / "trier_bevoelkerung_alter_genesis.csv", fixture_mapping("trier-bevoelkerung-alter"))
     assert result.report.verdict == "valid", result.report.as_dict()
     frame = result.frame
     assert len(frame) == 8 * 6
@@ -53,7 +53,7 @@ def test_genesis_export_with_stacked_header(fixture_mapping):
 
 
 def test_party_columns_with_share_columns(fixture_mapping):
-    result = normalise(FIXTURES / "mainz_wahl_ortsbezirke.csv", fixture_mapping("mainz_wahl_ortsbezirke"))
+    result = normalise(FIXTURES / "mainz_wahl_ortsbezirke.csv", fixture_mapping("mainz-wahl-ortsbezirke"))
     assert result.report.verdict == "valid", result.report.as_dict()
     frame = result.frame
     greens = observations(frame, area_name="Gonsenheim", dimension_value="GRÜNE")
@@ -81,7 +81,7 @@ def test_excel_source(tmp_path):
 
 def test_streams_to_csv_in_chunks_and_frictionless_agrees(tmp_path, fixture_mapping):
     out = tmp_path / "tidy.csv"
-    result = normalise(FIXTURES / "mainz_wahl_ortsbezirke.csv", fixture_mapping("mainz_wahl_ortsbezirke"), out=out, chunk_rows=1)
+    result = normalise(FIXTURES / "mainz_wahl_ortsbezirke.csv", fixture_mapping("mainz-wahl-ortsbezirke"), out=out, chunk_rows=1)
     assert result.ok and result.frame is None
     written = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(written.columns) == contract.field_names()
@@ -91,7 +91,7 @@ def test_streams_to_csv_in_chunks_and_frictionless_agrees(tmp_path, fixture_mapp
 
 def test_frictionless_and_fast_validator_reject_the_same_file(tmp_path):
     bad = tmp_path / "bad.csv"
-    good = normalise(FIXTURES / "mainz_einwohner_ortsbezirke.csv", mapping.load(FIXTURES / "mainz_einwohner_ortsbezirke.yaml"))
+    good = normalise(FIXTURES / "mainz_einwohner_ortsbezirke.csv", mapping.load(MAPPINGS / "mainz-einwohner-ortsbezirke.yaml"))
     rows = good.frame.astype(object).copy()
     rows.loc[rows.index[0], "ags"] = "7315000"  # 7 digits
     rows.iloc[1, rows.columns.get_loc("sex")] = "männlich"  # not in the enum

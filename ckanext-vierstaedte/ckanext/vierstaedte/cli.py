@@ -44,5 +44,17 @@ def ensure_sysadmin(name: str, email: str, token_file: str):
     seeding.ensure_sysadmin(name, email, token_file, echo=click.echo)
 
 
+@vierstaedte.command("ensure-harvester")
+@click.argument("city")
+@click.option("--token-file", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="Where to write the harvester's API token (mode 600; never printed).")
+def ensure_harvester(city: str, token_file: str):
+    """Create the user harvester-CITY, editor of CITY only, and store its API token in a file."""
+    try:
+        seeding.ensure_harvester(city, token_file, echo=click.echo)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="CITY")
+
+
 def get_commands():
     return [vierstaedte]

@@ -84,31 +84,20 @@ def _load_table(context: dict, dataset: dict[str, Any], records: list[dict[str, 
     tk.get_action("datastore_create")(dict(context), table)
 
 
-def ensure_sysadmin(name: str, email: str, token_file: str, echo: Callable[[str], None] = print) -> None:
-    """Create the sysadmin (random password) and write a working API token to ``token_file`` (mode 600).
-
-    An existing token file is kept while its token still belongs to the user,
-    so repeated runs do not pile up tokens.
-    """
+def _write_secret(path: str, value: str) -> None:
     import os
-    import secrets
 
-    from ckan import model
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(value + "\n")
+
+
+def _ensure_token(name: str, token_file: str, echo: Callable[[str], None]) -> None:
+    """Keep a token file whose token still belongs to ``name``; otherwise issue a new one (never printed)."""
+    import os
+
     from ckan.lib import api_token
 
-    user = model.User.get(name)
-    if user is None:
-        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
-        tk.get_action("user_create")(
-            {"user": site_user["name"], "ignore_auth": True},
-            {"name": name, "email": email, "password": secrets.token_urlsafe(24)},
-        )
-        user = model.User.get(name)
-        echo(f"Sysadmin {name}: created")
-    if not user.sysadmin:
-        user.sysadmin = True
-        model.repo.commit_and_remove()
-        user = model.User.get(name)
     if os.path.exists(token_file):
         with open(token_file, encoding="utf-8") as handle:
             owner = api_token.get_user_from_token(handle.read().strip())
@@ -118,7 +107,53 @@ def ensure_sysadmin(name: str, email: str, token_file: str, echo: Callable[[str]
     token = tk.get_action("api_token_create")(
         {"user": name, "ignore_auth": True}, {"user": name, "name": "vierstaedte-stack"}
     )["token"]
-    fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(token + "\n")
+    _write_secret(token_file, token)
     echo(f"API token of {name}: written to {token_file}")
+
+
+def _ensure_user(name: str, email: str, echo: Callable[[str], None]):
+    import secrets
+
+    from ckan import model
+
+    user = model.User.get(name)
+    if user is None:
+        site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+        tk.get_action("user_create")(
+            {"user": site_user["name"], "ignore_auth": True},
+            {"name": name, "email": email, "password": secrets.token_urlsafe(24)},
+        )
+        user = model.User.get(name)
+        echo(f"User {name}: created")
+    return user
+
+
+def ensure_sysadmin(name: str, email: str, token_file: str, echo: Callable[[str], None] = print) -> None:
+    """Create the sysadmin (random password) and keep a working API token in ``token_file`` (mode 600)."""
+    from ckan import model
+
+    user = _ensure_user(name, email, echo)
+    if not user.sysadmin:
+        user.sysadmin = True
+        model.repo.commit_and_remove()
+    _ensure_token(name, token_file, echo)
+
+
+def ensure_harvester(city: str, token_file: str, echo: Callable[[str], None] = print) -> str:
+    """The user ``harvester-<city>``: editor of its city and of nothing else, with a token in ``token_file``.
+
+    This is the account a city's cron job uses; its token can write only that city's datasets.
+    """
+    if vocabularies.city(city) is None:
+        raise ValueError(f"unknown city {city!r}")
+    name = f"harvester-{city}"
+    _ensure_user(name, f"{name}@vierstaedte.invalid", echo)
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    context = {"user": site_user["name"], "ignore_auth": True}
+    tk.get_action("organization_member_create")(dict(context), {"id": city, "username": name, "role": "editor"})
+    for org in tk.get_action("organization_list_for_user")(dict(context), {"id": name, "permission": "read"}):
+        if org["name"] != city:
+            tk.get_action("organization_member_delete")(dict(context), {"id": org["id"], "username": name})
+            echo(f"{name}: removed from {org['name']} (a harvester writes only its own city)")
+    _ensure_token(name, token_file, echo)
+    return name

@@ -10,6 +10,9 @@ import dataclasses
 from typing import Any, Callable, Iterator
 
 
+PROTOCOLS = ("ckan", "dcat", "manifest", "opendatasoft")
+
+
 class SourceError(Exception):
     """The catalogue could not be listed completely; nothing may be withdrawn on this run."""
 
@@ -53,10 +56,8 @@ Reader = Callable[["Fetcher", dict[str, Any]], Iterator[SourceDataset]]  # noqa:
 
 def reader(protocol: str) -> Reader:
     """The list function of a protocol: ``ckan``, ``dcat``, ``manifest`` or ``opendatasoft``."""
-    from vierstaedte_harvest.sources import ckan, dcat, manifest, opendatasoft
+    import importlib
 
-    readers = {"ckan": ckan.list_datasets, "dcat": dcat.list_datasets, "manifest": manifest.list_datasets,
-               "opendatasoft": opendatasoft.list_datasets}
-    if protocol not in readers:
-        raise ValueError(f"unknown protocol {protocol!r}; one of {', '.join(sorted(readers))}")
-    return readers[protocol]
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
+    return importlib.import_module(f"vierstaedte_harvest.sources.{protocol}").list_datasets
