@@ -33,12 +33,6 @@ def _service_problems(config) -> list[str]:
     return problems
 
 
-def pytest_configure(config):
-    # CKAN's pytest plugin reads this marker but only CKAN's own pyproject declares it;
-    # we run with --strict-markers
-    config.addinivalue_line("markers", "ckan_config(key, value): set a CKAN config option for one test")
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session):
     from ckan.common import config

@@ -133,7 +133,9 @@ class Harvest:
             normalised = work / f"{name}-normalisiert.csv"
             result = normalise(download.path, rule.mapping, out=normalised)
             table_report = result.report.as_dict()
-            entry["table_report"] = table_report
+            # the run report goes to CKAN and the portal: the summary, and the full errors only where they matter
+            entry["table_report"] = {k: table_report[k] for k in ("verdict", "rows_in", "rows_out", "error_counts",
+                                                                 "warning_counts")}
             if not result.ok:
                 entry["status"] = "rejected"
                 entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in table_report["errors"][:50]]

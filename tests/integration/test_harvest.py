@@ -87,8 +87,10 @@ class TestFirstHarvest:
     def test_run_is_recorded_in_ckan(self, harvest):
         done = harvest("koblenz")
         assert done.returncode == 0, done.stderr
-        runs = call_action("vierstaedte_harvest_run_list", organization="koblenz")
-        assert runs and runs[0]["status"] == "ok" and runs[0]["counts"]["added"] == 1
+        runs = call_action("vierstaedte_harvest_run_list", organization="koblenz")["results"]
+        assert len(runs) == 1 and runs[0]["status"] == "ok" and runs[0]["counts"]["added"] == 1
+        shown = call_action("vierstaedte_harvest_run_show", id=runs[0]["id"])
+        assert shown["report"]["datasets"][0]["status"] == "added"
 
 
 @pytest.mark.usefixtures("with_plugins")
