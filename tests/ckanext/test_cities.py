@@ -15,29 +15,34 @@ EXPECTED = {
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestSeed:
-    def test_seed_creates_cities_and_samples_and_is_idempotent(self, cli, clean_datastore):
+    def test_init_cities_is_idempotent(self, cli):
         from ckanext.vierstaedte.cli import vierstaedte
 
-        first = cli.invoke(vierstaedte, ["seed"])
+        first = cli.invoke(vierstaedte, ["init-cities"])
         assert first.exit_code == 0, first.output
-        ids = {d["name"]: d["id"] for d in call_action("package_search", rows=100)["results"]}
-        resources = {d["name"]: [r["id"] for r in d["resources"]] for d in call_action("package_search", rows=100)["results"]}
-
-        second = cli.invoke(vierstaedte, ["seed"])
-        assert second.exit_code == 0, second.output
-        assert "updated" in second.output
-
-        after = call_action("package_search", rows=100)["results"]
-        assert {d["name"]: d["id"] for d in after} == ids
-        assert {d["name"]: [r["id"] for r in d["resources"]] for d in after} == resources
-        assert len(ids) == 8
+        ids = {name: call_action("organization_show", id=name)["id"] for name in EXPECTED}
+        second = cli.invoke(vierstaedte, ["init-cities"])
+        assert second.exit_code == 0 and second.output.count("updated") == 4
         for name, (ags, ars) in EXPECTED.items():
             org = call_action("organization_show", id=name)
+            assert org["id"] == ids[name]
             assert org["ags"] == ags and org["regional_key"] == ars
             assert org["political_geocoding_uri"].endswith("/regionalKey/" + ars)
-        rows = call_action("datastore_search", resource_id=resources["mainz-einwohner-ortsbezirke-beispiel"][0])
-        assert rows["total"] == 4
-        assert {r["area_name"] for r in rows["records"]} >= {"Gonsenheim", "Hartenberg-Münchfeld"}
+
+    def test_harvester_user_is_editor_of_its_city_only(self, cli, cities, tmp_path):
+        from ckan.lib import api_token
+        from ckanext.vierstaedte.cli import vierstaedte
+
+        call_action("organization_member_create", id="trier", username=_user("harvester-mainz"), role="editor")
+        token_file = tmp_path / "mainz.token"
+        result = cli.invoke(vierstaedte, ["ensure-harvester", "mainz", "--token-file", str(token_file)])
+        assert result.exit_code == 0, result.output
+        assert "removed from trier" in result.output
+        orgs = call_action("organization_list_for_user", id="harvester-mainz", permission="create_dataset")
+        assert [o["name"] for o in orgs] == ["mainz"]
+        assert api_token.get_user_from_token(token_file.read_text().strip()).name == "harvester-mainz"
+        refused = cli.invoke(vierstaedte, ["ensure-harvester", "berlin", "--token-file", str(token_file)])
+        assert refused.exit_code != 0 and "unknown city" in refused.output
 
     def test_ensure_sysadmin_writes_a_working_token_once(self, cli, tmp_path):
         import os
@@ -58,6 +63,12 @@ class TestSeed:
         again = cli.invoke(vierstaedte, args)
         assert again.exit_code == 0 and "unchanged" in again.output
         assert token_file.read_text().strip() == token
+
+
+def _user(name: str) -> str:
+    from ckan.tests import factories
+
+    return factories.User(name=name)["name"]
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")

@@ -12,26 +12,15 @@ def _sysadmin_context() -> dict:
     return {"user": site_user["name"], "ignore_auth": True}
 
 
-@click.group(short_help="Vier Städte Open Data: Städte anlegen, Beispieldaten laden")
+@click.group(short_help="Vier Städte Open Data: Städte und Konten anlegen")
 def vierstaedte():
     pass
 
 
 @vierstaedte.command("init-cities")
 def init_cities():
-    """Create or update the four city organisations."""
+    """Create or update the four city organisations (name, AGS, regional key, geocoding URIs)."""
     seeding.ensure_cities(_sysadmin_context(), echo=click.echo)
-
-
-@vierstaedte.command("seed")
-@click.option("--with-samples/--without-samples", default=True, show_default=True,
-              help="Also load the bundled sample datasets.")
-def seed(with_samples: bool):
-    """Create the city organisations and load the bundled sample datasets."""
-    context = _sysadmin_context()
-    seeding.ensure_cities(context, echo=click.echo)
-    if with_samples:
-        seeding.load_samples(context, echo=click.echo)
 
 
 @vierstaedte.command("ensure-sysadmin")

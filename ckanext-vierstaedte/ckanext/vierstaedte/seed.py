@@ -1,12 +1,11 @@
-"""Create the four city organisations and load the bundled sample datasets.
+"""Create the four city organisations and the accounts that write to them.
 
-Idempotent: organisations and datasets are created or updated by name, the
-sample DataStore tables are replaced, so ``ckan vierstaedte seed`` can run on
-every ``scripts/stack up``.
+Idempotent: organisations and users are created or updated by name and token
+files are kept while their tokens are valid, so ``scripts/stack up`` can run
+these on every start.
 """
 from __future__ import annotations
 
-import json
 from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
@@ -14,12 +13,6 @@ import ckan.plugins.toolkit as tk
 from ckanext.vierstaedte import vocabularies
 
 ORG_FIELDS = ("ags", "regional_key", "political_geocoding_uri", "political_geocoding_level_uri", "website")
-SAMPLE_RESOURCE = "Daten (normalisiert)"
-SAMPLE_FIELDS = {
-    "city": {"type": "text"}, "ags": {"type": "text"}, "area_level": {"type": "text"},
-    "area_name": {"type": "text"}, "indicator": {"type": "text"}, "period": {"type": "text"},
-    "value": {"type": "numeric"}, "unit": {"type": "text"},
-}
 
 
 def _upsert(kind: str, context: dict, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -41,47 +34,6 @@ def ensure_cities(context: dict, echo: Callable[[str], None] = print) -> list[di
         echo(f"Organisation {org['name']}: {outcome}")
         orgs.append(org)
     return orgs
-
-
-def load_samples(context: dict, echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
-    samples = json.loads((vocabularies.DATA / "sample_datasets.json").read_text(encoding="utf-8"))
-    datasets = []
-    for sample in samples["datasets"]:
-        sample = dict(sample)
-        records = sample.pop("records")
-        city = sample.pop("city")
-        data = dict(
-            sample,
-            owner_org=city,
-            tags=[{"name": tag} for tag in sample.pop("tags")],
-            frequency="http://publications.europa.eu/resource/authority/frequency/ANNUAL",
-            table_schema_version=tk.config.get("ckanext.vierstaedte.table_schema_version"),
-            validation_status="valid",
-        )
-        dataset, outcome = _upsert("package", context, data)
-        _load_table(context, dataset, records)
-        echo(f"Datensatz {dataset['name']}: {outcome} ({len(records)} Zeilen)")
-        datasets.append(dataset)
-    return datasets
-
-
-def _load_table(context: dict, dataset: dict[str, Any], records: list[dict[str, Any]]) -> None:
-    """Replace the rows of the dataset's sample DataStore table; the resource id stays."""
-    table = {
-        "fields": [{"id": name, **spec} for name, spec in SAMPLE_FIELDS.items()],
-        "records": records,
-        "force": True,
-    }
-    existing = next((r for r in dataset.get("resources", []) if r.get("name") == SAMPLE_RESOURCE), None)
-    if existing is None:
-        table["resource"] = {"package_id": dataset["id"], "name": SAMPLE_RESOURCE, "format": "CSV"}
-    else:
-        table["resource_id"] = existing["id"]
-        try:
-            tk.get_action("datastore_delete")(dict(context), {"resource_id": existing["id"], "force": True})
-        except tk.ObjectNotFound:
-            pass
-    tk.get_action("datastore_create")(dict(context), table)
 
 
 def _write_secret(path: str, value: str) -> None:
