@@ -11,11 +11,14 @@ import codecs
 import csv
 import dataclasses
 import io
+import itertools
 import re
 from pathlib import Path
 from typing import Any, Iterator
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from vierstaedte_harvest.german import CONFIDENTIAL_MARKERS, MISSING_MARKERS, normalise_header
 from vierstaedte_harvest.report import Issue, TableRejected
@@ -171,32 +174,83 @@ class Table:
             if cut:
                 yield chunk.iloc[:cut]
         if held is not None and len(held):
-            self.info["footer_rows"] = [str(v) for v in held.iloc[:, 0] if str(v).strip()]
+            self.info["footer_rows"] = [str(v) for v in held.iloc[:, 0] if str(v).strip()] + self.info.get("footer_rows", [])
 
     def _raw_chunks(self, size: int, wanted: list[int]) -> Iterator[pd.DataFrame]:
         if self._frame is not None:
             yield self._frame[wanted]
             return
-        reader = pd.read_csv(
-            self.path, sep=self.info["delimiter"], encoding=self.info["encoding"],
-            skiprows=self.info["skipped_title_rows"] + self.info["header_rows"], header=None,
-            # every column is read (usecols would silently accept rows with extra cells), then narrowed
-            names=list(range(len(self.headers))), dtype=str, keep_default_na=False,
-            chunksize=size, engine="c", on_bad_lines="error", skip_blank_lines=True,
-        )
-        offset = 0
+        width = len(self.headers)
+        names = [str(i) for i in range(width)]
+        short_rows: list[str] = []
+        open_quote: list[str] = []
+
+        def invalid_row(row) -> str:
+            # an unbalanced quote runs to the end of the file: the transfer was cut off inside a cell
+            if row.text.count('"') % 2:
+                open_quote.append(row.text)
+                return "error"
+            # a row with too many cells is always an error; short ones are fine only as a footer at the very end
+            if row.actual_columns > row.expected_columns:
+                return "error"
+            short_rows.append(row.text)
+            return "skip"
+
         try:
-            for chunk in reader:
+            reader = pa_csv.open_csv(
+                self.path,
+                read_options=pa_csv.ReadOptions(encoding=self.info["encoding"], column_names=names,
+                                                skip_rows=self.info["skipped_title_rows"] + self.info["header_rows"],
+                                                block_size=1 << 20),
+                parse_options=pa_csv.ParseOptions(delimiter=self.info["delimiter"], newlines_in_values=True,
+                                                  invalid_row_handler=invalid_row),
+                convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                      strings_can_be_null=False, quoted_strings_can_be_null=False),
+            )
+            offset, pending = 0, []
+            for batch in itertools.chain(reader, [None]):
+                if batch is not None:
+                    pending.append(batch.select([names[i] for i in wanted]))
+                    if sum(len(b) for b in pending) < size:
+                        continue
+                if not pending:
+                    break
+                chunk = pa.Table.from_batches(pending).to_pandas(types_mapper=_ARROW_STRINGS.get)
+                pending = []
+                chunk.columns = wanted
                 chunk.index = pd.RangeIndex(offset + 1, offset + 1 + len(chunk))
                 offset += len(chunk)
-                yield chunk[wanted]
-        except pd.errors.ParserError as error:
-            text = str(error)
-            if "EOF" in text:
-                raise _reject("truncated-file", f"The file ends inside a quoted cell: it was cut off ({text}).")
-            raise _reject("malformed-row", f"A row does not fit the header of {len(self.headers)} columns: {text}")
-        except UnicodeDecodeError as error:
-            raise _reject("encoding-error", f"Not readable as {self.info['encoding']}: {error}")
+                yield chunk
+        except pa.ArrowInvalid as error:
+            if open_quote:
+                raise _reject("truncated-file", f"The file ends inside a quoted cell: it was cut off "
+                              f"({open_quote[0][:80]!r}).") from None
+            raise _reject(*_arrow_problem(str(error), width)) from None
+        except (UnicodeDecodeError, LookupError) as error:
+            raise _reject("encoding-error", f"Not readable as {self.info['encoding']}: {error}") from None
+        if short_rows:
+            self._check_short_rows_are_footer(short_rows, width)
+
+    def _check_short_rows_are_footer(self, rows: list[str], width: int) -> None:
+        """Lines without all the delimiters (``© Stadt Mainz``) are a footer only at the end of the file."""
+        with self.path.open("rb") as handle:
+            handle.seek(max(0, self.path.stat().st_size - 65536))
+            tail = handle.read().decode(self.info["encoding"], errors="replace").splitlines()
+        tail = [line for line in tail if line.strip()]
+        last = [line.strip() for line in tail[-len(rows):]]
+        if last != [row.strip() for row in rows] or not all(_FOOTER.match(r) or len(r.split(self.info["delimiter"])) == 1
+                                                             for r in rows):
+            raise _reject("malformed-row", f"A row has fewer cells than the {width} columns of the header: {rows[0]!r}")
+        self.info.setdefault("footer_rows", []).extend(row.strip() for row in rows)
+
+
+_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow")}
+
+
+def _arrow_problem(message: str, width: int) -> tuple[str, str]:
+    if "columns" in message:
+        return "malformed-row", f"A row does not fit the header of {width} columns: {message}"
+    return "unreadable-csv", f"The CSV cannot be parsed: {message}"
 
 
 def _footer_start(frame: pd.DataFrame) -> int:
