@@ -1,0 +1,28 @@
+"""The installable package carries its data: a wheel built from the repo has every non-Python file it needs."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_contains_schemas_configs_templates_and_migrations(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
+                    str(ROOT)], check=True, capture_output=True)
+    wheel = next(tmp_path.glob("vierstaedte-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = [
+        "vierstaedte_schemas/city-statistics.schema.json", "vierstaedte_schemas/indicators.csv",
+        "vierstaedte_schemas/areas/mainz.csv", "vierstaedte_schemas/datapackage.template.json",
+        "vierstaedte_harvest/cities/mainz.yaml", "vierstaedte_harvest/cities/koblenz-manifest.yaml",
+        "vierstaedte_harvest/mappings/trier-bevoelkerung-alter.yaml",
+        "ckanext/vierstaedte/schemas/dataset.yaml", "ckanext/vierstaedte/data/licenses.json",
+        "ckanext/vierstaedte/config_declaration.yml", "ckanext/vierstaedte/templates/home/index.html",
+        "ckanext/vierstaedte/migration/vierstaedte/alembic.ini",
+    ]
+    missing = [name for name in expected if name not in names]
+    assert not missing, f"not in the wheel: {missing}"
+    assert not any(name.startswith(("tests/", "harvesters/demo", ".stack")) for name in names)
