@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vierstaedte_harvest import contract
 from vierstaedte_harvest import mapping as mapping_module
 from vierstaedte_harvest.normalise import normalise
 

@@ -89,7 +89,10 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
                 tidy = _tidy_chunk(chunk, columns, mapping, report)
                 validator.check(tidy, report)
                 report.rows_out += len(tidy)
-                sink.write(tidy) if out else parts.append(tidy)
+                if out:
+                    sink.write(tidy)
+                else:
+                    parts.append(tidy)
                 if progress:
                     progress(report.rows_in)
         validator.finish(report)
@@ -134,6 +137,7 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate chunks keeping every column categorical (pd.concat would fall back to objects)."""
     if len(parts) == 1:
         return parts[0]
+
     def as_object(values: pd.Categorical) -> pd.Categorical:  # chunks may infer "str" or object categories
         return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))
 
@@ -279,11 +283,10 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
         column.number_format = parsed.number_format
         column.note = parsed.note or column.note
     invalid = np.flatnonzero(parsed.status.to_numpy() == "invalid")
-    code = "mixed-number-format" if parsed.conflict_rows else "invalid-number"
-    for n, i in enumerate(invalid[:20]):
-        report.error(code, f"Column {column.name!r}: {raw.iloc[i]!r} is not a number in the column's "
-                     f"{column.number_format} notation.", count=len(invalid) if n == 0 else 0,
-                     row=int(raw.index[i]), field=column.name, value=str(raw.iloc[i]))
+    if len(invalid):
+        report.error_cells("mixed-number-format" if parsed.conflict_rows else "invalid-number",
+                           f"Column {column.name!r}: not a number in the column's {column.number_format} notation.",
+                           [(int(raw.index[i]), str(raw.iloc[i])) for i in invalid[:20]], len(invalid), field=column.name)
     if parsed.percent and column.fields["unit"] != "percent":
         report.warning("percent-values", f"Column {column.name!r} holds percentages; unit set to percent "
                        f"instead of {column.fields['unit']}.", field=column.name)

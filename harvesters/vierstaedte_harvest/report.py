@@ -11,6 +11,7 @@ from collections import Counter
 from typing import Any
 
 MAX_LISTED = 200  # per code; counts stay exact
+SHOWN_CELLS = 20  # example cells listed per error
 
 VALID = "valid"
 VALID_WITH_WARNINGS = "valid_with_warnings"
@@ -61,6 +62,13 @@ class Report:
 
     def warning(self, code: str, message: str, count: int = 1, **where: Any) -> None:
         self._add(self.warnings, self.warning_counts, Issue(code, message, **where), count)
+
+    def error_cells(self, code: str, message: str, cells: list[tuple[int, Any]], total: int, **where: Any) -> None:
+        """One error counted ``total`` times, listed for the first few (row, value) cells it affects."""
+        self.error_counts[code] += total
+        for row, value in cells[:SHOWN_CELLS]:
+            if sum(1 for i in self.errors if i.code == code) < MAX_LISTED:
+                self.errors.append(Issue(code, message, row=row, value=value, **where))
 
     @property
     def verdict(self) -> str:

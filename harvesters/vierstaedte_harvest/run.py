@@ -90,6 +90,23 @@ def _file_name(resource: SourceResource, fallback: str) -> str:
     return name or fallback
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _table_files(table: SourceResource, download, normalised: Path, work: Path) -> list[ResourceSpec]:
+    """The city's original file and its normalised form, as resources to upload."""
+    raw_name = _file_name(table, "quelle.csv")
+    raw_path = work / raw_name
+    download.path.rename(raw_path)
+    return [
+        ResourceSpec("raw", f"Originaldatei: {raw_name}", table.format or raw_path.suffix.lstrip(".").upper(), raw_path,
+                     sha256=download.sha256, description=f"Unverändert von {table.url}"),
+        ResourceSpec("normalised", "Normalisierte Daten (CSV)", "CSV", normalised, sha256=_sha256(normalised),
+                     description=f"Nach dem gemeinsamen Schema city-statistics {contract.SCHEMA_VERSION}"),
+    ]
+
+
 class Harvest:
     def __init__(self, options: Options):
         self.options = options
@@ -97,11 +114,11 @@ class Harvest:
         self.fetcher = Fetcher(self.config.http)
         self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
         self.state = State(options.state_dir / f"{options.city}.json")
-        self.guid_prefix = ""
 
     # --- one dataset -------------------------------------------------------------------
 
     def harvest(self, source: SourceDataset, work: Path) -> dict[str, Any]:
+        """Harvest one dataset; returns its report entry. Writes to CKAN only if everything before succeeded."""
         name = metadata.dataset_name(self.config.city, source)
         entry: dict[str, Any] = {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
                                  "ckan_name": name, "status": "errored", "errors": []}
@@ -109,71 +126,66 @@ class Harvest:
         rule, table = self.config.table_for(source)
         fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults, rule and rule.mapping.id,
                                    contract.SCHEMA_VERSION, __version__)
-        if self.options.since and source.modified and source.modified < self.options.since and remembered.get("status") == "published":
+        published = remembered.get("status") == "published" and remembered.get("ckan_name") == name
+        if published and self.options.since and source.modified and source.modified < self.options.since:
             entry["status"] = "unchanged"
             return entry
         download = None
         if table is not None:
             known = remembered["files"].get(table.url, {})
             download = self.fetcher.download(table.url, work, known.get("etag"), known.get("last_modified"))
-            same_file = download.unchanged or download.sha256 == known.get("sha256")
-        else:
-            same_file = True
-        if same_file and remembered.get("fingerprint") == fingerprint and remembered.get("status") == "published" \
-                and remembered.get("ckan_name") == name:
-            entry["status"] = "unchanged"  # no CKAN call at all
+            if download.unchanged or download.sha256 == known.get("sha256"):
+                if published and remembered.get("fingerprint") == fingerprint:
+                    entry["status"] = "unchanged"  # no CKAN call at all
+                    return entry
+                if download.unchanged:  # the metadata changed: the file is needed to compare with CKAN
+                    download = self.fetcher.download(table.url, work)
+        elif published and remembered.get("fingerprint") == fingerprint:
+            entry["status"] = "unchanged"
             return entry
-        if download is not None and download.unchanged:  # state says unchanged but CKAN must be redone: fetch again
-            download = self.fetcher.download(table.url, work)
+
         desired = metadata.dataset_dict(source, self.config.city, self.config.defaults, name,
                                         rule.spatial_granularity if rule else None)
-        specs: list[ResourceSpec] = []
-        table_report = None
+        files: list[ResourceSpec] = []
         if table is not None:
-            normalised = work / f"{name}-normalisiert.csv"
-            result = normalise(download.path, rule.mapping, out=normalised)
-            table_report = result.report.as_dict()
-            # the run report goes to CKAN and the portal: the summary, and the full errors only where they matter
-            entry["table_report"] = {k: table_report[k] for k in ("verdict", "rows_in", "rows_out", "error_counts",
-                                                                 "warning_counts")}
+            result = normalise(download.path, rule.mapping, out=work / f"{name}-normalisiert.csv")
+            report = result.report.as_dict()
+            # the run report goes to CKAN and the portal: a summary, and the errors where they matter
+            entry["table_report"] = {k: report[k] for k in ("verdict", "rows_in", "rows_out", "error_counts",
+                                                           "warning_counts")}
             if not result.ok:
                 entry["status"] = "rejected"
-                entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in table_report["errors"][:50]]
+                entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in report["errors"][:50]]
                 return entry
-            desired.update(validation_status=table_report["verdict"], table_schema_version=contract.SCHEMA_VERSION)
-            raw_name = _file_name(table, "quelle.csv")
-            raw_path = work / raw_name
-            download.path.rename(raw_path)
-            specs = [
-                ResourceSpec("raw", f"Originaldatei: {raw_name}", table.format or raw_path.suffix.lstrip(".").upper(),
-                             raw_path, sha256=download.sha256, description=f"Unverändert von {table.url}"),
-                ResourceSpec("normalised", "Normalisierte Daten (CSV)", "CSV", normalised,
-                             sha256=hashlib.sha256(normalised.read_bytes()).hexdigest(),
-                             description=f"Nach dem gemeinsamen Schema city-statistics {contract.SCHEMA_VERSION}"),
-            ]
+            desired.update(validation_status=report["verdict"], table_schema_version=contract.SCHEMA_VERSION)
+            files = _table_files(table, download, result.out, work)
         links = [ResourceSpec("link", metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
                               metadata.clean_text(r.format, 20), url=r.url)
                  for r in source.resources if r is not table and re.match(r"^https?://", r.url)]
-        dataset, status = self.publisher.upsert_dataset(desired)
-        resources, wrote = self.publisher.sync_resources(dataset, specs + links)
-        if table is not None:
-            package = datapackage.descriptor(dataset, resources["normalised"].get("url", ""), f"{name}-normalisiert",
-                                             {"title": source.title, "url": table.url, "modified": source.modified},
-                                             table_report)
-            package_path = work / "datapackage.json"
-            package_path.write_bytes(datapackage.dumps(package))
-            spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
-                                sha256=hashlib.sha256(package_path.read_bytes()).hexdigest(),
-                                description="Frictionless Data Package: Daten, Schema und Herkunft")
-            _, wrote_package = self.publisher.sync_resources(dataset, [spec])
-            loaded = self.publisher.sync_table(resources["normalised"], normalised, specs[1].sha256)
-            wrote = wrote or wrote_package or loaded
-        entry["status"] = "updated" if status == "unchanged" and wrote else status
+        entry["status"] = self._publish(desired, files + links, source, table, report if table else None, work)
         remembered.update(fingerprint=fingerprint, ckan_name=name, status="published", title=entry["title"])
         if download is not None:
             remembered["files"][table.url] = {"etag": download.etag, "last_modified": download.last_modified,
                                               "sha256": download.sha256}
         return entry
+
+    def _publish(self, desired: dict[str, Any], specs: list[ResourceSpec], source: SourceDataset,
+                 table: SourceResource | None, report: dict[str, Any] | None, work: Path) -> str:
+        """Dataset, files, Data Package, DataStore — each written only where CKAN differs. Returns the status."""
+        dataset, status = self.publisher.upsert_dataset(desired)
+        resources, wrote = self.publisher.sync_resources(dataset, specs)
+        if table is not None:
+            normalised = next(spec for spec in specs if spec.role == "normalised")
+            package = datapackage.descriptor(dataset, resources["normalised"].get("url", ""), normalised.path.stem,
+                                             {"title": source.title, "url": table.url, "modified": source.modified},
+                                             report)
+            package_path = work / "datapackage.json"
+            package_path.write_bytes(datapackage.dumps(package))
+            spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
+                                sha256=_sha256(package_path), description="Frictionless Data Package: Daten, Schema und Herkunft")
+            wrote = self.publisher.sync_resources(dataset, [spec])[1] or wrote
+            wrote = self.publisher.sync_table(resources["normalised"], normalised.path, normalised.sha256) or wrote
+        return "updated" if status == "unchanged" and wrote else status
 
     # --- the run -----------------------------------------------------------------------
 

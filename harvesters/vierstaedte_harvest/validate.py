@@ -80,12 +80,9 @@ class SchemaValidator:
     @staticmethod
     def _report(report: Report, bad: pd.Series, column: pd.Series, name: str, rule: str, message: str) -> None:
         count = int(bad.sum())
-        if not count:
-            return
-        rows = bad[bad].index[:20]
-        for row in rows:
-            report.error("schema-constraint", message, count=count if row == rows[0] else 0,
-                         row=int(row), field=name, value=None if pd.isna(column.get(row)) else str(column.get(row)), rule=rule)
+        if count:
+            cells = [(int(row), None if pd.isna(column.get(row)) else str(column.get(row))) for row in bad[bad].index[:20]]
+            report.error_cells("schema-constraint", message, cells, count, field=name, rule=rule)
 
     def _remember_keys(self, frame: pd.DataFrame) -> None:
         if not self.primary_key:
@@ -105,11 +102,11 @@ class SchemaValidator:
         duplicate = np.zeros(len(keys), dtype=bool)
         duplicate[order[1:]] = keys[order[1:]] == keys[order[:-1]]
         count = int(duplicate.sum())
-        for row in rows[duplicate][:20]:
-            report.error("primary-key-duplicate",
-                         f"Two observations share the key ({', '.join(self.primary_key)}): the mapping "
-                         "maps two source columns or rows onto the same observation.",
-                         count=count if row == rows[duplicate][0] else 0, row=int(row), rule="primaryKey")
+        if count:
+            report.error_cells("primary-key-duplicate",
+                               f"Two observations share the key ({', '.join(self.primary_key)}): the mapping "
+                               "maps two source columns or rows onto the same observation.",
+                               [(int(row), None) for row in rows[duplicate][:20]], count, rule="primaryKey")
         self._key_hashes.clear()
         self._key_rows.clear()
 
