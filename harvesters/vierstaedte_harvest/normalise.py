@@ -114,7 +114,8 @@ class _CsvSink:
 
     def __init__(self, path: Path | None):
         self.path, self.writer = path, None
-        self.schema = pa.schema([(f["name"], pa.float64() if f["type"] == "number" else pa.string())
+        # text columns stay dictionary-encoded (as the Categoricals are): the writer expands them, no copy per row
+        self.schema = pa.schema([(f["name"], pa.float64() if f["type"] == "number" else pa.dictionary(pa.int32(), pa.string()))
                                  for f in contract.table_schema()["fields"]])
 
     def __enter__(self) -> "_CsvSink":
