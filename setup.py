@@ -86,6 +86,9 @@ setup(
         "ckan.plugins": [
             "vierstaedte = ckanext.vierstaedte.plugin:VierstaedtePlugin",
         ],
+        "ckan.rdf.profiles": [
+            "vierstaedte_dcatap_de = ckanext.vierstaedte.profiles:DCATAPdeProfile",
+        ],
         "console_scripts": [
             "vierstaedte-harvest = vierstaedte_harvest.cli:main",
         ],

@@ -92,6 +92,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.datastore.sqlsearch.enabled": "true",
         "ckan.views.default_views": "datatables_view",
         "ckanext.dcat.base_uri": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
+        "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 vierstaedte_dcatap_de",
     }
     # Optional settings, added only when set, so the local stack's file stays as it was.
     if env.get("VIERSTAEDTE_MAX_RESOURCE_SIZE_MB"):

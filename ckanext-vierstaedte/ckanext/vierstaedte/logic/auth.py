@@ -39,6 +39,12 @@ def vierstaedte_harvest_run_show(context, data_dict):
     return {"success": True}
 
 
+@tk.auth_allow_anonymous_access
+def vierstaedte_public_data(context, data_dict):
+    """The export and the bot tools read public datasets only, so anyone may call them."""
+    return {"success": True}
+
+
 def get_auth_functions():
     return {
         "vierstaedte_city_list": vierstaedte_city_list,
@@ -46,4 +52,8 @@ def get_auth_functions():
         "vierstaedte_harvest_run_create": vierstaedte_harvest_run_create,
         "vierstaedte_harvest_run_list": vierstaedte_harvest_run_list,
         "vierstaedte_harvest_run_show": vierstaedte_harvest_run_show,
+        "vierstaedte_catalogue_export": vierstaedte_public_data,
+        "vierstaedte_tool_search_datasets": vierstaedte_public_data,
+        "vierstaedte_tool_describe_dataset": vierstaedte_public_data,
+        "vierstaedte_tool_query_indicator": vierstaedte_public_data,
     }

@@ -35,3 +35,13 @@ def harvest_run_list() -> dict[str, Any]:
 
 def harvest_run_show() -> dict[str, Any]:
     return {"id": [tk.get_validator("not_empty"), tk.get_validator("unicode_safe")]}
+
+
+def catalogue_export() -> dict[str, Any]:
+    v = tk.get_validator
+    return {
+        "start": [v("default")(0), v("natural_number_validator")],
+        # capped like package_search's rows, at ckan.search.rows_max
+        "rows": [v("default")(100), v("int_validator"), v("is_positive_integer"),
+                 v("limit_to_configured_maximum")("ckan.search.rows_max", 1000)],
+    }

@@ -6,6 +6,7 @@ from flask import Blueprint
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic
+from ckanext.vierstaedte.views import exports
 
 vierstaedte = Blueprint("vierstaedte", __name__)
 
@@ -56,4 +57,4 @@ vierstaedte.add_url_rule("/staedte/<city>/harvest", view_func=harvest_runs, endp
 
 
 def get_blueprints():
-    return [vierstaedte]
+    return [vierstaedte, exports.blueprint]

@@ -1,0 +1,111 @@
+"""DCAT-AP.de on top of ckanext-dcat's DCAT-AP 3 output.
+
+GovData and the state portals harvest DCAT-AP.de: they need the political
+geocoding, licences from the DCAT-AP.de licence vocabulary on the dataset and
+every distribution, the city as ``foaf:Organization`` publisher and the
+contributor id GovData assigns. Chained after ``euro_dcat_ap_3``
+(``ckanext.dcat.rdf.profiles = euro_dcat_ap_3 vierstaedte_dcatap_de``), this
+profile only adds or corrects what DCAT-AP 3 leaves out; reading RDF stays
+with the DCAT-AP 3 profile.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+from rdflib import Namespace, URIRef
+from rdflib.namespace import RDF
+
+from ckanext.dcat.profiles import DCT, CleanedURIRef, RDFProfile
+from ckanext.dcat.utils import catalog_uri, resource_uri
+
+from ckanext.vierstaedte import vocabularies
+from ckanext.vierstaedte.logic import exports
+
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+CONTRIBUTOR_ID = "ckanext.vierstaedte.dcatde.contributor_id"
+
+
+def organisation_uri(name: str) -> str:
+    return f"{catalog_uri().rstrip('/')}/organization/{name}"
+
+
+class DCATAPdeProfile(RDFProfile):
+    """Adds the DCAT-AP.de properties of a dataset, its publisher and its distributions."""
+
+    def graph_from_dataset(self, dataset_dict: dict[str, Any], dataset_ref) -> None:
+        g = self.g
+        g.bind("dcatde", DCATDE)
+
+        contributor = tk.config.get(CONTRIBUTOR_ID)
+        if contributor:
+            g.add((dataset_ref, DCATDE.contributorID, URIRef(contributor)))
+        for key, predicate in (("political_geocoding_uri", DCATDE.politicalGeocodingURI),
+                               ("political_geocoding_level_uri", DCATDE.politicalGeocodingLevelURI)):
+            if dataset_dict.get(key):
+                g.add((dataset_ref, predicate, URIRef(dataset_dict[key])))
+
+        publisher = self._city_as_publisher(dataset_dict, dataset_ref)
+        self._maintainer(dataset_dict, dataset_ref, publisher)
+        self._licences_and_schema(dataset_dict, dataset_ref)
+
+    def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref) -> None:
+        """DCAT-AP.de requires a catalogue publisher: the coordinating city."""
+        self.g.bind("dcatde", DCATDE)
+        coordinator = next((c for c in vocabularies.cities() if c.get("coordinator")), None)
+        if coordinator and not (catalog_ref, DCT.publisher, None) in self.g:
+            self._add_agent_to_graph(catalog_ref, DCT.publisher, {
+                "uri": organisation_uri(coordinator["name"]),
+                "name": coordinator["title"],
+                "homepage": coordinator["website"],
+            })
+
+    def _city_as_publisher(self, dataset_dict, dataset_ref):
+        """The city is the one ``dct:publisher``; the schema's ``publisher`` entries become ``dcatde:originator``.
+
+        DCAT-AP allows one publisher; harvested ``publisher`` values name the
+        office that produced the data, which DCAT-AP.de calls the originator.
+        """
+        g = self.g
+        org = dataset_dict.get("organization") or {}
+        if not org.get("name"):
+            return None
+        for old in list(g.objects(dataset_ref, DCT.publisher)):
+            g.remove((old, None, None))
+        g.remove((dataset_ref, DCT.publisher, None))
+        for originator in dataset_dict.get("publisher") or []:
+            if originator.get("name"):
+                self._add_agent_to_graph(dataset_ref, DCATDE.originator,
+                                         {**originator, "uri": originator.get("uri") or ""})
+        city = vocabularies.city(org["name"]) or {}
+        return self._add_agent_to_graph(dataset_ref, DCT.publisher, {
+            "uri": organisation_uri(org["name"]),
+            "name": org.get("title") or city.get("title"),
+            "homepage": city.get("website"),
+        })
+
+    def _maintainer(self, dataset_dict, dataset_ref, publisher) -> None:
+        """``dcatde:maintainer``: the contact point as an agent, else the city."""
+        contact = next((c for c in dataset_dict.get("contact") or [] if c.get("name")), None)
+        if contact:
+            self._add_agent_to_graph(dataset_ref, DCATDE.maintainer, {
+                "name": contact["name"], "email": contact.get("email"), "homepage": contact.get("url"),
+            })
+        elif publisher is not None:
+            self.g.add((dataset_ref, DCATDE.maintainer, publisher))
+
+    def _licences_and_schema(self, dataset_dict, dataset_ref) -> None:
+        g = self.g
+        licence = dataset_dict.get("license_id") or ""
+        licence_ref = URIRef(licence) if licence.startswith("http") else None
+        if licence_ref is not None:
+            g.add((dataset_ref, DCT.license, licence_ref))
+            g.add((licence_ref, RDF.type, DCT.LicenseDocument))
+        for resource in dataset_dict.get("resources", []):
+            distribution = CleanedURIRef(resource_uri(resource))
+            if licence_ref is not None and not (distribution, DCT.license, None) in g:
+                g.add((distribution, DCT.license, licence_ref))
+            if resource.get("role") == "normalised":
+                schema_ref = URIRef(exports.table_schema_url())
+                g.add((distribution, DCT.conformsTo, schema_ref))
+                g.add((schema_ref, RDF.type, DCT.Standard))

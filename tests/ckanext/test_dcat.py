@@ -1,0 +1,131 @@
+"""DCAT-AP.de output of the real ckanext-dcat endpoints with our profile chained after DCAT-AP 3."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+
+from ckan.tests.helpers import call_action
+
+from tests.ckanext.conftest import valid_dataset
+
+DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+DL_BY_DE = URIRef("http://dcat-ap.de/def/licenses/dl-by-de/2.0")
+SOCI = URIRef("http://publications.europa.eu/resource/authority/data-theme/SOCI")
+REGI = URIRef("http://publications.europa.eu/resource/authority/data-theme/REGI")
+CONTRIBUTOR = "http://dcat-ap.de/def/contributors/vierStaedteOpenData"
+
+
+def _graph(app, url: str, rdf_format: str) -> Graph:
+    response = app.get(url)
+    assert response.status_code == 200
+    return Graph().parse(data=response.get_data(as_text=True), format=rdf_format)
+
+
+def _dataset_ref(graph: Graph) -> URIRef:
+    (dataset_ref,) = graph.subjects(RDF.type, DCAT.Dataset)
+    return dataset_ref
+
+
+@pytest.fixture
+def dataset(app, city_editor):
+    """A dataset created through the Action API, with a normalised table and a raw file."""
+    headers = {"Authorization": city_editor["token"]}
+    created = app.post("/api/3/action/package_create", json=valid_dataset(), headers=headers).json["result"]
+    for role, fmt in (("raw", "XLSX"), ("normalised", "CSV")):
+        app.post("/api/3/action/resource_create", headers=headers, json={
+            "package_id": created["id"], "role": role, "format": fmt, "name": role,
+            "url": f"https://files.example.org/{role}.{fmt.lower()}"})
+    return call_action("package_show", id=created["id"])
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestDatasetRdf:
+    def test_turtle_has_the_dcat_ap_de_properties(self, app, dataset):
+        graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
+        ref = _dataset_ref(graph)
+
+        assert set(graph.objects(ref, DCATDE.politicalGeocodingURI)) == {
+            URIRef("http://dcat-ap.de/def/politicalGeocoding/regionalKey/073150000000")}
+        assert set(graph.objects(ref, DCATDE.politicalGeocodingLevelURI)) == {
+            URIRef("http://dcat-ap.de/def/politicalGeocoding/Level/municipality")}
+        assert set(graph.objects(ref, DCAT.theme)) == {SOCI, REGI}
+        assert set(graph.objects(ref, DCTERMS.license)) == {DL_BY_DE}
+        # no contributor id is configured: GovData assigns one
+        assert not set(graph.objects(ref, DCATDE.contributorID))
+
+    def test_the_city_is_the_one_publisher_as_foaf_organization(self, app, dataset):
+        graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
+        ref = _dataset_ref(graph)
+
+        (publisher,) = graph.objects(ref, DCTERMS.publisher)
+        assert str(publisher).endswith("/organization/mainz")
+        assert (publisher, RDF.type, FOAF.Organization) in graph
+        assert set(graph.objects(publisher, FOAF.name)) == {Literal("Landeshauptstadt Mainz")}
+        assert set(graph.objects(publisher, FOAF.homepage)) == {URIRef("https://www.mainz.de")}
+        # the harvested publisher entry names the originating office
+        (originator,) = graph.objects(ref, DCATDE.originator)
+        assert originator == URIRef("https://www.mainz.de")
+
+    def test_maintainer_and_contact_point_from_the_contact(self, app, dataset):
+        graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
+        ref = _dataset_ref(graph)
+
+        (maintainer,) = graph.objects(ref, DCATDE.maintainer)
+        assert set(graph.objects(maintainer, FOAF.name)) == {Literal("Statistikstelle")}
+        assert set(graph.objects(maintainer, FOAF.mbox)) == {URIRef("mailto:statistik@example.org")}
+        (contact,) = graph.objects(ref, DCAT.contactPoint)
+        assert len(set(graph.predicate_objects(contact))) >= 2
+
+    def test_distributions_carry_licence_and_the_normalised_one_its_table_schema(self, app, dataset):
+        graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
+        distributions = {str(graph.value(d, DCTERMS.title)): d
+                         for d in graph.objects(_dataset_ref(graph), DCAT.distribution)}
+
+        assert set(distributions) == {"raw", "normalised"}
+        for distribution in distributions.values():
+            assert set(graph.objects(distribution, DCTERMS.license)) == {DL_BY_DE}
+        (schema,) = graph.objects(distributions["normalised"], DCTERMS.conformsTo)
+        assert str(schema).endswith("/katalog/city-statistics.schema.json")
+        assert app.get(urlsplit(str(schema)).path).json["name"] == "city-statistics"
+        assert not set(graph.objects(distributions["raw"], DCTERMS.conformsTo))
+
+    @pytest.mark.ckan_config("ckanext.vierstaedte.dcatde.contributor_id", CONTRIBUTOR)
+    def test_contributor_id_from_the_config(self, app, dataset):
+        graph = _graph(app, f"/dataset/{dataset['name']}.rdf", "xml")
+        assert set(graph.objects(_dataset_ref(graph), DCATDE.contributorID)) == {URIRef(CONTRIBUTOR)}
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestCatalogueRdf:
+    @pytest.mark.parametrize("url, rdf_format", [("/catalog.ttl", "turtle"), ("/catalog.rdf", "xml")])
+    def test_catalogue_lists_public_datasets_with_dcat_ap_de_properties(self, app, dataset, city_editor,
+                                                                        url, rdf_format):
+        call_action("package_create", context={"user": city_editor["user"]["name"]},
+                    **valid_dataset(name="mainz-privat", private=True))
+        graph = _graph(app, url, rdf_format)
+
+        (catalog,) = graph.subjects(RDF.type, DCAT.Catalog)
+        (ref,) = graph.objects(catalog, DCAT.dataset)
+        assert graph.value(ref, DCTERMS.title).toPython() == dataset["title"]
+        assert (ref, DCATDE.politicalGeocodingURI, None) in graph
+        (publisher,) = graph.objects(catalog, DCTERMS.publisher)
+        assert set(graph.objects(publisher, FOAF.name)) == {Literal("Landeshauptstadt Mainz")}
+
+    @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", 2)
+    def test_catalogue_pages_are_hydra_collections(self, app, city_editor):
+        for number in range(3):
+            call_action("package_create", context={"user": city_editor["user"]["name"]},
+                        **valid_dataset(name=f"mainz-{number}"))
+
+        first = _graph(app, "/catalog.ttl?page=1", "turtle")
+        (collection,) = first.subjects(RDF.type, HYDRA.PagedCollection)
+        assert int(first.value(collection, HYDRA.totalItems)) == 3
+        assert "page=2" in str(first.value(collection, HYDRA.nextPage))
+        assert len(set(first.subjects(RDF.type, DCAT.Dataset))) == 2
+        second = _graph(app, "/catalog.ttl?page=2", "turtle")
+        assert len(set(second.subjects(RDF.type, DCAT.Dataset))) == 1
+        assert all((d, DCATDE.politicalGeocodingURI, None) in second for d in second.subjects(RDF.type, DCAT.Dataset))
