@@ -11,7 +11,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import vocabularies
-from ckanext.vierstaedte.logic import exports, harvest_runs, schema, tools
+from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, tools
 
 
 def _with_counts(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -48,6 +48,7 @@ def get_actions():
         "vierstaedte_city_list": vierstaedte_city_list,
         "vierstaedte_city_show": vierstaedte_city_show,
         **harvest_runs.get_actions(),
+        **indicators.get_actions(),
         **exports.get_actions(),
         **tools.get_actions(),
     }

@@ -40,6 +40,17 @@ def vierstaedte_harvest_run_show(context, data_dict):
 
 
 @tk.auth_allow_anonymous_access
+def vierstaedte_indicator_query(context, data_dict):
+    """Public: it reads only public datasets, each DataStore search checks its own access."""
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def vierstaedte_indicator_list(context, data_dict):
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
 def vierstaedte_public_data(context, data_dict):
     """The export and the bot tools read public datasets only, so anyone may call them."""
     return {"success": True}
@@ -52,6 +63,8 @@ def get_auth_functions():
         "vierstaedte_harvest_run_create": vierstaedte_harvest_run_create,
         "vierstaedte_harvest_run_list": vierstaedte_harvest_run_list,
         "vierstaedte_harvest_run_show": vierstaedte_harvest_run_show,
+        "vierstaedte_indicator_query": vierstaedte_indicator_query,
+        "vierstaedte_indicator_list": vierstaedte_indicator_list,
         "vierstaedte_catalogue_export": vierstaedte_public_data,
         "vierstaedte_tool_search_datasets": vierstaedte_public_data,
         "vierstaedte_tool_describe_dataset": vierstaedte_public_data,

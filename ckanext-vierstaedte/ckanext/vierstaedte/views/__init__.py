@@ -7,6 +7,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic
 from ckanext.vierstaedte.views import exports
+from ckanext.vierstaedte.views.compare import compare
 
 vierstaedte = Blueprint("vierstaedte", __name__)
 
@@ -57,4 +58,4 @@ vierstaedte.add_url_rule("/staedte/<city>/harvest", view_func=harvest_runs, endp
 
 
 def get_blueprints():
-    return [vierstaedte, exports.blueprint]
+    return [vierstaedte, compare, exports.blueprint]

@@ -1,0 +1,56 @@
+/* The comparison page (/vergleich): progressive enhancement of a page that works without JavaScript.
+ *
+ * vierstaedte-compare-form: submits the GET form when a choice changes.
+ * vierstaedte-compare-chart: draws the data of the page's table, read from a JSON script tag, with Chart.js.
+ */
+"use strict";
+
+ckan.module("vierstaedte-compare-form", function () {
+  return {
+    initialize: function () {
+      var form = this.el[0];
+      form.addEventListener("change", function () { form.submit(); });
+    }
+  };
+});
+
+ckan.module("vierstaedte-compare-chart", function () {
+  var COLOURS = {mainz: "#c8102e", trier: "#1f5fa8", koblenz: "#2e8540", ludwigshafen: "#e08a00"};
+
+  return {
+    options: {source: null},
+
+    initialize: function () {
+      var source = document.getElementById(this.options.source);
+      var canvas = this.el.find("canvas")[0];
+      if (!source || !canvas || typeof Chart === "undefined") {
+        return;
+      }
+      var data = JSON.parse(source.textContent);
+      this.el[0].hidden = false;
+      new Chart(canvas, {
+        type: data.labels.length > 1 ? "line" : "bar",
+        data: {
+          labels: data.labels,
+          datasets: data.datasets.map(function (series, index) {
+            var colour = COLOURS[series.city] || "#555555";
+            return {
+              label: series.label,
+              data: series.data,
+              borderColor: colour,
+              backgroundColor: colour,
+              borderDash: index % 2 && data.datasets.length > 4 ? [6, 3] : [],
+              spanGaps: true
+            };
+          })
+        },
+        options: {
+          maintainAspectRatio: false,
+          animation: false,
+          plugins: {legend: {position: "bottom"}},
+          scales: {y: {beginAtZero: true, title: {display: Boolean(data.unit), text: data.unit}}}
+        }
+      });
+    }
+  };
+});

@@ -1,0 +1,400 @@
+"""One indicator across the four cities, straight from their normalised tables.
+
+Every harvested table follows the common schema, so "population of Mainz,
+Trier and Koblenz over time" is the same filter on each city's DataStore
+tables. These actions find the tables (resources with ``role: normalised``
+of public, active datasets), query them with ``datastore_search`` filters (no
+SQL is built here, so user input never reaches a query string) and merge the
+rows, with the indicator's definition and each row's source attached.
+
+``comparison_table`` and ``chart_data`` shape one query result for the
+comparison page; the HTML table and the CSV download share the table, so the
+download holds exactly what the page shows.
+"""
+from __future__ import annotations
+
+import csv
+import datetime
+import functools
+import io
+import json
+import re
+from typing import Any, Iterator
+
+import ckan.plugins.toolkit as tk
+
+import vierstaedte_schemas
+from ckanext.vierstaedte import search, vocabularies
+
+Invalid = tk.Invalid
+_ = tk._
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10000
+# a query whose filters still match more rows than this is refused, not truncated silently
+MAX_SCANNED = 100000
+PAGE = 10000
+_PERIOD_BOUND = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+_AGE_GROUP = re.compile(r"^(total|\d{1,3}-\d{1,3}|\d{1,3}\+)$")
+
+
+# The contract: indicators, units and the schema's enumerations
+
+@functools.cache
+def _csv(name: str) -> dict[str, dict[str, str]]:
+    text = vierstaedte_schemas.path(name).read_text(encoding="utf-8")
+    return {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
+
+
+def known_indicators() -> dict[str, dict[str, str]]:
+    return _csv("indicators.csv")
+
+
+@functools.cache
+def _enum(field: str) -> tuple[str, ...]:
+    descriptor = json.loads(vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8"))
+    return tuple(next(f for f in descriptor["fields"] if f["name"] == field)["constraints"]["enum"])
+
+
+def city_names() -> list[str]:
+    return [city["name"] for city in vocabularies.cities()]
+
+
+def indicator_info(indicator: str, lang: str = "de") -> dict[str, str]:
+    """Id, labels and definition of an indicator; ``label``/``definition`` in ``lang``."""
+    row = known_indicators()[indicator]
+    lang = "en" if lang == "en" else "de"
+    return {
+        "id": indicator,
+        "label": row[f"label_{lang}"],
+        "label_de": row["label_de"],
+        "label_en": row["label_en"],
+        "definition": row[f"definition_{lang}"],
+        "definition_de": row["definition_de"],
+        "definition_en": row["definition_en"],
+        "unit": row["unit"],
+    }
+
+
+def unit_info(unit: str, lang: str = "de") -> dict[str, str]:
+    row = _csv("units.csv").get(unit, {"label_de": unit, "label_en": unit})
+    return {"id": unit, "label": row["label_en" if lang == "en" else "label_de"],
+            "label_de": row["label_de"], "label_en": row["label_en"]}
+
+
+# Validators (used only by the schemas below, so not registered globally)
+
+def _one_of(allowed_values, what: str):
+    def validator(value: Any, context: dict) -> Any:
+        allowed = tuple(allowed_values())
+        if value not in allowed:
+            raise Invalid(_("Unbekannte {what}: {value}. Erlaubt sind: {allowed}").format(
+                what=what, value=value, allowed=", ".join(allowed)))
+        return value
+
+    return validator
+
+
+def indicator_validator(value: Any, context: dict) -> Any:
+    if value not in known_indicators():
+        raise Invalid(_("Unbekannter Indikator: {value}. Bekannt sind: {known}").format(
+            value=value, known=", ".join(known_indicators())))
+    return value
+
+
+def cities_validator(value: Any, context: dict) -> Any:
+    """A list of city names; a comma-separated text (a query string) is accepted too."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(city, str) for city in value):
+        raise Invalid(_("Die Städte müssen eine Liste von Namen sein."))
+    unknown = [city for city in value if city not in city_names()]
+    if unknown:
+        raise Invalid(_("Unbekannte Stadt: {value}. Erlaubt sind: {allowed}").format(
+            value=", ".join(unknown), allowed=", ".join(city_names())))
+    return [city for city in city_names() if city in value] or city_names()
+
+
+def period_bound_validator(value: Any, context: dict) -> Any:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (a real date)."""
+    text = str(value).strip()
+    error = Invalid(_("Kein gültiger Zeitbezug: {value} (erwartet JJJJ, JJJJ-MM oder JJJJ-MM-TT)").format(value=value))
+    if not _PERIOD_BOUND.match(text):
+        raise error
+    try:
+        datetime.date.fromisoformat((text + "-01-01")[:10])
+    except ValueError:
+        raise error
+    return text
+
+
+def _pattern(regex: re.Pattern, what: str):
+    def validator(value: Any, context: dict) -> Any:
+        if not isinstance(value, str) or not regex.match(value):
+            raise Invalid(_("Ungültige {what}: {value}").format(what=what, value=value))
+        return value
+
+    return validator
+
+
+def limit_validator(value: Any, context: dict) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise Invalid(_("Muss zwischen 1 und {max} liegen, nicht: {value}").format(max=MAX_LIMIT, value=value))
+    return value
+
+
+def query_schema() -> dict[str, Any]:
+    v = tk.get_validator
+    return {
+        "indicator": [v("not_empty"), v("unicode_safe"), indicator_validator],
+        "cities": [v("default")([]), cities_validator],
+        "area_level": [v("default")("stadt"), v("unicode_safe"), _one_of(lambda: _enum("area_level"), _("Gebietsebene"))],
+        "period_from": [v("ignore_empty"), period_bound_validator],
+        "period_to": [v("ignore_empty"), period_bound_validator],
+        "sex": [v("default")("total"), v("unicode_safe"), _one_of(lambda: _enum("sex"), _("Geschlechtsangabe"))],
+        "age_group": [v("default")("total"), v("unicode_safe"), _pattern(_AGE_GROUP, _("Altersgruppe"))],
+        "nationality": [v("default")("total"), v("unicode_safe"),
+                        _one_of(lambda: _enum("nationality"), _("Staatsangehörigkeit"))],
+        "dimension": [v("default")("none"), v("unicode_safe"), _pattern(_IDENTIFIER, _("Gliederung"))],
+        "dimension_value": [v("ignore_empty"), v("unicode_safe")],
+        "limit": [v("default")(DEFAULT_LIMIT), v("int_validator"), limit_validator],
+    }
+
+
+def list_schema() -> dict[str, Any]:
+    v = tk.get_validator
+    return {"cities": [v("default")([]), cities_validator]}
+
+
+def _validate(data_dict: dict, schema: dict, context: dict) -> dict[str, Any]:
+    data, errors = tk.navl_validate(data_dict, schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+# Finding and reading the normalised tables
+
+def _normalised_sources(cities: list[str]) -> Iterator[dict[str, Any]]:
+    """The DataStore tables of the cities' public, active datasets, in city order.
+
+    The resource role is not in the search index, so it is checked here.
+    """
+    fq = "organization:({})".format(" OR ".join(cities))
+    search = tk.get_action("package_search")
+    datasets, start = [], 0
+    while True:
+        page = search({}, {"fq": fq, "rows": 1000, "start": start, "sort": "name asc"})
+        datasets += page["results"]
+        start += len(page["results"])
+        if not page["results"] or start >= page["count"]:
+            break
+    order = {city: index for index, city in enumerate(cities)}
+    for dataset in sorted(datasets, key=lambda d: (order[d["organization"]["name"]], d["name"])):
+        for resource in dataset["resources"]:
+            if resource.get("role") == "normalised" and resource.get("datastore_active"):
+                yield {
+                    "city": dataset["organization"]["name"],
+                    "dataset_name": dataset["name"],
+                    "dataset_title": dataset["title"],
+                    "dataset_url": tk.url_for("dataset.read", id=dataset["name"], _external=True),
+                    "resource_id": resource["id"],
+                    "resource_url": resource.get("url"),
+                }
+
+
+def _records(context: dict, resource_id: str, **search: Any) -> Iterator[dict[str, Any]]:
+    """All records of one DataStore search, page by page."""
+    datastore_search = tk.get_action("datastore_search")
+    offset = 0
+    while True:
+        page = datastore_search({"user": context.get("user")},
+                                dict(search, resource_id=resource_id, limit=PAGE, offset=offset))
+        yield from page["records"]
+        if len(page["records"]) < PAGE:
+            return
+        offset += PAGE
+
+
+def _day(period: str, last: bool) -> str:
+    """The first (or last) day an ISO date prefix covers, as comparable text: ``2023`` → ``2023-12-31``."""
+    padding = ("-12-31", "-31", "") if last else ("-01-01", "-01", "")
+    return period + padding[period.count("-")]
+
+
+def _in_period(period: str, start: str | None, end: str | None) -> bool:
+    """Whether an ISO period (``2023``, ``2023-12-31``, ``2022/2023``) lies wholly within the bounds."""
+    first, _sep, last = period.partition("/")
+    return ((start is None or _day(first, False) >= _day(start, False))
+            and (end is None or _day(last or first, True) <= _day(end, True)))
+
+
+def _value(value: Any) -> int | float | None:
+    """DataStore numerics arrive as text or Decimal; whole numbers stay whole."""
+    if value in (None, ""):
+        return None
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+ROW_FIELDS = ("city", "ags", "area_level", "area_code", "area_name", "indicator", "sex", "age_group",
+              "nationality", "dimension", "dimension_value", "period", "value", "value_status", "unit",
+              "source_dataset", "source_column")
+
+
+@tk.side_effect_free
+def vierstaedte_indicator_query(context, data_dict):
+    """One indicator for the chosen cities, as tidy rows sorted by city, area and period.
+
+    Returns ``{"indicator", "rows", "count", "truncated", "units", "sources"}``;
+    each row names its source table (``resource_id``, one of ``sources``).
+    """
+    tk.check_access("vierstaedte_indicator_query", context, data_dict)
+    data = _validate(data_dict, query_schema(), context)
+    start, end = data.get("period_from"), data.get("period_to")
+    if start and end and _day(start, False) > _day(end, True):
+        raise tk.ValidationError({"period_to": [
+            _("Das Ende ({end}) liegt vor dem Beginn ({start}).").format(end=end, start=start)]})
+    filters = {key: data[key] for key in ("indicator", "area_level", "sex", "age_group", "nationality", "dimension")}
+    if data.get("dimension_value"):
+        filters["dimension_value"] = data["dimension_value"]
+
+    rows, sources, scanned = [], [], 0
+    for source in _normalised_sources(data["cities"]):
+        found = 0
+        for record in _records(context, source["resource_id"], filters=dict(filters, city=source["city"])):
+            scanned += 1
+            if scanned > MAX_SCANNED:
+                raise tk.ValidationError({"indicator": [
+                    _("Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene oder Zeitraum einschränken.")
+                    .format(max=MAX_SCANNED)]})
+            if _in_period(record["period"], start, end):
+                row = {field: record.get(field) for field in ROW_FIELDS}
+                row["value"] = _value(row["value"])
+                row["resource_id"] = source["resource_id"]
+                rows.append(row)
+                found += 1
+        if found:
+            sources.append(source)
+
+    rows.sort(key=lambda r: (data["cities"].index(r["city"]), r["area_code"] or "", r["area_name"], r["period"],
+                             r["dimension_value"]))
+    lang = search.ui_lang()
+    return {
+        "indicator": indicator_info(data["indicator"], lang),
+        "query": {key: value for key, value in data.items() if key != "limit"},
+        "rows": rows[:data["limit"]],
+        "count": min(len(rows), data["limit"]),
+        "truncated": len(rows) > data["limit"],
+        "units": [unit_info(unit, lang) for unit in sorted({r["unit"] for r in rows})],
+        "sources": sources,
+    }
+
+
+@tk.side_effect_free
+def vierstaedte_indicator_list(context, data_dict):
+    """The indicators that have data, each with its cities, area levels, dimensions and period range."""
+    tk.check_access("vierstaedte_indicator_list", context, data_dict)
+    data = _validate(data_dict, list_schema(), context)
+    fields = ["indicator", "city", "area_level", "dimension", "period"]
+    coverage: dict[str, dict[str, Any]] = {}
+    for source in _normalised_sources(data["cities"]):
+        for record in _records(context, source["resource_id"], fields=fields, distinct=True,
+                               filters={"city": source["city"]}):
+            if record["indicator"] not in known_indicators():
+                continue  # a city's own indicator: not comparable across cities
+            entry = coverage.setdefault(record["indicator"], {"cities": {}, "area_levels": set(), "dimensions": set()})
+            periods = entry["cities"].setdefault(record["city"], [])
+            periods.append(record["period"])
+            entry["area_levels"].add(record["area_level"])
+            entry["dimensions"].add(record["dimension"])
+    lang = search.ui_lang()
+    result = []
+    for indicator in known_indicators():
+        if indicator not in coverage:
+            continue
+        entry = coverage[indicator]
+        cities = [{"city": city, "period_from": min(entry["cities"][city]), "period_to": max(entry["cities"][city])}
+                  for city in city_names() if city in entry["cities"]]
+        result.append(dict(
+            indicator_info(indicator, lang),
+            cities=cities,
+            area_levels=[level for level in _enum("area_level") if level in entry["area_levels"]],
+            dimensions=sorted(entry["dimensions"], key=lambda d: (d != "none", d)),
+            period_from=min(c["period_from"] for c in cities),
+            period_to=max(c["period_to"] for c in cities),
+        ))
+    return result
+
+
+def get_actions() -> dict[str, Any]:
+    return {
+        "vierstaedte_indicator_query": vierstaedte_indicator_query,
+        "vierstaedte_indicator_list": vierstaedte_indicator_list,
+    }
+
+
+# For the comparison page
+
+def _cell(value: int | float | None) -> str:
+    return "" if value is None else str(value)
+
+
+def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
+    """The rows of a query as plain text cells: what the HTML table shows and the CSV holds."""
+    with_dimension = result["query"]["dimension"] != "none"
+    header = [_("Stadt"), _("Gebiet"), _("Zeitbezug")]
+    if with_dimension:
+        header.append(_("Ausprägung"))
+    header += [_("Wert"), _("Einheit"), _("Wertstatus"), _("Quelle")]
+    units = {unit["id"]: unit["label"] for unit in result["units"]}
+    statuses = {"missing": _("fehlt"), "confidential": _("geheim")}
+    titles = {source["resource_id"]: source["dataset_title"] for source in result["sources"]}
+    rows = []
+    for row in result["rows"]:
+        cells = [city_titles.get(row["city"], row["city"]), row["area_name"], row["period"]]
+        if with_dimension:
+            cells.append(row["dimension_value"])
+        cells += [_cell(row["value"]), units.get(row["unit"], row["unit"]),
+                  str(statuses.get(row["value_status"], "")), titles[row["resource_id"]]]
+        rows.append(cells)
+    return {"header": [str(label) for label in header], "rows": rows}
+
+
+def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
+    """Periods on the x axis, one series per city (and area or dimension value below city level)."""
+    periods = sorted({row["period"] for row in result["rows"]})
+    series: dict[str, dict[str, Any]] = {}
+    for row in result["rows"]:
+        parts = [city_titles.get(row["city"], row["city"])]
+        if row["area_level"] != "stadt":
+            parts.append(row["area_name"])
+        if row["dimension"] != "none":
+            parts.append(row["dimension_value"])
+        label = " – ".join(parts)
+        entry = series.setdefault(label, {"label": label, "city": row["city"], "data": [None] * len(periods)})
+        entry["data"][periods.index(row["period"])] = row["value"]
+    return {
+        "labels": periods,
+        "datasets": list(series.values()),
+        "unit": ", ".join(unit["label"] for unit in result["units"]),
+        "indicator": result["indicator"]["label"],
+    }
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def csv_text(table: dict[str, Any]) -> str:
+    """The table as CSV; cells a spreadsheet would run as a formula get a leading quote.
+
+    Plain numbers (``-3.5``) are left alone: a spreadsheet reads them as numbers, not formulas.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for cells in [table["header"], *table["rows"]]:
+        writer.writerow(["'" + cell if cell.startswith(_FORMULA_START) and not _NUMBER.match(cell) else cell
+                         for cell in cells])
+    return out.getvalue()

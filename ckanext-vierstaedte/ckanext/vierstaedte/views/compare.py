@@ -1,0 +1,81 @@
+"""The comparison page ``/vergleich``: one indicator, the four cities side by side.
+
+A plain GET form drives it, so the table and the CSV download work without
+JavaScript; the chart only redraws the same data (see ``assets/compare.js``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, make_response
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte.logic import indicators as indicator_logic
+
+compare = Blueprint("vierstaedte_compare", __name__)
+
+DEFAULT_INDICATOR = "population_total"
+
+
+def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
+    """The query the form asks for; the indicator's own breakdown when it has no plain one."""
+    args = tk.request.args
+    default = next((i["id"] for i in available if i["id"] == DEFAULT_INDICATOR),
+                   available[0]["id"] if available else DEFAULT_INDICATOR)
+    indicator = args.get("indicator") or default
+    dimensions = next((i["dimensions"] for i in available if i["id"] == indicator), ["none"])
+    return {
+        "indicator": indicator,
+        "cities": args.getlist("cities"),
+        "area_level": args.get("area_level") or "stadt",
+        "dimension": "none" if "none" in dimensions else dimensions[0],
+    }
+
+
+def _comparison() -> dict[str, Any]:
+    available = tk.get_action("vierstaedte_indicator_list")({}, {})
+    query = _query(available)
+    cities = tk.get_action("vierstaedte_city_list")({}, {})
+    titles = {city["name"]: city["short_title"] for city in cities}
+    page = {"indicators": available, "cities": cities, "query": query, "errors": {}, "result": None,
+            "selected": None, "area_levels": [query["area_level"]]}
+    try:
+        result = tk.get_action("vierstaedte_indicator_query")({}, dict(query, limit=indicator_logic.MAX_LIMIT))
+    except tk.ValidationError as error:
+        page["errors"] = error.error_dict
+        return page
+    selected = next((i for i in available if i["id"] == query["indicator"]), None)
+    levels = selected["area_levels"] if selected else []
+    page.update(
+        result=result,
+        selected=selected,
+        area_levels=levels if query["area_level"] in levels else [*levels, query["area_level"]],
+        table=indicator_logic.comparison_table(result, titles),
+        chart=indicator_logic.chart_data(result, titles),
+        csv_url=tk.url_for("vierstaedte_compare.csv", indicator=query["indicator"],
+                           cities=result["query"]["cities"], area_level=query["area_level"]),
+    )
+    page["query"]["cities"] = result["query"]["cities"]
+    return page
+
+
+def page():
+    """Chart and table of one indicator across the cities."""
+    extra_vars = _comparison()
+    return tk.render("vierstaedte/compare.html", extra_vars), 400 if extra_vars["errors"] else 200
+
+
+def download():
+    """Exactly the page's table as CSV."""
+    extra_vars = _comparison()
+    if extra_vars["errors"]:
+        return tk.abort(400, "; ".join(f"{key}: {' '.join(map(str, msgs))}" for key, msgs in extra_vars["errors"].items()))
+    response = make_response(indicator_logic.csv_text(extra_vars["table"]))
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="vergleich-{extra_vars["query"]["indicator"]}.csv"'
+    return response
+
+
+compare.add_url_rule("/vergleich", view_func=page, endpoint="page")
+compare.add_url_rule("/vergleich.csv", view_func=download, endpoint="csv")

@@ -1,0 +1,231 @@
+"""Cross-city indicators: the query and list actions on real DataStore tables, the comparison page and its CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from bs4 import BeautifulSoup
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from tests.ckanext.conftest import valid_dataset
+
+AGS = {"mainz": "07315000", "trier": "07211000", "koblenz": "07111000", "ludwigshafen": "07314000"}
+TEXT_FIELDS = ("city", "ags", "area_level", "area_code", "area_name", "indicator", "sex", "age_group", "nationality",
+               "dimension", "dimension_value", "period", "value_status", "unit", "source_dataset", "source_column")
+
+
+def row(city, area_name, period, value, *, area_level="stadt", indicator="population_total", **overrides):
+    data = {"city": city, "ags": AGS[city], "area_level": area_level, "area_code": "", "area_name": area_name,
+            "indicator": indicator, "sex": "total", "age_group": "total", "nationality": "total", "dimension": "none",
+            "dimension_value": "total", "period": period, "value": value,
+            "value_status": "reported" if value is not None else "missing", "unit": "persons",
+            "source_dataset": f"{city}-test", "source_column": "Einwohner"}
+    data.update(overrides)
+    return data
+
+
+def publish(city: str, name: str, records: list[dict], **dataset) -> dict:
+    """A dataset of ``city`` whose normalised table holds ``records``, as the harvester publishes it."""
+    admin = {"user": factories.Sysadmin()["name"]}
+    created = call_action("package_create", context=dict(admin),
+                          **valid_dataset(name=name, title=f"Tabelle {name}", owner_org=city, **dataset))
+    resource = call_action("resource_create", context=dict(admin), package_id=created["id"], name="Normalisiert",
+                           url="http://example.org/normalised.csv", format="CSV", role="normalised")
+    fields = [{"id": field, "type": "text"} for field in TEXT_FIELDS] + [{"id": "value", "type": "numeric"}]
+    call_action("datastore_create", context=dict(admin), resource_id=resource["id"], fields=fields,
+                records=records, force=True)
+    return {"dataset": created, "resource": resource}
+
+
+@pytest.fixture
+def tables(clean_datastore, cities):
+    """Population of Mainz (2021–2023, with two Ortsbezirke) and Trier, households of Koblenz; Trier's private draft."""
+    mainz = publish("mainz", "mainz-einwohner", [
+        row("mainz", "Mainz", "2021", 220000), row("mainz", "Mainz", "2022", 221000),
+        row("mainz", "Mainz", "2023", 222000),
+        row("mainz", "Altstadt", "2023", 21512, area_level="ortsbezirk", area_code="01"),
+        row("mainz", "Oberstadt", "2023", None, area_level="ortsbezirk", area_code="03"),
+        row("mainz", "Mainz", "2023", 110000, sex="female"),
+    ])
+    trier = publish("trier", "trier-bevoelkerung", [
+        row("trier", "Trier", "2023-12-31", 111316),
+        row("trier", "Trier", "2023-12-31", 2921, age_group="0-2"),
+        row("trier", "Trier", "2023-12-31", 2.6, unit="percent", dimension="share", dimension_value="of_city_total"),
+    ])
+    koblenz = publish("koblenz", "koblenz-haushalte", [
+        row("koblenz", "Koblenz", "2022", 55000, indicator="households", unit="households"),
+    ])
+    publish("trier", "trier-entwurf", [row("trier", "Trier", "2024", 999999)], private=True)
+    return {"mainz": mainz, "trier": trier, "koblenz": koblenz}
+
+
+def query(**data):
+    return call_action("vierstaedte_indicator_query", context={"user": ""}, **data)
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestQuery:
+    def test_rows_of_several_cities_sorted_with_definition_and_sources(self, tables):
+        result = query(indicator="population_total")
+        assert [(r["city"], r["area_name"], r["period"], r["value"]) for r in result["rows"]] == [
+            ("mainz", "Mainz", "2021", 220000), ("mainz", "Mainz", "2022", 221000), ("mainz", "Mainz", "2023", 222000),
+            ("trier", "Trier", "2023-12-31", 111316),
+        ]  # Trier's private draft, Trier's age groups and share rows and Mainz's women are not in it
+        assert result["count"] == 4 and result["truncated"] is False
+        assert result["indicator"]["id"] == "population_total"
+        assert result["indicator"]["label_de"] == "Einwohner insgesamt"
+        assert result["indicator"]["label_en"] == "Population total"
+        assert result["indicator"]["definition_de"].startswith("Bevölkerung mit Hauptwohnsitz")
+        assert result["units"] == [{"id": "persons", "label": "Personen", "label_de": "Personen", "label_en": "persons"}]
+        sources = {s["resource_id"]: s for s in result["sources"]}
+        assert set(sources) == {tables["mainz"]["resource"]["id"], tables["trier"]["resource"]["id"]}
+        mainz = sources[result["rows"][0]["resource_id"]]
+        assert mainz["dataset_name"] == "mainz-einwohner" and mainz["dataset_title"] == "Tabelle mainz-einwohner"
+        assert mainz["dataset_url"].endswith("/dataset/mainz-einwohner")
+
+    def test_filters_cities_level_breakdowns_and_periods(self, tables):
+        assert [r["city"] for r in query(indicator="population_total", cities=["trier"])["rows"]] == ["trier"]
+        assert [r["city"] for r in query(indicator="population_total", cities="trier,mainz")["rows"]][0] == "mainz"
+        below = query(indicator="population_total", area_level="ortsbezirk")["rows"]
+        assert [(r["area_name"], r["value"], r["value_status"]) for r in below] == [
+            ("Altstadt", 21512, "reported"), ("Oberstadt", None, "missing")]
+        assert [r["value"] for r in query(indicator="population_total", sex="female")["rows"]] == [110000]
+        assert [r["value"] for r in query(indicator="population_total", age_group="0-2")["rows"]] == [2921]
+        share = query(indicator="population_total", dimension="share")["rows"]
+        assert [(r["value"], r["unit"]) for r in share] == [(2.6, "percent")]
+        periods = query(indicator="population_total", period_from="2022", period_to="2023-06")["rows"]
+        assert [r["period"] for r in periods] == ["2022"]
+        assert [r["period"] for r in query(indicator="population_total", period_from="2023")["rows"]] == [
+            "2023", "2023-12-31"]
+
+    def test_limit_truncates_and_says_so(self, tables):
+        result = query(indicator="population_total", limit=2)
+        assert [r["period"] for r in result["rows"]] == ["2021", "2022"]
+        assert result["count"] == 2 and result["truncated"] is True
+
+    @pytest.mark.parametrize("data, field, message", [
+        ({"indicator": "happiness"}, "indicator", "Unbekannter Indikator: happiness. Bekannt sind: population_total,"),
+        ({}, "indicator", "Missing value"),
+        ({"indicator": "population_total", "cities": ["mainz", "paris"]}, "cities", "Unbekannte Stadt: paris"),
+        ({"indicator": "population_total", "period_from": "2023-13"}, "period_from", "Kein gültiger Zeitbezug: 2023-13"),
+        ({"indicator": "population_total", "period_to": "letztes Jahr"}, "period_to", "Kein gültiger Zeitbezug"),
+        ({"indicator": "population_total", "period_from": "2023", "period_to": "2021"}, "period_to", "liegt vor dem Beginn"),
+        ({"indicator": "population_total", "limit": 0}, "limit", "zwischen 1 und 10000"),
+        ({"indicator": "population_total", "limit": 10001}, "limit", "zwischen 1 und 10000"),
+        ({"indicator": "population_total", "area_level": "planet"}, "area_level", "Unbekannte Gebietsebene: planet"),
+        ({"indicator": "population_total", "sex": "x"}, "sex", "Unbekannte Geschlechtsangabe: x"),
+        ({"indicator": "population_total", "dimension": "'; drop table x; --"}, "dimension", "Ungültige Gliederung"),
+    ])
+    def test_invalid_input_is_a_field_error(self, cities, data, field, message):
+        with pytest.raises(tk.ValidationError) as raised:
+            query(**data)
+        assert message in " ".join(raised.value.error_dict[field]), raised.value.error_dict
+
+    def test_anonymous_over_the_api(self, app, tables):
+        response = app.get("/api/3/action/vierstaedte_indicator_query",
+                           query_string={"indicator": "population_total", "cities": "trier"})
+        assert response.status_code == 200
+        assert [r["value"] for r in response.json["result"]["rows"]] == [111316]
+        refused = app.get("/api/3/action/vierstaedte_indicator_query", query_string={"indicator": "x"}, status=409)
+        assert "indicator" in refused.json["error"]
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestIndicatorList:
+    def test_indicators_with_data_and_their_coverage(self, tables):
+        listed = {i["id"]: i for i in call_action("vierstaedte_indicator_list", context={"user": ""})}
+        assert list(listed) == ["population_total", "households"]  # the vocabulary's order
+        population = listed["population_total"]
+        assert population["label"] == "Einwohner insgesamt"
+        assert population["cities"] == [
+            {"city": "mainz", "period_from": "2021", "period_to": "2023"},
+            {"city": "trier", "period_from": "2023-12-31", "period_to": "2023-12-31"},  # not the private 2024
+        ]
+        assert population["area_levels"] == ["stadt", "ortsbezirk"]
+        assert population["dimensions"] == ["none", "share"]
+        assert (population["period_from"], population["period_to"]) == ("2021", "2023-12-31")
+        assert listed["households"]["cities"] == [{"city": "koblenz", "period_from": "2022", "period_to": "2022"}]
+
+    def test_empty_platform_has_no_indicators(self, clean_datastore, cities):
+        assert call_action("vierstaedte_indicator_list", context={"user": ""}) == []
+
+
+def html_table(html: str) -> list[list[str]]:
+    table = BeautifulSoup(html, "html.parser").select_one("table.vierstaedte-compare-table")
+    return [[cell.get_text(strip=True) for cell in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestComparePage:
+    def test_page_shows_the_table_and_the_chart_data(self, app, tables):
+        response = app.get("/vergleich")
+        assert response.status_code == 200
+        rows = html_table(response.body)
+        assert rows[0] == ["Stadt", "Gebiet", "Zeitbezug", "Wert", "Einheit", "Wertstatus", "Quelle"]
+        assert rows[1:] == [
+            ["Mainz", "Mainz", "2021", "220000", "Personen", "", "Tabelle mainz-einwohner"],
+            ["Mainz", "Mainz", "2022", "221000", "Personen", "", "Tabelle mainz-einwohner"],
+            ["Mainz", "Mainz", "2023", "222000", "Personen", "", "Tabelle mainz-einwohner"],
+            ["Trier", "Trier", "2023-12-31", "111316", "Personen", "", "Tabelle trier-bevoelkerung"],
+        ]
+        page = BeautifulSoup(response.body, "html.parser")
+        assert page.select_one("table.vierstaedte-compare-table caption").get_text(strip=True).startswith(
+            "Einwohner insgesamt")
+        assert page.select_one("label[for=vergleich-indicator]") and page.select_one("#vergleich-indicator")
+        chart = json.loads(page.select_one("script#vierstaedte-compare-data").string)
+        assert chart["labels"] == ["2021", "2022", "2023", "2023-12-31"]
+        assert chart["datasets"] == [
+            {"label": "Mainz", "city": "mainz", "data": [220000, 221000, 222000, None]},
+            {"label": "Trier", "city": "trier", "data": [None, None, None, 111316]},
+        ]
+        assert page.select_one("canvas[role=img]")["aria-label"].startswith("Diagramm: Einwohner insgesamt")
+        assert page.select_one("a[download]")["href"].startswith("/vergleich.csv?")
+
+    def test_other_indicator_and_level_by_plain_get(self, app, tables):
+        rows = html_table(app.get("/vergleich", query_string={"indicator": "households"}).body)
+        assert rows[1:] == [["Koblenz", "Koblenz", "2022", "55000", "Haushalte", "", "Tabelle koblenz-haushalte"]]
+        rows = html_table(app.get("/vergleich?indicator=population_total&area_level=ortsbezirk&cities=mainz").body)
+        assert [r[:4] + r[5:6] for r in rows[1:]] == [["Mainz", "Altstadt", "2023", "21512", ""],
+                                                      ["Mainz", "Oberstadt", "2023", "", "fehlt"]]
+
+    def test_unknown_indicator_is_a_400_with_the_message(self, app, tables):
+        response = app.get("/vergleich?indicator=%3Cb%3Ehappiness", status=400)
+        assert "Unbekannter Indikator: &lt;b&gt;happiness" in response.body
+
+    def test_csv_is_the_table(self, app, tables):
+        page = BeautifulSoup(app.get("/vergleich?cities=mainz&cities=trier").body, "html.parser")
+        download = app.get(page.select_one("a[download]")["href"])
+        assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert 'filename="vergleich-population_total.csv"' in download.headers["Content-Disposition"]
+        assert list(csv.reader(io.StringIO(download.body))) == html_table(str(page))
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestUntrustedAreaNames:
+    @pytest.fixture
+    def crafted(self, clean_datastore, cities):
+        publish("mainz", "mainz-boese", [
+            row("mainz", "=cmd|' /C calc'!A0", "2023", 1, area_level="ortsbezirk"),
+            row("mainz", "<script>alert('x')</script>", "2023", 2, area_level="ortsbezirk"),
+            row("mainz", "@SUM(1+1)", "2023", -3, area_level="ortsbezirk"),
+        ])
+
+    def test_csv_neutralises_formulas(self, app, crafted):
+        body = app.get("/vergleich.csv?indicator=population_total&area_level=ortsbezirk").body
+        cells = {r[1]: r for r in csv.reader(io.StringIO(body))}
+        assert "'=cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells
+        assert cells["'@SUM(1+1)"][3] == "-3"  # a plain number stays a number
+        assert not any(cell.startswith(("=", "@", "+")) for r in cells.values() for cell in r)
+
+    def test_html_escapes_area_names(self, app, crafted):
+        body = app.get("/vergleich?indicator=population_total&area_level=ortsbezirk").body
+        assert "<script>alert('x')</script>" not in body
+        assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in body
+        chart = BeautifulSoup(body, "html.parser").select_one("script#vierstaedte-compare-data").string
+        assert "</script" not in chart
+        assert "Mainz – <script>alert('x')</script>" in [d["label"] for d in json.loads(chart)["datasets"]]
