@@ -50,14 +50,17 @@ def publish_table(user: str, rows: list[dict], **overrides) -> dict:
     return call_action("package_show", id=dataset["id"])
 
 
-@pytest.fixture
-def published(clean_datastore, city_editor):
+def publish_gonsenheim(user: str) -> dict:
     """A public Mainz table with Gonsenheim's population, and a private one that must never show."""
-    user = city_editor["user"]["name"]
     public = publish_table(user, GONSENHEIM, temporal_start=None, temporal_end=None)
     private = publish_table(user, [row("Gonsenheim", "population_total", "2023", 1)], name="mainz-geheim",
                             title="Geheime Zahlen", private=True)
     return {"public": public, "private": private, "user": user}
+
+
+@pytest.fixture
+def published(clean_datastore, city_editor):
+    return publish_gonsenheim(city_editor["user"]["name"])
 
 
 def _jsonl(app) -> list[dict]:

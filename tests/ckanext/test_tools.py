@@ -4,9 +4,14 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from tests.ckanext.test_exports import GONSENHEIM, publish_table, published, row  # noqa: F401 - fixture
+from tests.ckanext.test_exports import publish_gonsenheim, publish_table, row
 
 TOOLS = {"vierstaedte_tool_search_datasets", "vierstaedte_tool_describe_dataset", "vierstaedte_tool_query_indicator"}
+
+
+@pytest.fixture
+def published(clean_datastore, city_editor):
+    return publish_gonsenheim(city_editor["user"]["name"])
 
 
 def _call(app, tool, status=200, **arguments):

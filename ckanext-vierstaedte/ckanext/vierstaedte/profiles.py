@@ -53,7 +53,7 @@ class DCATAPdeProfile(RDFProfile):
         """DCAT-AP.de requires a catalogue publisher: the coordinating city."""
         self.g.bind("dcatde", DCATDE)
         coordinator = next((c for c in vocabularies.cities() if c.get("coordinator")), None)
-        if coordinator and not (catalog_ref, DCT.publisher, None) in self.g:
+        if coordinator and (catalog_ref, DCT.publisher, None) not in self.g:
             self._add_agent_to_graph(catalog_ref, DCT.publisher, {
                 "uri": organisation_uri(coordinator["name"]),
                 "name": coordinator["title"],
@@ -103,7 +103,7 @@ class DCATAPdeProfile(RDFProfile):
             g.add((licence_ref, RDF.type, DCT.LicenseDocument))
         for resource in dataset_dict.get("resources", []):
             distribution = CleanedURIRef(resource_uri(resource))
-            if licence_ref is not None and not (distribution, DCT.license, None) in g:
+            if licence_ref is not None and (distribution, DCT.license, None) not in g:
                 g.add((distribution, DCT.license, licence_ref))
             if resource.get("role") == "normalised":
                 schema_ref = URIRef(exports.table_schema_url())

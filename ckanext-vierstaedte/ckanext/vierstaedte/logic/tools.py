@@ -107,8 +107,6 @@ def tool_manifest() -> dict[str, Any]:
 
 def _message(error: jsonschema.ValidationError) -> str:
     value = error.instance
-    if error.validator == "required":
-        return tk._("Pflichtangabe fehlt.")
     if error.validator == "enum":
         return tk._("Unbekannter Wert: {value}. Erlaubt sind: {allowed}").format(
             value=value, allowed=", ".join(error.validator_value))
@@ -134,18 +132,17 @@ def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
         if spec["type"] == "integer" and isinstance(data.get(key), str) and data[key].isdigit():
             data[key] = int(data[key])
     errors: dict[str, list[str]] = {}
-    unknown = sorted(set(data) - set(schema["properties"]))
-    for key in unknown:
+    for key in sorted(set(data) - set(schema["properties"])):
         errors[key] = [tk._("Unbekannter Parameter. Erlaubt sind: {allowed}").format(
             allowed=", ".join(schema["properties"]))]
-    for error in jsonschema.Draft202012Validator(schema).iter_errors({k: v for k, v in data.items() if k not in unknown}):
-        if error.validator == "required":
-            key = re.search(r"'(\w+)'", error.message)[1]
-        elif error.validator == "additionalProperties":
-            continue
-        else:
-            key = error.path[0] if error.path else "__all__"
-        errors.setdefault(str(key), []).append(_message(error))
+    for key in schema["required"]:
+        if key not in data:
+            errors[key] = [tk._("Pflichtangabe fehlt.")]
+    # each property on its own, so every message belongs to exactly one parameter
+    for key, spec in schema["properties"].items():
+        if key in data:
+            for error in jsonschema.Draft202012Validator(spec).iter_errors(data[key]):
+                errors.setdefault(key, []).append(_message(error))
     if errors:
         raise tk.ValidationError(errors)
     return {**{k: s["default"] for k, s in schema["properties"].items() if "default" in s}, **data}
