@@ -114,6 +114,7 @@ class Harvest:
         self.fetcher = Fetcher(self.config.http)
         self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
         self.state = State(options.state_dir / f"{options.city}.json")
+        self.in_ckan: set[str] = set()
 
     # --- one dataset -------------------------------------------------------------------
 
@@ -126,7 +127,9 @@ class Harvest:
         rule, table = self.config.table_for(source)
         fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults, rule and rule.mapping.id,
                                    contract.SCHEMA_VERSION, __version__)
-        published = remembered.get("status") == "published" and remembered.get("ckan_name") == name
+        # the state is a cache: a dataset it remembers but CKAN lacks (restored database?) is published again
+        published = (remembered.get("status") == "published" and remembered.get("ckan_name") == name
+                     and name in self.in_ckan)
         if published and self.options.since and source.modified and source.modified < self.options.since:
             entry["status"] = "unchanged"
             return entry
@@ -199,6 +202,7 @@ class Harvest:
             "dry_run": self.options.dry_run, "datasets": [], "source_errors": [],
         }
         self.publisher.check_token()
+        self.in_ckan = set(self.publisher.harvested_names(""))  # one search, not one call per dataset
         seen: set[str] = set()
         complete = True
         progress = _progress(self.options.progress)

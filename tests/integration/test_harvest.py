@@ -115,6 +115,14 @@ class TestReruns:
         assert again["dataset_writes"] == 0, again
         assert published_state() == before
 
+    def test_dataset_lost_in_ckan_is_published_again(self, harvest):
+        ok(harvest("ludwigshafen"))
+        name = next(iter(city_datasets("ludwigshafen")))
+        call_action("dataset_purge", context=dict(SYSADMIN), id=name)  # e.g. a database restored from an old backup
+        again = ok(harvest("ludwigshafen"))
+        assert again["counts"]["added"] == 1
+        assert list(city_datasets("ludwigshafen")) == [name]
+
     def test_changed_file_updates_in_place(self, harvest, replay):
         ok(harvest("koblenz"))
         dataset = next(iter(city_datasets("koblenz").values()))
