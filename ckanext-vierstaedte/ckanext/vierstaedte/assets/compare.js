@@ -15,7 +15,9 @@ ckan.module("vierstaedte-compare-form", function () {
 });
 
 ckan.module("vierstaedte-compare-chart", function () {
-  var COLOURS = {mainz: "#c8102e", trier: "#1f5fa8", koblenz: "#2e8540", ludwigshafen: "#e08a00"};
+  var CITY_COLOURS = {mainz: "#c8102e", trier: "#1f5fa8", koblenz: "#2e8540", ludwigshafen: "#e08a00"};
+  // below city level a city has many series: one colour each, not the city's
+  var SERIES_COLOURS = ["#1f5fa8", "#e08a00", "#2e8540", "#c8102e", "#6f42c1", "#17a2b8", "#795548", "#555555"];
 
   return {
     options: {source: null},
@@ -27,21 +29,16 @@ ckan.module("vierstaedte-compare-chart", function () {
         return;
       }
       var data = JSON.parse(source.textContent);
+      var cities = data.datasets.map(function (series) { return series.city; });
+      var perCity = new Set(cities).size === cities.length;
       this.el[0].hidden = false;
       new Chart(canvas, {
         type: data.labels.length > 1 ? "line" : "bar",
         data: {
           labels: data.labels,
           datasets: data.datasets.map(function (series, index) {
-            var colour = COLOURS[series.city] || "#555555";
-            return {
-              label: series.label,
-              data: series.data,
-              borderColor: colour,
-              backgroundColor: colour,
-              borderDash: index % 2 && data.datasets.length > 4 ? [6, 3] : [],
-              spanGaps: true
-            };
+            var colour = perCity ? CITY_COLOURS[series.city] : SERIES_COLOURS[index % SERIES_COLOURS.length];
+            return {label: series.label, data: series.data, borderColor: colour, backgroundColor: colour, spanGaps: true};
           })
         },
         options: {

@@ -19,17 +19,25 @@ DEFAULT_INDICATOR = "population_total"
 
 
 def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
-    """The query the form asks for; the indicator's own breakdown when it has no plain one."""
+    """The query the form asks for, fitted to what the indicator has.
+
+    An area level or breakdown the chosen indicator lacks gives way to one it
+    has, so switching from population (Stadt) to households (Stadtteil only)
+    shows households rather than an empty page.
+    """
     args = tk.request.args
     default = next((i["id"] for i in available if i["id"] == DEFAULT_INDICATOR),
                    available[0]["id"] if available else DEFAULT_INDICATOR)
     indicator = args.get("indicator") or default
-    dimensions = next((i["dimensions"] for i in available if i["id"] == indicator), ["none"])
+    known = next((i for i in available if i["id"] == indicator), {"area_levels": [], "dimensions": ["none"]})
+    area_level = args.get("area_level") or "stadt"
+    if known["area_levels"] and area_level not in known["area_levels"]:
+        area_level = "stadt" if "stadt" in known["area_levels"] else known["area_levels"][0]
     return {
         "indicator": indicator,
         "cities": args.getlist("cities"),
-        "area_level": args.get("area_level") or "stadt",
-        "dimension": "none" if "none" in dimensions else dimensions[0],
+        "area_level": area_level,
+        "dimension": "none" if "none" in known["dimensions"] else known["dimensions"][0],
     }
 
 
@@ -38,19 +46,16 @@ def _comparison() -> dict[str, Any]:
     query = _query(available)
     cities = tk.get_action("vierstaedte_city_list")({}, {})
     titles = {city["name"]: city["short_title"] for city in cities}
-    page = {"indicators": available, "cities": cities, "query": query, "errors": {}, "result": None,
-            "selected": None, "area_levels": [query["area_level"]]}
+    levels = next((i["area_levels"] for i in available if i["id"] == query["indicator"]), [query["area_level"]])
+    page = {"indicators": available, "cities": cities, "query": query, "area_levels": levels, "errors": {},
+            "result": None}
     try:
         result = tk.get_action("vierstaedte_indicator_query")({}, dict(query, limit=indicator_logic.MAX_LIMIT))
     except tk.ValidationError as error:
         page["errors"] = error.error_dict
         return page
-    selected = next((i for i in available if i["id"] == query["indicator"]), None)
-    levels = selected["area_levels"] if selected else []
     page.update(
         result=result,
-        selected=selected,
-        area_levels=levels if query["area_level"] in levels else [*levels, query["area_level"]],
         table=indicator_logic.comparison_table(result, titles),
         chart=indicator_logic.chart_data(result, titles),
         csv_url=tk.url_for("vierstaedte_compare.csv", indicator=query["indicator"],

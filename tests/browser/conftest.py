@@ -1,0 +1,54 @@
+"""A real headless Chromium (Debian's, never a downloaded one) driven by Playwright, against the live test CKAN.
+
+The live CKAN, the cities and the harvest come from the integration fixtures.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import *  # noqa: F401,F403 - ckan_server, platform, replay, harvest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory):
+    """One Chromium for the session; a missing Chromium fails the tests, it never skips them."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's packages chromium and chromium-driver "
+                    "(scripts/test does so through scripts/lib.sh install_system_packages).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser tab in German with a phone-ish width."""
+    context = browser.new_context(locale="de-DE", viewport={"width": 1000, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(15000)
+    yield tab
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def harvested(harvest):
+    """The four cities harvested from the replay server, as after `scripts/stack up`."""
+    for city in ("mainz", "trier", "koblenz", "ludwigshafen"):
+        done = harvest(city)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return harvest

@@ -1,0 +1,72 @@
+"""The portal in a real browser: the pages people open, and the city comparison with its chart."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+
+def chart_series(page) -> list[str]:
+    """The series Chart.js actually draws on the comparison canvas."""
+    return page.evaluate("() => Chart.getChart('vierstaedte-compare-canvas').data.datasets.map(d => d.label)")
+
+
+def table_rows(page) -> list[list[str]]:
+    return page.locator("table.vierstaedte-compare-table tbody tr").evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestInTheBrowser:
+    def test_home_city_and_dataset_pages(self, page, platform, harvested, screenshots):
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+        page.goto(platform["url"] + "/")
+        expect(page.locator("h1.page-heading")).to_be_visible()
+        expect(page.get_by_role("link", name="Städte vergleichen")).to_be_visible()
+        page.screenshot(path=screenshots / "home.png", full_page=True)
+
+        page.goto(platform["url"] + "/organization/mainz")
+        expect(page).to_have_title(re.compile("Mainz"))
+        dataset = page.get_by_role("link", name="Einwohner nach Ortsbezirken").first
+        dataset.click()
+        expect(page.locator("h1")).to_contain_text("Einwohner nach Ortsbezirken")
+        page.screenshot(path=screenshots / "dataset.png", full_page=True)
+        assert errors == []
+
+    def test_comparison_chart_and_table_follow_the_indicator(self, page, platform, harvested, screenshots):
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+
+        page.goto(platform["url"] + "/")
+        page.get_by_role("link", name="Städte vergleichen").click()
+        page.wait_for_url("**/vergleich")
+        expect(page.get_by_label("Indikator")).to_have_value("population_total")
+        canvas = page.locator("canvas#vierstaedte-compare-canvas")
+        expect(canvas).to_be_visible()
+        assert chart_series(page) == ["Mainz", "Trier", "Koblenz"]
+        rows = table_rows(page)
+        assert [r[:4] for r in rows if r[0] in ("Mainz", "Trier")] == [
+            ["Mainz", "Mainz", "2021", "220000"], ["Mainz", "Mainz", "2022", "221000"],
+            ["Mainz", "Mainz", "2023", "222000"], ["Trier", "Trier", "2023-12-31", "111316"]]
+        assert canvas.bounding_box()["height"] > 200
+        page.screenshot(path=screenshots / "vergleich-einwohner.png", full_page=True)
+
+        with page.expect_navigation():
+            page.get_by_label("Indikator").select_option("households")  # compare.js submits the form
+        assert "indicator=households" in page.url
+        expect(page.get_by_label("Gebietsebene")).to_have_value("stadtteil")
+        expect(page.locator("table.vierstaedte-compare-table caption")).to_contain_text("Privathaushalte")
+        assert {r[0] for r in table_rows(page)} == {"Ludwigshafen am Rhein"}
+        assert "Ludwigshafen am Rhein – Friesenheim" in chart_series(page)
+        page.screenshot(path=screenshots / "vergleich-haushalte.png", full_page=True)
+
+        page.get_by_label("Indikator").select_option("population_total")
+        page.wait_for_url("**indicator=population_total**")
+        with page.expect_navigation():
+            page.get_by_label("Trier").uncheck()
+        assert {r[0] for r in table_rows(page)} == {"Koblenz"}  # Stadtteil level, without Trier
+        assert errors == []
+        print(f"screenshots in {screenshots}")
