@@ -13,6 +13,8 @@ download holds exactly what the page shows.
 """
 from __future__ import annotations
 
+import logging
+
 import csv
 import datetime
 import functools
@@ -33,6 +35,7 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 # a query whose filters still match more rows than this is refused, not truncated silently
 MAX_SCANNED = 100000
+log = logging.getLogger(__name__)
 PAGE = 10000
 _PERIOD_BOUND = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -205,12 +208,16 @@ def _normalised_sources(cities: list[str]) -> Iterator[dict[str, Any]]:
 
 
 def _records(context: dict, resource_id: str, **search: Any) -> Iterator[dict[str, Any]]:
-    """All records of one DataStore search, page by page."""
+    """All records of one DataStore search, page by page; a table that is gone yields nothing (and is logged)."""
     datastore_search = tk.get_action("datastore_search")
     offset = 0
     while True:
-        page = datastore_search({"user": context.get("user")},
-                                dict(search, resource_id=resource_id, limit=PAGE, offset=offset))
+        try:
+            page = datastore_search({"user": context.get("user")},
+                                    dict(search, resource_id=resource_id, limit=PAGE, offset=offset))
+        except tk.ObjectNotFound:
+            log.warning("resource %s is marked datastore_active but has no DataStore table", resource_id)
+            return
         yield from page["records"]
         if len(page["records"]) < PAGE:
             return
