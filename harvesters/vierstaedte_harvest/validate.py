@@ -36,52 +36,55 @@ class SchemaValidator:
         self._key_rows: list[np.ndarray] = []
 
     def check(self, frame: pd.DataFrame, report: Report) -> None:
-        """Record every constraint violation of ``frame`` (index = source row number) in ``report``."""
+        """Record every constraint violation of ``frame`` (index = source row number) in ``report``.
+
+        Text fields are tested once per distinct value (a Categorical's categories,
+        or the factorized values) and mapped back to rows as arrays: a chunk costs
+        a few array operations per field, whatever its length.
+        """
+        rows = frame.index.to_numpy()
         for field in self.fields:
             name, constraints = field["name"], field.get("constraints", {})
             if name not in frame:
                 report.error("missing-field", f"Normalised table lacks field {name!r}.", field=name)
                 continue
-            column = frame[name]
-            empty = column.isna() if field["type"] == "number" else (column.isna() | (column == ""))
-            if constraints.get("required"):
-                self._report(report, empty, column, name, "required", f"{name} is required")
-            present = column[~empty]
             if field["type"] == "number":
-                self._check_number(present, name, constraints, report)
+                column = frame[name]
+                empty = column.isna().to_numpy()
+                if constraints.get("required"):
+                    self._report(report, empty, rows, column.to_numpy(), name, "required", f"{name} is required")
+                self._check_number(column[~empty], name, constraints, report)
                 continue
+            codes, values = _distinct_values(frame[name])
+            tests = [("required", f"{name} is required", lambda v: v != "")] if constraints.get("required") else []
             if "enum" in constraints:
-                bad = ~self._distinct(present, lambda v: v in constraints["enum"])
-                self._report(report, bad, present, name, "enum", f"{name} must be one of {constraints['enum']}")
+                allowed = set(constraints["enum"])
+                tests.append(("enum", f"{name} must be one of {constraints['enum']}", lambda v: v == "" or v in allowed))
             if "pattern" in constraints:
                 regex = re.compile(constraints["pattern"])
-                bad = ~self._distinct(present, lambda v: regex.fullmatch(v) is not None)
-                self._report(report, bad, present, name, "pattern", f"{name} must match {constraints['pattern']}")
+                tests.append(("pattern", f"{name} must match {constraints['pattern']}",
+                              lambda v: v == "" or regex.fullmatch(v) is not None))
+            for rule, message, ok in tests:
+                verdicts = np.array([ok(v) for v in values] + [rule != "required"], dtype=bool)  # last: missing (-1)
+                self._report(report, ~verdicts[codes], rows, np.append(values, None)[codes], name, rule, message)
         self._remember_keys(frame)
 
-    @staticmethod
-    def _distinct(column: pd.Series, ok) -> pd.Series:
-        """Apply a per-value test once per distinct value (a Categorical's categories are those values)."""
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            codes, uniques = column.cat.codes.to_numpy(), column.cat.categories.astype(str)
-        else:
-            codes, uniques = pd.factorize(column.astype(str))
-        verdicts = np.array([ok(u) for u in uniques], dtype=bool)
-        return pd.Series(verdicts[codes] if len(codes) else np.array([], dtype=bool), index=column.index)
-
     def _check_number(self, column: pd.Series, name: str, constraints: dict, report: Report) -> None:
-        values = pd.to_numeric(column, errors="coerce")
-        self._report(report, values.isna(), column, name, "type", f"{name} must be a number")
+        values = pd.to_numeric(column, errors="coerce").to_numpy()
+        rows, raw = column.index.to_numpy(), column.to_numpy()
+        self._report(report, np.isnan(values), rows, raw, name, "type", f"{name} must be a number")
         if "minimum" in constraints:
-            self._report(report, values < constraints["minimum"], column, name, "minimum", f"{name} < {constraints['minimum']}")
+            self._report(report, values < constraints["minimum"], rows, raw, name, "minimum", f"{name} < {constraints['minimum']}")
         if "maximum" in constraints:
-            self._report(report, values > constraints["maximum"], column, name, "maximum", f"{name} > {constraints['maximum']}")
+            self._report(report, values > constraints["maximum"], rows, raw, name, "maximum", f"{name} > {constraints['maximum']}")
 
     @staticmethod
-    def _report(report: Report, bad: pd.Series, column: pd.Series, name: str, rule: str, message: str) -> None:
+    def _report(report: Report, bad: np.ndarray, rows: np.ndarray, values: np.ndarray, name: str, rule: str,
+                message: str) -> None:
         count = int(bad.sum())
         if count:
-            cells = [(int(row), None if pd.isna(column.get(row)) else str(column.get(row))) for row in bad[bad].index[:20]]
+            where = np.flatnonzero(bad)[:20]
+            cells = [(int(rows[i]), None if values[i] is None or pd.isna(values[i]) else str(values[i])) for i in where]
             report.error_cells("schema-constraint", message, cells, count, field=name, rule=rule)
 
     def _remember_keys(self, frame: pd.DataFrame) -> None:
@@ -109,6 +112,14 @@ class SchemaValidator:
                                [(int(row), None) for row in rows[duplicate][:20]], count, rule="primaryKey")
         self._key_hashes.clear()
         self._key_rows.clear()
+
+
+def _distinct_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (``-1`` = missing) and the distinct values as text."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), np.asarray(column.cat.categories.astype(str), dtype=object)
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    return codes, np.asarray([str(u) for u in uniques], dtype=object)
 
 
 def frictionless_errors(csv_path: str, descriptor: dict[str, Any]) -> list[dict[str, Any]]:
