@@ -13,6 +13,14 @@ MAPPINGS = Path(mapping.__file__).parent / "mappings"
 
 
 @pytest.fixture
+def fetcher():
+    """A fetcher for the replay server on 127.0.0.1: loopback allowed, no retries, short timeouts."""
+    from vierstaedte_harvest.fetch import Fetcher, HttpSettings
+
+    return Fetcher(HttpSettings(allow_private_addresses=True, retries=0, backoff=0, timeout=2))
+
+
+@pytest.fixture
 def fixture_mapping():
     """A mapping shipped with the harvesters (the fixtures are tables those mappings are made for)."""
 

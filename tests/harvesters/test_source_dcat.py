@@ -10,7 +10,6 @@ import rdflib
 from rdflib import RDF
 from rdflib.namespace import SKOS
 
-from vierstaedte_harvest.fetch import Fetcher, HttpSettings
 from vierstaedte_harvest.replay import ReplayServer
 from vierstaedte_harvest.sources import SourceError
 from vierstaedte_harvest.sources.dcat import canonical_dcatde_uri, list_datasets
@@ -35,11 +34,6 @@ def server(tmp_path, real_fixture):
     replay = ReplayServer(root).start()
     yield replay
     replay.stop()
-
-
-@pytest.fixture
-def fetcher():
-    return Fetcher(HttpSettings(allow_private_addresses=True, retries=0, backoff=0, timeout=2))
 
 
 def listing(server, fetcher, name, **config):

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from vierstaedte_harvest.fetch import Fetcher, HttpSettings
 from vierstaedte_harvest.replay import ReplayServer
 from vierstaedte_harvest.sources import SourceError
 from vierstaedte_harvest.sources.opendatasoft import list_datasets
@@ -23,11 +22,6 @@ def server(tmp_path):
     replay = ReplayServer(tmp_path).start()
     yield replay
     replay.stop()
-
-
-@pytest.fixture
-def fetcher():
-    return Fetcher(HttpSettings(allow_private_addresses=True, retries=0, backoff=0, timeout=2))
 
 
 def listing(server, fetcher, **config):
