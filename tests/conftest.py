@@ -6,6 +6,9 @@ skipping tests.
 """
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 import redis
 import requests
@@ -54,3 +57,17 @@ def clean_db(reset_db, migrate_db_for):
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("vierstaedte")
+
+
+DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
+
+
+@pytest.fixture
+def replay(tmp_path):
+    """The demo's recorded city-portal payloads, copied so a test may change them, served on 127.0.0.1."""
+    from vierstaedte_harvest.replay import ReplayServer
+
+    root = tmp_path / "replay"
+    shutil.copytree(DEMO / "replay", root)
+    with ReplayServer(root) as server:
+        yield server

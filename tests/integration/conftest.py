@@ -8,7 +8,6 @@ databases with this test process, so a test can set the stage in-process
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,8 +18,8 @@ import pytest
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "harvesters" / "demo"
+from tests.conftest import DEMO  # the replay fixture lives there too
+
 CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
 CKAN_PORT = 5001  # the test profile's ckan.site_url
 
@@ -74,17 +73,6 @@ def platform(ckan_server, with_plugins, clean_db, clean_index, tmp_path):
     admin = tmp_path / "admin.token"
     admin.write_text(sysadmin["token"])
     return {"url": ckan_server, "tokens": tokens, "admin_token": sysadmin["token"], "admin_token_file": admin}
-
-
-@pytest.fixture
-def replay(tmp_path):
-    """The demo's recorded payloads, copied so a test may change them, served on 127.0.0.1."""
-    from vierstaedte_harvest.replay import ReplayServer
-
-    root = tmp_path / "replay"
-    shutil.copytree(DEMO / "replay", root)
-    with ReplayServer(root) as server:
-        yield server
 
 
 @pytest.fixture
