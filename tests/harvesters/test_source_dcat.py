@@ -12,7 +12,8 @@ from rdflib.namespace import SKOS
 
 from vierstaedte_harvest.replay import ReplayServer
 from vierstaedte_harvest.sources import SourceError
-from vierstaedte_harvest.sources.dcat import canonical_dcatde_uri, list_datasets
+from vierstaedte_harvest.metadata import canonical_dcatde_uri
+from vierstaedte_harvest.sources.dcat import list_datasets
 
 PAYLOADS = Path(__file__).parent / "payloads" / "dcat"
 ROSTOCK = "dcat_rostock_opendata-hro_catalog_page1.rdf"

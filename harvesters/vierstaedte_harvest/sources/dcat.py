@@ -23,6 +23,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF
 from rdflib.term import Node
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
+from vierstaedte_harvest.metadata import canonical_dcatde_uri
 from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -40,21 +41,9 @@ MEDIA_TYPES = {"text/csv": "CSV", "application/json": "JSON", "application/geo+j
 HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+)?html[\s>]",
                         re.IGNORECASE | re.DOTALL)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-DCATDE_HOST = re.compile(r"^https?://(www\.)?dcat-ap\.de/def/", re.IGNORECASE)
-LICENCE_VERSION = re.compile(r"^(http://dcat-ap\.de/def/licenses/.+/\d+)_(\d+)$")
 DCATDE_EXTRA = re.compile(
     r"^http://dcat-ap\.de/def/dcatde/(?:[\d._]+/)?(politicalGeocodingURI|politicalGeocodingLevelURI|contributorID)$")
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-
-
-def canonical_dcatde_uri(uri: str) -> str:
-    """One spelling per DCAT-AP.de URI, so that licences and geocodings compare equal across portals.
-
-    Portals publish ``https://www.dcat-ap.de/def/…`` and licence versions like ``dl-by-de/2_0``;
-    the vocabularies define ``http://dcat-ap.de/def/…`` and ``dl-by-de/2.0``.
-    """
-    value = DCATDE_HOST.sub("http://dcat-ap.de/def/", uri.strip())
-    return LICENCE_VERSION.sub(r"\1.\2", value)
 
 
 def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDataset]:
