@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vierstaedte_harvest import mapping as mapping_module
+from vierstaedte_harvest import allocator, mapping as mapping_module
 from vierstaedte_harvest.normalise import normalise
 
 ORTSBEZIRKE = ["Altstadt", "Neustadt", "Oberstadt", "Hartenberg/Münchfeld", "Mombach", "Gonsenheim", "Finthen",
@@ -109,6 +109,7 @@ class PeakRSS:
 
 def measure(kind: str, source: Path, out: Path) -> dict:
     """One measurement, run in a fresh process so freed memory of another cannot hide a peak."""
+    allocator.return_freed_memory()  # as the vierstaedte-harvest command does at its start
     mapping = mapping_module.parse(MAPPING)
     # one-time per process, not per table: load the descriptor (imports frictionless) and the Arrow/pandas
     # kernels (shared libraries), by normalising a small file first; the measurement is the working set

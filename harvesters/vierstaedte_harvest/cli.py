@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+from vierstaedte_harvest import allocator
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 4
 
 
@@ -176,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "urllib3", "ckan"):  # ckanapi imports CKAN where it is installed
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    allocator.return_freed_memory()
     return args.handler(args)
 
 

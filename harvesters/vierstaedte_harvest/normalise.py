@@ -135,19 +135,31 @@ class _CsvSink:
 
 
 def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate chunks keeping every column categorical (pd.concat would fall back to objects)."""
+    """Concatenate chunks keeping every column categorical (pd.concat would fall back to objects).
+
+    Each chunk's categories are few; their union is built once and every
+    chunk's codes are translated with a small lookup array. A column is
+    dropped from the chunks as soon as it is joined, so the peak is the
+    table plus one column, not twice the table.
+    """
     if len(parts) == 1:
         return parts[0]
-
-    def as_object(values: pd.Categorical) -> pd.Categorical:  # chunks may infer "str" or object categories
-        return pd.Categorical.from_codes(values.codes, categories=pd.Index(values.categories, dtype=object))
-
     index = np.concatenate([p.index.to_numpy() for p in parts])
-    columns = {
-        name: union_categoricals([as_object(p[name].array) for p in parts])
-        if isinstance(parts[0][name].dtype, pd.CategoricalDtype) else np.concatenate([p[name].to_numpy() for p in parts])
-        for name in parts[0].columns
-    }
+    columns = {}
+    for name in list(parts[0].columns):
+        if not isinstance(parts[0][name].dtype, pd.CategoricalDtype):
+            columns[name] = np.concatenate([p[name].to_numpy() for p in parts])
+        else:
+            positions: dict[Any, int] = {}
+            codes = []
+            for part in parts:
+                values = part[name].array
+                lookup = np.array([positions.setdefault(c, len(positions)) for c in values.categories] + [-1],
+                                  dtype=np.int32)
+                codes.append(lookup[values.codes])  # code -1 (missing) picks the last entry, -1
+            columns[name] = pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(list(positions), dtype=object))
+        for part in parts:
+            del part[name]
     return pd.DataFrame(columns, index=index)
 
 
@@ -231,8 +243,10 @@ def _categorical(values: pd.Series, parse: Callable[[Any], str | None], report: 
 
 def _categories(values: list[Any]) -> pd.Categorical:
     """A Categorical over plain Python objects (pandas would otherwise convert every category list to Arrow)."""
-    categories = pd.Index(list(dict.fromkeys(v for v in values if v is not None)), dtype=object)
-    return pd.Categorical(values, categories=categories)
+    positions: dict[Any, int] = {}
+    codes = np.fromiter((-1 if v is None else positions.setdefault(v, len(positions)) for v in values),
+                        dtype=np.int32, count=len(values))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(list(positions), dtype=object))
 
 
 def _constant(value: Any, n: int) -> pd.Categorical:
@@ -283,7 +297,7 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
         column.saw_ambiguous |= _is_ambiguous(parsed)
         column.number_format = parsed.number_format
         column.note = parsed.note or column.note
-    invalid = np.flatnonzero(parsed.status.to_numpy() == "invalid")
+    invalid = np.flatnonzero(parsed.status.cat.codes.to_numpy() == german.INVALID)
     if len(invalid):
         report.error_cells("mixed-number-format" if parsed.conflict_rows else "invalid-number",
                            f"Column {column.name!r}: not a number in the column's {column.number_format} notation.",
@@ -293,6 +307,12 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
                        f"instead of {column.fields['unit']}.", field=column.name)
         column.fields["unit"] = "percent"
     return parsed
+
+
+def _status_codes(parsed: german.ParsedColumn) -> np.ndarray:
+    """value_status codes: a cell that failed to parse is an error in the report and missing in the table."""
+    codes = parsed.status.cat.codes.to_numpy()
+    return np.where(codes == german.INVALID, german.MISSING, codes).astype(np.int8)
 
 
 def _is_ambiguous(parsed: german.ParsedColumn) -> bool:
@@ -321,12 +341,12 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     rows = _row_fields(chunk, columns, mapping, report)
     tile = np.tile(np.arange(n), k)
     data: dict[str, Any] = {
-        "city": mapping.city, "ags": mapping.ags, "source_dataset": mapping.id,
+        "city": _constant(mapping.city, n * k), "ags": _constant(mapping.ags, n * k),
+        "source_dataset": _constant(mapping.id, n * k),
         "value": np.concatenate([p.values.to_numpy() for p in parsed]) if k else np.zeros(0),
-        # a cell that failed to parse is an error above; in the table it is a missing value
-        "value_status": pd.Categorical(
-            np.concatenate([np.where(p.status.to_numpy() == "invalid", "missing", p.status.to_numpy()) for p in parsed])
-            if k else [], categories=pd.Index(["reported", "missing", "confidential"], dtype=object)),
+        "value_status": pd.Categorical.from_codes(
+            np.concatenate([_status_codes(p) for p in parsed])
+            if k else np.zeros(0, dtype=np.int8), categories=pd.Index(german.STATUSES[:german.INVALID], dtype=object)),
     }
     for field in dict.fromkeys((*COLUMN_FIELDS, *ROW_FIELDS)):
         by_column = [column.fields.get(field) for column in values]
@@ -337,15 +357,13 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
         blocks = [_constant(v, n) if v is not None else by_row if by_row is not None
                   else _constant(DEFAULTS.get(field, ""), n) for v in by_column]
         data[field] = union_categoricals(blocks) if blocks else pd.Categorical([])
-    tidy = pd.DataFrame(data, index=np.tile(chunk.index.to_numpy(), k))
-    for field in ("city", "ags", "source_dataset"):
-        tidy[field] = _constant(data[field], len(tidy))
+    tidy = pd.DataFrame({name: data[name] for name in contract.field_names()}, index=np.tile(chunk.index.to_numpy(), k))
     # rows whose area, period or dimension could not be read are errors above; keep them out of the table
     unreadable = np.zeros(n, dtype=bool)
     for name, values_by_row in rows.items():
         if name != "area_code":  # areas without an official code have an empty one
-            unreadable |= np.asarray(values_by_row.isna())
-    return tidy.loc[~np.tile(unreadable, k), contract.field_names()]
+            unreadable |= values_by_row.codes < 0
+    return tidy[~np.tile(unreadable, k)] if unreadable.any() else tidy
 
 
 _RESOLVERS: dict[str, contract.AreaResolver] = {}

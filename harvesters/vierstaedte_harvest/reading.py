@@ -201,7 +201,7 @@ class Table:
                 self.path,
                 read_options=pa_csv.ReadOptions(encoding=self.info["encoding"], column_names=names,
                                                 skip_rows=self.info["skipped_title_rows"] + self.info["header_rows"],
-                                                block_size=1 << 20),
+                                                block_size=1 << 19),
                 parse_options=pa_csv.ParseOptions(delimiter=self.info["delimiter"], newlines_in_values=True,
                                                   invalid_row_handler=invalid_row),
                 convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},

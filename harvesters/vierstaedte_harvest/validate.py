@@ -49,11 +49,7 @@ class SchemaValidator:
                 report.error("missing-field", f"Normalised table lacks field {name!r}.", field=name)
                 continue
             if field["type"] == "number":
-                column = frame[name]
-                empty = column.isna().to_numpy()
-                if constraints.get("required"):
-                    self._report(report, empty, rows, column.to_numpy(), name, "required", f"{name} is required")
-                self._check_number(column[~empty], name, constraints, report)
+                self._check_number(frame[name], rows, name, constraints, report)
                 continue
             codes, values = _distinct_values(frame[name])
             tests = [("required", f"{name} is required", lambda v: v != "")] if constraints.get("required") else []
@@ -66,13 +62,17 @@ class SchemaValidator:
                               lambda v: v == "" or regex.fullmatch(v) is not None))
             for rule, message, ok in tests:
                 verdicts = np.array([ok(v) for v in values] + [rule != "required"], dtype=bool)  # last: missing (-1)
-                self._report(report, ~verdicts[codes], rows, np.append(values, None)[codes], name, rule, message)
+                if not verdicts.all():  # the rows are only looked at when a distinct value failed
+                    self._report(report, ~verdicts[codes], rows, np.append(values, None)[codes], name, rule, message)
         self._remember_keys(frame)
 
-    def _check_number(self, column: pd.Series, name: str, constraints: dict, report: Report) -> None:
-        values = pd.to_numeric(column, errors="coerce").to_numpy()
-        rows, raw = column.index.to_numpy(), column.to_numpy()
-        self._report(report, np.isnan(values), rows, raw, name, "type", f"{name} must be a number")
+    def _check_number(self, column: pd.Series, rows: np.ndarray, name: str, constraints: dict, report: Report) -> None:
+        raw = column.to_numpy()
+        empty = column.isna().to_numpy()
+        values = raw if raw.dtype.kind == "f" else pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
+        if constraints.get("required"):
+            self._report(report, empty, rows, raw, name, "required", f"{name} is required")
+        self._report(report, np.isnan(values) & ~empty, rows, raw, name, "type", f"{name} must be a number")
         if "minimum" in constraints:
             self._report(report, values < constraints["minimum"], rows, raw, name, "minimum", f"{name} < {constraints['minimum']}")
         if "maximum" in constraints:
@@ -100,24 +100,23 @@ class SchemaValidator:
         if not self._key_hashes:
             return
         keys = np.concatenate(self._key_hashes)
-        rows = np.concatenate(self._key_rows)
-        order = np.argsort(keys, kind="stable")
-        duplicate = np.zeros(len(keys), dtype=bool)
-        duplicate[order[1:]] = keys[order[1:]] == keys[order[:-1]]
-        count = int(duplicate.sum())
-        if count:
+        self._key_hashes.clear()
+        ordered = np.sort(keys)  # a vectorised sort finds out whether any key repeats fastest
+        if (ordered[1:] == ordered[:-1]).any():
+            rows = np.concatenate(self._key_rows)
+            duplicate = pd.Index(keys).duplicated(keep="first")
+            count = int(duplicate.sum())
             report.error_cells("primary-key-duplicate",
                                f"Two observations share the key ({', '.join(self.primary_key)}): the mapping "
                                "maps two source columns or rows onto the same observation.",
                                [(int(row), None) for row in rows[duplicate][:20]], count, rule="primaryKey")
-        self._key_hashes.clear()
         self._key_rows.clear()
 
 
 def _distinct_values(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes (``-1`` = missing) and the distinct values as text."""
     if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy(), np.asarray(column.cat.categories.astype(str), dtype=object)
+        return column.cat.codes.to_numpy(), np.asarray([str(c) for c in column.cat.categories], dtype=object)
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
     return codes, np.asarray([str(u) for u in uniques], dtype=object)
 
