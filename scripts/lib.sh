@@ -161,19 +161,36 @@ solr_ping() {  # solr_ping CORE
   curl -fsS -m 3 "http://127.0.0.1:$SOLR_PORT/solr/$1/admin/ping?wt=json" 2>/dev/null | grep -q '"status":"OK"'
 }
 
-build_solr_home() {
-  local home=$STACK_DIR/solr-home schema
+solr_core_conf() {  # solr_core_conf DIR: CKAN 2.12's schema and our solrconfig in DIR/conf
+  local schema
   schema=$("$PY" -c 'from importlib import resources; print(resources.files("ckan") / "config/solr/schema.xml")')
+  mkdir -p "$1/conf"
+  cp "$ROOT/scripts/solr/solrconfig.xml" "$1/conf/solrconfig.xml"
+  cp "$schema" "$1/conf/managed-schema"
+  echo "# no synonyms" >"$1/conf/synonyms.txt"
+  echo "# no protected words" >"$1/conf/protwords.txt"
+}
+
+build_solr_home() {
+  local home=$STACK_DIR/solr-home
   mkdir -p "$home"
   cp "$ROOT/scripts/solr/solr.xml" "$home/solr.xml"
   for core in ckan ckan_test; do
-    mkdir -p "$home/$core/conf"
+    solr_core_conf "$home/$core"
     echo "name=$core" >"$home/$core/core.properties"
-    cp "$ROOT/scripts/solr/solrconfig.xml" "$home/$core/conf/solrconfig.xml"
-    cp "$schema" "$home/$core/conf/managed-schema"
-    echo "# no synonyms" >"$home/$core/conf/synonyms.txt"
-    echo "# no protected words" >"$home/$core/conf/protwords.txt"
   done
+}
+
+ensure_solr_core() {  # ensure_solr_core NAME: add a core to the running Solr (no restart); it persists in solr-home
+  solr_ping "$1" && return 0
+  local dir=$STACK_DIR/solr-home/$1
+  say "Adding Solr core $1"
+  rm -f "$dir/core.properties"
+  solr_core_conf "$dir"
+  curl -fsS -m 120 -o /dev/null \
+    "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=CREATE&name=$1&instanceDir=$dir&wt=json" \
+    || die "Solr did not create core $1; see $LOGS/solr.log"
+  solr_ping "$1" || die "Solr core $1 does not answer; see $LOGS/solr.log"
 }
 
 start_solr() {
