@@ -22,6 +22,8 @@ def test_wheel_contains_schemas_configs_templates_and_migrations(tmp_path):
         "ckanext/vierstaedte/schemas/dataset.yaml", "ckanext/vierstaedte/data/licenses.json",
         "ckanext/vierstaedte/config_declaration.yml", "ckanext/vierstaedte/templates/home/index.html",
         "ckanext/vierstaedte/migration/vierstaedte/alembic.ini",
+        "ckanext/vierstaedte/i18n/en/LC_MESSAGES/ckanext-vierstaedte.mo",
+        "ckanext/vierstaedte/i18n/de/LC_MESSAGES/ckanext-vierstaedte.mo",
     ]
     missing = [name for name in expected if name not in names]
     assert not missing, f"not in the wheel: {missing}"

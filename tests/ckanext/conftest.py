@@ -56,3 +56,36 @@ def valid_dataset(**overrides):
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
+
+
+def normalised_table(city: str, name: str, records: list[dict], **dataset) -> dict:
+    """A dataset of ``city`` with a normalised table in the DataStore, loaded as the harvester loads it.
+
+    The DataStore fields and their data dictionary (``info``) come from the
+    common Table Schema, exactly as ``vierstaedte_harvest.publish`` writes them.
+    """
+    from ckan.tests.helpers import call_action
+    from vierstaedte_harvest import contract
+    from vierstaedte_harvest.publish import DATASTORE_TYPES
+
+    admin = {"user": factories.Sysadmin()["name"]}
+    created = call_action("package_create", context=dict(admin), **valid_dataset(name=name, owner_org=city, **dataset))
+    resource = call_action("resource_create", context=dict(admin), package_id=created["id"], name="Normalisierte Daten",
+                           url="http://example.org/normalised.csv", format="CSV", role="normalised")
+    fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
+               "info": {"label": f.get("title", ""), "notes": f.get("description", "")}}
+              for f in contract.table_schema()["fields"]]
+    call_action("datastore_create", context=dict(admin), resource_id=resource["id"], fields=fields, records=records,
+                force=True)
+    return {"dataset": created, "resource": resource}
+
+
+def observation(city: str, area_name: str, period: str, value, **overrides) -> dict:
+    """One row of the common schema; the city's whole area, population, no breakdown unless overridden."""
+    ags = {"mainz": "07315000", "trier": "07211000", "koblenz": "07111000", "ludwigshafen": "07314000"}
+    data = {"city": city, "ags": ags[city], "area_level": "stadt", "area_code": None, "area_name": area_name,
+            "indicator": "population_total", "sex": "total", "age_group": "total", "nationality": "total",
+            "dimension": "none", "dimension_value": "total", "period": period, "value": value,
+            "value_status": "reported", "unit": "persons", "source_dataset": f"{city}-test", "source_column": "Einwohner"}
+    data.update(overrides)
+    return data

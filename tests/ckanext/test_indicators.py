@@ -166,32 +166,48 @@ class TestComparePage:
         response = app.get("/vergleich")
         assert response.status_code == 200
         rows = html_table(response.body)
-        assert rows[0] == ["Stadt", "Gebiet", "Zeitbezug", "Wert", "Einheit", "Wertstatus", "Quelle"]
+        assert rows[0] == ["Stadt", "Gebiet", "Jahr", "Zeitbezug", "Wert", "Einheit", "Wertstatus", "Quelle"]
         assert rows[1:] == [
-            ["Mainz", "Mainz", "2021", "220000", "Personen", "", "Tabelle mainz-einwohner"],
-            ["Mainz", "Mainz", "2022", "221000", "Personen", "", "Tabelle mainz-einwohner"],
-            ["Mainz", "Mainz", "2023", "222000", "Personen", "", "Tabelle mainz-einwohner"],
-            ["Trier", "Trier", "2023-12-31", "111316", "Personen", "", "Tabelle trier-bevoelkerung"],
+            ["Mainz", "Mainz", "2021", "2021", "220000", "Personen", "", "Tabelle mainz-einwohner"],
+            ["Mainz", "Mainz", "2022", "2022", "221000", "Personen", "", "Tabelle mainz-einwohner"],
+            ["Mainz", "Mainz", "2023", "2023", "222000", "Personen", "", "Tabelle mainz-einwohner"],
+            ["Trier", "Trier", "2023", "2023-12-31", "111316", "Personen", "", "Tabelle trier-bevoelkerung"],
         ]
         page = BeautifulSoup(response.body, "html.parser")
         assert page.select_one("table.vierstaedte-compare-table caption").get_text(strip=True).startswith(
             "Einwohner insgesamt")
         assert page.select_one("label[for=vergleich-indicator]") and page.select_one("#vergleich-indicator")
         chart = json.loads(page.select_one("script#vierstaedte-compare-data").string)
-        assert chart["labels"] == ["2021", "2022", "2023", "2023-12-31"]
+        # one x axis of years: Mainz's "2023" (year header) and Trier's "2023-12-31" (reference date) meet at 2023
+        assert chart["labels"] == ["2021", "2022", "2023"]
         assert chart["datasets"] == [
-            {"label": "Mainz", "city": "mainz", "data": [220000, 221000, 222000, None]},
-            {"label": "Trier", "city": "trier", "data": [None, None, None, 111316]},
+            {"label": "Mainz", "city": "mainz", "data": [220000, 221000, 222000], "periods": ["2021", "2022", "2023"]},
+            {"label": "Trier", "city": "trier", "data": [None, None, 111316], "periods": [None, None, "2023-12-31"]},
         ]
+        assert (chart["x_title"], chart["period_title"]) == ("Jahr", "Zeitbezug")
         assert page.select_one("canvas[role=img]")["aria-label"].startswith("Diagramm: Einwohner insgesamt")
         assert page.select_one("a[download]")["href"].startswith("/vergleich.csv?")
 
     def test_other_indicator_and_level_by_plain_get(self, app, tables):
         rows = html_table(app.get("/vergleich", query_string={"indicator": "households"}).body)
-        assert rows[1:] == [["Koblenz", "Koblenz", "2022", "55000", "Haushalte", "", "Tabelle koblenz-haushalte"]]
+        assert rows[1:] == [["Koblenz", "Koblenz", "2022", "2022", "55000", "Haushalte", "",
+                             "Tabelle koblenz-haushalte"]]
         rows = html_table(app.get("/vergleich?indicator=population_total&area_level=ortsbezirk&cities=mainz").body)
-        assert [r[:4] + r[5:6] for r in rows[1:]] == [["Mainz", "Altstadt", "2023", "21512", ""],
-                                                      ["Mainz", "Oberstadt", "2023", "", "fehlt"]]
+        assert [r[:5] + r[6:7] for r in rows[1:]] == [["Mainz", "Altstadt", "2023", "2023", "21512", ""],
+                                                      ["Mainz", "Oberstadt", "2023", "2023", "", "fehlt"]]
+
+    def test_several_periods_in_a_year_chart_the_latest_and_table_lists_all(self, app, clean_datastore, cities):
+        publish("koblenz", "koblenz-einwohner", [
+            row("koblenz", "Koblenz", "2023-06-30", 114000), row("koblenz", "Koblenz", "2023-12-31", 115000),
+            row("koblenz", "Koblenz", "2021/2022", 113000),
+        ])
+        page = BeautifulSoup(app.get("/vergleich?cities=koblenz").body, "html.parser")
+        assert [r[2:5] for r in html_table(str(page))[1:]] == [
+            ["2022", "2021/2022", "113000"], ["2023", "2023-06-30", "114000"], ["2023", "2023-12-31", "115000"]]
+        chart = json.loads(page.select_one("script#vierstaedte-compare-data").string)
+        assert chart["labels"] == ["2022", "2023"]
+        assert chart["datasets"][0]["data"] == [113000, 115000]
+        assert chart["datasets"][0]["periods"] == ["2021/2022", "2023-12-31"]
 
     def test_unknown_indicator_is_a_400_with_the_message(self, app, tables):
         response = app.get("/vergleich?indicator=%3Cb%3Ehappiness", status=400)
@@ -219,7 +235,7 @@ class TestUntrustedAreaNames:
         body = app.get("/vergleich.csv?indicator=population_total&area_level=ortsbezirk").body
         cells = {r[1]: r for r in csv.reader(io.StringIO(body))}
         assert "'=cmd|' /C calc'!A0" in cells and "'@SUM(1+1)" in cells
-        assert cells["'@SUM(1+1)"][3] == "-3"  # a plain number stays a number
+        assert cells["'@SUM(1+1)"][4] == "-3"  # a plain number stays a number
         assert not any(cell.startswith(("=", "@", "+")) for r in cells.values() for cell in r)
 
     def test_html_escapes_area_names(self, app, crafted):

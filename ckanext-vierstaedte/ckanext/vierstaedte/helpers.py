@@ -6,6 +6,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search, vocabularies
+from ckanext.vierstaedte.logic import data_dictionary
 
 
 def _choices(vocab: str):
@@ -35,6 +36,11 @@ def vierstaedte_last_harvest(org_name: str) -> dict[str, Any] | None:
     return runs["results"][0] if runs["results"] else None
 
 
+def vierstaedte_data_dictionary(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """Fields and indicators of the dataset's normalised table, for the dataset page; None without one."""
+    return data_dictionary.data_dictionary(pkg_dict, search.ui_lang())
+
+
 def get_helpers() -> dict[str, Any]:
     return {
         "vierstaedte_theme_choices": _choices("themes"),
@@ -46,4 +52,5 @@ def get_helpers() -> dict[str, Any]:
         "vierstaedte_vocabulary_label": vierstaedte_vocabulary_label,
         "vierstaedte_cities": vierstaedte_cities,
         "vierstaedte_last_harvest": vierstaedte_last_harvest,
+        "vierstaedte_data_dictionary": vierstaedte_data_dictionary,
     }

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.vierstaedte import cli, helpers, search, views
 from ckanext.vierstaedte.logic import action, auth, harvest_runs, validators
 
 
 @tk.blanket.config_declarations
-class VierstaedtePlugin(p.SingletonPlugin):
+class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)  # i18n/: German is the source language, English is translated
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
     p.implements(p.IValidators)
@@ -47,10 +49,10 @@ class VierstaedtePlugin(p.SingletonPlugin):
 
     # IFacets
     def dataset_facets(self, facets_dict, package_type):
-        return search.dataset_facets(facets_dict, tk._)
+        return search.dataset_facets(facets_dict)
 
     def organization_facets(self, facets_dict, organization_type, package_type):
-        return search.dataset_facets(facets_dict, tk._)
+        return search.dataset_facets(facets_dict)
 
     # IPackageController
     def before_dataset_index(self, pkg_dict):

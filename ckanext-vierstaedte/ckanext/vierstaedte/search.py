@@ -55,15 +55,15 @@ def label_facets(search_results: dict[str, Any], lang: str) -> dict[str, Any]:
     return search_results
 
 
-def dataset_facets(facets: dict[str, str], translate) -> dict[str, str]:
+def dataset_facets(facets: dict[str, str]) -> dict[str, str]:
     """City, theme and granularity first: how people look for city statistics."""
     ordered = {
-        "organization": translate("Städte"),
-        THEME_FACET: translate("Themen"),
-        "spatial_granularity": translate("Räumliche Gliederung"),
-        "tags": translate("Schlagwörter"),
-        "res_format": translate("Formate"),
-        "license_id": translate("Lizenzen"),
+        "organization": tk._("Städte"),
+        THEME_FACET: tk._("Themen"),
+        "spatial_granularity": tk._("Räumliche Gliederung"),
+        "tags": tk._("Schlagwörter"),
+        "res_format": tk._("Formate"),
+        "license_id": tk._("Lizenzen"),
     }
     ordered.update({k: v for k, v in facets.items() if k not in ordered and k != "groups"})
     return ordered

@@ -2,6 +2,7 @@
  *
  * vierstaedte-compare-form: submits the GET form when a choice changes.
  * vierstaedte-compare-chart: draws the data of the page's table, read from a JSON script tag, with Chart.js.
+ *   The x axis is the year; each point's tooltip names its exact period (a year or a reference date).
  */
 "use strict";
 
@@ -38,14 +39,25 @@ ckan.module("vierstaedte-compare-chart", function () {
           labels: data.labels,
           datasets: data.datasets.map(function (series, index) {
             var colour = perCity ? CITY_COLOURS[series.city] : SERIES_COLOURS[index % SERIES_COLOURS.length];
-            return {label: series.label, data: series.data, borderColor: colour, backgroundColor: colour, spanGaps: true};
+            return {label: series.label, data: series.data, periods: series.periods, borderColor: colour,
+                    backgroundColor: colour, spanGaps: true};
           })
         },
         options: {
           maintainAspectRatio: false,
           animation: false,
-          plugins: {legend: {position: "bottom"}},
-          scales: {y: {beginAtZero: true, title: {display: Boolean(data.unit), text: data.unit}}}
+          plugins: {
+            legend: {position: "bottom"},
+            tooltip: {callbacks: {label: function (item) {
+              var period = item.dataset.periods && item.dataset.periods[item.dataIndex];
+              var text = item.dataset.label + ": " + item.formattedValue;
+              return period ? text + " (" + data.period_title + " " + period + ")" : text;
+            }}}
+          },
+          scales: {
+            x: {title: {display: Boolean(data.x_title), text: data.x_title}},
+            y: {beginAtZero: true, title: {display: Boolean(data.unit), text: data.unit}}
+          }
         }
       });
     }

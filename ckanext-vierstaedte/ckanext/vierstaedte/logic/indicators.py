@@ -80,6 +80,10 @@ def indicator_info(indicator: str, lang: str = "de") -> dict[str, str]:
     }
 
 
+def known_units() -> dict[str, dict[str, str]]:
+    return _csv("units.csv")
+
+
 def unit_info(unit: str, lang: str = "de") -> dict[str, str]:
     row = _csv("units.csv").get(unit, {"label_de": unit, "label_en": unit})
     return {"id": unit, "label": row["label_en" if lang == "en" else "label_de"],
@@ -348,10 +352,21 @@ def _cell(value: int | float | None) -> str:
     return "" if value is None else str(value)
 
 
+def period_year(period: str) -> str:
+    """The calendar year a period ends in (``2023``, ``2023-12-31``, ``2022/2023`` → ``2023``).
+
+    Cities state the same stock differently (Mainz: a year header, ``2023``;
+    Trier: a reference date, ``2023-12-31``), so the comparison lines them up
+    by year and shows the exact period next to it.
+    """
+    first, _sep, last = period.partition("/")
+    return (last or first)[:4]
+
+
 def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
     """The rows of a query as plain text cells: what the HTML table shows and the CSV holds."""
     with_dimension = result["query"]["dimension"] != "none"
-    header = [_("Stadt"), _("Gebiet"), _("Zeitbezug")]
+    header = [_("Stadt"), _("Gebiet"), _("Jahr"), _("Zeitbezug")]
     if with_dimension:
         header.append(_("Ausprägung"))
     header += [_("Wert"), _("Einheit"), _("Wertstatus"), _("Quelle")]
@@ -360,7 +375,7 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
     titles = {source["resource_id"]: source["dataset_title"] for source in result["sources"]}
     rows = []
     for row in result["rows"]:
-        cells = [city_titles.get(row["city"], row["city"]), row["area_name"], row["period"]]
+        cells = [city_titles.get(row["city"], row["city"]), row["area_name"], period_year(row["period"]), row["period"]]
         if with_dimension:
             cells.append(row["dimension_value"])
         cells += [_cell(row["value"]), units.get(row["unit"], row["unit"]),
@@ -370,8 +385,13 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
 
 
 def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
-    """Periods on the x axis, one series per city (and area or dimension value below city level)."""
-    periods = sorted({row["period"] for row in result["rows"]})
+    """Years on the x axis, one series per city (and area or dimension value below city level).
+
+    Each point keeps its exact period for the tooltip. Where a series has
+    several periods in one year (mid-year and year-end), the point is the
+    latest of them; the table lists them all.
+    """
+    years = sorted({period_year(row["period"]) for row in result["rows"]})
     series: dict[str, dict[str, Any]] = {}
     for row in result["rows"]:
         parts = [city_titles.get(row["city"], row["city"])]
@@ -380,13 +400,19 @@ def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str,
         if row["dimension"] != "none":
             parts.append(row["dimension_value"])
         label = " – ".join(parts)
-        entry = series.setdefault(label, {"label": label, "city": row["city"], "data": [None] * len(periods)})
-        entry["data"][periods.index(row["period"])] = row["value"]
+        entry = series.setdefault(label, {"label": label, "city": row["city"], "data": [None] * len(years),
+                                          "periods": [None] * len(years)})
+        index = years.index(period_year(row["period"]))
+        held = entry["periods"][index]
+        if held is None or _day(row["period"].rpartition("/")[2], True) >= _day(held.rpartition("/")[2], True):
+            entry["data"][index], entry["periods"][index] = row["value"], row["period"]
     return {
-        "labels": periods,
+        "labels": years,
         "datasets": list(series.values()),
         "unit": ", ".join(unit["label"] for unit in result["units"]),
         "indicator": result["indicator"]["label"],
+        "x_title": str(_("Jahr")),
+        "period_title": str(_("Zeitbezug")),
     }
 
 

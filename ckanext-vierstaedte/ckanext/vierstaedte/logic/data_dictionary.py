@@ -1,0 +1,85 @@
+"""The data dictionary of a dataset's normalised table, for the dataset page.
+
+The harvester loads every normalised table into the DataStore with the
+common schema's titles and descriptions as the table's data dictionary, both
+languages in one text (``Stadt / City``, ``… — …``). This reads the dictionary
+back from the DataStore (what the table really has), picks the visitor's
+language and adds the units and indicators the table's values are in, so the
+dataset page answers "what is in this table" without opening the resource.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte.logic import indicators
+
+log = logging.getLogger(__name__)
+_ = tk._
+
+# how many indicator/unit pairs the page lists; a normalised table holds a handful
+MAX_INDICATORS = 100
+
+
+def normalised_resource(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """The resource holding the dataset's normalised table in the DataStore, if there is one."""
+    return next((r for r in pkg_dict.get("resources", [])
+                 if r.get("role") == "normalised" and r.get("datastore_active")), None)
+
+
+def _in_language(text: str, separator: str, lang: str) -> str:
+    """One language of a bilingual text ``German<separator>English``; a text without the separator is kept."""
+    german, found, english = (text or "").partition(separator)
+    if not found:
+        return text or ""
+    chosen = (english if lang == "en" else german).strip()
+    return chosen[:1].upper() + chosen[1:]
+
+
+def _type_label(datastore_type: str) -> str:
+    labels = {"text": _("Text"), "numeric": _("Zahl"), "int": _("Ganzzahl"), "int4": _("Ganzzahl"),
+              "int8": _("Ganzzahl"), "float8": _("Zahl"), "bool": _("Wahrheitswert"), "date": _("Datum"),
+              "timestamp": _("Zeitpunkt")}
+    return str(labels.get(datastore_type, datastore_type))
+
+
+def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """Fields (id, label, type, unit, description) and indicators of the normalised table; None without one."""
+    resource = normalised_resource(pkg_dict)
+    if resource is None:
+        return None
+    try:
+        info = tk.get_action("datastore_info")({}, {"id": resource["id"]})
+        pairs = tk.get_action("datastore_search")({}, {
+            "resource_id": resource["id"], "fields": ["indicator", "unit"], "distinct": True,
+            "limit": MAX_INDICATORS})["records"]
+    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError) as error:
+        log.warning("no data dictionary for resource %s: %s", resource["id"], error)
+        return None
+
+    order = {unit: index for index, unit in enumerate(indicators.known_units())}  # persons before percent
+
+    def unit_order(unit: str | None) -> tuple:
+        return order.get(unit or "", len(order)), unit or ""
+
+    pairs.sort(key=lambda p: (p["indicator"] or "", unit_order(p["unit"])))
+    present = sorted({p["unit"] for p in pairs if p["unit"]}, key=unit_order)
+    units = {unit: indicators.unit_info(unit, lang)["label"] for unit in present}
+    known = indicators.known_indicators()
+    listed = [{"id": p["indicator"],
+               "label": indicators.indicator_info(p["indicator"], lang)["label"] if p["indicator"] in known
+               else p["indicator"],
+               "unit": units.get(p["unit"], p["unit"] or "")} for p in pairs]
+    fields = []
+    for field in info["fields"]:
+        notes = field.get("info") or {}
+        fields.append({
+            "id": field["id"],
+            "label": _in_language(notes.get("label", ""), " / ", lang),
+            "type": _type_label(field["type"]),
+            "unit": ", ".join(units.values()) if field["id"] == "value" else "",
+            "description": _in_language(notes.get("notes", ""), " — ", lang),
+        })
+    return {"resource": resource, "fields": fields, "indicators": listed}
