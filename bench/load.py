@@ -1,0 +1,316 @@
+"""Load test: the portal's read endpoints under 1, 8 and 32 concurrent clients, with our plugin and without.
+
+    .venv/bin/python bench/load.py [--datasets 10000 --rows 1000000] [--duration 10] [--max-requests 5000]
+
+Loads (once; reused while the sizes stay the same) the benchmark's own CKAN
+(slot ``bench_load``: databases ``ckan_bench_load``/``datastore_bench_load``,
+Solr core ``ckan_bench_load``) with ``--datasets`` datasets of the four cities,
+``--tables`` of which carry a normalised table in the DataStore (``--rows`` rows
+in all, in the common schema), the rest metadata and links — like a city
+portal, where most datasets are not statistics tables. Loading is bulk: one
+seed dataset of each kind per city through the Action API (so CKAN, our schema
+and the DataStore write them), cloned in SQL, the rows generated in SQL, then
+``ckan search-index rebuild``.
+
+Two CKAN processes run on the same databases, both gunicorn with 2 workers ×
+4 threads like the portal: ours (the portal's plugins, 127.0.0.1:5011) and core
+(127.0.0.1:5012: CKAN with dcat, datastore, datatables_view and activity — the
+portal's plugins without ``vierstaedte`` and without the scheming schema, whose
+fields need our validators and helpers; datasets then show CKAN's default schema). ``wrk`` (Debian)
+drives each endpoint at each concurrency against one, then the other, each
+run bounded by ``--duration`` seconds and ``--max-requests`` responses (the
+indicator query, which reads every normalised table, gets 3 × the duration).
+Prints p50/p95/p99 latency, requests/s and errors (connect/read/timeouts and
+HTTP ≥ 400), and ours ÷ core for the endpoints both have.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchstack  # noqa: E402
+
+OURS, CORE = 5011, 5012
+LUA = Path(__file__).with_name("wrk_report.lua")
+THEMES = {"mainz": "SOCI", "trier": "REGI", "koblenz": "SOCI", "ludwigshafen": "ECON"}
+INDICATORS = ["population_total", "households", "births", "population_secondary_residence"]
+AGES = ["total", "0-2", "3-5", "6-9", "10-14", "15-17", "18-24", "25-29", "30-44", "45-59", "60-64", "65-74", "75+"]
+GENERATOR = "2"  # bump when the generated data changes
+
+
+def _areas(city: str) -> list[tuple[str, str, str]]:
+    text = (benchstack.ROOT / "schemas" / "areas" / f"{city}.csv").read_text(encoding="utf-8")
+    return [(r["level"], r["code"], r["name"]) for r in csv.DictReader(text.splitlines())]
+
+
+class Api:
+    def __init__(self, port: int, token: str):
+        self.url, self.session = f"http://127.0.0.1:{port}/api/3/action/", requests.Session()
+        self.session.headers["Authorization"] = token
+
+    def __call__(self, action: str, **data):
+        answer = self.session.post(self.url + action, json=data, timeout=300)
+        body = answer.json()
+        if not body.get("success"):
+            raise RuntimeError(f"{action}: {json.dumps(body.get('error'), ensure_ascii=False)[:1000]}")
+        return body["result"]
+
+
+def _seed(api: Api, city: str, kind: str) -> dict:
+    theme = f"http://publications.europa.eu/resource/authority/data-theme/{THEMES[city]}"
+    name = f"bench-{city}-{kind}-seed"
+    data = {
+        "name": name, "owner_org": city, "theme": [theme], "license_id": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+        "spatial_granularity": "ortsbezirk" if kind == "tabelle" else "stadt",
+        "tags": [{"name": "Bevölkerung"}, {"name": "Statistik"}],
+        "source_identifier": f"bench:{city}:{kind}", "temporal_start": "2015-01-01", "temporal_end": "2023-12-31",
+        "title": ("Einwohner nach Ortsbezirken, Alter und Geschlecht" if kind == "tabelle"
+                  else "Haushaltsplan und Beschlüsse des Stadtrats"),
+        "notes": "Bevölkerung mit Hauptwohnsitz am 31.12. je Gebiet, Geschlecht und Altersgruppe; "
+                 "synthetische Daten für den Lasttest.",
+        "resources": [{"name": "Erläuterungen (PDF)", "format": "PDF", "role": "link",
+                       "url": f"https://www.{city}.de/statistik/{kind}.pdf"}],
+    }
+    if kind == "tabelle":
+        data["validation_status"] = "valid"
+        data["resources"].insert(0, {"name": "Normalisierte Daten (CSV)", "format": "CSV", "role": "normalised",
+                                     "url": f"https://www.{city}.de/statistik/{kind}.csv"})
+    existing = None
+    try:
+        existing = api("package_show", id=name)
+    except RuntimeError:
+        pass
+    dataset = existing or api("package_create", **data)
+    if kind == "tabelle":
+        from vierstaedte_harvest import contract
+        from vierstaedte_harvest.publish import DATASTORE_TYPES
+
+        schema = contract.table_schema()
+        fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
+                   "info": {"label": f.get("title", ""), "notes": f.get("description", "")}} for f in schema["fields"]]
+        resource = next(r for r in dataset["resources"] if r.get("role") == "normalised")
+        api("datastore_create", resource_id=resource["id"], fields=fields, primary_key=schema["primaryKey"],
+            force=True, records=[])
+        dataset = api("package_show", id=name)
+    return dataset
+
+
+def _clone_sql(seed: dict, first: int, count: int, city: str, kind: str) -> str:
+    """Statements that copy the seed's package, member and resource rows ``count`` times (numbers first…)."""
+    sid = seed["id"]
+    return f"""
+INSERT INTO package ({{pcols}})
+SELECT {{pexprs}} FROM package s, generate_series({first}, {first + count - 1}) g WHERE s.id = '{sid}';
+INSERT INTO package_tag (id, package_id, tag_id, state)
+SELECT md5(t.id || g)::uuid::text, md5('{sid}' || g)::uuid::text, t.tag_id, t.state
+  FROM package_tag t, generate_series({first}, {first + count - 1}) g WHERE t.package_id = '{sid}';
+INSERT INTO member ({{mcols}})
+SELECT {{mexprs}} FROM member s, generate_series({first}, {first + count - 1}) g WHERE s.table_id = '{sid}';
+INSERT INTO resource ({{rcols}})
+SELECT {{rexprs}} FROM resource s, generate_series({first}, {first + count - 1}) g WHERE s.package_id = '{sid}';
+"""
+
+
+def _columns(db: str, table: str) -> list[str]:
+    out = benchstack.sh("sql", db, stdin=f"SELECT column_name FROM information_schema.columns "
+                                          f"WHERE table_name = '{table}' ORDER BY ordinal_position")
+    return out.split()
+
+
+def _exprs(columns: list[str], table: str) -> str:
+    special = {
+        "package": {"id": "md5(s.id || g)::uuid::text", "name": "regexp_replace(s.name, '-seed$', '') || '-' || g",
+                    "title": "s.title || ' (' || g || ')'"},
+        "member": {"id": "md5(s.id || g)::uuid::text", "table_id": "md5(s.table_id || g)::uuid::text"},
+        "resource": {"id": "md5(s.id || g)::uuid::text", "package_id": "md5(s.package_id || g)::uuid::text"},
+    }[table]
+    return ", ".join(special.get(c, f"s.{c}") for c in columns)
+
+
+def _rows_sql(table: str, seed_table: str, city: str, number: int, rows: int) -> str:
+    """A DataStore table like the seed's, with ``rows`` unique observations in the common schema."""
+    areas = _areas(city)
+    names = "ARRAY[" + ",".join("'" + a[2].replace("'", "''") + "'" for a in areas) + "]"
+    codes = "ARRAY[" + ",".join("'" + a[1] + "'" for a in areas) + "]"
+    levels = "ARRAY[" + ",".join("'" + a[0] + "'" for a in areas) + "]"
+    ages = "ARRAY[" + ",".join(f"'{a}'" for a in AGES) + "]"
+    n_areas, n_ages = len(areas), len(AGES)
+    indicator = INDICATORS[number % len(INDICATORS)]
+    from vierstaedte_harvest import contract
+
+    ags = contract.CITIES[city]
+    create = "" if table == seed_table else f'CREATE TABLE "{table}" (LIKE "{seed_table}" INCLUDING ALL);\n'
+    return create + f"""INSERT INTO "{table}" (city, ags, area_level, area_code, area_name, indicator, sex, age_group,
+  nationality, dimension, dimension_value, period, value, value_status, unit, source_dataset, source_column)
+SELECT '{city}', '{ags}', ({levels})[1 + g % {n_areas}], NULLIF(({codes})[1 + g % {n_areas}], ''),
+  ({names})[1 + g % {n_areas}], '{indicator}', (ARRAY['total','female','male'])[1 + (g / {n_areas}) % 3],
+  ({ages})[1 + (g / {n_areas * 3}) % {n_ages}], 'total', 'none', '',
+  (2023 - g / {n_areas * 3 * n_ages})::text || '-12-31', (g * 7919) % 40000, 'reported', 'persons',
+  'bench-{city}-{number}', 'Einwohner'
+FROM generate_series(0, {rows - 1}) g;
+"""
+
+
+def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int = OURS) -> dict:
+    """Fill the slot (unless it already holds exactly this); returns what it holds."""
+    stamp = slot.dir / "data.stamp"
+    want = json.dumps({"datasets": datasets, "tables": tables, "rows": rows, "generator": GENERATOR,
+                       "template": slot._stamp()})
+    if stamp.exists() and stamp.read_text() == want and slot._exists(slot.db):
+        return json.loads(want)
+    started = time.perf_counter()
+    stamp.unlink(missing_ok=True)
+    slot.reset()
+    api = Api(port, slot.admin_token.read_text().strip())
+    slot.start(port)
+    cities = list(THEMES)
+    per_city_tables = [tables // 4 + (i < tables % 4) for i in range(4)]
+    per_city_meta = [(datasets - tables) // 4 + (i < (datasets - tables) % 4) for i in range(4)]
+    seeds = {(c, k): _seed(api, c, k) for c in cities for k in ("tabelle", "dokumente")}
+    slot.stop(port)
+    pcols, mcols, rcols = (_columns(slot.db, t) for t in ("package", "member", "resource"))
+    sql = ["BEGIN;"]
+    for i, city in enumerate(cities):
+        for kind, count in (("tabelle", per_city_tables[i]), ("dokumente", per_city_meta[i])):
+            if count > 1:
+                sql.append(_clone_sql(seeds[(city, kind)], 1, count - 1, city, kind).format(
+                    pcols=", ".join(pcols), pexprs=_exprs(pcols, "package"), mcols=", ".join(mcols),
+                    mexprs=_exprs(mcols, "member"), rcols=", ".join(rcols), rexprs=_exprs(rcols, "resource")))
+    sql.append("COMMIT;")
+    benchstack.sh("sql", slot.db, stdin="\n".join(sql))
+    # DataStore: the seeds' tables and one copy per cloned table dataset, rows generated in SQL
+    per_table = [rows // tables + (n < rows % tables) for n in range(tables)]
+    statements, number = ["SET ROLE ckan_default;", "BEGIN;"], 0
+    for i, city in enumerate(cities):
+        seed = seeds[(city, "tabelle")]
+        seed_resource = next(r for r in seed["resources"] if r.get("role") == "normalised")["id"]
+        ids = [seed_resource] + benchstack.sh("sql", slot.db, stdin=(
+            f"SELECT md5('{seed_resource}' || g)::uuid::text FROM generate_series(1, {per_city_tables[i] - 1}) g")).split()
+        for table in ids:
+            statements.append(_rows_sql(table, seed_resource, city, number, per_table[number]))
+            number += 1
+    statements += ["COMMIT;", "ANALYZE;"]
+    benchstack.sh("sql", slot.datastore, stdin="\n".join(statements))
+    slot.ckan("search-index", "rebuild", "-q")
+    stamp.write_text(want)
+    print(f"  load: {datasets:,} datasets, {tables} DataStore tables, {rows:,} rows loaded in "
+          f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    return json.loads(want)
+
+
+def endpoints(slot: benchstack.Slot) -> list[tuple[str, str, bool]]:
+    """(label, path, exists without our plugin) of the measured requests."""
+    out = benchstack.sh("sql", slot.db, stdin="SELECT p.name, r.id FROM package p JOIN resource r ON r.package_id = p.id "
+                        "WHERE p.name LIKE 'bench-mainz-tabelle-%' AND r.extras LIKE '%normalised%' "
+                        "AND r.state = 'active' ORDER BY p.name LIMIT 1").strip()
+    name, resource = out.split("|")
+    filters = requests.utils.quote(json.dumps({"indicator": "population_total", "area_level": "ortsbezirk",
+                                               "sex": "total", "age_group": "total"}))
+    return [
+        ("package_search", "/api/3/action/package_search?q=Einwohner&fq=organization:mainz&rows=20"
+         "&facet.field=%5B%22organization%22,%22tags%22,%22res_format%22%5D", True),
+        ("dataset page", f"/dataset/{name}", True),
+        ("datastore_search", f"/api/3/action/datastore_search?resource_id={resource}&limit=100&filters={filters}", True),
+        ("indicator_query", "/api/3/action/vierstaedte_indicator_query?indicator=population_total"
+         "&cities=mainz,trier&area_level=ortsbezirk&period_from=2020", False),
+    ]
+
+
+def wrk(port: int, path: str, clients: int, duration: float, max_requests: int) -> dict:
+    threads = min(clients, 2)
+    env = dict(os.environ, WRK_MAX_REQUESTS=str(max(1, max_requests // threads)))
+    command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{max(1, round(duration))}s", "--timeout", "60s",
+               "-s", str(LUA), f"http://127.0.0.1:{port}{path}"]
+    started = time.perf_counter()
+    out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120)
+    elapsed = time.perf_counter() - started
+    line = next((line for line in out.stdout.splitlines() if line.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary: {out.stdout[-500:]} {out.stderr[-500:]}")
+    result = json.loads(line[len("WRK_JSON "):])
+    result["rps"] = result["requests"] / min(elapsed, result["duration_us"] / 1e6)
+    result["errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout", "status"))
+    return result
+
+
+def measure(datasets: int, tables: int, rows: int, concurrency: list[int], duration: float, max_requests: int,
+            slot_name: str = "bench_load", ours: int = OURS, warmup: float = 2) -> dict:
+    slot = benchstack.Slot(slot_name, benchstack.SITE_PLUGINS)
+    slot.prepare(ours)
+    core = ours + 1
+    try:
+        loaded = load(slot, datasets, tables, rows, ours)
+        core_ini = slot.write_config(slot.dir / "core.ini", core, benchstack.CORE_PLUGINS)
+        slot.start(ours)
+        slot.start(core, ini=core_ini)
+        results = []
+        for label, path, in_core in endpoints(slot):
+            for port in (ours, core) if in_core else (ours,):  # warm-up: templates, caches, connections
+                requests.get(f"http://127.0.0.1:{port}{path}", timeout=300)
+                if warmup:
+                    wrk(port, path, 2, warmup, 20)
+            seconds = duration * (3 if label == "indicator_query" else 1)
+            for clients in concurrency:
+                for port in (ours, core) if in_core else (ours,):
+                    result = wrk(port, path, clients, seconds, max_requests)
+                    result.update(endpoint=label, clients=clients, ckan="ours" if port == ours else "core",
+                                  capped=result["requests"] >= max_requests - clients)
+                    results.append(result)
+                    print(f"  load {label} c={clients} {result['ckan']}: p50 {result['p50'] / 1000:.0f} ms, "
+                          f"{result['rps']:.1f}/s, errors {result['errors']}", file=sys.stderr, flush=True)
+    finally:
+        slot.stop_all()
+    return {"loaded": loaded, "results": results, "duration": duration, "max_requests": max_requests}
+
+
+def table(data: dict) -> list[str]:
+    loaded, results = data["loaded"], data["results"]
+    out = [f"load: {loaded['datasets']:,} datasets, {loaded['tables']} DataStore tables, {loaded['rows']:,} rows; "
+           f"ours = portal plugins, core = without vierstaedte + its scheming schema (same databases)",
+           f"{'endpoint':<18}{'clients':>8}  {'CKAN':<6}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}"
+           f"{'requests':>9}{'errors':>7}{'p50 ours/core':>15}"]
+    by = {(r["endpoint"], r["clients"], r["ckan"]): r for r in results}
+    for r in results:
+        core = by.get((r["endpoint"], r["clients"], "core"))
+        ratio = f"{r['p50'] / core['p50']:.2f}" if r["ckan"] == "ours" and core and core["p50"] else ""
+        rps = f"≥{r['rps']:.1f}" if r.get("capped") else f"{r['rps']:.1f}"
+        out.append(f"{r['endpoint']:<18}{r['clients']:>8}  {r['ckan']:<6}{r['p50'] / 1000:>8.1f}{r['p95'] / 1000:>8.1f}"
+                   f"{r['p99'] / 1000:>8.1f}{rps:>8}{r['requests']:>9}{r['errors']:>7}{ratio:>15}")
+    out.append(f"each row: ≤ {data.get('duration', 0):g} s (indicator_query 3 ×) and ≤ {data.get('max_requests', 0)} "
+               f"responses (≥ req/s: stopped at the request cap); errors = connect/read/timeout + HTTP ≥ 400")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=int, default=10_000)
+    parser.add_argument("--tables", type=int, default=200, help="datasets with a DataStore table")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="normalised rows in all tables")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--duration", type=float, default=10, help="seconds per endpoint, concurrency and CKAN")
+    parser.add_argument("--max-requests", type=int, default=5000, help="per endpoint, concurrency and CKAN")
+    parser.add_argument("--slot", default="bench_load", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, default=OURS, help="ours; core on the next port")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not 8 <= args.tables * 2 <= args.datasets * 2 or args.tables > args.datasets - 4:
+        parser.error("need 4 ≤ --tables ≤ --datasets - 4 (each city has a seed of each kind)")
+    data = measure(args.datasets, args.tables, args.rows, [int(c) for c in args.clients.split(",")], args.duration,
+                   args.max_requests, args.slot, args.port)
+    if args.json:
+        args.json.write_text(benchstack.dump(data))
+    print("\n".join(table(data)))
+
+
+if __name__ == "__main__":
+    main()
