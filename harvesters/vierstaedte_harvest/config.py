@@ -21,6 +21,7 @@ from vierstaedte_harvest.fetch import HttpSettings
 from vierstaedte_harvest.sources import PROTOCOLS
 
 MATCH_KEYS = ("title", "name", "resource", "url", "format")
+MAX_DATASETS = 10_000  # per source and run; more is refused as a whole (source.max_datasets raises it)
 
 
 class ConfigError(ValueError):
@@ -50,6 +51,7 @@ class CityConfig:
     http: HttpSettings
     defaults: dict[str, Any]
     tables: list[TableRule]
+    max_datasets: int = MAX_DATASETS
 
     @property
     def ags(self) -> str:
@@ -94,6 +96,9 @@ def load(city: str, path: Path | None = None) -> CityConfig:
     elif not source.get("url"):
         raise ConfigError(f"{path}: source.url is required for protocol {protocol}")
     source["city"] = city
+    max_datasets = source.pop("max_datasets", MAX_DATASETS)
+    if isinstance(max_datasets, bool) or not isinstance(max_datasets, int) or max_datasets < 1:
+        raise ConfigError(f"{path}: source.max_datasets must be a whole number ≥ 1, not {max_datasets!r}")
     if "VIERSTAEDTE_SOURCE_URL" in os.environ:  # lets city IT or the demo point a city elsewhere without editing
         source["url"] = os.environ["VIERSTAEDTE_SOURCE_URL"]
     try:
@@ -101,7 +106,8 @@ def load(city: str, path: Path | None = None) -> CityConfig:
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{path}: {error}")
     return CityConfig(city, path, protocol, source, http, dict(data.get("defaults") or {}),
-                      [_rule(rule, path, city, n) for n, rule in enumerate(data.get("tables") or [], start=1)])
+                      [_rule(rule, path, city, n) for n, rule in enumerate(data.get("tables") or [], start=1)],
+                      max_datasets)
 
 
 def _rule(data: Any, path: Path, city: str, number: int) -> TableRule:

@@ -66,8 +66,19 @@ class Publisher:
             raise PublishError("not-authorized", f"CKAN refused {action}: {_message(error)}")
         except ckanapi.ValidationError as error:
             raise PublishError("ckan-validation", f"CKAN rejected {action}: {_message(error)}")
-        except ckanapi.CKANAPIError as error:
-            raise PublishError("ckan-error", f"{action} failed: {_message(error)}")
+        except ckanapi.SearchIndexError as error:  # CKAN's own class where CKAN is installed: no CKANAPIError
+            raise PublishError("search-index", f"{action}: CKAN could not update its search index (Solr down?), "
+                               f"the call did not complete: {_message(error)}")
+        except (ckanapi.SearchError, ckanapi.SearchQueryError) as error:
+            raise PublishError("search-error", f"{action}: CKAN's search (Solr) failed: {_message(error)}")
+        except (ckanapi.CKANAPIError, ckanapi.ServerIncompatibleError) as error:
+            message = _message(error)
+            if "Search Connection Error" in message:
+                raise PublishError("search-error", f"{action}: CKAN cannot reach its search server (Solr)")
+            if "Internal Server Error" in message:
+                raise PublishError("ckan-error", f"{action}: CKAN failed with an internal error (HTTP 500); "
+                                   "CKAN's log says why (its database down?)")
+            raise PublishError("ckan-error", f"{action} failed: {message}")
         except OSError as error:  # connection refused, reset, timeouts
             raise PublishError("ckan-unreachable", f"{action}: CKAN at {self.url} not reachable: {error}")
 
@@ -160,8 +171,10 @@ class Publisher:
         if resource.get("datastore_active") and resource.get("datastore_hash") == sha256:
             return False
         schema = contract.table_schema()
+        if resource.get("datastore_hash"):  # the marker goes first: it never vouches for a table being replaced
+            self.write("resource_patch", id=resource["id"], datastore_hash="")
         try:
-            self.write("datastore_delete", resource_id=resource["id"], force=True)
+            self.write("datastore_delete", resource_id=resource["id"], force=True, calculate_record_count=False)
         except ckanapi.NotFound:
             pass
         fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
@@ -174,7 +187,10 @@ class Publisher:
                 value = record["value"]
                 record["value"] = None if value == "" or (isinstance(value, float) and math.isnan(value)) else value
                 record["area_code"] = record["area_code"] or None
-            self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert", force=True)
+            # no count job: CKAN's default queues one in Redis per batch (a Redis outage would fail every load);
+            # the DataStore counts the rows itself on the first search
+            self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert", force=True,
+                       calculate_record_count=False)
         self.write("resource_patch", id=resource["id"], datastore_hash=sha256)
         return True
 

@@ -12,7 +12,8 @@ It serves a directory laid out like this (every part optional)::
 ``{base}`` in any text payload is replaced by the server's own URL, so recorded
 catalogues point back at it. Faults can be injected per path for tests:
 ``server.faults["/files/x.csv"] = {"status": 500, "times": 2}`` or ``{"delay": 5}``
-or ``{"body": b"<html>…", "content_type": "text/html"}`` or ``{"truncate": 100}``.
+or ``{"body": b"<html>…", "content_type": "text/html"}`` or ``{"truncate": 100}``; ``"headers"``
+adds response headers to a ``body`` fault (e.g. ``{"Content-Encoding": "gzip"}``).
 
 Run it by hand: ``python -m vierstaedte_harvest.replay DIR --port 8765``. It binds 127.0.0.1 only.
 """
@@ -81,7 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.get("status"):
                 return self._send(fault["status"], b"Internal Server Error", "text/plain")
             if "body" in fault:
-                return self._send(200, fault["body"], fault.get("content_type", "text/html"))
+                return self._send(200, fault["body"], fault.get("content_type", "text/html"),
+                                  headers=fault.get("headers"))
         try:
             body, content_type, stamp = self._route(url.path, query)
         except FileNotFoundError:
@@ -162,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
         return body, "application/json; charset=utf-8", None
 
     def _send(self, status: int, body: bytes, content_type: str, etag: str | None = None,
-              last_modified: float | None = None) -> None:
+              last_modified: float | None = None, headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
             self.send_header("Content-Type", content_type)
@@ -171,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("ETag", etag)
             if last_modified:
                 self.send_header("Last-Modified", email.utils.formatdate(last_modified, usegmt=True))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.end_headers()
             if status != 304:
                 self.wfile.write(body)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import json
@@ -66,10 +67,13 @@ class _Lock:
         except BlockingIOError:
             self.handle.close()
             raise Locked(f"another run holds {path}")
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(f"{os.getpid()}\n")
-        self.handle.flush()
+        try:  # the pid is for people; a full disk must not stop the run here
+            self.handle.seek(0)
+            self.handle.truncate()
+            self.handle.write(f"{os.getpid()}\n")
+            self.handle.flush()
+        except OSError:
+            pass
 
     def release(self) -> None:
         fcntl.flock(self.handle, fcntl.LOCK_UN)
@@ -206,21 +210,31 @@ class Harvest:
         seen: set[str] = set()
         complete = True
         progress = _progress(self.options.progress)
+        listed: list[SourceDataset] = []
+        limit = self.config.max_datasets
         try:
             for source in self.listing():
-                if source.guid in seen:
-                    report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
-                    continue
-                seen.add(source.guid)
-                entry = self._harvest_safely(source)
-                report["datasets"].append(entry)
-                progress(entry)
-                if not self.options.dry_run:
-                    self.state.save()
+                listed.append(source)
+                if len(listed) > limit:  # a runaway catalogue (a lost filter?) must not flood the portal
+                    raise SourceError(f"the source lists more than {limit:,} datasets (source.max_datasets); "
+                                      "nothing was harvested — check the source's filter or raise the limit")
         except SourceError as error:
             complete = False
-            report["source_errors"].append({"code": "source-error", "message": str(error)})
+            code = "too-many-datasets" if len(listed) > limit else "source-error"
+            report["source_errors"].append({"code": code, "message": str(error)})
             log.error("listing the source failed: %s — nothing will be withdrawn on this run", error)
+            if code == "too-many-datasets":
+                listed = []
+        for source in listed:
+            if source.guid in seen:
+                report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
+                continue
+            seen.add(source.guid)
+            entry = self._harvest_safely(source)
+            report["datasets"].append(entry)
+            progress(entry)
+            if not self.options.dry_run:
+                self._save_state(report)
         if complete:
             report["datasets"].extend(self._withdraw(seen))
         report["finished"] = _now()
@@ -230,20 +244,35 @@ class Harvest:
         problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
         succeeded = len(report["datasets"]) - report["counts"]["rejected"] - report["counts"]["errored"]
         report["status"] = "ok" if not problems else ("partial" if succeeded else "failed")
-        if not self.options.dry_run:
-            self.state.save()
+        if not self.options.dry_run and self._save_state(report) and report["status"] == "ok":
+            report["status"] = "partial"  # published, but the state could not be saved
         return report
+
+    def _save_state(self, report: dict[str, Any]) -> bool:
+        """Save the state; a failure (disk full) is reported once and the run goes on: CKAN stays the truth."""
+        try:
+            self.state.save()
+        except OSError as error:
+            if not any(e["code"] == "state-not-saved" for e in report["source_errors"]):
+                report["source_errors"].append({"code": "state-not-saved", "message": _local_error(error, self.state.path)})
+                log.error("%s", report["source_errors"][-1]["message"])
+            return True
+        return False
 
     def _harvest_safely(self, source: SourceDataset) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix=f"vierstaedte-{self.config.city}-") as work:
             try:
                 return self.harvest(source, Path(work))
-            except (FetchError, PublishError) as error:
-                code = getattr(error, "code", "error")
-                log.warning("%s: %s", source.guid, error)
+            except (FetchError, PublishError, OSError) as error:
+                if isinstance(error, (FetchError, PublishError)):
+                    code, message = error.code, str(error)
+                else:  # the work directory: disk full, no permission
+                    code = "disk-full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else "local-io-error"
+                    message = _local_error(error, Path(work))
+                log.warning("%s: %s", source.guid, message)
                 return {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
                         "ckan_name": metadata.dataset_name(self.config.city, source), "status": "errored",
-                        "errors": [{"code": code, "message": str(error)}]}
+                        "errors": [{"code": code, "message": message}]}
 
     def _withdraw(self, seen: set[str]) -> list[dict[str, Any]]:
         """Soft-delete what this source no longer lists (from state, and from CKAN in case state was lost)."""
@@ -275,6 +304,10 @@ class Harvest:
         return entries
 
 
+def _local_error(error: OSError, where: Path) -> str:
+    return f"cannot write {error.filename or where}: {error.strerror or error}"
+
+
 def _progress(enabled: bool):
     """A progress bar on a terminal; one log line per dataset under cron."""
     if enabled:
@@ -301,7 +334,11 @@ def execute(options: Options) -> Outcome:
         except PublishError as error:  # token or CKAN unusable: nothing was harvested
             report = {"city": options.city, "started": _now(), "finished": _now(), "status": "failed", "datasets": [],
                       "counts": {s: 0 for s in STATUSES}, "source_errors": [{"code": error.code, "message": str(error)}]}
-        _write_report(options, report)
+        try:
+            _write_report(options, report)
+        except OSError as error:
+            report["report_error"] = _local_error(error, options.state_dir / "reports")
+            log.error("the report was not saved: %s", report["report_error"])
         unusable = {e["code"] for e in report["source_errors"]} & {"bad-token", "token-scope", "ckan-unreachable"}
         if not options.dry_run and not unusable:
             try:
@@ -320,11 +357,19 @@ def _write_report(options: Options, report: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = report["started"].replace(":", "").replace("+", "Z")
     path = folder / f"{stamp}.json"
-    text = json.dumps(report, ensure_ascii=False, indent=1)
-    path.write_text(text + "\n", encoding="utf-8")
-    latest = folder / "latest.json"
-    tmp = folder / ".latest.json.tmp"
-    tmp.write_text(text + "\n", encoding="utf-8")
-    os.replace(tmp, latest)
+    text = json.dumps(report, ensure_ascii=False, indent=1) + "\n"
+    _write_atomically(path, text)
+    _write_atomically(folder / "latest.json", text)
     report["report_file"] = str(path)
     return path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Whole or not at all: a full disk leaves the previous file, never half a report."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

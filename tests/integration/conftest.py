@@ -16,11 +16,9 @@ from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
-from tests.conftest import DEMO  # the replay fixture lives there too
+from tests.harvesting import CITIES, run_command, write_configs
 
-CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
 CKAN_PORT = 5001  # the test profile's ckan.site_url
 
 
@@ -77,26 +75,17 @@ def platform(ckan_server, with_plugins, clean_db, clean_index, tmp_path):
 
 @pytest.fixture
 def harvest(platform, replay, tmp_path):
-    """Run ``vierstaedte-harvest run CITY`` as city IT's cron would; returns the finished process."""
-    configs = tmp_path / "configs"
-    configs.mkdir()
-    for city in CITIES:
-        data = yaml.safe_load((DEMO / "configs" / f"{city}.yaml").read_text(encoding="utf-8"))
-        data["source"]["url"] = data["source"]["url"].replace("http://127.0.0.1:8765", replay.base)
-        data["http"].update(timeout=2, retries=1, backoff=0)
-        for table in data["tables"]:
-            table["mapping"] = str((DEMO / "configs" / table["mapping"]).resolve())
-        (configs / f"{city}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    """Run ``vierstaedte-harvest run CITY`` as city IT's cron would; returns the finished process.
+
+    ``ckan_url`` sends the harvester's calls elsewhere (e.g. through a :class:`tests.harvesting.CkanTap`).
+    """
+    configs = write_configs(replay.base, tmp_path / "configs")
     state = tmp_path / "state"
 
-    def run(city: str, *extra: str, token: Path | None = None, wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
-        command = [str(Path(sys.executable).with_name("vierstaedte-harvest")), "run", city,
-                   "--config", str(configs / f"{city}.yaml"), "--ckan-url", platform["url"], "--state-dir", str(state),
-                   "--no-progress", *extra]
-        env = dict(os.environ, VIERSTAEDTE_API_TOKEN_FILE=str(token or platform["tokens"][city]))
-        if not wait:
-            return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    def run(city: str, *extra: str, token: Path | None = None, wait: bool = True, ckan_url: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess | subprocess.Popen:
+        return run_command(city, configs / f"{city}.yaml", ckan_url or platform["url"], state,
+                           token or platform["tokens"][city], *extra, wait=wait, env=env)
 
     run.state = state
     run.configs = configs

@@ -1,0 +1,136 @@
+"""Running the real ``vierstaedte-harvest`` command in tests, and watching what it sends to CKAN.
+
+Shared by the end-to-end suites (``integration``, ``faults``, ``badinput``,
+``security``): city configs pointed at a replay server, the command line a
+cron job would run, and :class:`CkanTap`, a real HTTP proxy between a
+harvester and CKAN that sees every Action API call in order, so a test can
+act at an exact point of a run (kill the harvester, stop Solr, restart
+PostgreSQL) instead of guessing with sleeps.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+import yaml
+
+DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
+CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
+# what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads
+WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_delete", "resource_create", "resource_patch",
+                           "datastore_create", "datastore_upsert", "datastore_delete", "vierstaedte_harvest_run_create"})
+
+
+def write_configs(replay_base: str, directory: Path, **http: Any) -> Path:
+    """The demo's city configs, pointed at a replay server, with short timeouts and absolute mapping paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for city in CITIES:
+        data = yaml.safe_load((DEMO / "configs" / f"{city}.yaml").read_text(encoding="utf-8"))
+        data["source"]["url"] = data["source"]["url"].replace("http://127.0.0.1:8765", replay_base)
+        data["http"].update(timeout=2, retries=1, backoff=0, **http)
+        for table in data["tables"]:
+            table["mapping"] = str((DEMO / "configs" / table["mapping"]).resolve())
+        (directory / f"{city}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return directory
+
+
+def command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("vierstaedte-harvest")), *args]
+
+
+def run_command(city: str, config: Path, ckan_url: str, state: Path, token: Path, *extra: str,
+                wait: bool = True, env: dict[str, str] | None = None, timeout: float = 300):
+    """``vierstaedte-harvest run CITY`` as cron runs it; the finished process, or the running one (``wait=False``)."""
+    argv = command("run", city, "--config", str(config), "--ckan-url", ckan_url, "--state-dir", str(state),
+                   "--no-progress", *extra)
+    environment = dict(os.environ, VIERSTAEDTE_API_TOKEN_FILE=str(token), **(env or {}))
+    if not wait:
+        return subprocess.Popen(argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+class CkanTap(ThreadingHTTPServer):
+    """A real HTTP proxy in front of CKAN that numbers the write calls passing through.
+
+    ``before_write(n, action)`` runs before the n-th write call is forwarded,
+    ``after_write(n, action)`` after CKAN has answered it but before the
+    harvester sees the answer. Either may stop a service or kill the harvester.
+    """
+
+    daemon_threads = True
+
+    def __init__(self, upstream: str):
+        super().__init__(("127.0.0.1", 0), _TapHandler)
+        self.upstream = upstream.rstrip("/")
+        self.calls: list[str] = []  # every action, in order
+        self.writes: list[str] = []  # the write actions, in order
+        self.before_write: Callable[[int, str], None] | None = None
+        self.after_write: Callable[[int, str], None] | None = None
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def __enter__(self) -> "CkanTap":
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+class _TapHandler(BaseHTTPRequestHandler):
+    server: CkanTap
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._forward()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._forward()
+
+    def _forward(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        action = self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] if "/api/" in self.path else ""
+        number = 0
+        with self.server.lock:
+            self.server.calls.append(action)
+            if action in WRITE_ACTIONS:
+                self.server.writes.append(action)
+                number = len(self.server.writes)
+        if number and self.server.before_write:
+            self.server.before_write(number, action)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
+        try:
+            answer = requests.request(self.command, self.server.upstream + self.path, data=body, headers=headers,
+                                      timeout=120, stream=True)
+            payload = answer.raw.read(decode_content=False)
+        except requests.RequestException as error:
+            answer, payload = None, f"tap: CKAN not reachable: {error}".encode()
+        if number and self.server.after_write:
+            self.server.after_write(number, action)
+        try:
+            if answer is None:
+                self.send_response(502)
+                self.send_header("Content-Type", "text/plain")
+            else:
+                self.send_response(answer.status_code, answer.reason)
+                for name, value in answer.headers.items():
+                    if name.lower() not in ("connection", "transfer-encoding", "content-length", "keep-alive"):
+                        self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):  # the harvester was killed meanwhile
+            pass
