@@ -74,7 +74,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     options = Options(city=args.city, ckan_url=args.ckan_url, token=token, state_dir=args.state_dir,
                       config_path=args.config, dry_run=args.dry_run, since=args.since,
-                      progress=sys.stderr.isatty() and not args.no_progress)
+                      progress=sys.stderr.isatty() and not args.no_progress, work_dir=args.work_dir)
     outcome = execute(options)
     report = outcome.report
     counts = report.get("counts", {})
@@ -153,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="CKAN to publish to (env VIERSTAEDTE_CKAN_URL; default %(default)s)")
     run.add_argument("--token-file", type=Path, help="file holding the API token (env VIERSTAEDTE_API_TOKEN_FILE)")
     run.add_argument("--state-dir", type=Path, default=state_default, help="state, lock and reports (default %(default)s)")
+    run.add_argument("--work-dir", type=Path, default=os.environ.get("VIERSTAEDTE_WORK_DIR") or None,
+                     help="where downloads are kept while a dataset is harvested (env VIERSTAEDTE_WORK_DIR; "
+                     "default: the system's temporary directory)")
     run.add_argument("--dry-run", action="store_true", help="fetch and validate, but write nothing to CKAN")
     run.add_argument("--since", help="only consider datasets the source modified on or after this ISO date")
     run.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")

@@ -50,6 +50,7 @@ class Options:
     dry_run: bool = False
     since: str | None = None
     progress: bool = False
+    work_dir: Path | None = None  # downloads and normalised files of the dataset in hand (default: system temp)
 
 
 @dataclasses.dataclass
@@ -260,7 +261,7 @@ class Harvest:
         return False
 
     def _harvest_safely(self, source: SourceDataset) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix=f"vierstaedte-{self.config.city}-") as work:
+        with tempfile.TemporaryDirectory(prefix=f"vierstaedte-{self.config.city}-", dir=self.options.work_dir) as work:
             try:
                 return self.harvest(source, Path(work))
             except (FetchError, PublishError, OSError) as error:

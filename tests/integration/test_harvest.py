@@ -9,45 +9,7 @@ import pytest
 
 from ckan.tests.helpers import call_action
 
-SYSADMIN = {"ignore_auth": True}
-
-
-def ok(process) -> dict:
-    """Assert a clean run (exit 0), showing its output otherwise; returns its report."""
-    assert process.returncode == 0, process.stdout + process.stderr
-    return report(process)
-
-
-def report(process) -> dict:
-    path = process.stdout.rsplit("report: ", 1)[-1].strip()
-    return json.loads(open(path, encoding="utf-8").read())
-
-
-def city_datasets(city: str) -> dict[str, dict]:
-    from ckan import model
-
-    model.Session.remove()  # the CKAN server process wrote; read fresh rows, not this process's cached ones
-    found = call_action("package_search", fq=f"organization:{city}", rows=100, include_private=True)["results"]
-    return {d["name"]: call_action("package_show", context=dict(SYSADMIN), id=d["id"]) for d in found}
-
-
-def published_state() -> dict:
-    """Everything a person or tool sees: datasets, their resources (id, hash) and DataStore row counts."""
-    state = {}
-    for city in ("mainz", "trier", "koblenz", "ludwigshafen"):
-        for name, dataset in city_datasets(city).items():
-            resources = {}
-            for resource in dataset["resources"]:
-                rows = None
-                if resource.get("datastore_active"):
-                    rows = call_action("datastore_search", resource_id=resource["id"], limit=0)["total"]
-                resources[resource.get("role"), resource["name"]] = (resource["id"], resource.get("hash"), rows)
-            state[name] = (dataset["state"], dataset["title"], dataset.get("validation_status"), resources)
-    return state
-
-
-def by_role(dataset: dict) -> dict[str, dict]:
-    return {r.get("role"): r for r in dataset["resources"]}
+from tests.harvesting import SYSADMIN, by_role, city_datasets, ok, published_state, report
 
 
 @pytest.mark.usefixtures("with_plugins")
