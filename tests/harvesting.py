@@ -105,9 +105,10 @@ def by_role(dataset: dict) -> dict[str, dict]:
 class CkanTap(ThreadingHTTPServer):
     """A real HTTP proxy in front of CKAN that numbers the write calls passing through.
 
-    ``before_write(n, action)`` runs before the n-th write call is forwarded,
-    ``after_write(n, action)`` after CKAN has answered it but before the
-    harvester sees the answer. Either may stop a service or kill the harvester.
+    ``before_write(n, action)`` runs before the n-th write call is forwarded
+    (returning ``"drop"`` keeps it from CKAN), ``after_write(n, action)``
+    after CKAN has answered it but before the harvester sees the answer.
+    Either may stop a service or kill the harvester.
     """
 
     daemon_threads = True
@@ -156,8 +157,8 @@ class _TapHandler(BaseHTTPRequestHandler):
             if action in WRITE_ACTIONS:
                 self.server.writes.append(action)
                 number = len(self.server.writes)
-        if number and self.server.before_write:
-            self.server.before_write(number, action)
+        if number and self.server.before_write and self.server.before_write(number, action) == "drop":
+            return  # the caller died before it could send this call: CKAN never sees it
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
         try:
             answer = requests.request(self.command, self.server.upstream + self.path, data=body, headers=headers,

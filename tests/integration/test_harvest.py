@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
 
 import pytest
@@ -184,26 +183,3 @@ class TestCronBehaviour:
         assert done.returncode == 0, done.stderr
         assert report(done)["counts"]["added"] == 1
         assert city_datasets("ludwigshafen") == {}
-
-    @pytest.mark.parametrize("kill_after", [0.8, 1.6, 2.4])
-    def test_killed_run_converges_on_rerun(self, harvest, replay, kill_after):
-        """kill -9 at several points; the next run ends where an uninterrupted run would."""
-        for name in ("einwohner-ortsbezirke.csv", "stadtratswahl-2024-ortsbezirke.csv"):
-            replay.faults[f"/files/mainz/{name}"] = {"delay": 0.5, "times": 1}
-        victim = harvest("mainz", wait=False)
-        time.sleep(kill_after)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
-        rerun = harvest("mainz")
-        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-        converged = published_state()
-        final = harvest("mainz")
-        assert report(final)["dataset_writes"] == 0
-        assert published_state() == converged
-        assert len(converged) == 3
-        for name, (state, _, status, resources) in converged.items():
-            assert state == "active"
-            roles = [role for role, _ in resources]
-            assert len(roles) == len(set(roles)) or set(roles) == {"link"}  # no duplicate resources
-        counts = [rows for _, (_, _, _, resources) in converged.items() for (_, _, rows) in resources.values() if rows]
-        assert sorted(counts) == [18, 33]
