@@ -302,9 +302,18 @@ def main() -> None:
     parser.add_argument("--slot", default="bench_load", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=OURS, help="ours; core on the next port")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--load-only", action="store_true", help="only load the data (reused by later runs)")
     args = parser.parse_args()
     if not 8 <= args.tables * 2 <= args.datasets * 2 or args.tables > args.datasets - 4:
         parser.error("need 4 ≤ --tables ≤ --datasets - 4 (each city has a seed of each kind)")
+    if args.load_only:
+        slot = benchstack.Slot(args.slot, benchstack.SITE_PLUGINS)
+        slot.prepare(args.port)
+        try:
+            print(load(slot, args.datasets, args.tables, args.rows, args.port))
+        finally:
+            slot.stop_all()
+        return
     data = measure(args.datasets, args.tables, args.rows, [int(c) for c in args.clients.split(",")], args.duration,
                    args.max_requests, args.slot, args.port)
     if args.json:

@@ -231,10 +231,13 @@ class Harvest:
                 report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
                 continue
             seen.add(source.guid)
+            before = json.dumps(self.state.datasets.get(source.guid), sort_keys=True)
             entry = self._harvest_safely(source)
             report["datasets"].append(entry)
             progress(entry)
-            if not self.options.dry_run:
+            # saved after every dataset whose state changed (not after unchanged ones: rewriting the whole
+            # file per dataset made a no-change run of N datasets cost O(N²))
+            if not self.options.dry_run and json.dumps(self.state.datasets.get(source.guid), sort_keys=True) != before:
                 self._save_state(report)
         if complete:
             report["datasets"].extend(self._withdraw(seen))
