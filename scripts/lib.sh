@@ -79,6 +79,24 @@ install_solr() {
   fi
 }
 
+install_test_tools() {  # axe-core for the browser tests' accessibility checks, from the npm registry, pinned
+  local spec=$ROOT/tests/browser/axe dir=$STACK_DIR/npm want tmp
+  want=$(cat "$spec/package.json" "$spec/package-lock.json" | sha256sum | cut -c1-16)
+  [[ -f $dir/.lock-sha && $(cat "$dir/.lock-sha") == "$want" && -f $dir/node_modules/axe-core/axe.min.js ]] && return 0
+  if ! command -v npm >/dev/null; then
+    say "Installing Debian package: npm"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  fi
+  say "Installing axe-core (pinned in tests/browser/axe/package-lock.json) into $dir"
+  tmp=$(mktemp -d "$STACK_DIR/npm.XXXXXX")
+  cp "$spec/package.json" "$spec/package-lock.json" "$tmp/"
+  (cd "$tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+    || { rm -rf "$tmp"; die "npm ci failed for tests/browser/axe"; }
+  echo "$want" >"$tmp/.lock-sha"
+  rm -rf "$dir" && mv "$tmp" "$dir"
+}
+
 install_all() {
   mkdir -p "$STACK_DIR" "$SECRETS" "$RUN" "$LOGS"
   chmod 700 "$SECRETS"

@@ -43,7 +43,22 @@ class TestInTheBrowser:
         dataset = page.get_by_role("link", name="Einwohner nach Ortsbezirken").first
         dataset.click()
         expect(page.locator("h1")).to_contain_text("Einwohner nach Ortsbezirken")
+        # the harvested table's data dictionary and validation status on the dataset page itself
+        status = page.locator(".vierstaedte-validation-status")
+        expect(status).to_contain_text("Prüfstatus")
+        expect(status.locator(".badge")).to_have_text("gültig")
+        dictionary = page.locator("section.vierstaedte-data-dictionary")
+        expect(dictionary.get_by_role("heading", name="Datenfelder")).to_be_visible()
+        value_row = dictionary.locator("tbody tr", has=page.locator("th", has_text=re.compile("^value$")))
+        expect(value_row.locator("td")).to_have_text(["Wert", "Zahl", "Personen", re.compile("^Wert; leer")])
+        expect(dictionary.locator(".vierstaedte-data-dictionary-indicators li")).to_have_text(
+            ["Einwohner insgesamt (population_total): Personen"])
+        dictionary.screenshot(path=screenshots / "dataset-datenfelder.png")
         page.screenshot(path=screenshots / "dataset.png", full_page=True)
+
+        page.goto(page.url.replace(platform["url"], platform["url"] + "/en"))
+        expect(page.locator(".vierstaedte-validation-status .badge")).to_have_text("valid")
+        expect(page.locator("section.vierstaedte-data-dictionary h2")).to_have_text("Data fields")
         assert errors == []
 
     def test_comparison_chart_and_table_follow_the_indicator(self, page, platform, harvested, screenshots):

@@ -1,6 +1,8 @@
 /* The comparison page (/vergleich): progressive enhancement of a page that works without JavaScript.
  *
- * vierstaedte-compare-form: submits the GET form when a choice changes.
+ * vierstaedte-compare-form: submits the GET form when a choice is made with the mouse or by touch.
+ *   A choice made with the keyboard waits for the "Anzeigen" button: arrowing through the
+ *   indicators must not reload the page at every step (WCAG 3.2.2, on input).
  * vierstaedte-compare-chart: draws the data of the page's table, read from a JSON script tag, with Chart.js.
  *   The x axis is the year; each point's tooltip names its exact period (a year or a reference date).
  */
@@ -10,7 +12,14 @@ ckan.module("vierstaedte-compare-form", function () {
   return {
     initialize: function () {
       var form = this.el[0];
-      form.addEventListener("change", function () { form.submit(); });
+      var byKeyboard = false;
+      form.addEventListener("keydown", function () { byKeyboard = true; });
+      form.addEventListener("pointerdown", function () { byKeyboard = false; });
+      form.addEventListener("change", function () {
+        if (!byKeyboard) {
+          form.submit();
+        }
+      });
     }
   };
 });
