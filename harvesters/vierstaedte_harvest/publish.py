@@ -112,11 +112,17 @@ class Publisher:
         except ckanapi.NotFound:
             return None
 
-    def upsert_dataset(self, desired: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """Create or update the dataset's metadata; returns it and ``added``/``updated``/``unchanged``."""
+    def upsert_dataset(self, desired: dict[str, Any], links: list[ResourceSpec] = ()) -> tuple[dict[str, Any], str]:
+        """Create or update the dataset's metadata; returns it and ``added``/``updated``/``unchanged``.
+
+        A new dataset is created with its ``links`` in the same call (each separate resource_create
+        re-validates and re-indexes the whole dataset); :meth:`sync_resources` then finds them in place.
+        """
         existing = self.show(desired["name"])
         if existing is None:
-            return self.write("package_create", **desired), "added"
+            resources = [{"name": s.name, "format": s.format, "role": s.role, "description": s.description, "url": s.url}
+                         for s in links if s.role == "link"]
+            return self.write("package_create", **desired, **({"resources": resources} if resources else {})), "added"
         if existing.get("source_identifier") not in (None, "", desired.get("source_identifier")):
             raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to source "
                                f"{existing.get('source_identifier')!r}, not {desired.get('source_identifier')!r}")

@@ -180,7 +180,7 @@ class Harvest:
     def _publish(self, desired: dict[str, Any], specs: list[ResourceSpec], source: SourceDataset,
                  table: SourceResource | None, report: dict[str, Any] | None, work: Path) -> str:
         """Dataset, files, Data Package, DataStore — each written only where CKAN differs. Returns the status."""
-        dataset, status = self.publisher.upsert_dataset(desired)
+        dataset, status = self.publisher.upsert_dataset(desired, [spec for spec in specs if spec.role == "link"])
         resources, wrote = self.publisher.sync_resources(dataset, specs)
         if table is not None:
             normalised = next(spec for spec in specs if spec.role == "normalised")
