@@ -43,11 +43,12 @@ def test_genesis_export_with_stacked_header(fixture_mapping):
     assert result.report.verdict == "valid", result.report.as_dict()
     frame = result.frame
     assert len(frame) == 8 * 6
-    old_women = observations(frame, sex="female", age_group="80+", dimension="none")
+    old_women = observations(frame, sex="female", age_group="80+", indicator="population_total")
     assert old_women["value"].tolist() == [4600.0] and old_women["period"].tolist() == ["2023-12-31"]
-    share = observations(frame, sex="male", age_group="6-9", dimension="share")
+    share = observations(frame, sex="male", age_group="6-9", indicator="population_share")
     assert share["value"].tolist() == [3.4] and share["unit"].tolist() == ["percent"]
-    assert observations(frame, sex="total", age_group="total", dimension="none")["value"].tolist() == [111316.0]
+    assert observations(frame, sex="total", age_group="total", indicator="population_total")["value"].tolist() == [111316.0]
+    assert set(frame["dimension"].astype(str)) == {"none"}
     assert set(frame["area_name"].astype(str)) == {"Trier"} and set(frame["area_level"].astype(str)) == {"stadt"}
     assert result.report.reading["footer_rows"] == ["© Statistisches Landesamt Rheinland-Pfalz, Bad Ems, 2024"]
 

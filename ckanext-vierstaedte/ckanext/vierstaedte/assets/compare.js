@@ -53,6 +53,7 @@ ckan.module("vierstaedte-compare-chart", function () {
           })
         },
         options: {
+          locale: document.documentElement.lang || "de",  // 250.000 on the German page, 250,000 on /en/
           maintainAspectRatio: false,
           animation: false,
           plugins: {
