@@ -82,6 +82,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
             return Result(report, None, None)
         validator = SchemaValidator(contract.table_schema())
         parts: list[pd.DataFrame] = []
+        periods: set[str] = set()
         needed = [c.position for c in columns if c.role not in ("ignored", "unmapped")]
         with _CsvSink(out) as sink:
             for chunk in table.chunks(chunk_rows, needed):
@@ -89,6 +90,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
                 tidy = _tidy_chunk(chunk, columns, mapping, report)
                 validator.check(tidy, report)
                 report.rows_out += len(tidy)
+                periods.update(tidy["period"].cat.categories)
                 if out:
                     sink.write(tidy)
                 else:
@@ -96,6 +98,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
                 if progress:
                     progress(report.rows_in)
         validator.finish(report)
+        report.coverage = _coverage(periods)
     except TableRejected as rejected:
         report.error(**rejected.issue.as_dict())
         return Result(report, None, None)
@@ -161,6 +164,12 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
         for part in parts:
             del part[name]
     return pd.DataFrame(columns, index=index)
+
+
+def _coverage(periods: set[str]) -> dict[str, str]:
+    """The time the table covers, for the dataset's temporal coverage when the source does not state it."""
+    bounds = [german.period_bounds(p) for p in periods if p]
+    return {"start": min(b[0] for b in bounds), "end": max(b[1] for b in bounds)} if bounds else {}
 
 
 def _describe(column: _Column) -> dict[str, Any]:

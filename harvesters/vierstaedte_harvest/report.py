@@ -51,6 +51,7 @@ class Report:
     columns: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     rows_in: int = 0
     rows_out: int = 0
+    coverage: dict[str, str] = dataclasses.field(default_factory=dict)  # first and last day the periods cover
 
     def _add(self, issues: list[Issue], counts: Counter, issue: Issue, count: int = 1) -> None:
         counts[issue.code] += count
@@ -83,6 +84,7 @@ class Report:
             "verdict": self.verdict,
             "rows_in": self.rows_in,
             "rows_out": self.rows_out,
+            "coverage": self.coverage,
             "reading": self.reading,
             "columns": self.columns,
             "error_counts": dict(self.error_counts),

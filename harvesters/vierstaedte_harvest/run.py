@@ -166,6 +166,9 @@ class Harvest:
                 entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in report["errors"][:50]]
                 return entry
             desired.update(validation_status=report["verdict"], table_schema_version=contract.SCHEMA_VERSION)
+            if "temporal_start" not in desired and "temporal_end" not in desired and report["coverage"]:
+                # the source states no coverage: the table's own periods do (DCAT-AP dct:temporal)
+                desired.update(temporal_start=report["coverage"]["start"], temporal_end=report["coverage"]["end"])
             files = _table_files(table, download, result.out, work)
         links = [ResourceSpec("link", metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
                               metadata.clean_text(r.format, 20), url=r.url)

@@ -36,6 +36,7 @@ def test_wide_years_with_markers(fixture_mapping):
     assert set(frame["indicator"].astype(str)) == {"population_total"}
     assert set(frame["unit"].astype(str)) == {"persons"}
     assert report["columns"]["2023"]["number_format"] == "de"
+    assert report["coverage"] == {"start": "2021-01-01", "end": "2023-12-31"}  # from the year columns 2021…2023
 
 
 def test_genesis_export_with_stacked_header(fixture_mapping):
@@ -51,6 +52,7 @@ def test_genesis_export_with_stacked_header(fixture_mapping):
     assert set(frame["dimension"].astype(str)) == {"none"}
     assert set(frame["area_name"].astype(str)) == {"Trier"} and set(frame["area_level"].astype(str)) == {"stadt"}
     assert result.report.reading["footer_rows"] == ["© Statistisches Landesamt Rheinland-Pfalz, Bad Ems, 2024"]
+    assert result.report.coverage == {"start": "2023-12-31", "end": "2023-12-31"}
 
 
 def test_party_columns_with_share_columns(fixture_mapping):

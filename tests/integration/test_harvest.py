@@ -43,7 +43,12 @@ class TestFirstHarvest:
         age = next(d for d in trier.values() if d["title"].startswith("Bevölkerung"))
         assert age["license_id"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"  # from https://www.…/2_0
         assert call_action("datastore_search", resource_id=by_role(age)["normalised"]["id"], limit=0)["total"] == 48
+        # coverage as the source states it, else from the table's own periods
+        assert population["temporal_start"] == "2021-01-01"
+        assert (age["temporal_start"], age["temporal_end"]) == ("2023-12-31", "2023-12-31")
         assert len(city_datasets("koblenz")) == 1 and len(city_datasets("ludwigshafen")) == 1
+        koblenz = next(iter(city_datasets("koblenz").values()))
+        assert (koblenz["temporal_start"], koblenz["temporal_end"]) == ("2023-12-31", "2023-12-31")
 
     def test_run_is_recorded_in_ckan(self, harvest):
         done = harvest("koblenz")
