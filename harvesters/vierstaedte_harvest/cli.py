@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="fetch and validate, but write nothing to CKAN")
     run.add_argument("--since", help="only consider datasets the source modified on or after this ISO date")
     run.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
+    run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     run.set_defaults(handler=_run)
 
     status = commands.add_parser("status", help="show the last run of a city")
