@@ -16,10 +16,21 @@ import vierstaedte_schemas
 from vierstaedte_harvest.german import TOTAL_WORDS, name_key
 
 SCHEMA_VERSION = vierstaedte_schemas.SCHEMA_VERSION
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 CITIES = {"mainz": "07315000", "trier": "07211000", "koblenz": "07111000", "ludwigshafen": "07314000"}
 
 
 @functools.cache
+def spreadsheet_safe(text: str) -> str:
+    """Source text a spreadsheet would run as a formula (``=HYPERLINK(…)``) gets a leading apostrophe.
+
+    For the free-text fields that come from a city's headers or cells (``source_column``,
+    ``dimension_value``), so no CSV we publish carries a formula; plain numbers stay as they are.
+    """
+    return "'" + text if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text) else text
+
+
 def table_schema() -> dict[str, Any]:
     descriptor = json.loads(vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8"))
     if descriptor["version"] != SCHEMA_VERSION:

@@ -200,8 +200,10 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             columns.append(_Column(name, position, "unmapped"))
         else:
             rule, groups = found
-            fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": name,
+            fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": contract.spreadsheet_safe(name),
                       "dimension": mapping.dimension_name, **rule.fixed, **groups}
+            if fields.get("dimension_value"):
+                fields["dimension_value"] = contract.spreadsheet_safe(fields["dimension_value"])
             columns.append(_Column(name, position, "value", _parse_header_fields(fields, report), rule.number_format,
                                    forced=rule.number_format is not None))
     present = {c.name for c in columns}
@@ -287,7 +289,8 @@ def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     for field, source_name in mapping.dimension_columns.items():
         source = chunk[position[source_name]]
         if field == "dimension_value":
-            fields[field] = _categorical(source, lambda v: v.strip() or None, report, "missing-dimension-value",
+            fields[field] = _categorical(source, lambda v: contract.spreadsheet_safe(v.strip()) or None, report,
+                                         "missing-dimension-value",
                                          source_name, "Empty dimension value")
         else:
             fields[field] = _categorical(source, german.DIMENSION_PARSERS[field], report,

@@ -13,6 +13,7 @@ import dataclasses
 import io
 import itertools
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +25,8 @@ from vierstaedte_harvest.german import CONFIDENTIAL_MARKERS, MISSING_MARKERS, no
 from vierstaedte_harvest.report import Issue, TableRejected
 
 HEAD_BYTES = 256 * 1024
+XLSX_MAX_UNPACKED = 200 * 1024 * 1024  # what an .xlsx may unpack to; real workbooks pack 5–20×, zip bombs hundreds×
+XLSX_MAX_RATIO = 100
 DELIMITERS = (";", ",", "\t", "|")
 _NUMBERISH = re.compile(r"^[-−–+]?[\d.,\s\u00a0]+%?$")
 _FOOTER = re.compile(r"^\s*(©|\(c\)|copyright|quelle|source|stand|hinweis|anmerkung|fußnote|fussnote|\*|erläuterung|zeichenerklärung)", re.I)
@@ -346,6 +349,15 @@ def _xlsx_cell(value: Any) -> str:
 
 
 def _open_xlsx(path: Path, options: ReadOptions) -> Table:
+    try:  # the sizes the archive declares bound what unpacking yields (zipfile stops there)
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as error:
+        raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}")
+    ratio = unpacked / max(path.stat().st_size, 1)
+    if unpacked > XLSX_MAX_UNPACKED or (unpacked > 10 * 1024 * 1024 and ratio > XLSX_MAX_RATIO):
+        raise _reject("too-large", f"The Excel file unpacks to {unpacked:,} bytes ({ratio:,.0f}× its size); "
+                      "refused as a possible zip bomb.")
     try:
         frame = pd.read_excel(path, sheet_name=options.sheet or 0, header=None, dtype=object, engine="openpyxl")
     except Exception as error:  # noqa: BLE001 - openpyxl raises many types for broken files
