@@ -56,7 +56,7 @@ def detect_encoding(head: bytes) -> str:
         head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as error:
-        if error.start >= len(head) - 4:  # a multi-byte character cut by the head limit
+        if len(head) >= HEAD_BYTES and error.start >= len(head) - 4:  # a multi-byte character cut by the head limit
             return "utf-8"
     return "cp1252"
 
@@ -297,6 +297,8 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
     if not header_block:
         raise _reject("empty-file", "The file has a title but no table.")
     headers = combine_headers(header_block)
+    if not headers:
+        raise _reject("empty-file", "The file has no columns.")
     info = {
         "format": "csv", "encoding": encoding, "delimiter": delimiter,
         "skipped_title_rows": skip, "title": _title(rows[:skip]),
@@ -314,7 +316,7 @@ def _check_tail(path: Path, encoding: str, delimiter: str, width: int) -> None:
         tail = handle.read()
     if tail.endswith((b"\n", b"\r")):
         return
-    last = tail.rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
+    last = tail.replace(b"\r", b"\n").rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")  # CR-only files too
     cells = next(csv.reader([last], delimiter=delimiter), [])
     if len(cells) < width:
         raise _reject("truncated-file", f"The last line has {len(cells)} of {width} columns and no line end: "
