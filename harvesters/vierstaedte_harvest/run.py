@@ -277,9 +277,12 @@ class Harvest:
                     code = "disk-full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else "local-io-error"
                     message = _local_error(error, Path(work))
                 log.warning("%s: %s", source.guid, message)
-                return {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
-                        "ckan_name": metadata.dataset_name(self.config.city, source), "status": "errored",
-                        "errors": [{"code": code, "message": message}]}
+            except Exception as error:  # noqa: BLE001 - a bug met by one source's data must not stop the others
+                log.exception("%s: unexpected error", source.guid)
+                code, message = "internal-error", f"{error.__class__.__name__}: {error}"[:2000]
+            return {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
+                    "ckan_name": metadata.dataset_name(self.config.city, source), "status": "errored",
+                    "errors": [{"code": code, "message": message}]}
 
     def _withdraw(self, seen: set[str]) -> list[dict[str, Any]]:
         """Soft-delete what this source no longer lists (from state, and from CKAN in case state was lost)."""
