@@ -38,7 +38,7 @@ def test_catalogue_exports_for_machines(harvest, platform):
     records = [json.loads(line) for line in lines]
     table = next(r for r in records if r["title"].startswith("Bevölkerung"))
     assert table["city"]["ags"] == "07211000"
-    assert {i["id"] for i in table["indicators"]} == {"population_total"}
+    assert {(i["id"], i["unit"]) for i in table["indicators"]} == {("population_total", "persons"), ("population_share", "percent")}
 
     graph = rdflib.Graph().parse(data=requests.get(f"{platform['url']}/catalog.ttl", timeout=10).text, format="turtle")
     datasets = list(graph.subjects(rdflib.RDF.type, DCAT.Dataset))
