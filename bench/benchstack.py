@@ -149,8 +149,8 @@ class Slot:
 
     # --- CKAN web processes ------------------------------------------------------------
 
-    def start(self, port: int, ini: Path | None = None, workers: int = 2, threads: int = 4) -> subprocess.Popen:
-        """gunicorn as scripts/stack runs the portal (2 workers × 4 threads), on 127.0.0.1:PORT."""
+    def start(self, port: int, ini: Path | None = None, workers: int = 3, threads: int = 1) -> subprocess.Popen:
+        """gunicorn as scripts/stack runs the portal (3 workers, one thread each), on 127.0.0.1:PORT."""
         self.stop(port)
         log = (self.dir / f"ckan-{port}.log").open("ab")
         process = subprocess.Popen(

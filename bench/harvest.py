@@ -6,7 +6,7 @@ For each N a synthetic city CKAN (``bench/source.py``: N datasets of Mainz
 population tables, each with a CSV and a linked PDF) is served on loopback,
 and each harvester publishes all N datasets into the benchmark's own CKAN
 (``bench/benchstack.py``: databases ``ckan_bench``/``datastore_bench``, Solr
-core ``ckan_bench``, gunicorn on 127.0.0.1:5010 with 2 workers × 4 threads like
+core ``ckan_bench``, gunicorn on 127.0.0.1:5010 with 3 workers × 1 thread like
 the portal, plugins as the portal's plus ckanext-harvest). Every run starts
 from the same empty CKAN (a template database), then runs again with nothing
 changed at the source. The modes:

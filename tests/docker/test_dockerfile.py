@@ -110,5 +110,6 @@ def test_gunicorn_settings_load_and_gunicorn_cmd_args_override_them(ckan_test_co
 
     defaults = printed()
     assert re.search(r"^bind\s*=\s*\['0\.0\.0\.0:5000'\]$", defaults, re.M)
-    assert re.search(r"^workers\s*=\s*2$", defaults, re.M)
+    assert re.search(r"^workers\s*=\s*3$", defaults, re.M)
+    assert re.search(r"^threads\s*=\s*1$", defaults, re.M)  # CKAN's DataStore is not thread-safe (see the conf)
     assert re.search(r"^workers\s*=\s*6$", printed(GUNICORN_CMD_ARGS="--workers 6"), re.M)

@@ -260,10 +260,10 @@ class PrivateStack:
     # --- looking at the stack -------------------------------------------------------------------
 
     def harvest(self, city: str, replay, *extra: str, ckan_url: str | None = None, wait: bool = True):
-        """One dataset at a time (VIERSTAEDTE_WORKERS=1), so that a fault strikes at a known step of a known dataset."""
+        """The harvester command against this stack (it harvests one dataset at a time, so a fault strikes a known step)."""
         configs = write_configs(replay.base, self.root / "configs" / city)
         return run_command(city, configs / f"{city}.yaml", ckan_url or self.url, self.root / "state",
-                           self.tokens[city], *extra, wait=wait, env={"VIERSTAEDTE_WORKERS": "1"})
+                           self.tokens[city], *extra, wait=wait)
 
     def query(self, sql: str, database: str = "ckan") -> list[tuple]:
         engine = sqlalchemy.create_engine(self.postgres.url(database), poolclass=sqlalchemy.pool.NullPool)
