@@ -2,8 +2,8 @@
 # Entrypoint of the Vier Städte CKAN image.
 #
 #   entrypoint.sh config      write $CKAN_INI from the environment, then exit
-#   entrypoint.sh init        config, wait for PostgreSQL/Solr/Redis, `ckan db init` and
-#                             `ckan vierstaedte init-cities`, then exit (compose's ckan-init)
+#   entrypoint.sh init        config, wait for PostgreSQL/Solr/Redis, `ckan db init`,
+#                             `ckan vierstaedte init-cities` and index what Solr lacks, then exit (compose's ckan-init)
 #   entrypoint.sh CMD [ARG…]  config, wait, init (skipped if VIERSTAEDTE_SKIP_INIT=1), exec CMD
 #
 # The config step is the local stack's: scripts/ckan_config.py --profile site, fed by
@@ -35,6 +35,9 @@ init_database() {
   log "ckan db init: creates or upgrades the schema, the plugins' migrations included"
   ckan db init >&2
   ckan vierstaedte init-cities >&2
+  # a new Solr volume beside an existing database: index what the search index lacks (nothing is removed)
+  log "ckan search-index rebuild --only-missing"
+  ckan search-index rebuild --only-missing --keep-orphans --quiet >&2
 }
 
 case ${1:-} in
