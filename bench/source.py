@@ -20,10 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from vierstaedte_harvest.replay import LoopbackServer
 
 ORTSBEZIRKE = ["01 Altstadt", "Neustadt", "Oberstadt", "Hartenberg/Münchfeld", "Mainz-Gonsenheim"]
 TOPICS = [("einwohner", "Einwohner nach Ortsbezirken"), ("bevoelkerung", "Bevölkerung mit Hauptwohnsitz"),
@@ -79,28 +80,14 @@ def package(number: int, base: str) -> dict:
     }
 
 
-class SourceServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class SourceServer(LoopbackServer):
     def __init__(self, count: int, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
-        base = f"http://127.0.0.1:{self.server_address[1]}"
-        self.base = base
-        packages = sorted((package(n, base) for n in range(1, count + 1)), key=lambda p: p["id"])
+        super().__init__(_Handler, port)
+        packages = sorted((package(n, self.base) for n in range(1, count + 1)), key=lambda p: p["id"])
         self.packages = packages
         self.json = [json.dumps(p, ensure_ascii=False) for p in packages]  # serialised once
         self.by_id = {key: i for i, p in enumerate(packages) for key in (p["id"], p["name"])}
         self.requests = 0
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "SourceServer":
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Callable
 
 import requests
 import yaml
+
+from vierstaedte_harvest.replay import LoopbackServer
 
 DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
 CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
@@ -102,7 +104,7 @@ def by_role(dataset: dict) -> dict[str, dict]:
     return {r.get("role"): r for r in dataset["resources"]}
 
 
-class CkanTap(ThreadingHTTPServer):
+class CkanTap(LoopbackServer):
     """A real HTTP proxy in front of CKAN that numbers the write calls passing through.
 
     ``before_write(n, action)`` runs before the n-th write call is forwarded
@@ -111,10 +113,8 @@ class CkanTap(ThreadingHTTPServer):
     Either may stop a service or kill the harvester.
     """
 
-    daemon_threads = True
-
     def __init__(self, upstream: str):
-        super().__init__(("127.0.0.1", 0), _TapHandler)
+        super().__init__(_TapHandler)
         self.upstream = upstream.rstrip("/")
         self.calls: list[str] = []  # every action, in order
         self.writes: list[str] = []  # the write actions, in order
@@ -122,17 +122,6 @@ class CkanTap(ThreadingHTTPServer):
         self.after_write: Callable[[int, str], None] | None = None
         self.lock = threading.Lock()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def __enter__(self) -> "CkanTap":
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()
 
 
 class _TapHandler(BaseHTTPRequestHandler):

@@ -32,21 +32,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
-class ReplayServer(ThreadingHTTPServer):
+class LoopbackServer(ThreadingHTTPServer):
+    """An HTTP server on 127.0.0.1 (port 0: any free one) served from a background thread."""
+
     daemon_threads = True
 
-    def __init__(self, root: Path, port: int = 0):
-        super().__init__(("127.0.0.1", port), _Handler)
-        self.root = Path(root)
-        self.faults: dict[str, dict[str, Any]] = {}
-        self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0):
+        super().__init__(("127.0.0.1", port), handler)
         self._thread: threading.Thread | None = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-    def start(self) -> "ReplayServer":
+    def start(self):
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -55,11 +54,19 @@ class ReplayServer(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
-    def __enter__(self) -> "ReplayServer":
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ReplayServer(LoopbackServer):
+    def __init__(self, root: Path, port: int = 0):
+        super().__init__(_Handler, port)
+        self.root = Path(root)
+        self.faults: dict[str, dict[str, Any]] = {}
+        self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
 
 
 class _Handler(BaseHTTPRequestHandler):

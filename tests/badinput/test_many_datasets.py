@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
+
+from vierstaedte_harvest.replay import LoopbackServer
 
 from tests.harvesting import city_datasets, command
 
@@ -47,11 +48,8 @@ class _Catalogue(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def catalogue():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Catalogue)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with LoopbackServer(_Catalogue) as server:
+        yield server.base
 
 
 def measured(argv: list[str], env: dict[str, str], tmp_path) -> tuple[int, str, str, float, float]:

@@ -54,7 +54,7 @@ def ids(city: str) -> dict[str, tuple[str, set[str]]]:
 @pytest.mark.usefixtures("with_plugins")
 def test_sigkill_at_seeded_points_converges_to_the_uninterrupted_state(harvest, platform, replay):
     with CkanTap(platform["url"]) as tap:
-        ok(harvest("mainz", ckan_url=tap.url))
+        ok(harvest("mainz", ckan_url=tap.base))
         reference = comparable(published_state())
         writes = list(tap.writes)
         assert len(reference) == 3 and len(writes) > 15, writes
@@ -81,7 +81,7 @@ def test_sigkill_at_seeded_points_converges_to_the_uninterrupted_state(harvest, 
             tap.after_write = lambda n, action: strike(n, action, "after")
             if kind == "download":
                 replay.faults["/files/mainz/einwohner-ortsbezirke.csv"] = {"delay": 3, "times": 1}
-            victim["process"] = harvest("mainz", ckan_url=tap.url, wait=False)
+            victim["process"] = harvest("mainz", ckan_url=tap.base, wait=False)
             if kind == "download":
                 deadline = time.monotonic() + 30
                 while ("GET", "/files/mainz/einwohner-ortsbezirke.csv") not in replay.log and time.monotonic() < deadline:

@@ -49,7 +49,7 @@ def test_solr_killed_mid_harvest_then_rebuilt(private_stack, replay, tap):
             stack.solr.kill()  # the first dataset's files are in, its table is being created
 
     tap.before_write = kill_solr
-    broken = stack.harvest("mainz", replay, ckan_url=tap.url)
+    broken = stack.harvest("mainz", replay, ckan_url=tap.base)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     summary = report(broken)
     assert summary["status"] == "failed"
@@ -65,7 +65,7 @@ def test_solr_killed_mid_harvest_then_rebuilt(private_stack, replay, tap):
     # a run that starts while Solr is down stops at once, says why, and writes nothing
     writes_before = len(tap.writes)
     tap.before_write = None
-    down = stack.harvest("mainz", replay, ckan_url=tap.url)
+    down = stack.harvest("mainz", replay, ckan_url=tap.base)
     assert down.returncode == 1, down.stdout + down.stderr
     assert report(down)["source_errors"][0]["code"] == "search-error"
     assert "search server (Solr)" in down.stderr
@@ -77,7 +77,7 @@ def test_solr_killed_mid_harvest_then_rebuilt(private_stack, replay, tap):
     assert stack.admin.action.package_search(fq="organization:mainz", include_private=True)["count"] == \
         len(stack.datasets_in_db("mainz"))
 
-    ok(stack.harvest("mainz", replay, ckan_url=tap.url))
+    ok(stack.harvest("mainz", replay, ckan_url=tap.base))
     assert len(stack.datasets_in_db("mainz")) == 3
     assert datastore_rows(stack, "mainz") == [18, 33]
     assert half_written(stack, "mainz") == [] and orphan_tables(stack) == []
@@ -102,7 +102,7 @@ def test_postgresql_restarted_between_and_during_calls(private_stack, replay, ta
             stack.postgres.start()  # … and back for the next one
 
     tap.before_write, tap.after_write = before, after
-    broken = stack.harvest("trier", replay, ckan_url=tap.url)
+    broken = stack.harvest("trier", replay, ckan_url=tap.base)
     assert failed_call, tap.writes
     assert broken.returncode == 3, broken.stdout + broken.stderr  # the other dataset went through
     summary = report(broken)
@@ -112,7 +112,7 @@ def test_postgresql_restarted_between_and_during_calls(private_stack, replay, ta
     assert half_written(stack, "trier") == []
 
     tap.before_write = tap.after_write = None
-    again = ok(stack.harvest("trier", replay, ckan_url=tap.url))
+    again = ok(stack.harvest("trier", replay, ckan_url=tap.base))
     assert again["counts"]["errored"] == 0
     assert len(stack.datasets_in_db("trier")) == 2 and datastore_rows(stack, "trier") == [48]
     assert half_written(stack, "trier") == [] and orphan_tables(stack) == []
