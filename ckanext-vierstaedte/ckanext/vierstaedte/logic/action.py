@@ -33,9 +33,7 @@ def vierstaedte_city_list(context, data_dict):
 def vierstaedte_city_show(context, data_dict):
     """One city by its name (``mainz``) or AGS (``07315000``)."""
     tk.check_access("vierstaedte_city_show", context, data_dict)
-    data, errors = tk.navl_validate(data_dict, schema.city_show(), context)
-    if errors:
-        raise tk.ValidationError(errors)
+    data = schema.validate(data_dict, schema.city_show(), context)
     wanted = data["id"]
     for city in vocabularies.cities():
         if wanted in (city["name"], city["ags"]):

@@ -246,9 +246,7 @@ def catalogue_datapackage(context: dict) -> dict[str, Any]:
 def vierstaedte_catalogue_export(context, data_dict):
     """A page of the catalogue export (``start``, ``rows``); ``/katalog.jsonl`` streams all of it."""
     tk.check_access("vierstaedte_catalogue_export", context, data_dict)
-    data, errors = tk.navl_validate(data_dict, schema.catalogue_export(), context)
-    if errors:
-        raise tk.ValidationError(errors)
+    data = schema.validate(data_dict, schema.catalogue_export(), context)
     datasets = list(public_datasets(context, start=data["start"], rows=data["rows"]))
     total = tk.get_action("package_search")(sub_context(context), {"fq": "+dataset_type:dataset", "rows": 0})["count"]
     return {"count": total, "results": [catalogue_record(context, d) for d in datasets]}

@@ -179,13 +179,6 @@ def get_validators() -> dict[str, Any]:
 
 # Actions
 
-def _validate(data_dict: dict, schema_: dict, context: dict) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema_, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
 def _newest_first(query):
     return query.order_by(HarvestRun.started.desc(), HarvestRun.created.desc(), HarvestRun.id.desc())
 
@@ -223,7 +216,7 @@ def vierstaedte_harvest_run_create(context, data_dict):
     admins, sysadmins), so a city's harvester token records only its own runs.
     """
     tk.check_access("vierstaedte_harvest_run_create", context, data_dict)
-    data = _validate(data_dict, schema.harvest_run_create(), context)
+    data = schema.validate(data_dict, schema.harvest_run_create(), context)
     errors = _cross_field_errors(data)
     if errors:
         raise tk.ValidationError(errors)
@@ -254,7 +247,7 @@ def vierstaedte_harvest_run_list(context, data_dict):
     loaded nor returned.
     """
     tk.check_access("vierstaedte_harvest_run_list", context, data_dict)
-    data = _validate(data_dict, schema.harvest_run_list(), context)
+    data = schema.validate(data_dict, schema.harvest_run_list(), context)
     query = model.Session.query(HarvestRun).filter(HarvestRun.organization_id == data["organization"])
     count = query.count()
     if not data["include_report"]:
@@ -267,7 +260,7 @@ def vierstaedte_harvest_run_list(context, data_dict):
 def vierstaedte_harvest_run_show(context, data_dict):
     """One run with its full report."""
     tk.check_access("vierstaedte_harvest_run_show", context, data_dict)
-    data = _validate(data_dict, schema.harvest_run_show(), context)
+    data = schema.validate(data_dict, schema.harvest_run_show(), context)
     run = model.Session.get(HarvestRun, data["id"])
     if run is None:
         raise tk.ObjectNotFound(_("Harvest-Lauf nicht gefunden: {id}").format(id=data["id"]))

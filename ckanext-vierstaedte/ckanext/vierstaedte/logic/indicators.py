@@ -27,6 +27,7 @@ import ckan.plugins.toolkit as tk
 
 import vierstaedte_schemas
 from ckanext.vierstaedte import search, vocabularies
+from ckanext.vierstaedte.logic.schema import validate
 
 Invalid = tk.Invalid
 _ = tk._
@@ -174,13 +175,6 @@ def list_schema() -> dict[str, Any]:
     return {"cities": [v("default")([]), cities_validator]}
 
 
-def _validate(data_dict: dict, schema: dict, context: dict) -> dict[str, Any]:
-    data, errors = tk.navl_validate(data_dict, schema, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
 # Finding and reading the normalised tables
 
 def _normalised_sources(cities: list[str]) -> Iterator[dict[str, Any]]:
@@ -262,7 +256,7 @@ def vierstaedte_indicator_query(context, data_dict):
     each row names its source table (``resource_id``, one of ``sources``).
     """
     tk.check_access("vierstaedte_indicator_query", context, data_dict)
-    data = _validate(data_dict, query_schema(), context)
+    data = validate(data_dict, query_schema(), context)
     start, end = data.get("period_from"), data.get("period_to")
     if start and end and _day(start, False) > _day(end, True):
         raise tk.ValidationError({"period_to": [
@@ -307,7 +301,7 @@ def vierstaedte_indicator_query(context, data_dict):
 def vierstaedte_indicator_list(context, data_dict):
     """The indicators that have data, each with its cities, area levels, dimensions and period range."""
     tk.check_access("vierstaedte_indicator_list", context, data_dict)
-    data = _validate(data_dict, list_schema(), context)
+    data = validate(data_dict, list_schema(), context)
     fields = ["indicator", "city", "area_level", "dimension", "period"]
     coverage: dict[str, dict[str, Any]] = {}
     for source in _normalised_sources(data["cities"]):

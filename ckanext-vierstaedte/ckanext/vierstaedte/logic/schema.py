@@ -6,6 +6,14 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 
+def validate(data_dict: dict, schema: dict, context: dict) -> dict[str, Any]:
+    """The converted input, or a ValidationError naming every field that failed."""
+    data, errors = tk.navl_validate(data_dict, schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
 def city_show() -> dict[str, Any]:
     return {"id": [tk.get_validator("not_empty"), tk.get_validator("unicode_safe")]}
 
