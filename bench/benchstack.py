@@ -150,13 +150,21 @@ class Slot:
     # --- CKAN web processes ------------------------------------------------------------
 
     def start(self, port: int, ini: Path | None = None, workers: int = 3, threads: int = 1) -> subprocess.Popen:
-        """gunicorn as scripts/stack runs the portal (3 workers, one thread each), on 127.0.0.1:PORT."""
+        """gunicorn as scripts/stack runs the portal (3 workers, one thread each), on 127.0.0.1:PORT.
+
+        Returns once every worker has loaded CKAN (not just the first), so no measurement pays for start-up.
+        """
         self.stop(port)
         log = (self.dir / f"ckan-{port}.log").open("ab")
+        ready = self.dir / f"ready-{port}"
+        shutil.rmtree(ready, ignore_errors=True)
+        ready.mkdir(parents=True)
         process = subprocess.Popen(
             [str(VENV / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-             "--timeout", "300", "ckanext.vierstaedte.wsgi:application"],
-            env=dict(self.env(port), CKAN_INI=str(ini or self.ini)), stdout=log, stderr=log, start_new_session=True)
+             "--timeout", "300", "--config", str(ROOT / "bench" / "gunicorn_ready.py"),
+             "ckanext.vierstaedte.wsgi:application"],
+            env=dict(self.env(port), CKAN_INI=str(ini or self.ini), VIERSTAEDTE_BENCH_READY_DIR=str(ready)),
+            stdout=log, stderr=log, start_new_session=True)
         self.servers[port] = process
         (self.dir / f"ckan-{port}.pid").write_text(str(process.pid))
         deadline = time.monotonic() + 120
@@ -164,7 +172,8 @@ class Slot:
             if process.poll() is not None:
                 raise RuntimeError(f"CKAN on :{port} exited; see {self.dir}/ckan-{port}.log")
             try:
-                if requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5).ok:
+                if (len(list(ready.iterdir())) >= workers
+                        and requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5).ok):
                     return process
             except requests.RequestException:
                 pass

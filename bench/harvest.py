@@ -74,13 +74,14 @@ def counts(slot: benchstack.Slot) -> dict[str, int]:
     return {"datasets": int(datasets), "resources": int(resources), "datastore_tables": int(tables)}
 
 
-def run_ours(slot: benchstack.Slot, port: int, config: Path, work: Path) -> tuple[dict, dict]:
+def run_ours(slot: benchstack.Slot, port: int, config: Path, work: Path, workers: int) -> tuple[dict, dict]:
     server = slot.start(port)
     state = work / "state"
     shutil.rmtree(state, ignore_errors=True)
     env = dict(os.environ, VIERSTAEDTE_API_TOKEN_FILE=str(slot.secrets / "harvester-mainz"))
     command = [str(benchstack.VENV / "vierstaedte-harvest"), "run", "mainz", "--config", str(config),
-               "--ckan-url", f"http://127.0.0.1:{port}", "--state-dir", str(state), "--no-progress"]
+               "--ckan-url", f"http://127.0.0.1:{port}", "--state-dir", str(state), "--no-progress",
+               "--workers", str(workers)]
     results = []
     for _ in range(2):  # full run, then no-change re-run
         result = benchstack.run_measured(command, env=env, ckan_pid=server.pid, log=work / "harvest.log")
@@ -107,7 +108,8 @@ def run_peer(slot: benchstack.Slot, url: str, work: Path) -> tuple[dict, dict]:
     return results[0], results[1]
 
 
-def measure(sizes: list[int], modes: list[str], slot_name: str = "bench", port: int = 5010) -> list[dict]:
+def measure(sizes: list[int], modes: list[str], slot_name: str = "bench", port: int = 5010,
+            workers: int = 2) -> list[dict]:
     slot = benchstack.Slot(slot_name, benchstack.HARVEST_PLUGINS)
     slot.prepare(port)
     rows = []
@@ -121,7 +123,8 @@ def measure(sizes: list[int], modes: list[str], slot_name: str = "bench", port: 
                     if mode == "peer":
                         full, rerun = run_peer(slot, source.base, work)
                     else:
-                        full, rerun = run_ours(slot, port, harvester_config(work, source.base, mode == "full"), work)
+                        full, rerun = run_ours(slot, port, harvester_config(work, source.base, mode == "full"), work,
+                                                   workers)
                     rows.append({"n": size, "mode": mode, "full": full, "rerun": rerun, "in_ckan": counts(slot)})
                     print(f"  harvest N={size} {LABELS[mode]}: {full['seconds']:.1f} s, re-run {rerun['seconds']:.2f} s",
                           file=sys.stderr, flush=True)
@@ -175,13 +178,15 @@ def main() -> None:
     parser.add_argument("--modes", default="full,metadata,peer")
     parser.add_argument("--slot", default="bench", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=5010)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="our harvester's --workers (default %(default)s, its own default)")
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     args = parser.parse_args()
     modes = [m for m in args.modes.split(",") if m]
     if set(modes) - set(WRITES):
         parser.error(f"modes are {', '.join(WRITES)}")
     started = time.perf_counter()
-    rows = measure([int(s) for s in args.sizes.split(",")], modes, args.slot, args.port)
+    rows = measure([int(s) for s in args.sizes.split(",")], modes, args.slot, args.port, args.workers)
     if args.json:
         args.json.write_text(benchstack.dump(rows))
     print("\n".join(table(rows)))

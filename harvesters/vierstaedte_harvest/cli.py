@@ -74,7 +74,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     options = Options(city=args.city, ckan_url=args.ckan_url, token=token, state_dir=args.state_dir,
                       config_path=args.config, dry_run=args.dry_run, since=args.since,
-                      progress=sys.stderr.isatty() and not args.no_progress, work_dir=args.work_dir)
+                      progress=sys.stderr.isatty() and not args.no_progress, work_dir=args.work_dir,
+                      workers=args.workers)
     outcome = execute(options)
     report = outcome.report
     counts = report.get("counts", {})
@@ -127,6 +128,12 @@ def _list_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 16:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to 16, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vierstaedte-harvest", description=__doc__.splitlines()[0],
@@ -158,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "default: the system's temporary directory)")
     run.add_argument("--dry-run", action="store_true", help="fetch and validate, but write nothing to CKAN")
     run.add_argument("--since", help="only consider datasets the source modified on or after this ISO date")
+    run.add_argument("--workers", type=_workers, default=2, metavar="N",
+                     help="datasets harvested at once (default %(default)s); keep it below the number of CKAN's "
+                     "web workers, so the portal keeps answering during a harvest")
     run.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
     run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     run.set_defaults(handler=_run)

@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -80,11 +81,19 @@ class Fetcher:
                       status=self.settings.retries, backoff_factor=self.settings.backoff,
                       status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET", "HEAD"),
                       raise_on_status=False, respect_retry_after_header=True)
-        self.session = requests.Session()
-        self.session.mount("http://", HTTPAdapter(max_retries=retry))
-        self.session.mount("https://", HTTPAdapter(max_retries=retry))
-        self.session.headers["User-Agent"] = f"vierstaedte-harvest/{__version__}"
-        self.requests = 0
+        self._retry = retry
+        self._local = threading.local()
+
+    @property
+    def session(self) -> requests.Session:
+        """One session per thread: datasets are harvested in parallel, and requests' sessions are not thread-safe."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.mount("http://", HTTPAdapter(max_retries=self._retry))
+            session.mount("https://", HTTPAdapter(max_retries=self._retry))
+            session.headers["User-Agent"] = f"vierstaedte-harvest/{__version__}"
+        return session
 
     def check_url(self, url: str) -> None:
         parts = urlsplit(url)
@@ -106,7 +115,6 @@ class Fetcher:
         """GET with redirects followed by hand, so that every hop passes :meth:`check_url`."""
         for _ in range(MAX_REDIRECTS + 1):
             self.check_url(url)
-            self.requests += 1
             try:
                 response = self.session.get(url, timeout=self.settings.timeout, stream=True, allow_redirects=False,
                                             **kwargs)

@@ -11,8 +11,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import ckanapi
 import pandas as pd
@@ -46,9 +47,19 @@ class ResourceSpec:
 
 class Publisher:
     def __init__(self, url: str, token: str, city: str, dry_run: bool = False):
-        self.ckan = ckanapi.RemoteCKAN(url.rstrip("/"), apikey=token, user_agent=f"vierstaedte-harvest/{__version__}")
         self.url, self.city, self.dry_run = url.rstrip("/"), city, dry_run
-        self.writes: list[str] = []
+        self._token = token
+        self._local = threading.local()
+        self.writes: list[str] = []  # appended from the worker threads (list.append is atomic)
+
+    @property
+    def ckan(self) -> ckanapi.RemoteCKAN:
+        """One client (and HTTP session) per thread: datasets are published in parallel."""
+        client = getattr(self._local, "ckan", None)
+        if client is None:
+            client = self._local.ckan = ckanapi.RemoteCKAN(self.url, apikey=self._token,
+                                                            user_agent=f"vierstaedte-harvest/{__version__}")
+        return client
 
     # --- calls -----------------------------------------------------------------------
 
@@ -112,17 +123,28 @@ class Publisher:
         except ckanapi.NotFound:
             return None
 
-    def upsert_dataset(self, desired: dict[str, Any], links: list[ResourceSpec] = ()) -> tuple[dict[str, Any], str]:
+    def upsert_dataset(self, desired: dict[str, Any], links: list[ResourceSpec] = (),
+                       known: bool = True) -> tuple[dict[str, Any], str]:
         """Create or update the dataset's metadata; returns it and ``added``/``updated``/``unchanged``.
 
         A new dataset is created with its ``links`` in the same call (each separate resource_create
         re-validates and re-indexes the whole dataset); :meth:`sync_resources` then finds them in place.
+        ``known=False`` (the run's search did not find the name) skips the look-up and creates at once;
+        if CKAN refuses because the name is taken after all (a withdrawn dataset is not in the search
+        index), the look-up follows and the dataset is updated instead.
         """
-        existing = self.show(desired["name"])
+        existing = self.show(desired["name"]) if known else None
         if existing is None:
             resources = [{"name": s.name, "format": s.format, "role": s.role, "description": s.description, "url": s.url}
                          for s in links if s.role == "link"]
-            return self.write("package_create", **desired, **({"resources": resources} if resources else {})), "added"
+            try:
+                return self.write("package_create", **desired, **({"resources": resources} if resources else {})), "added"
+            except PublishError as error:
+                if known or error.code != "ckan-validation":
+                    raise
+                existing = self.show(desired["name"])
+                if existing is None:
+                    raise
         if existing.get("source_identifier") not in (None, "", desired.get("source_identifier")):
             raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to source "
                                f"{existing.get('source_identifier')!r}, not {desired.get('source_identifier')!r}")
@@ -168,35 +190,37 @@ class Publisher:
             wrote = True
         return result, wrote
 
-    def sync_table(self, resource: dict[str, Any], csv_path: Path, sha256: str) -> bool:
+    def sync_table(self, resource: dict[str, Any], csv_path: Path, sha256: str, fresh: bool = False) -> bool:
         """Load the normalised table into the DataStore unless it already holds exactly this file.
 
         The resource's ``datastore_hash`` is written last, after every row is in:
-        a load that a kill interrupted never looks finished.
+        a load that a kill interrupted never looks finished. ``fresh``: the resource was
+        created by this run, so it has no table to clear yet.
         """
         if resource.get("datastore_active") and resource.get("datastore_hash") == sha256:
             return False
         schema = contract.table_schema()
-        if resource.get("datastore_hash"):  # the marker goes first: it never vouches for a table being replaced
-            self.write("resource_patch", id=resource["id"], datastore_hash="")
-        try:
-            self.write("datastore_delete", resource_id=resource["id"], force=True, calculate_record_count=False)
-        except ckanapi.NotFound:
-            pass
+        if not fresh:
+            if resource.get("datastore_hash"):  # the marker goes first: it never vouches for a table being replaced
+                self.write("resource_patch", id=resource["id"], datastore_hash="")
+            try:
+                self.write("datastore_delete", resource_id=resource["id"], force=True, calculate_record_count=False)
+            except ckanapi.NotFound:
+                pass
         fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
                    "info": {"label": f.get("title", ""), "notes": f.get("description", "")}} for f in schema["fields"]]
-        self.write("datastore_create", resource_id=resource["id"], fields=fields, primary_key=schema["primaryKey"],
-                   force=True, records=[])
-        for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, chunksize=DATASTORE_BATCH):
-            records = chunk.to_dict("records")
-            for record in records:
-                value = record["value"]
-                record["value"] = None if value == "" or (isinstance(value, float) and math.isnan(value)) else value
-                record["area_code"] = record["area_code"] or None
-            # no count job: CKAN's default queues one in Redis per batch (a Redis outage would fail every load);
-            # the DataStore counts the rows itself on the first search
-            self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert", force=True,
-                       calculate_record_count=False)
+        # the first batch goes with the table's creation (one call fewer for the usual small table);
+        # no count job: CKAN's default queues one in Redis per batch (a Redis outage would fail every load);
+        # the DataStore counts the rows itself on the first search
+        created = False
+        for records in _batches(csv_path):
+            if not created:
+                self.write("datastore_create", resource_id=resource["id"], fields=fields,
+                           primary_key=schema["primaryKey"], force=True, records=records, calculate_record_count=False)
+                created = True
+            else:
+                self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert",
+                           force=True, calculate_record_count=False)
         self.write("resource_patch", id=resource["id"], datastore_hash=sha256)
         return True
 
@@ -226,6 +250,21 @@ class Publisher:
         self.write("vierstaedte_harvest_run_create", organization=self.city, started=report["started"],
                    finished=report["finished"], status=report["status"], counts=report["counts"], report=report,
                    harvester_version=__version__)
+
+
+def _batches(csv_path: Path) -> Iterator[list[dict[str, Any]]]:
+    """The normalised CSV as DataStore records, ``DATASTORE_BATCH`` at a time; always at least one (maybe empty) batch."""
+    empty = True
+    for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, chunksize=DATASTORE_BATCH):
+        records = chunk.to_dict("records")
+        for record in records:
+            value = record["value"]
+            record["value"] = None if value == "" or (isinstance(value, float) and math.isnan(value)) else value
+            record["area_code"] = record["area_code"] or None
+        empty = False
+        yield records
+    if empty:
+        yield []
 
 
 def _message(error: Exception) -> str:

@@ -10,6 +10,7 @@ compared, not trusted blindly).
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 import datetime as dt
 import errno
@@ -21,6 +22,8 @@ import os
 import re
 import sys
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlsplit
@@ -51,6 +54,7 @@ class Options:
     since: str | None = None
     progress: bool = False
     work_dir: Path | None = None  # downloads and normalised files of the dataset in hand (default: system temp)
+    workers: int = 2  # datasets harvested at once; below CKAN's web workers, so the portal keeps answering
 
 
 @dataclasses.dataclass
@@ -119,6 +123,7 @@ class Harvest:
         self.fetcher = Fetcher(self.config.http)
         self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
         self.state = State(options.state_dir / f"{options.city}.json")
+        self.state_lock = threading.Lock()  # workers take their dataset's entry out and put it back under it
         self.in_ckan: set[str] = set()
 
     # --- one dataset -------------------------------------------------------------------
@@ -128,7 +133,8 @@ class Harvest:
         name = metadata.dataset_name(self.config.city, source)
         entry: dict[str, Any] = {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
                                  "ckan_name": name, "status": "errored", "errors": []}
-        remembered = self.state.dataset(source.guid)
+        with self.state_lock:  # a private copy: saved only once the dataset is done
+            remembered = copy.deepcopy(self.state.datasets.get(source.guid) or {"files": {}})
         rule, table = self.config.table_for(source)
         fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults, rule and rule.mapping.id,
                                    contract.SCHEMA_VERSION, __version__)
@@ -178,12 +184,16 @@ class Harvest:
         if download is not None:
             remembered["files"][table.url] = {"etag": download.etag, "last_modified": download.last_modified,
                                               "sha256": download.sha256}
+        with self.state_lock:
+            self.state.datasets[source.guid] = remembered
         return entry
 
     def _publish(self, desired: dict[str, Any], specs: list[ResourceSpec], source: SourceDataset,
                  table: SourceResource | None, report: dict[str, Any] | None, work: Path) -> str:
         """Dataset, files, Data Package, DataStore — each written only where CKAN differs. Returns the status."""
-        dataset, status = self.publisher.upsert_dataset(desired, [spec for spec in specs if spec.role == "link"])
+        dataset, status = self.publisher.upsert_dataset(desired, [spec for spec in specs if spec.role == "link"],
+                                                        known=desired["name"] in self.in_ckan)
+        had_table = any(r.get("role") == "normalised" for r in dataset.get("resources", []))
         resources, wrote = self.publisher.sync_resources(dataset, specs)
         if table is not None:
             normalised = next(spec for spec in specs if spec.role == "normalised")
@@ -195,7 +205,8 @@ class Harvest:
             spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
                                 sha256=_sha256(package_path), description="Frictionless Data Package: Daten, Schema und Herkunft")
             wrote = self.publisher.sync_resources(dataset, [spec])[1] or wrote
-            wrote = self.publisher.sync_table(resources["normalised"], normalised.path, normalised.sha256) or wrote
+            wrote = self.publisher.sync_table(resources["normalised"], normalised.path, normalised.sha256,
+                                              fresh=not had_table) or wrote
         return "updated" if status == "unchanged" and wrote else status
 
     # --- the run -----------------------------------------------------------------------
@@ -211,7 +222,6 @@ class Harvest:
         }
         self.publisher.check_token()
         self.in_ckan = set(self.publisher.harvested_names(""))  # one search, not one call per dataset
-        seen: set[str] = set()
         complete = True
         progress = _progress(self.options.progress)
         listed: list[SourceDataset] = []
@@ -229,21 +239,9 @@ class Harvest:
             log.error("listing the source failed: %s — nothing will be withdrawn on this run", error)
             if code == "too-many-datasets":
                 listed = []
-        for source in listed:
-            if source.guid in seen:
-                report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
-                continue
-            seen.add(source.guid)
-            before = json.dumps(self.state.datasets.get(source.guid), sort_keys=True)
-            entry = self._harvest_safely(source)
-            report["datasets"].append(entry)
-            progress(entry)
-            # saved after every dataset whose state changed (not after unchanged ones: rewriting the whole
-            # file per dataset made a no-change run of N datasets cost O(N²))
-            if not self.options.dry_run and json.dumps(self.state.datasets.get(source.guid), sort_keys=True) != before:
-                self._save_state(report)
+        self._harvest_all(listed, report, progress)
         if complete:
-            report["datasets"].extend(self._withdraw(seen))
+            report["datasets"].extend(self._withdraw({source.guid for source in listed}))
         report["finished"] = _now()
         report["counts"] = {s: sum(1 for d in report["datasets"] if d["status"] == s) for s in STATUSES}
         report["dataset_writes"] = len(self.publisher.writes)
@@ -255,10 +253,48 @@ class Harvest:
             report["status"] = "partial"  # published, but the state could not be saved
         return report
 
-    def _save_state(self, report: dict[str, Any]) -> bool:
-        """Save the state; a failure (disk full) is reported once and the run goes on: CKAN stays the truth."""
+    def _harvest_all(self, listed: list[SourceDataset], report: dict[str, Any], progress) -> None:
+        """Harvest the listed datasets, ``workers`` at a time; report entries keep the listing's order.
+
+        A dataset whose state changed is recorded in the state's journal once it and every dataset
+        listed before it are done; unchanged ones write nothing. A few datasets are queued ahead,
+        never the whole listing.
+        """
+        seen: set[str] = set()
+        pending: collections.deque = collections.deque()
+
+        def finish() -> None:
+            guid, before, future = pending.popleft()
+            entry = future.result()
+            report["datasets"].append(entry)
+            progress(entry)
+            with self.state_lock:
+                changed = json.dumps(self.state.datasets.get(guid), sort_keys=True) != before
+            if changed and not self.options.dry_run:
+                self._save_state(report, guid)
+
+        pool = ThreadPoolExecutor(max(1, self.options.workers), thread_name_prefix="harvest")
         try:
-            self.state.save()
+            for source in listed:
+                if source.guid in seen:
+                    report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
+                    continue
+                seen.add(source.guid)
+                before = json.dumps(self.state.datasets.get(source.guid), sort_keys=True)
+                pending.append((source.guid, before, pool.submit(self._harvest_safely, source)))
+                while len(pending) > 2 * max(1, self.options.workers):
+                    finish()
+            while pending:
+                finish()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: finish the datasets in hand, start no more
+
+    def _save_state(self, report: dict[str, Any], guid: str | None = None) -> bool:
+        """Record one dataset's state (or, at the end, save all of it); a failure (disk full) is reported once
+        and the run goes on: CKAN stays the truth."""
+        try:
+            with self.state_lock:
+                self.state.record(guid) if guid else self.state.save()
         except OSError as error:
             if not any(e["code"] == "state-not-saved" for e in report["source_errors"]):
                 report["source_errors"].append({"code": "state-not-saved", "message": _local_error(error, self.state.path)})

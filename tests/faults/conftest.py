@@ -260,10 +260,11 @@ class PrivateStack:
     # --- looking at the stack -------------------------------------------------------------------
 
     def harvest(self, city: str, replay, *extra: str, ckan_url: str | None = None, wait: bool = True):
-        """The harvester command against this stack (it harvests one dataset at a time, so a fault strikes a known step)."""
+        """The harvester command against this stack, one dataset at a time (``--workers 1``), so a fault strikes a
+        known step of a known dataset. (The kill test, in the integration stack, runs with the default workers.)"""
         configs = write_configs(replay.base, self.root / "configs" / city)
         return run_command(city, configs / f"{city}.yaml", ckan_url or self.url, self.root / "state",
-                           self.tokens[city], *extra, wait=wait)
+                           self.tokens[city], "--workers", "1", *extra, wait=wait)
 
     def query(self, sql: str, database: str = "ckan") -> list[tuple]:
         engine = sqlalchemy.create_engine(self.postgres.url(database), poolclass=sqlalchemy.pool.NullPool)

@@ -5,7 +5,8 @@ the writes of an uninterrupted run (so every step can be hit: dataset,
 each file, the DataStore table and its batches, the "load finished" marker,
 the run record), plus moments in between (while a file downloads). At a
 write the harvester dies either before the call reaches CKAN or after CKAN
-carried it out but before the harvester saw the answer.
+carried it out but before the harvester saw the answer. The harvester runs
+with its default workers, so a kill may also catch a second dataset mid-way.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def test_sigkill_at_seeded_points_converges_to_the_uninterrupted_state(harvest, 
         ok(harvest("mainz", ckan_url=tap.base))
         reference = comparable(published_state())
         writes = list(tap.writes)
-        assert len(reference) == 3 and len(writes) > 15, writes
+        assert len(reference) == 3 and len(writes) > 10, writes
 
         rng = random.Random(SEED)
         points = [("write", n, rng.choice(("before", "after"))) for n in sorted(rng.sample(range(1, len(writes) + 1),

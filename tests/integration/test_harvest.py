@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import pytest
@@ -49,6 +50,29 @@ class TestFirstHarvest:
         assert len(city_datasets("koblenz")) == 1 and len(city_datasets("ludwigshafen")) == 1
         koblenz = next(iter(city_datasets("koblenz").values()))
         assert (koblenz["temporal_start"], koblenz["temporal_end"]) == ("2023-12-31", "2023-12-31")
+
+    def test_parallel_and_one_at_a_time_publish_the_same(self, harvest):
+        def without_ids(state):  # a Data Package names ids, which differ between the two runs
+            return {name: (status, title, validation, {key: (None if key[0] == "datapackage" else digest, rows)
+                                                       for key, (_, digest, rows) in resources.items()})
+                    for name, (status, title, validation, resources) in state.items()}
+
+        parallel = ok(harvest("mainz", "--workers", "4"))
+        published = without_ids(published_state())
+        for name in city_datasets("mainz"):
+            call_action("dataset_purge", context=dict(SYSADMIN), id=name)
+        shutil.rmtree(harvest.state)
+
+        sequential = ok(harvest("mainz", "--workers", "1"))
+        assert without_ids(published_state()) == published and len(published) == 3
+        # the report lists the datasets in the source's order however many were harvested at once
+        assert [d["source_id"] for d in parallel["datasets"]] == [d["source_id"] for d in sequential["datasets"]]
+        assert parallel["write_calls"] == sequential["write_calls"]
+
+    def test_workers_must_be_a_small_whole_number(self, harvest):
+        for bad in ("0", "-1", "two", "17"):
+            refused = harvest("mainz", "--workers", bad)
+            assert refused.returncode == 2 and "--workers" in refused.stderr, bad
 
     def test_run_is_recorded_in_ckan(self, harvest):
         done = harvest("koblenz")
