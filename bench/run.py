@@ -45,10 +45,11 @@ def run_normalise(rows: int) -> tuple[list[str], list[tuple[str, str, str]]]:
     return lines, summary
 
 
-def run_harvest(sizes: str, modes: str, slot: str, port: int) -> tuple[list[str], list[tuple[str, str, str]], list]:
+def run_harvest(sizes: str, modes: str, slot: str, port: int,
+                workers: int) -> tuple[list[str], list[tuple[str, str, str]], list]:
     import harvest
 
-    rows = harvest.measure([int(s) for s in sizes.split(",")], modes.split(","), slot, port)
+    rows = harvest.measure([int(s) for s in sizes.split(",")], modes.split(","), slot, port, workers)
     lines = harvest.table(rows)
     by = {(r["n"], r["mode"]): r for r in rows}
     summary = []
@@ -93,6 +94,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="normalise: rows of the synthetic file")
     parser.add_argument("--sizes", default="100,1000", help="harvest: numbers of datasets")
     parser.add_argument("--modes", default="full,metadata,peer", help="harvest: full, metadata, peer")
+    parser.add_argument("--workers", type=int, default=3,
+                        help="harvest: our harvester's --workers (default %(default)s: all of the benchmark CKAN's web workers)")
     parser.add_argument("--datasets", type=int, default=10_000, help="load: datasets")
     parser.add_argument("--tables", type=int, default=200, help="load: datasets with a DataStore table")
     parser.add_argument("--load-rows", type=int, default=1_000_000, help="load: normalised rows in all")
@@ -123,7 +126,8 @@ def main() -> None:
         if name == "normalise":
             lines, rows = run_normalise(args.rows)
         elif name == "harvest":
-            lines, rows, raw["harvest"] = run_harvest(args.sizes, args.modes, args.slot, args.harvest_port)
+            lines, rows, raw["harvest"] = run_harvest(args.sizes, args.modes, args.slot, args.harvest_port,
+                                                       args.workers)
         else:
             lines, rows, raw["load"] = run_load(args)
         print("\n".join(lines), flush=True)

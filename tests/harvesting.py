@@ -26,8 +26,9 @@ from vierstaedte_harvest.replay import LoopbackServer
 DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
 CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
 # what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads
-WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_delete", "resource_create", "resource_patch",
-                           "datastore_create", "datastore_upsert", "datastore_delete", "vierstaedte_harvest_run_create"})
+WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_revise", "package_delete", "resource_create",
+                           "resource_patch", "datastore_create", "datastore_upsert", "datastore_delete",
+                           "vierstaedte_harvest_run_create"})
 
 
 def write_configs(replay_base: str, directory: Path, **http: Any) -> Path:

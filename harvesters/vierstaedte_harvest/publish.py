@@ -2,13 +2,17 @@
 
 Every write is counted, so a re-run with nothing new can prove it wrote
 nothing. Order matters for crash safety: a resource's ``hash`` is written
-together with its file, and a table is loaded into the DataStore after its
-file; the next run compares both with the source and finishes whatever a
-killed run left undone.
+together with its file, a table is loaded into the DataStore after its file,
+and the marker that the load is complete (``datastore_hash``) comes last; the
+next run compares all three with the source and finishes whatever a killed
+run left undone. Few calls matter for speed: every write re-validates,
+re-indexes and records the whole dataset, so a dataset's files go to CKAN in
+one ``package_revise``, not one call each.
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 import threading
@@ -157,45 +161,67 @@ class Publisher:
         log.debug("dataset %s: before %s", desired["name"], {k: existing.get(k) for k in changed})
         return self.write("package_patch", id=existing["id"], **changed), "updated"
 
-    def sync_resources(self, dataset: dict[str, Any], specs: list[ResourceSpec]) -> tuple[dict[str, dict[str, Any]], bool]:
-        """Upload/patch each resource whose content changed; ids stay stable. Returns resources by role and whether anything was written."""
-        existing = {r.get("role") or "": r for r in dataset.get("resources", [])}
+    def sync_resources(self, dataset: dict[str, Any], specs: list[ResourceSpec],
+                       fields: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, dict], bool]:
+        """Bring the dataset's resources to ``specs`` in one ``package_revise`` call; ids stay stable.
+
+        Changed files are uploaded and new resources appended in that call, so the dataset is
+        validated, indexed and recorded once, not once per file, and a kill leaves all of them or
+        none. ``fields`` sets more fields on existing resources by role, in the same call (the
+        DataStore marker). Returns the dataset as CKAN now has it, its resources (by role, links
+        by URL) and whether anything was written.
+        """
+        by_role = {r.get("role") or "": r for r in dataset.get("resources", [])}
         links = {r["url"]: r for r in dataset.get("resources", []) if r.get("role") == "link"}
-        result: dict[str, dict[str, Any]] = {}
-        wrote = False
+        form: dict[str, Any] = {}
+        uploads: dict[str, Path] = {}
+        new: list[tuple[ResourceSpec, dict[str, Any]]] = []
         for spec in specs:
-            current = links.get(spec.url) if spec.role == "link" else existing.get(spec.role)
-            fields = {"name": spec.name, "format": spec.format, "role": spec.role, "description": spec.description}
+            current = links.get(spec.url) if spec.role == "link" else by_role.get(spec.role)
+            wanted = {"name": spec.name, "format": spec.format, "role": spec.role, "description": spec.description}
             if spec.role == "link":
-                fields["url"] = spec.url
-                if current and all(current.get(k) == v for k, v in fields.items()):
-                    result[spec.url] = current
+                wanted["url"] = spec.url
+                if current and all(current.get(k) == v for k, v in wanted.items()):
                     continue
             elif current and current.get("hash") == spec.sha256 and current.get("name") == spec.name:
-                result[spec.role] = current
                 continue
-            files = None
             if spec.path is not None:
-                fields["hash"] = spec.sha256
-                files = {"upload": (spec.path.name, spec.path.open("rb"))}
+                wanted["hash"] = spec.sha256
+            if current is None:
+                new.append((spec, wanted))
+                continue
+            form.update({f"update__resources__{current['id']}__{k}": v for k, v in wanted.items()})
+            if spec.path is not None:
+                uploads[f"update__resources__{current['id']}__upload"] = spec.path
+        for role, values in (fields or {}).items():
+            current = by_role[role]
+            form.update({f"update__resources__{current['id']}__{k}": v for k, v in values.items() if current.get(k) != v})
+        if new:  # appended first, then addressed from the end of the list: -2, -1
+            form["update__resources__extend"] = json.dumps([wanted for _, wanted in new], ensure_ascii=False)
+            for position, (spec, _) in enumerate(new):
+                if spec.path is not None:
+                    uploads[f"update__resources__{position - len(new)}__upload"] = spec.path
+        if form:
+            files = {key: (path.name, path.open("rb")) for key, path in uploads.items()}
             try:
-                if current:
-                    resource = self.write("resource_patch", files=files, id=current["id"], **fields)
-                else:
-                    resource = self.write("resource_create", files=files, package_id=dataset["id"], **fields)
+                answer = self.write("package_revise", files=files or None, match__id=dataset["id"], **form)
             finally:
-                if files:
-                    files["upload"][1].close()
-            result[spec.url if spec.role == "link" else spec.role] = resource
-            wrote = True
-        return result, wrote
+                for _, handle in files.values():
+                    handle.close()
+            if self.dry_run:  # nothing was sent: the dataset as CKAN would have it
+                dataset = dict(dataset, resources=[*dataset.get("resources", []),
+                                                   *(dict(wanted, id=f"dry-run-{wanted['role']}") for _, wanted in new)])
+            else:
+                dataset = answer["package"]
+        result = {r["url"] if r.get("role") == "link" else r.get("role") or "": r for r in dataset.get("resources", [])}
+        return dataset, result, bool(form)
 
-    def sync_table(self, resource: dict[str, Any], csv_path: Path, sha256: str, fresh: bool = False) -> bool:
+    def load_table(self, resource: dict[str, Any], csv_path: Path, sha256: str, fresh: bool = False) -> bool:
         """Load the normalised table into the DataStore unless it already holds exactly this file.
 
-        The resource's ``datastore_hash`` is written last, after every row is in:
-        a load that a kill interrupted never looks finished. ``fresh``: the resource was
-        created by this run, so it has no table to clear yet.
+        The caller then writes the resource's ``datastore_hash`` (:meth:`sync_resources` ``fields``),
+        after every row is in: a load that a kill interrupted never looks finished. ``fresh``: the
+        resource was created by this run, so it has no table to clear yet.
         """
         if resource.get("datastore_active") and resource.get("datastore_hash") == sha256:
             return False
@@ -221,7 +247,6 @@ class Publisher:
             else:
                 self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert",
                            force=True, calculate_record_count=False)
-        self.write("resource_patch", id=resource["id"], datastore_hash=sha256)
         return True
 
     def withdraw(self, name: str) -> bool:

@@ -190,23 +190,32 @@ class Harvest:
 
     def _publish(self, desired: dict[str, Any], specs: list[ResourceSpec], source: SourceDataset,
                  table: SourceResource | None, report: dict[str, Any] | None, work: Path) -> str:
-        """Dataset, files, Data Package, DataStore — each written only where CKAN differs. Returns the status."""
+        """Dataset, files, DataStore, Data Package — each written only where CKAN differs. Returns the status.
+
+        A new table dataset takes four calls: ``package_create`` (metadata and links),
+        ``package_revise`` (original and normalised file), ``datastore_create`` (the rows) and
+        ``package_revise`` (the Data Package and the marker that the DataStore holds this file).
+        """
         dataset, status = self.publisher.upsert_dataset(desired, [spec for spec in specs if spec.role == "link"],
                                                         known=desired["name"] in self.in_ckan)
-        had_table = any(r.get("role") == "normalised" for r in dataset.get("resources", []))
-        resources, wrote = self.publisher.sync_resources(dataset, specs)
-        if table is not None:
-            normalised = next(spec for spec in specs if spec.role == "normalised")
-            package = datapackage.descriptor(dataset, resources["normalised"].get("url", ""), normalised.path.stem,
-                                             {"title": source.title, "url": table.url, "modified": source.modified},
-                                             report)
-            package_path = work / "datapackage.json"
-            package_path.write_bytes(datapackage.dumps(package))
-            spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
-                                sha256=_sha256(package_path), description="Frictionless Data Package: Daten, Schema und Herkunft")
-            wrote = self.publisher.sync_resources(dataset, [spec])[1] or wrote
-            wrote = self.publisher.sync_table(resources["normalised"], normalised.path, normalised.sha256,
-                                              fresh=not had_table) or wrote
+        if table is None:
+            return "updated" if self.publisher.sync_resources(dataset, specs)[2] and status == "unchanged" else status
+        normalised = next(spec for spec in specs if spec.role == "normalised")
+        old = next((r for r in dataset.get("resources", []) if r.get("role") == "normalised"), None)
+        # a replaced file's marker goes in the same call: it never vouches for the table being replaced
+        clear = ({"normalised": {"datastore_hash": ""}}
+                 if old and old.get("hash") != normalised.sha256 and old.get("datastore_hash") else None)
+        dataset, resources, wrote = self.publisher.sync_resources(dataset, specs, clear)
+        loaded = self.publisher.load_table(resources["normalised"], normalised.path, normalised.sha256, fresh=old is None)
+        package = datapackage.descriptor(dataset, resources["normalised"].get("url", ""), normalised.path.stem,
+                                         {"title": source.title, "url": table.url, "modified": source.modified},
+                                         report)
+        package_path = work / "datapackage.json"
+        package_path.write_bytes(datapackage.dumps(package))
+        spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
+                            sha256=_sha256(package_path), description="Frictionless Data Package: Daten, Schema und Herkunft")
+        marker = {"normalised": {"datastore_hash": normalised.sha256}} if loaded else None
+        wrote = self.publisher.sync_resources(dataset, [spec], marker)[2] or loaded or wrote
         return "updated" if status == "unchanged" and wrote else status
 
     # --- the run -----------------------------------------------------------------------

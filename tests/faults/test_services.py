@@ -54,8 +54,9 @@ def test_solr_killed_mid_harvest_then_rebuilt(private_stack, replay, tap):
     summary = report(broken)
     assert summary["status"] == "failed"
     errors = [e for d in summary["datasets"] for e in d["errors"]]
-    assert len(errors) == 3 and errors[0]["code"] == "search-index", errors  # the table's flag could not be indexed
-    assert {e["code"] for e in errors[1:]} == {"search-error"}, errors  # then nothing gets past package_create
+    assert {e["code"] for e in errors} == {"search-index"} and len(errors) == 3, errors
+    assert errors[0]["message"].startswith("datastore_create: ")  # the table's flag could not be indexed
+    assert all(e["message"].startswith("package_create: ") for e in errors[1:])  # then no dataset gets indexed
     assert all("Solr" in e["message"] for e in errors) and "(Solr down?)" in broken.stderr
     assert stack.solr.process.poll() is not None  # it really was down
     runs = stack.admin.action.vierstaedte_harvest_run_list(organization="mainz")["results"]
@@ -93,7 +94,7 @@ def test_postgresql_restarted_between_and_during_calls(private_stack, replay, ta
         if number == 1:  # a restart between two calls: CKAN's pooled connections are dead now
             stack.postgres.stop()
             stack.postgres.start()
-        elif action == "datastore_upsert" and not failed_call:
+        elif action == "datastore_create" and not failed_call:  # the table and its rows
             stack.postgres.stop()  # down while CKAN handles this call …
             failed_call.append(number)
 

@@ -25,7 +25,8 @@ from tests.harvesting import CITIES
 
 SYSADMIN_ONLY = {"package_owner_org_update", "dataset_purge", "organization_member_create", "organization_update"}
 DESTRUCTIVE = {"package_delete", "resource_delete", "datastore_delete", "package_owner_org_update", "dataset_purge"}
-ACTIONS = ("vierstaedte_harvest_run_create", "package_create", "package_update", "package_patch", "package_delete",
+ACTIONS = ("vierstaedte_harvest_run_create", "package_create", "package_update", "package_patch", "package_revise",
+           "package_delete",
            "resource_create", "resource_update", "resource_patch", "resource_delete", "datastore_create",
            "datastore_upsert", "datastore_delete", "package_owner_org_update", "dataset_purge",
            "organization_member_create", "organization_update")
@@ -65,6 +66,8 @@ def payload(action: str, city: str, cell: str, goal: dict, user: str) -> dict:
         "package_create": lambda: dataset(city, cell),
         "package_update": lambda: {**call_action("package_show", context=admin(), id=package["id"]), "title": cell},
         "package_patch": lambda: {"id": package["id"], "title": cell},
+        "package_revise": lambda: {"match__id": package["id"], "update__title": cell,
+                                   "update__resources__extend": [{"name": cell, "url": "http://example.org/r.csv"}]},
         "package_delete": lambda: {"id": package["id"]},
         "resource_create": lambda: {"package_id": package["id"], "name": cell, "url": "http://example.org/x.csv"},
         "resource_update": lambda: {"id": resource["id"], "name": cell, "url": "http://example.org/t.csv"},

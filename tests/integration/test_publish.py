@@ -1,0 +1,54 @@
+"""The publisher's calls against the real CKAN: what a harvest costs in writes, and the DataStore load in batches."""
+from __future__ import annotations
+
+import csv
+import hashlib
+
+import pytest
+
+from ckan.tests.helpers import call_action
+
+from vierstaedte_harvest import contract
+from vierstaedte_harvest.publish import DATASTORE_BATCH, Publisher, ResourceSpec
+
+
+def normalised_table(path, rows: int) -> str:
+    names = [f["name"] for f in contract.table_schema()["fields"]]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, names)
+        writer.writeheader()
+        for n in range(rows):
+            writer.writerow(dict(city="mainz", ags="07315000", area_level="ortsbezirk", area_code="", area_name=f"Bezirk {n}",
+                                 indicator="population_total", sex="total", age_group="total", nationality="total",
+                                 dimension="total", dimension_value="total", period="2023", value=str(n),
+                                 value_status="reported", unit="persons", source_dataset="test", source_column="Einwohner"))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_a_table_larger_than_one_batch_is_loaded_whole_and_marked_last(platform, tmp_path):
+    publisher = Publisher(platform["url"], platform["tokens"]["mainz"].read_text().strip(), "mainz")
+    dataset, status = publisher.upsert_dataset({"name": "gross", "title": "Große Tabelle", "notes": "Mehr als ein Stapel.",
+                                                "owner_org": "mainz", "theme": ["SOCI"], "spatial_granularity": "stadt"},
+                                               known=False)
+    assert status == "added"
+    rows = 2 * DATASTORE_BATCH + 1
+    path = tmp_path / "gross.csv"
+    sha256 = normalised_table(path, rows)
+
+    dataset, resources, wrote = publisher.sync_resources(dataset, [ResourceSpec("normalised", "Normalisiert", "CSV", path,
+                                                                                sha256=sha256)])
+    assert wrote and resources["normalised"]["hash"] == sha256
+    assert publisher.load_table(resources["normalised"], path, sha256, fresh=True)
+    assert publisher.writes == ["package_create", "package_revise", "datastore_create", "datastore_upsert",
+                                "datastore_upsert"]
+    table = resources["normalised"]["id"]
+    assert call_action("datastore_search", resource_id=table, limit=0)["total"] == rows
+    assert not call_action("resource_show", id=table).get("datastore_hash")  # not complete until the caller says so
+
+    dataset, resources, wrote = publisher.sync_resources(dataset, [], {"normalised": {"datastore_hash": sha256}})
+    assert wrote and call_action("resource_show", id=table)["datastore_hash"] == sha256
+    written = len(publisher.writes)
+    assert not publisher.load_table(resources["normalised"], path, sha256)  # it holds exactly this file
+    assert publisher.sync_resources(dataset, [], {"normalised": {"datastore_hash": sha256}})[2] is False
+    assert len(publisher.writes) == written
