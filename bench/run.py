@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchstack  # noqa: E402
 
 BENCHMARKS = ("normalise", "harvest", "load")
-TINY = {"rows": 2000, "sizes": "3", "modes": "full,peer", "datasets": 12, "tables": 4, "load_rows": 400,
+TINY = {"rows": 2000, "sizes": "3", "modes": "full,peer", "repeat": 1, "datasets": 12, "tables": 4, "load_rows": 400,
         "clients": "2", "duration": 1, "max_requests": 20, "warmup": 0, "slot": "benchtest", "harvest_port": 5020,
         "load_port": 5021}
 
@@ -45,11 +45,11 @@ def run_normalise(rows: int) -> tuple[list[str], list[tuple[str, str, str]]]:
     return lines, summary
 
 
-def run_harvest(sizes: str, modes: str, slot: str, port: int,
-                workers: int) -> tuple[list[str], list[tuple[str, str, str]], list]:
+def run_harvest(sizes: str, modes: str, slot: str, port: int, workers: int,
+                repeat: int | None) -> tuple[list[str], list[tuple[str, str, str]], list]:
     import harvest
 
-    rows = harvest.measure([int(s) for s in sizes.split(",")], modes.split(","), slot, port, workers)
+    rows = harvest.measure([int(s) for s in sizes.split(",")], modes.split(","), slot, port, workers, repeat)
     lines = harvest.table(rows)
     by = {(r["n"], r["mode"]): r for r in rows}
     summary = []
@@ -96,6 +96,8 @@ def main() -> None:
     parser.add_argument("--modes", default="full,metadata,peer", help="harvest: full, metadata, peer")
     parser.add_argument("--workers", type=int, default=3,
                         help="harvest: our harvester's --workers (default %(default)s: all of the benchmark CKAN's web workers)")
+    parser.add_argument("--repeat", type=int,
+                        help="harvest: rounds per size, the median kept (default 3 up to N = 100, else 1)")
     parser.add_argument("--datasets", type=int, default=10_000, help="load: datasets")
     parser.add_argument("--tables", type=int, default=200, help="load: datasets with a DataStore table")
     parser.add_argument("--load-rows", type=int, default=1_000_000, help="load: normalised rows in all")
@@ -127,7 +129,7 @@ def main() -> None:
             lines, rows = run_normalise(args.rows)
         elif name == "harvest":
             lines, rows, raw["harvest"] = run_harvest(args.sizes, args.modes, args.slot, args.harvest_port,
-                                                       args.workers)
+                                                       args.workers, args.repeat)
         else:
             lines, rows, raw["load"] = run_load(args)
         print("\n".join(lines), flush=True)

@@ -55,6 +55,8 @@ class Publisher:
         self._token = token
         self._local = threading.local()
         self.writes: list[str] = []  # appended from the worker threads (list.append is atomic)
+        self._first_table = threading.Lock()
+        self._tables_work = False
 
     @property
     def ckan(self) -> ckanapi.RemoteCKAN:
@@ -241,13 +243,26 @@ class Publisher:
         created = False
         for records in _batches(csv_path):
             if not created:
-                self.write("datastore_create", resource_id=resource["id"], fields=fields,
-                           primary_key=schema["primaryKey"], force=True, records=records, calculate_record_count=False)
+                self._create_table(resource_id=resource["id"], fields=fields, primary_key=schema["primaryKey"],
+                                   force=True, records=records, calculate_record_count=False)
                 created = True
             else:
                 self.write("datastore_upsert", resource_id=resource["id"], records=records, method="insert",
                            force=True, calculate_record_count=False)
         return True
+
+    def _create_table(self, **data: Any) -> None:
+        """``datastore_create``; the run's first one alone, the others in parallel once one succeeded.
+
+        CKAN 2.12's DataStore creates its composite type ``nested`` on the first table of a new
+        database, without a lock: two first calls at once fail (``DuplicateObject``, HTTP 500).
+        """
+        if self._tables_work:
+            self.write("datastore_create", **data)
+            return
+        with self._first_table:
+            self.write("datastore_create", **data)
+            self._tables_work = True
 
     def withdraw(self, name: str) -> bool:
         """Soft-delete (CKAN's package_delete keeps it recoverable); False if already gone."""
