@@ -231,6 +231,7 @@ class Publisher:
         if not fresh:
             if resource.get("datastore_hash"):  # the marker goes first: it never vouches for a table being replaced
                 self.write("resource_patch", id=resource["id"], datastore_hash="")
+                resource["datastore_hash"] = ""  # the caller's copy too, so that it writes the marker again
             try:
                 self.write("datastore_delete", resource_id=resource["id"], force=True, calculate_record_count=False)
             except ckanapi.NotFound:

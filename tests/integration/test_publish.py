@@ -5,8 +5,11 @@ import csv
 import hashlib
 
 import pytest
+import requests
 
 from ckan.tests.helpers import call_action
+
+from tests.harvesting import by_role, city_datasets, ok
 
 from vierstaedte_harvest import contract
 from vierstaedte_harvest.publish import DATASTORE_BATCH, Publisher, ResourceSpec
@@ -52,3 +55,24 @@ def test_a_table_larger_than_one_batch_is_loaded_whole_and_marked_last(platform,
     assert not publisher.load_table(resources["normalised"], path, sha256)  # it holds exactly this file
     assert publisher.sync_resources(dataset, [], {"normalised": {"datastore_hash": sha256}})[2] is False
     assert len(publisher.writes) == written
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_a_lost_table_is_loaded_again_and_marked_again(harvest, platform):
+    """The file is unchanged but its DataStore table is gone: the next run reloads it and writes the marker anew."""
+    ok(harvest("koblenz"))
+    table = by_role(next(iter(city_datasets("koblenz").values())))["normalised"]
+    rows = call_action("datastore_search", resource_id=table["id"], limit=0)["total"]
+    dropped = requests.post(f"{platform['url']}/api/3/action/datastore_delete", json={"resource_id": table["id"],
+                            "force": True}, headers={"Authorization": platform["admin_token"]}, timeout=60)
+    assert dropped.ok, dropped.text
+    (harvest.state / "koblenz.json").unlink()  # so that the run compares with CKAN instead of trusting its cache
+
+    again = ok(harvest("koblenz"))
+    # the marker cleared, the (gone) table dropped, created with its rows, then Data Package and marker in one call
+    assert again["write_calls"] == {"resource_patch": 1, "datastore_delete": 1, "datastore_create": 1,
+                                    "package_revise": 1}
+    assert call_action("datastore_search", resource_id=table["id"], limit=0)["total"] == rows
+    assert call_action("resource_show", id=table["id"])["datastore_hash"] == table["datastore_hash"]
+    (harvest.state / "koblenz.json").unlink()
+    assert ok(harvest("koblenz"))["dataset_writes"] == 0  # converged: nothing to do any more
