@@ -9,8 +9,10 @@ PostgreSQL) instead of guessing with sleeps.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -24,6 +26,7 @@ import yaml
 from vierstaedte_harvest.replay import LoopbackServer
 
 DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
 # what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads
 WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_revise", "package_delete", "resource_create",
@@ -99,6 +102,23 @@ def published_state() -> dict:
                 resources[resource.get("role"), resource["name"]] = (resource["id"], resource.get("hash"), rows)
             state[name] = (dataset["state"], dataset["title"], dataset.get("validation_status"), resources)
     return state
+
+
+def comparable(state: dict) -> dict:
+    """The published state without CKAN's generated ids: names, titles, status, file hashes, DataStore rows.
+
+    A Data Package names its dataset's and resources' ids; its hash is taken with those ids blanked out.
+    """
+    return {name: (status, title, validation, {key: (_without_ids(rid) if key[0] == "datapackage" else digest, rows)
+                                               for key, (rid, digest, rows) in resources.items()})
+            for name, (status, title, validation, resources) in state.items()}
+
+
+def _without_ids(resource_id: str) -> str:
+    from ckan.common import config
+
+    stored = Path(config["ckan.storage_path"]) / "resources" / resource_id[:3] / resource_id[3:6] / resource_id[6:]
+    return hashlib.sha256(UUID.sub("<id>", stored.read_text(encoding="utf-8")).encode()).hexdigest()
 
 
 def by_role(dataset: dict) -> dict[str, dict]:

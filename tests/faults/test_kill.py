@@ -11,10 +11,8 @@ with its default workers, so a kill may also catch a second dataset mid-way.
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import random
-import re
 import shutil
 import signal
 import time
@@ -24,29 +22,11 @@ import pytest
 
 from ckan.tests.helpers import call_action
 
-from tests.harvesting import SYSADMIN, CkanTap, city_datasets, ok, published_state, report
+from tests.harvesting import SYSADMIN, CkanTap, city_datasets, comparable, ok, published_state, report
 
 # VIERSTAEDTE_KILL_SEED explores other points; a failure names its point, so it can be replayed
 SEED = int(os.environ.get("VIERSTAEDTE_KILL_SEED", "62026"))
 KILLS_AT_WRITES = 5
-UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def comparable(state: dict) -> dict:
-    """The published state without CKAN's generated ids: names, titles, status, file hashes, DataStore rows.
-
-    A Data Package names its dataset's and resources' ids; its hash is taken with those ids blanked out.
-    """
-    return {name: (status, title, validation, {key: (_without_ids(rid) if key[0] == "datapackage" else digest, rows)
-                                               for key, (rid, digest, rows) in resources.items()})
-            for name, (status, title, validation, resources) in state.items()}
-
-
-def _without_ids(resource_id: str) -> str:
-    from ckan.common import config
-
-    stored = Path(config["ckan.storage_path"]) / "resources" / resource_id[:3] / resource_id[3:6] / resource_id[6:]
-    return hashlib.sha256(UUID.sub("<id>", stored.read_text(encoding="utf-8")).encode()).hexdigest()
 
 
 def ids(city: str) -> dict[str, tuple[str, set[str]]]:
