@@ -203,10 +203,11 @@ def parse_period(value: Any) -> str | None:
 
 def period_bounds(iso: str) -> tuple[str, str]:
     """First and last day of a canonical period: ``2023`` → 2023-01-01 … 2023-12-31; intervals span both ends."""
-    first, last = iso.split("/")[0], iso.split("/")[-1]
-    start = pd.Period(first, freq={1: "Y", 2: "M", 3: "D"}[first.count("-") + 1])
-    end = pd.Period(last, freq={1: "Y", 2: "M", 3: "D"}[last.count("-") + 1])
-    return start.start_time.strftime("%Y-%m-%d"), end.end_time.strftime("%Y-%m-%d")
+    def period(text: str) -> pd.Period:  # 2023, 2023-06 or 2023-06-30
+        return pd.Period(text, freq=("Y", "M", "D")[text.count("-")])
+
+    ends = iso.split("/")
+    return period(ends[0]).start_time.strftime("%Y-%m-%d"), period(ends[-1]).end_time.strftime("%Y-%m-%d")
 
 
 def _plausible(iso: str) -> bool:

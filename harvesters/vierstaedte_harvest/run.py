@@ -303,7 +303,10 @@ class Harvest:
         and the run goes on: CKAN stays the truth."""
         try:
             with self.state_lock:
-                self.state.record(guid) if guid else self.state.save()
+                if guid:
+                    self.state.record(guid)
+                else:
+                    self.state.save()
         except OSError as error:
             if not any(e["code"] == "state-not-saved" for e in report["source_errors"]):
                 report["source_errors"].append({"code": "state-not-saved", "message": _local_error(error, self.state.path)})
