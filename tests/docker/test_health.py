@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
+import rq
 
 from .conftest import DOCKER, VENV_BIN, clean_env, free_port
 
@@ -61,14 +63,26 @@ def test_web_check_passes_once_the_images_gunicorn_command_serves_ckan(ckan_test
         log.close()
 
 
+def idle_worker(redis_url: str, pid: int) -> bool:
+    """Whether the worker of `pid` waits for jobs.
+
+    rq registers a worker before it installs its SIGTERM handler; a SIGTERM in between kills it
+    without unregistering it. It is idle only once the handler is in place.
+    """
+    connection = redis.Redis.from_url(redis_url, socket_timeout=5)
+    return any(w.pid == pid and w.state == "idle" for w in rq.Worker.all(connection=connection))
+
+
 def test_worker_check_sees_this_hosts_rq_worker(ckan_test_config, tmp_path):
     ini = ckan_test_config["ini"]
     log = (tmp_path / "worker.log").open("w")
-    worker = subprocess.Popen([str(VENV_BIN / "ckan"), "-c", ini, "jobs", "worker"], env=clean_env(),
-                              stdout=log, stderr=subprocess.STDOUT)
+    # a queue of its own: jobs that other tests left on the default queue would keep it busy
+    worker = subprocess.Popen([str(VENV_BIN / "ckan"), "-c", ini, "jobs", "worker", "health-check-test"],
+                              env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
     try:
         registered = until(lambda: check("worker", ini=ini).returncode == 0, 90)
         assert registered, Path(log.name).read_text()[-3000:]
+        assert until(lambda: idle_worker(ckan_test_config["ckan.redis.url"], worker.pid), 30)
     finally:
         stop(worker)
         log.close()
