@@ -147,6 +147,24 @@ class Slot:
         requests.post(f"http://127.0.0.1:8983/solr/{self.core}/update?commit=true", json={"delete": {"query": "*:*"}},
                       timeout=60).raise_for_status()
 
+    def settle_search(self, datasets: int, timeout: float = 60) -> float:
+        """Wait until search shows ``datasets`` active datasets; returns the seconds waited.
+
+        CKAN commits every write to Solr, yet after a burst of parallel writes the last few dozen
+        become searchable only up to a second or two later. A re-run started at once would not find
+        them and take the slow path for each (create refused, look up), which no cron run hours
+        later meets; the re-run is measured against a settled index.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            answer = requests.get(f"http://127.0.0.1:8983/solr/{self.core}/select", timeout=30, params={
+                "q": "*:*", "rows": 0, "fq": "+entity_type:package +dataset_type:dataset +state:active"})
+            answer.raise_for_status()
+            if answer.json()["response"]["numFound"] >= datasets:
+                return time.monotonic() - started
+            time.sleep(0.2)
+        raise RuntimeError(f"Solr core {self.core} did not show {datasets} datasets within {timeout:.0f} s")
+
     # --- CKAN web processes ------------------------------------------------------------
 
     def start(self, port: int, ini: Path | None = None, workers: int = 3, threads: int = 1) -> subprocess.Popen:
