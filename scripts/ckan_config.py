@@ -15,7 +15,9 @@ Optional variables, unset for the local stack (the Docker image sets them):
 containers accept each other's sessions and API tokens) and
 ``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only),
 ``VIERSTAEDTE_CKAN_PLUGINS`` (another plugin list; the benchmarks add
-ckanext-harvest or run CKAN without ours).
+ckanext-harvest or run CKAN without ours), ``VIERSTAEDTE_SOLR_COMMIT=true`` (a
+Solr of your own that does not soft-commit by itself: CKAN then commits
+after every write).
 """
 from __future__ import annotations
 
@@ -28,14 +30,19 @@ from pathlib import Path
 
 PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
 
+# solr_commit: the portal does not make Solr commit after every write. Solr soft-commits every 3 s
+# by itself (scripts/solr/solrconfig.xml, and the _default config of CKAN's Solr 9 image), so a
+# write is searchable within 3 s; a hard commit per write instead serialises parallel harvest
+# writes (docs/performance.md). The tests keep CKAN's default: they search for what they have
+# just written.
 PROFILES = {
     "site": {"db": "ckan_default", "datastore": "datastore_default", "solr_core": "ckan",
-             "redis_db": "0", "site_id": "vierstaedte", "port": "5000"},
+             "redis_db": "0", "site_id": "vierstaedte", "port": "5000", "solr_commit": "false"},
     "test": {"db": "ckan_test", "datastore": "datastore_test", "solr_core": "ckan_test",
-             "redis_db": "1", "site_id": "vierstaedte-test", "port": "5001"},
+             "redis_db": "1", "site_id": "vierstaedte-test", "port": "5001", "solr_commit": "true"},
     # benchmarks (bench/): their own databases, Solr core and ports; names overridable per bench slot
     "bench": {"db": "ckan_bench", "datastore": "datastore_bench", "solr_core": "ckan_bench",
-              "redis_db": "2", "site_id": "vierstaedte-bench", "port": "5010"},
+              "redis_db": "2", "site_id": "vierstaedte-bench", "port": "5010", "solr_commit": "false"},
 }
 
 
@@ -57,6 +64,13 @@ def _optional_secret(name: str, env: os._Environ | dict) -> str | None:
     if value and "%" in value:  # the ini file is read with interpolation
         sys.exit(f"ckan_config: {name} must not contain '%'")
     return value or None
+
+
+def _solr_commit(profile: dict[str, str], env: os._Environ | dict) -> str:
+    value = env.get("VIERSTAEDTE_SOLR_COMMIT", profile["solr_commit"]).lower()
+    if value not in ("true", "false"):
+        sys.exit(f"ckan_config: VIERSTAEDTE_SOLR_COMMIT must be true or false, not {value!r}")
+    return value
 
 
 def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, str]:
@@ -81,6 +95,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.datastore.write_url": f"postgresql://ckan_default:{rw}@{pg}/{datastore}{query}",
         "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{datastore}{query}",
         "solr_url": env.get("CKAN_SOLR_URL", f"http://127.0.0.1:8983/solr/{p['solr_core']}"),
+        "ckan.search.solr_commit": _solr_commit(p, env),
         "ckan.redis.url": env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"),
         "ckan.plugins": env.get("VIERSTAEDTE_CKAN_PLUGINS") or PLUGINS,
         "scheming.dataset_schemas": "ckanext.vierstaedte.schemas:dataset.yaml",

@@ -67,6 +67,7 @@ class TestConfigStep:
         assert settings["sqlalchemy.url"] == f"postgresql://ckan_default:{password}@db:5432/ckan_default"
         assert settings["ckan.datastore.read_url"].endswith("@db:5432/datastore_default")
         assert settings["solr_url"] == "http://solr:8983/solr/ckan"
+        assert settings["ckan.search.solr_commit"] == "false"  # Solr's own 3 s soft commit makes writes searchable
         assert settings["ckan.redis.url"] == "redis://redis:6379/0"
         assert settings["ckan.site_url"] == settings["ckanext.dcat.base_uri"] == "https://daten.example.de"
         assert settings["ckan.storage_path"] == str(tmp_path / "storage")

@@ -12,6 +12,7 @@ from ckan.tests.helpers import call_action
 from tests.harvesting import by_role, city_datasets, ok
 
 from vierstaedte_harvest import contract
+from vierstaedte_harvest.metadata import THEME_BASE
 from vierstaedte_harvest.publish import DATASTORE_BATCH, Publisher, ResourceSpec
 
 
@@ -76,3 +77,23 @@ def test_a_lost_table_is_loaded_again_and_marked_again(harvest, platform):
     assert call_action("resource_show", id=table["id"])["datastore_hash"] == table["datastore_hash"]
     (harvest.state / "koblenz.json").unlink()
     assert ok(harvest("koblenz"))["dataset_writes"] == 0  # converged: nothing to do any more
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_a_dataset_the_search_does_not_show_yet_is_looked_up_not_duplicated(platform):
+    """The portal leaves Solr commits to Solr (``ckan.search.solr_commit = false``): a dataset written a
+    moment ago can be missing from a run's search. The run then creates it (``known=False``), CKAN
+    refuses the taken name, and the look-up finds it unchanged: one refused call, nothing written."""
+    token = platform["tokens"]["mainz"].read_text().strip()
+    desired = {"name": "soeben-geschrieben", "title": "Soeben geschrieben", "notes": "Noch nicht im Suchindex.",
+               "owner_org": "mainz", "theme": [THEME_BASE + "SOCI"], "spatial_granularity": "stadt",
+               "source_identifier": "ckan:example:1"}  # as the harvester maps it
+    created, status = Publisher(platform["url"], token, "mainz").upsert_dataset(dict(desired), known=False)
+    assert status == "added"
+
+    again = Publisher(platform["url"], token, "mainz")
+    dataset, status = again.upsert_dataset(dict(desired), known=False)
+    assert (status, dataset["id"]) == ("unchanged", created["id"])
+    assert again.writes == ["package_create"]  # the refused attempt
+    assert call_action("package_show", id=created["id"])["metadata_modified"] == created["metadata_modified"]
+    assert call_action("package_search", fq="organization:mainz")["count"] == 1
