@@ -150,10 +150,10 @@ class Slot:
     def settle_search(self, datasets: int, timeout: float = 60) -> float:
         """Wait until search shows ``datasets`` active datasets; returns the seconds waited.
 
-        CKAN commits every write to Solr, yet after a burst of parallel writes the last few dozen
-        become searchable only up to a second or two later. A re-run started at once would not find
-        them and take the slow path for each (create refused, look up), which no cron run hours
-        later meets; the re-run is measured against a settled index.
+        The portal's CKAN leaves commits to Solr's soft commit every 3 s, so a run's last writes
+        become searchable up to 3 s after it ends. A re-run started at once would not find them and
+        take the slow path for each (create refused, look up), which no cron run hours later meets;
+        the re-run is measured against a settled index.
         """
         started = time.monotonic()
         while time.monotonic() - started < timeout:
