@@ -273,16 +273,14 @@ class Publisher:
         self.write("package_delete", id=existing["id"])
         return True
 
-    def harvested_names(self, guid_prefix: str) -> dict[str, str]:
-        """name → source_identifier of every dataset of this city that came from this source."""
+    def harvested_names(self) -> dict[str, str]:
+        """name → source_identifier (``""`` if none) of every dataset of this city."""
         found, start = {}, 0
         while True:
             page = self.read("package_search", fq=f"organization:{self.city}", rows=1000, start=start,
                              include_private=True, fl="name,source_identifier")
             for item in page["results"]:
-                identifier = item.get("source_identifier") or ""
-                if identifier.startswith(guid_prefix):
-                    found[item["name"]] = identifier
+                found[item["name"]] = item.get("source_identifier") or ""
             start += len(page["results"])
             if not page["results"] or start >= page["count"]:
                 return found

@@ -124,7 +124,7 @@ class Harvest:
         self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
         self.state = State(options.state_dir / f"{options.city}.json")
         self.state_lock = threading.Lock()  # workers take their dataset's entry out and put it back under it
-        self.in_ckan: set[str] = set()
+        self.in_ckan: dict[str, str] = {}  # name → source_identifier of every dataset of the city, from one search
 
     # --- one dataset -------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class Harvest:
             "dry_run": self.options.dry_run, "datasets": [], "source_errors": [],
         }
         self.publisher.check_token()
-        self.in_ckan = set(self.publisher.harvested_names(""))  # one search, not one call per dataset
+        self.in_ckan = self.publisher.harvested_names()  # one search, not one call per dataset
         complete = True
         progress = _progress(self.options.progress)
         listed: list[SourceDataset] = []
@@ -340,13 +340,9 @@ class Harvest:
         for guid, remembered in self.state.datasets.items():
             if guid not in seen and remembered.get("status") == "published":
                 gone[remembered["ckan_name"]] = guid
-        for prefix in prefixes:
-            try:
-                for name, guid in self.publisher.harvested_names(prefix).items():
-                    if guid not in seen:
-                        gone.setdefault(name, guid)
-            except PublishError as error:
-                log.warning("cannot list harvested datasets in CKAN: %s", error)
+        for name, guid in self.in_ckan.items():  # in case the state was lost
+            if guid not in seen and any(guid.startswith(prefix) for prefix in prefixes):
+                gone.setdefault(name, guid)
         entries = []
         for name, guid in sorted(gone.items()):
             entry = {"source_id": guid, "ckan_name": name, "title": self.state.datasets.get(guid, {}).get("title", ""),
