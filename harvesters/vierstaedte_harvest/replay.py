@@ -13,7 +13,8 @@ It serves a directory laid out like this (every part optional)::
 catalogues point back at it. Faults can be injected per path for tests:
 ``server.faults["/files/x.csv"] = {"status": 500, "times": 2}`` or ``{"delay": 5}``
 or ``{"body": b"<html>…", "content_type": "text/html"}`` or ``{"truncate": 100}``; ``"headers"``
-adds response headers to a ``body`` fault (e.g. ``{"Content-Encoding": "gzip"}``).
+adds response headers to a ``body`` fault (e.g. ``{"Content-Encoding": "gzip"}``); ``"query"``
+limits a fault to requests with those query parameters (``{"query": {"start": "2"}, …}``: a page).
 
 Run it by hand: ``python -m vierstaedte_harvest.replay DIR --port 8765``. It binds 127.0.0.1 only.
 """
@@ -81,6 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         self.server.log.append(("GET", self.path))
         fault = self.server.faults.get(url.path)
+        if fault and any(query.get(k) != str(v) for k, v in fault.get("query", {}).items()):
+            fault = None
         if fault and fault.get("times", 1) > 0:
             if "times" in fault:
                 fault["times"] -= 1

@@ -25,18 +25,19 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from vierstaedte_harvest import __version__, config as city_config, contract, datapackage, metadata
 from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.publish import PublishError, Publisher, ResourceSpec
-from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource, reader
+from vierstaedte_harvest.sources import Listing, SourceDataset, SourceResource, read
 from vierstaedte_harvest.state import State
 
 log = logging.getLogger(__name__)
 STATUSES = ("added", "updated", "unchanged", "withdrawn", "rejected", "errored")
+MAX_SKIPPED_REPORTED = 100
 
 
 class Locked(Exception):
@@ -220,8 +221,10 @@ class Harvest:
 
     # --- the run -----------------------------------------------------------------------
 
-    def listing(self) -> Iterator[SourceDataset]:
-        return reader(self.config.protocol)(self.fetcher, self.config.source)
+    def listing(self) -> Listing:
+        """The source's listing, read whole; whether it is complete is the listing's to say."""
+        config = self.config
+        return read(config.protocol, self.fetcher, config.source, config.max_datasets)
 
     def run(self) -> dict[str, Any]:
         report: dict[str, Any] = {
@@ -231,33 +234,20 @@ class Harvest:
         }
         self.publisher.check_token()
         self.in_ckan = self.publisher.harvested_names()  # one search, not one call per dataset
-        complete = True
         progress = _progress(self.options.progress)
-        listed: list[SourceDataset] = []
-        limit = self.config.max_datasets
-        try:
-            for source in self.listing():
-                listed.append(source)
-                if len(listed) > limit:  # a runaway catalogue (a lost filter?) must not flood the portal
-                    raise SourceError(f"the source lists more than {limit:,} datasets (source.max_datasets); "
-                                      "nothing was harvested — check the source's filter or raise the limit")
-        except SourceError as error:
-            complete = False
-            code = "too-many-datasets" if len(listed) > limit else "source-error"
-            report["source_errors"].append({"code": code, "message": str(error)})
-            log.error("listing the source failed: %s — nothing will be withdrawn on this run", error)
-            if code == "too-many-datasets":
-                listed = []
-        self._harvest_all(listed, report, progress)
-        if complete:
-            report["datasets"].extend(self._withdraw({source.guid for source in listed}))
+        listing = self.listing()
+        report["source_errors"].extend(listing.gaps)
+        report["listing"] = _listing_report(listing)
+        self._harvest_all(listing.datasets, report, progress)
+        report["datasets"].extend(self._withdraw(listing))
         report["finished"] = _now()
         report["counts"] = {s: sum(1 for d in report["datasets"] if d["status"] == s) for s in STATUSES}
         report["dataset_writes"] = len(self.publisher.writes)
         report["write_calls"] = dict(sorted(collections.Counter(self.publisher.writes).items()))
         problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
         succeeded = len(report["datasets"]) - report["counts"]["rejected"] - report["counts"]["errored"]
-        report["status"] = "ok" if not problems else ("partial" if succeeded else "failed")
+        partial = succeeded and listing.complete  # an incomplete listing fails the run: nothing withdrawn
+        report["status"] = "ok" if not problems else ("partial" if partial else "failed")
         if not self.options.dry_run and self._save_state(report) and report["status"] == "ok":
             report["status"] = "partial"  # published, but the state could not be saved
         return report
@@ -269,7 +259,6 @@ class Harvest:
         listed before it are done; unchanged ones write nothing. A few datasets are queued ahead,
         never the whole listing.
         """
-        seen: set[str] = set()
         pending: collections.deque = collections.deque()
 
         def finish() -> None:
@@ -285,10 +274,6 @@ class Harvest:
         pool = ThreadPoolExecutor(max(1, self.options.workers), thread_name_prefix="harvest")
         try:
             for source in listed:
-                if source.guid in seen:
-                    report["source_errors"].append({"code": "duplicate-id", "message": f"{source.guid} listed twice"})
-                    continue
-                seen.add(source.guid)
                 before = json.dumps(self.state.datasets.get(source.guid), sort_keys=True)
                 pending.append((source.guid, before, pool.submit(self._harvest_safely, source)))
                 while len(pending) > 2 * max(1, self.options.workers):
@@ -332,8 +317,17 @@ class Harvest:
                     "ckan_name": metadata.dataset_name(self.config.city, source), "status": "errored",
                     "errors": [{"code": code, "message": message}]}
 
-    def _withdraw(self, seen: set[str]) -> list[dict[str, Any]]:
-        """Soft-delete what this source no longer lists (from state, and from CKAN in case state was lost)."""
+    def _withdraw(self, listing: Listing) -> list[dict[str, Any]]:
+        """Soft-delete what this source no longer lists (from state, and from CKAN if state was lost).
+
+        Only after a complete listing: a partial view of the source (a page that failed, ended
+        early, repeated itself) says nothing about the datasets it did not show.
+        """
+        if not listing.complete:
+            log.error("the listing of the source is incomplete (%s) — nothing will be withdrawn on "
+                      "this run", "; ".join(gap["message"] for gap in listing.gaps))
+            return []
+        seen = {source.guid for source in listing.datasets}
         prefixes = {guid.rsplit(":", 1)[0] + ":" for guid in seen} or {
             guid.rsplit(":", 1)[0] + ":" for guid in self.state.datasets}
         gone: dict[str, str] = {}
@@ -356,6 +350,14 @@ class Harvest:
                 self.state.dataset(guid).update(status="withdrawn", ckan_name=name)
             entries.append(entry)
         return entries
+
+
+def _listing_report(listing: Listing) -> dict[str, Any]:
+    """Whether the listing was complete and how that is known; the records skipped (first 100)."""
+    skipped = [{"source_id": s.guid, "type": s.kind, "title": metadata.clean_text(s.title, 300)}
+               for s in listing.skipped[:MAX_SKIPPED_REPORTED]]
+    return {"complete": listing.complete, "proof": listing.proof, "datasets": len(listing.datasets),
+            "skipped_count": len(listing.skipped), "skipped": skipped}
 
 
 def _local_error(error: OSError, where: Path) -> str:

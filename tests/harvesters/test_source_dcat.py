@@ -10,9 +10,9 @@ import rdflib
 from rdflib import RDF
 from rdflib.namespace import SKOS
 
-from vierstaedte_harvest.replay import ReplayServer
-from vierstaedte_harvest.sources import SourceError
 from vierstaedte_harvest.metadata import canonical_dcatde_uri
+from vierstaedte_harvest.replay import ReplayServer
+from vierstaedte_harvest.sources import SourceError, read, reader
 from vierstaedte_harvest.sources.dcat import list_datasets
 
 PAYLOADS = Path(__file__).parent / "payloads" / "dcat"
@@ -38,20 +38,29 @@ def server(tmp_path, real_fixture):
 
 
 def listing(server, fetcher, name, **config):
-    return list(list_datasets(fetcher, {"url": f"{server.base}/dcat/{name}", **config}))
+    """The datasets of a listing that must be complete (iterating raises SourceError otherwise)."""
+    return list(reader("dcat")(fetcher, {"url": f"{server.base}/dcat/{name}", **config}))
+
+
+def read_all(server, fetcher, name, **config):
+    """The listing read to its end, complete or not."""
+    return read("dcat", fetcher, {"url": f"{server.base}/dcat/{name}", **config})
 
 
 def by_guid(datasets):
     return {d.guid: d for d in datasets}
 
 
-def write_ttl_page(server, name, dataset, next_page=None):
-    """A minimal Turtle catalogue page with one dataset and an optional hydra:nextPage."""
+def write_ttl_page(server, name, *datasets, next_page=None, total=None, lines=()):
+    """A minimal Turtle catalogue page: datasets, maybe a hydra:nextPage and hydra:totalItems."""
     lines = ["@prefix dcat: <http://www.w3.org/ns/dcat#> .", "@prefix dct: <http://purl.org/dc/terms/> .",
-             "@prefix hydra: <http://www.w3.org/ns/hydra/core#> .",
-             f'<https://example.org/dataset/{dataset}> a dcat:Dataset ; dct:title "{dataset}" .']
+             "@prefix hydra: <http://www.w3.org/ns/hydra/core#> .", *lines,
+             *(f'<https://example.org/dataset/{dataset}> a dcat:Dataset ; dct:title "{dataset}" .'
+               for dataset in datasets)]
     if next_page:
         lines.append(f'<{{base}}/dcat/{name}> a hydra:PagedCollection ; hydra:nextPage "{{base}}/dcat/{next_page}" .')
+    if total is not None:
+        lines.append(f"<{{base}}/dcat/{name}> hydra:totalItems {total} .")
     (server.root / "dcat" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -73,9 +82,14 @@ def test_canonical_dcatde_uri(uri, canonical):
 
 
 def test_real_rostock_page_and_page_2(server, fetcher):
-    datasets = listing(server, fetcher, "rostock.rdf")
+    found = read_all(server, fetcher, "rostock.rdf")
+    datasets = found.datasets
     assert [path for _, path in server.log] == ["/dcat/rostock.rdf", "/dcat/rostock.rdf?page=2"]
     assert len(datasets) == 103  # 100 on the real page, 3 new on page 2 (its repeat of page 1's last is dropped)
+    # page 2 (made up) says 103 items where the real page 1 said 217, and repeats one: not proven
+    assert not found.complete
+    assert [gap["code"] for gap in found.gaps] == ["count-changed", "repeated-ids"]
+    assert "hydra:totalItems changed from 217 to 103" in found.gaps[0]["message"]
     assert len(by_guid(datasets)) == 103
     kita = by_guid(datasets)[KITA]
     assert kita.name == "def01e2f-270d-450d-a329-557e635c37d5"
@@ -107,7 +121,7 @@ def test_real_rostock_page_and_page_2(server, fetcher):
 
 
 def test_page_2_maps_media_types_and_keeps_first_copy(server, fetcher):
-    datasets = by_guid(listing(server, fetcher, "rostock.rdf"))
+    datasets = by_guid(read_all(server, fetcher, "rostock.rdf").datasets)
     brunnen = datasets["dcat:127.0.0.1:7d3c1b52-93f0-4a4e-9b0e-5f1f7c2a8e41"]
     assert brunnen.title == "Trinkwasserbrunnen"
     assert [(r.format, r.url.rsplit("/", 1)[-1]) for r in brunnen.resources] == [
@@ -120,7 +134,7 @@ def test_page_2_maps_media_types_and_keeps_first_copy(server, fetcher):
 def test_contributor_ids_are_in_the_official_vocabulary(server, fetcher, real_fixture):
     vocabulary = rdflib.Graph().parse(real_fixture(CONTRIBUTORS), format="xml")
     concepts = {str(c) for c in vocabulary.subjects(RDF.type, SKOS.Concept)}
-    found = {d.extras["contributorID"] for d in listing(server, fetcher, "rostock.rdf")}
+    found = {d.extras["contributorID"] for d in read_all(server, fetcher, "rostock.rdf").datasets}
     found |= {d.extras["contributorID"] for d in listing(server, fetcher, "mainz.ttl") if "contributorID" in d.extras}
     assert found == {f"{DCATDE}contributors/openDataHRO", f"{DCATDE}contributors/openGovernmentDataPortalRheinlandPfalz"}
     assert found <= concepts
@@ -170,10 +184,12 @@ def test_filters_on_turtle_catalogue(server, fetcher, config, titles):
 
 
 def test_publisher_filter_on_real_page(server, fetcher):
-    datasets = listing(server, fetcher, "rostock.rdf", publisher="Stadtwerke Rostock")
+    datasets = read_all(server, fetcher, "rostock.rdf", publisher="Stadtwerke Rostock").datasets
     assert len(datasets) == 4
     assert {d.publisher for d in datasets} == {"Stadtwerke Rostock AG"}
-    assert len(listing(server, fetcher, "rostock.rdf", publisher="00767ee7-610b-4c5c-81f1-a2aba2083ced")) == 4
+    publisher = "00767ee7-610b-4c5c-81f1-a2aba2083ced"
+    by_id = read_all(server, fetcher, "rostock.rdf", publisher=publisher)
+    assert len(by_id.datasets) == 4
 
 
 def test_500_on_page_2_raises_after_page_1(server, fetcher):
@@ -247,8 +263,70 @@ def test_format_from_config_or_suffix(server, fetcher, name, fmt, error):
     if error:
         with pytest.raises(SourceError, match=error):
             listing(server, fetcher, name, **config)
-    else:
-        assert [d.name for d in listing(server, fetcher, name, **config)] == ["haushalte-ortsbezirke-mainz"]
+    else:  # page 2 served alone: 1 of the 3 items it announces
+        found = read_all(server, fetcher, name, **config)
+        assert [d.name for d in found.datasets] == ["haushalte-ortsbezirke-mainz"]
+        assert [gap["code"] for gap in found.gaps] == ["listing-ended-early"]
+
+
+def test_complete_catalogue_says_how_it_knows(server, fetcher):
+    proof = read_all(server, fetcher, "mainz.ttl").proof
+    assert proof == "all 3 entries on 2 pages of hydra:totalItems 3"
+    write_ttl_page(server, "plain.ttl", "a", "b")
+    found = read_all(server, fetcher, "plain.ttl")
+    assert found.complete and "no hydra:totalItems" in found.proof
+
+
+def test_fewer_entries_than_total_items_is_incomplete(server, fetcher):
+    write_ttl_page(server, "short.ttl", "a", next_page="short.ttl?page=2", total=4)
+    write_ttl_page(server, "short-page2.ttl", "b", "c", total=4)
+    with pytest.raises(SourceError, match=r"3 entries on 2 pages, but hydra:totalItems says 4"):
+        listing(server, fetcher, "short.ttl")
+    assert [d.name for d in read_all(server, fetcher, "short.ttl").datasets] == ["a", "b", "c"]
+
+
+def test_total_items_changing_between_pages_is_incomplete(server, fetcher):
+    write_ttl_page(server, "moving.ttl", "a", "b", next_page="moving.ttl?page=2", total=4)
+    write_ttl_page(server, "moving-page2.ttl", "c", total=3)  # one deleted: another shifted, unseen
+    found = read_all(server, fetcher, "moving.ttl")
+    assert not found.complete and [gap["code"] for gap in found.gaps] == ["count-changed"]
+    with pytest.raises(SourceError, match="hydra:totalItems changed from 4 to 3"):
+        listing(server, fetcher, "moving.ttl")
+
+
+def test_dataset_repeated_on_the_next_page_is_incomplete(server, fetcher):
+    write_ttl_page(server, "shift.ttl", "a", "b", next_page="shift.ttl?page=2")
+    write_ttl_page(server, "shift-page2.ttl", "b", "c")
+    repeated = r"1 dataset\(s\) listed more than once \(dcat:127\.0\.0\.1:https://"
+    with pytest.raises(SourceError, match=repeated):
+        listing(server, fetcher, "shift.ttl")
+
+
+def test_empty_page_that_names_a_next_page_is_incomplete(server, fetcher):
+    catalogue = ["<x> a dcat:Catalog ."]
+    write_ttl_page(server, "gap.ttl", "a", next_page="gap.ttl?page=2", lines=catalogue)
+    write_ttl_page(server, "gap-page2.ttl", next_page="gap.ttl?page=3", lines=catalogue)
+    write_ttl_page(server, "gap-page3.ttl", "c")
+    found = read_all(server, fetcher, "gap.ttl")
+    assert [gap["code"] for gap in found.gaps] == ["listing-ended-early"]
+    assert len(found.datasets) == 2
+
+
+def test_catalogue_entries_that_are_not_datasets_are_skipped_and_reported(server, fetcher):
+    entries = ["<https://example.org/catalog> a dcat:Catalog ; "
+               "dcat:dataset <https://example.org/dataset/a>, "
+               "<https://example.org/series/wahlen> ; "
+               "dcat:service <https://example.org/service/wms> .",
+               '<https://example.org/series/wahlen> a dcat:DatasetSeries ; dct:title "Wahlen" .',
+               '<https://example.org/service/wms> a dcat:DataService ; dct:title "Karte" .']
+    write_ttl_page(server, "mixed.ttl", "a", total=3, lines=entries)
+    found = read_all(server, fetcher, "mixed.ttl")
+    assert found.complete and [d.name for d in found.datasets] == ["a"]
+    assert [(s.guid, s.kind, s.title) for s in found.skipped] == [
+        ("dcat:127.0.0.1:https://example.org/series/wahlen", "dcat:DatasetSeries", "Wahlen"),
+        ("dcat:127.0.0.1:https://example.org/service/wms", "dcat:DataService", "Karte")]
+    others = read_all(server, fetcher, "mixed.ttl", publisher="Stadt Nirgendwo")  # another city's
+    assert others.complete and others.datasets == [] and others.skipped == []
 
 
 XXE_DOCUMENTS = {

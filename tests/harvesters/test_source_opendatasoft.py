@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from vierstaedte_harvest.replay import ReplayServer
-from vierstaedte_harvest.sources import SourceError
+from vierstaedte_harvest.sources import SourceError, read, reader
 from vierstaedte_harvest.sources.opendatasoft import list_datasets
 
 PAYLOADS = Path(__file__).parent / "payloads" / "ods"
@@ -25,7 +25,8 @@ def server(tmp_path):
 
 
 def listing(server, fetcher, **config):
-    return list(list_datasets(fetcher, {"url": f"{server.base}/ods/", **config}))
+    """The datasets of a listing that must be complete (iterating raises SourceError otherwise)."""
+    return list(reader("opendatasoft")(fetcher, {"url": f"{server.base}/ods/", **config}))
 
 
 def add_generated(server, count):
@@ -83,6 +84,25 @@ def test_paging_until_total_count(server, fetcher):
     assert datasets[-1].title == "Generierter Datensatz 149"
     assert [(q["limit"], q["offset"], q["order_by"]) for q in catalogue_queries(server)] == [
         (["100"], ["0"], ["dataset_id"]), (["100"], ["100"], ["dataset_id"])]
+
+
+def test_complete_listing_says_how_it_knows(server, fetcher):
+    add_generated(server, 150)
+    found = read("opendatasoft", fetcher, {"url": f"{server.base}/ods"})
+    assert found.complete and found.proof == "all 153 of total_count 153 on 2 pages"
+
+
+def test_portal_that_ignores_offset_is_incomplete(server, fetcher):
+    add_generated(server, 150)
+    params = {"order_by": "dataset_id", "limit": 100, "offset": 0}
+    first = fetcher.get_json(f"{server.base}{CATALOG}", params=params)
+    server.faults[CATALOG] = {"query": {"offset": 100}, "body": json.dumps(first).encode(),
+                              "content_type": "application/json"}
+    found = read("opendatasoft", fetcher, {"url": f"{server.base}/ods"})
+    assert not found.complete and len(found.datasets) == 100
+    assert "repeated-ids" in [gap["code"] for gap in found.gaps]
+    with pytest.raises(SourceError):
+        listing(server, fetcher)
 
 
 def test_where_and_refine_are_passed_through(server, fetcher):

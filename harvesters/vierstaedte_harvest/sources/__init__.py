@@ -3,18 +3,58 @@
 A reader only *describes* what the source offers (metadata and file URLs); it
 downloads catalogue pages through the shared :class:`~vierstaedte_harvest.fetch.Fetcher`
 and never touches CKAN. Everything a reader returns is untrusted input.
+
+Withdrawing a dataset because the source no longer lists it is only safe when the
+listing is known to be whole: an empty page before the announced count, a server that
+ignores the offset, a count that moves while paging, all look like a finished listing
+and would withdraw datasets the source still has. So a listing is *incomplete unless
+proven*: :class:`Listing` is the one place that decides, and the run withdraws only
+when it says ``complete``. A reader (a generator) yields the datasets, a :class:`Skipped`
+for a record that is not a dataset, a :class:`Gap` for a problem it can read past, raises
+:class:`SourceError` when it cannot go on, and *returns* its proof: a sentence saying how
+it knows it saw everything (e.g. "all 253 of count 253 on 3 pages"). A reader that ends
+without one, or that listed an id twice, leaves the listing incomplete.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Iterator
+import importlib
+import logging
+from typing import Any, Callable, Generator, Iterator
 
-
+log = logging.getLogger(__name__)
 PROTOCOLS = ("ckan", "dcat", "manifest", "opendatasoft")
+TOO_MANY = ("the source lists more than {limit:,} datasets (source.max_datasets); nothing was "
+            "harvested — check the source's filter or raise the limit")
 
 
 class SourceError(Exception):
-    """The catalogue could not be listed completely; nothing may be withdrawn on this run."""
+    """The catalogue could not be listed completely; nothing may be withdrawn on this run.
+
+    ``code`` is stable for reports: ``source-error`` (the source failed or answered nonsense),
+    ``listing-ended-early``, ``count-changed``, ``repeated-ids``, ``too-many-datasets``.
+    """
+
+    def __init__(self, message: str, code: str = "source-error"):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclasses.dataclass
+class Gap:
+    """Something a reader read past that makes its listing unprovable (e.g. a count that moved)."""
+
+    code: str
+    message: str
+
+
+@dataclasses.dataclass
+class Skipped:
+    """A catalogue record that is not a dataset (a harvest source, a showcase, a data service)."""
+
+    guid: str
+    kind: str  # the record's type as the source names it, e.g. "harvest" or "dcat:DataService"
+    title: str = ""
 
 
 @dataclasses.dataclass
@@ -51,13 +91,108 @@ class SourceDataset:
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-Reader = Callable[["Fetcher", dict[str, Any]], Iterator[SourceDataset]]  # noqa: F821 - Fetcher is documentation here
+Reader = Callable[..., Generator[Any, None, "str | None"]]  # (fetcher, config) → events, proof
 
 
-def reader(protocol: str) -> Reader:
-    """The list function of a protocol: ``ckan``, ``dcat``, ``manifest`` or ``opendatasoft``."""
-    import importlib
+class Listing:
+    """A reader's listing of one catalogue, and whether it is provably complete.
 
+    Iterating reads the catalogue and yields each dataset once (a repeated id keeps the
+    first copy); it raises :class:`SourceError` where the reader fails and, at the end,
+    when the listing is not complete, so a plain loop never mistakes a partial view for
+    the whole. :meth:`read` reads it all without raising, for the run, which looks at
+    :attr:`complete`, :attr:`gaps` and :attr:`skipped` afterwards.
+    """
+
+    def __init__(self, events: Generator[Any, None, str | None], limit: int | None = None):
+        self._events = events
+        self.limit = limit  # more datasets: none is harvested (a lost filter must not flood us)
+        self.datasets: list[SourceDataset] = []
+        self.skipped: list[Skipped] = []
+        self.gaps: list[dict[str, str]] = []  # {"code", "message"}, in the order they were found
+        self.proof: str | None = None
+        self._guids: set[str] = set()
+        self._repeated: set[str] = set()
+        self._finished = False
+
+    @property
+    def complete(self) -> bool:
+        """The reader proved it saw the whole catalogue, and nothing contradicted it."""
+        return self._finished and self.proof is not None and not self.gaps
+
+    def read(self) -> "Listing":
+        try:
+            for _ in self:
+                pass
+        except SourceError:
+            pass  # recorded in gaps
+        return self
+
+    def __iter__(self) -> Iterator[SourceDataset]:
+        try:
+            yield from self._read()
+        except SourceError as error:
+            self._gap(error.code, str(error))
+            self._events.close()
+            raise
+        finally:
+            self._finish()
+        if not self.complete:
+            first = self.gaps[0]
+            raise SourceError(f"the listing is incomplete: {first['message']}", first["code"])
+
+    def _read(self) -> Iterator[SourceDataset]:
+        while True:
+            try:
+                event = next(self._events)
+            except StopIteration as end:
+                self.proof = end.value or None
+                return
+            if isinstance(event, Gap):
+                self._gap(event.code, event.message)
+            elif isinstance(event, Skipped):
+                self.skipped.append(event)
+            elif event.guid in self._guids:
+                self._repeated.add(event.guid)
+            else:
+                self._guids.add(event.guid)
+                self.datasets.append(event)
+                if self.limit is not None and len(self.datasets) > self.limit:
+                    self.datasets = []
+                    raise SourceError(TOO_MANY.format(limit=self.limit), "too-many-datasets")
+                yield event
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._repeated:
+            first = ", ".join(sorted(self._repeated)[:3])
+            self._gap("repeated-ids", f"{len(self._repeated)} dataset(s) listed more than once "
+                      f"({first}): the source's paging is not stable, so others may be missing")
+        if self.proof is None and not self.gaps:
+            self._gap("unproven", "the reader ended without showing it saw the whole catalogue")
+        if self.skipped:
+            log.warning("skipped %d record(s) that are not datasets: %s%s", len(self.skipped),
+                        "; ".join(f"{s.kind}: {s.title or s.guid}" for s in self.skipped[:20]),
+                        " …" if len(self.skipped) > 20 else "")
+
+    def _gap(self, code: str, message: str) -> None:
+        self.gaps.append({"code": code, "message": message})
+
+
+def _reader(protocol: str) -> Reader:
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
     return importlib.import_module(f"vierstaedte_harvest.sources.{protocol}").list_datasets
+
+
+def reader(protocol: str) -> Callable[[Any, dict[str, Any]], Listing]:
+    """The listing of a protocol (``ckan``, ``dcat``, ``manifest``, ``opendatasoft``)."""
+    events = _reader(protocol)
+    return lambda fetcher, config: Listing(events(fetcher, config))
+
+
+def read(protocol: str, fetcher: Any, config: dict[str, Any], limit: int | None = None) -> Listing:
+    """The whole listing of a source, read; see :attr:`Listing.complete` before withdrawing."""
+    return Listing(_reader(protocol)(fetcher, config), limit).read()

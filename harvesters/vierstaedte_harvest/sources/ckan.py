@@ -1,38 +1,80 @@
-"""CKAN Action API reader: paged ``package_search`` (e.g. the state portal filtered to one city)."""
+"""CKAN Action API reader: paged ``package_search`` (e.g. the state portal filtered to one city).
+
+The listing is proven complete only when the pages, sorted by id, add up to exactly the
+``count`` every page announced: a page that comes back empty before that, a ``count`` that
+moves (a dataset deleted while paging shifts another onto a page already read), or a page
+that repeats the one before (a server that ignores ``start``) leave it incomplete. Records
+whose ``type`` is not ``dataset`` (harvest sources, showcases) are skipped and reported.
+"""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Generator
 from urllib.parse import urlsplit
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
-from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
+from vierstaedte_harvest.sources import Skipped, SourceDataset, SourceError, SourceResource
 
 PAGE_ROWS = 100
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDataset]:
-    """Every dataset matching ``fq`` (or ``organization``) at the CKAN at ``url``."""
+def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[Any, None, str]:
+    """The datasets matching ``fq`` (or ``organization``) at the CKAN at ``url``, and the proof."""
     base = str(config["url"]).rstrip("/")
     fq = config.get("fq") or (f"organization:{config['organization']}" if config.get("organization") else "")
     rows, max_pages = int(config.get("rows", PAGE_ROWS)), int(config.get("max_pages", 1000))
     host = urlsplit(base).netloc
-    start = 0
-    for page in range(max_pages):
-        url = f"{base}/api/3/action/package_search"
-        try:
-            answer = fetcher.get_json(url, params={"fq": fq, "rows": rows, "start": start, "sort": "id asc"})
-        except FetchError as error:
-            raise SourceError(f"listing page {page + 1} of {url} failed: {error}") from error
-        if not isinstance(answer, dict) or not answer.get("success") or not isinstance(answer.get("result"), dict):
-            raise SourceError(f"{url} (page {page + 1}) did not answer like a CKAN Action API")
-        result = answer["result"]
-        packages = result.get("results") or []
+    url = f"{base}/api/3/action/package_search"
+    start, count, previous = 0, None, None
+    for page in range(1, max_pages + 1):
+        params = {"fq": fq, "rows": rows, "start": start, "sort": "id asc"}
+        result = _page(fetcher, url, params, page)
+        at = f"{url}: page {page} (start={start})"
+        if count is not None and result["count"] != count:
+            raise SourceError(f"{at}: count changed from {count} to {result['count']}: the "
+                              "catalogue changed while it was listed", "count-changed")
+        count, packages = result["count"], result["results"]
+        if not packages and start < count:
+            raise SourceError(f"{at} is empty after {start} of count {count}",
+                              "listing-ended-early")
+        ids = [str(package.get("id")) if isinstance(package, dict) else "" for package in packages]
+        if ids and ids == previous:
+            raise SourceError(f"{at} repeats page {page - 1}: the server ignores start",
+                              "repeated-ids")
+        previous = ids
         for package in packages:
-            yield _dataset(package, base, host)
+            yield _record(package, base, host)
         start += len(packages)
-        if not packages or start >= int(result.get("count", 0)):
-            return
+        if start > count:
+            raise SourceError(f"{at}: {start} results, more than the count {count}",
+                              "count-changed")
+        if start == count:
+            return f"all {count} of count {count} on {page} page{'s' if page > 1 else ''}"
     raise SourceError(f"{base}: more than {max_pages} pages of {rows} datasets; raise max_pages if that is real")
+
+
+def _page(fetcher: Fetcher, url: str, params: dict[str, Any], page: int) -> dict[str, Any]:
+    """One ``package_search`` result with a whole-number ``count`` and a list of ``results``."""
+    try:
+        answer = fetcher.get_json(url, params=params)
+    except FetchError as error:
+        raise SourceError(f"listing page {page} of {url} failed: {error}") from error
+    result = answer.get("result") if isinstance(answer, dict) and answer.get("success") else None
+    count = result.get("count") if isinstance(result, dict) else None
+    if (isinstance(count, bool) or not isinstance(count, int)
+            or not isinstance(result.get("results", []), list)):
+        raise SourceError(f"{url} (page {page}) did not answer like a CKAN Action API")
+    return {"count": count, "results": result.get("results") or []}
+
+
+def _record(package: Any, base: str, host: str) -> SourceDataset | Skipped:
+    """A dataset, or :class:`Skipped` for another type of record (CKAN's default: ``dataset``)."""
+    if not isinstance(package, dict) or not package.get("id"):
+        raise SourceError(f"{base}: a search result without an id")
+    kind = str(package.get("type") or "dataset")
+    if kind != "dataset":
+        title = str(package.get("title") or package.get("name") or "")
+        return Skipped(f"ckan:{host}:{package['id']}", kind, title)
+    return _dataset(package, base, host)
 
 
 def _extras(package: dict[str, Any]) -> dict[str, Any]:
@@ -41,8 +83,6 @@ def _extras(package: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dataset(package: dict[str, Any], base: str, host: str) -> SourceDataset:
-    if not isinstance(package, dict) or not package.get("id"):
-        raise SourceError(f"{base}: a search result without an id")
     extras = _extras(package)
     return SourceDataset(
         guid=f"ckan:{host}:{package['id']}",

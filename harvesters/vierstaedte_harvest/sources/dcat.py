@@ -2,7 +2,11 @@
 
 Every page is untrusted input. Only the hydra next-page link is followed, and only
 on the catalogue's own host; a page seen twice (by URL or by content) ends the run
-with :class:`SourceError`, as does anything that would leave the listing incomplete.
+with :class:`SourceError`. The listing is proven complete when the last page names no
+next page and, where the pages state ``hydra:totalItems``, the distinct entries read
+(datasets of every publisher, and the entries skipped) add up to exactly that number,
+which no page changed. A catalogue entry that is not a ``dcat:Dataset`` (a
+``dcat:DatasetSeries``, a ``dcat:DataService``) is skipped and reported.
 RDF/XML pages that declare XML entities or an external DTD are refused before
 rdflib sees them: Python's SAX parser does not fetch external entities, but it does
 expand internal ones, and a "billion laughs" page keeps rdflib busy for minutes.
@@ -14,7 +18,7 @@ import re
 import xml.parsers.expat
 from collections import Counter
 from pathlib import PurePosixPath
-from typing import Any, Iterable, Iterator
+from typing import Any, Generator, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import rdflib
@@ -24,7 +28,7 @@ from rdflib.term import Node
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_harvest.metadata import canonical_dcatde_uri
-from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
+from vierstaedte_harvest.sources import Gap, Skipped, SourceDataset, SourceError, SourceResource
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SCHEMA = (Namespace("http://schema.org/"), Namespace("https://schema.org/"))
@@ -46,7 +50,7 @@ DCATDE_EXTRA = re.compile(
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDataset]:
+def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[Any, None, str]:
     """Every dcat:Dataset of the catalogue at ``url`` (all pages), optionally filtered by publisher or contributor."""
     catalogue = str(config["url"])
     explicit = config.get("format")
@@ -56,23 +60,78 @@ def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDa
     max_pages = int(config.get("max_pages", 1000))
     seen_urls: set[str] = set()
     seen_bodies: dict[str, str] = {}
-    seen_guids: set[str] = set()
+    entries: set[str] = set()  # guids of all entries read: what totalItems counts
+    total = None
     page_url = catalogue
-    for _ in range(max_pages):
+    for page in range(1, max_pages + 1):
         seen_urls.add(page_url)
         graph = _page(fetcher, page_url, explicit, seen_bodies)
-        for node in sorted(set(graph.subjects(RDF.type, DCAT.Dataset)), key=str):
+        stated = _total_items(graph, page_url)
+        if stated is not None and total is not None and stated != total:
+            yield Gap("count-changed", f"DCAT page {page_url}: hydra:totalItems changed from "
+                      f"{total} to {stated} while the catalogue was listed")
+        total = stated if stated is not None else total
+        datasets = sorted(set(graph.subjects(RDF.type, DCAT.Dataset)), key=str)
+        for node in datasets:
             dataset = _dataset(graph, node, host, page_url)
-            if dataset.guid not in seen_guids and _wanted(graph, node, dataset, config):
-                seen_guids.add(dataset.guid)  # a shifting catalogue repeats datasets on the next page
-                yield dataset
+            entries.add(dataset.guid)
+            if _wanted(graph, node, config):
+                yield dataset  # a repeat (the catalogue shifted) is the listing's to judge
+        others = list(_other_entries(graph, host, page_url))
+        for node, skipped in others:
+            entries.add(skipped.guid)
+            if _wanted(graph, node, config):
+                yield skipped
         next_url = _next_page(graph, page_url, catalogue)
         if next_url is None:
-            return
+            return _proof(catalogue, page, len(entries), total)
+        if not datasets and not others:
+            yield Gap("listing-ended-early",
+                      f"DCAT page {page_url} lists nothing, yet names a next page")
         if next_url in seen_urls:
             raise SourceError(f"DCAT paging loops: {next_url} was already read; the listing is incomplete")
         page_url = next_url
     raise SourceError(f"DCAT catalogue {catalogue} has more than max_pages={max_pages} pages; raise it if that is real")
+
+
+def _proof(catalogue: str, pages: int, entries: int, total: int | None) -> str:
+    """How the listing is known to be whole; SourceError if the entries miss the stated total."""
+    read = f"{entries} entries on {pages} page{'s' if pages > 1 else ''}"
+    if total is None:
+        return f"{read} to the last page (no hydra:next); the catalogue states no hydra:totalItems"
+    if entries != total:
+        raise SourceError(f"DCAT catalogue {catalogue}: {read}, but hydra:totalItems says {total}",
+                          "listing-ended-early" if entries < total else "count-changed")
+    return f"all {read} of hydra:totalItems {total}"
+
+
+def _total_items(graph: rdflib.Graph, page_url: str) -> int | None:
+    values = sorted({str(v).strip() for ns in HYDRA for v in graph.objects(None, ns.totalItems)})
+    if not values:
+        return None
+    if len(values) > 1 or not values[0].isdigit():
+        raise SourceError(f"DCAT page {page_url}: hydra:totalItems is not one whole number: "
+                          f"{', '.join(values)}")
+    return int(values[0])
+
+
+def _other_entries(graph: rdflib.Graph, host: str, page_url: str) -> Iterator[tuple[Node, Skipped]]:
+    """Entries of a dcat:Catalog (dcat:dataset, dcat:service, dcat:resource) but no dcat:Dataset."""
+    linked = {entry for catalogue in graph.subjects(RDF.type, DCAT.Catalog)
+              for predicate in (DCAT.dataset, DCAT.service, DCAT.resource)
+              for entry in graph.objects(catalogue, predicate)}
+    for node in sorted(linked - set(graph.subjects(RDF.type, DCAT.Dataset)), key=str):
+        uri = str(node) if isinstance(node, URIRef) else ""
+        identifier = _text(graph, node, DCTERMS.identifier) or uri
+        if not identifier:
+            raise SourceError(f"DCAT page {page_url}: a catalogue entry without identifier or URI")
+        kinds = ", ".join(sorted(_curie(kind) for kind in graph.objects(node, RDF.type)))
+        title = _text(graph, node, DCTERMS.title) or ""
+        yield node, Skipped(f"dcat:{host}:{identifier}", kinds or "no rdf:type", title)
+
+
+def _curie(uri: Node) -> str:
+    return "dcat:" + str(uri)[len(str(DCAT)):] if str(uri).startswith(str(DCAT)) else str(uri)
 
 
 def _page(fetcher: Fetcher, url: str, explicit: str | None, seen_bodies: dict[str, str]) -> rdflib.Graph:
@@ -161,7 +220,7 @@ def _next_page(graph: rdflib.Graph, page_url: str, catalogue: str) -> str | None
     return target
 
 
-def _wanted(graph: rdflib.Graph, node: Node, dataset: SourceDataset, config: dict[str, Any]) -> bool:
+def _wanted(graph: rdflib.Graph, node: Node, config: dict[str, Any]) -> bool:
     """The ``publisher`` (URI or name contains) and ``contributor_id`` (URI or its last segment) filters."""
     publisher = str(config.get("publisher") or "").casefold()
     if publisher and not any(publisher in text.casefold() for text in _publisher_texts(graph, node)):
@@ -169,7 +228,7 @@ def _wanted(graph: rdflib.Graph, node: Node, dataset: SourceDataset, config: dic
     contributor = str(config.get("contributor_id") or "").strip()
     if not contributor:
         return True
-    found = dataset.extras.get("contributorID") or []
+    found = _extras(graph, node).get("contributorID") or []
     found = [found] if isinstance(found, str) else found
     return any(uri == canonical_dcatde_uri(contributor) or uri.rsplit("/", 1)[-1] == contributor for uri in found)
 

@@ -1,8 +1,12 @@
-"""Manifest reader: a YAML list of files that city IT maintains, for cities without a catalogue."""
+"""Manifest reader: a YAML list of files that city IT maintains, for cities without a catalogue.
+
+A manifest is one document, parsed whole or refused, so having read every entry is the proof
+that the listing is complete.
+"""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 import yaml
 
@@ -14,8 +18,8 @@ DATASET_KEYS = {"id", "title", "description", "tags", "license", "themes", "modi
 FILE_KEYS = {"url", "name", "format", "modified"}
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDataset]:
-    """Datasets from the manifest at ``path`` (a local file) or ``url`` (fetched)."""
+def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[SourceDataset, None, str]:
+    """Datasets from the manifest at ``path`` (a local file) or ``url`` (fetched), and the proof."""
     if config.get("path"):
         path = Path(config["path"])
         try:
@@ -39,12 +43,12 @@ def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDa
     if not isinstance(entries, list):
         raise SourceError(f"manifest {where}: expected a top-level 'datasets:' list")
     city = config.get("city", "manifest")
-    seen: set[str] = set()
     for number, entry in enumerate(entries, start=1):
-        yield _dataset(entry, f"{where}: datasets[{number}]", city, seen)
+        yield _dataset(entry, f"{where}: datasets[{number}]", city)
+    return f"the whole manifest {where} ({len(entries)} entries)"
 
 
-def _dataset(entry: Any, at: str, city: str, seen: set[str]) -> SourceDataset:
+def _dataset(entry: Any, at: str, city: str) -> SourceDataset:
     if not isinstance(entry, dict):
         raise SourceError(f"{at}: must be a mapping")
     unknown = set(entry) - DATASET_KEYS
@@ -54,9 +58,6 @@ def _dataset(entry: Any, at: str, city: str, seen: set[str]) -> SourceDataset:
         if not entry.get(key):
             raise SourceError(f"{at}: '{key}' is required")
     identifier = str(entry["id"])
-    if identifier in seen:
-        raise SourceError(f"{at}: id {identifier!r} appears twice")
-    seen.add(identifier)
     files = []
     for position, item in enumerate(entry["files"], start=1):
         if not isinstance(item, dict) or not item.get("url") or set(item) - FILE_KEYS:

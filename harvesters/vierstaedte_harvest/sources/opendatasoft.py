@@ -6,7 +6,7 @@ without records (``has_records: false``, e.g. documents only) has no resource.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Generator
 from urllib.parse import quote, urlsplit
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
@@ -17,29 +17,33 @@ API = "/api/explore/v2.1/catalog/datasets"
 PAGE_SIZE = 100
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Iterator[SourceDataset]:
-    """Every dataset of the portal at ``url`` matching the optional ``where``/``refine`` filters."""
+def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[SourceDataset, None, str]:
+    """The datasets of the portal at ``url`` matching the optional ``where``/``refine`` filters.
+
+    Returns the proof: the pages add up to exactly the ``total_count`` every page announced.
+    """
     base = str(config["url"]).rstrip("/")
     host = urlsplit(base).hostname or ""
     max_pages = int(config.get("max_pages", 1000))
     params = _filters(config)
-    offset, total, seen = 0, None, set()
+    offset, total = 0, None
     for page in range(1, max_pages + 1):
         count, results = _page(fetcher, base + API, {**params, "limit": PAGE_SIZE, "offset": offset}, page)
         if total is not None and count != total:
-            raise SourceError(f"{base}{API}: total_count changed from {total} to {count} while paging; try again")
+            raise SourceError(f"{base}{API}: total_count changed from {total} to {count} while "
+                              "paging; try again", "count-changed")
         total = count
+        if not results and offset < total:
+            raise SourceError(f"{base}{API}: page {page} is empty after {offset} of {total} "
+                              "datasets", "listing-ended-early")
         for item in results:
-            dataset = _dataset(item, base, host, page)
-            if dataset.name in seen:
-                raise SourceError(f"{base}{API}: dataset {dataset.name!r} listed twice; the offset paging is unstable")
-            seen.add(dataset.name)
-            yield dataset
+            yield _dataset(item, base, host, page)
         offset += len(results)
-        if offset >= total:
-            return
-        if not results:
-            raise SourceError(f"{base}{API}: page {page} is empty after {offset} of {total} datasets")
+        if offset > total:
+            raise SourceError(f"{base}{API}: {offset} results by page {page}, more than the "
+                              f"total_count {total}", "count-changed")
+        if offset == total:
+            return f"all {total} of total_count {total} on {page} page{'s' if page > 1 else ''}"
     raise SourceError(f"{base}{API}: more than {max_pages} pages of {PAGE_SIZE} datasets; raise max_pages if that is real")
 
 
