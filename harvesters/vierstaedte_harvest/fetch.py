@@ -1,9 +1,17 @@
 """HTTP for the harvesters: timeouts, retries with backoff, size limits, conditional GETs.
 
-Every request goes through :class:`Fetcher`, which also refuses URLs that point
-at loopback, private or link-local addresses (a catalogue is untrusted input
-and must not make the harvester probe the city's own network) unless the city
-config allows them explicitly, as the local replay setup does.
+Every request goes through :class:`Fetcher`, which also refuses URLs whose host is
+not on the public internet (a catalogue is untrusted input and must not make the
+harvester probe the city's own network or a cloud's metadata service): every address
+that is not globally routable (loopback, private, link-local, shared 100.64.0.0/10,
+multicast, reserved, 0.0.0.0/8, and IPv6 forms that embed such an IPv4 address,
+e.g. ``::ffff:127.0.0.1``) unless the city config allows it explicitly, as the local
+replay setup does (``http.allow_private_addresses``: ``true``, or a list of networks).
+
+The check holds against DNS rebinding: a name is resolved once per request, and the
+connection goes to the very address that was checked (:class:`_PinnedAdapter`), never
+to a second DNS answer; the Host header, TLS SNI and certificate check keep the name.
+Redirects are followed by hand, so every hop is checked the same way.
 """
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ import socket
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -29,12 +37,43 @@ from vierstaedte_harvest import __version__
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16
 MAX_REDIRECTS = 5
+# not globally reachable, though ipaddress does not say so for all of them: shared address space
+# (carrier-grade NAT) is neither "global" nor "private", and Python 3.11 calls some of 192.0.0.0/24
+# (IETF protocol assignments) global
+NOT_GLOBAL = (ipaddress.ip_network("100.64.0.0/10"), ipaddress.ip_network("192.0.0.0/24"))
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _embedded_ipv4(ip: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, 6to4, Teredo, NAT64), if any."""
+    if ip.version == 4:
+        return None
+    if ip.ipv4_mapped or ip.sixtofour:
+        return ip.ipv4_mapped or ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF) if ip in NAT64 else None
+
+
+def is_public(ip: Address) -> bool:
+    """Globally routable unicast, and so is any IPv4 address it embeds."""
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None and not is_public(embedded):
+        return False
+    return ip.is_global and not ip.is_multicast and not any(ip in network for network in NOT_GLOBAL)
 
 
 def _timed_out(error: Exception) -> bool:
-    """urllib3 wraps a read timeout that outlived its retries in a MaxRetryError inside a ConnectionError."""
+    """urllib3 wraps a timeout that outlived its retries in a MaxRetryError in a ConnectionError.
+
+    A refused connection or a failed lookup is a NewConnectionError, which urllib3 derives from
+    ConnectTimeoutError: that is no timeout.
+    """
     reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(reason, (urllib3_exceptions.ReadTimeoutError, urllib3_exceptions.ConnectTimeoutError))
+    timeouts = (urllib3_exceptions.ReadTimeoutError, urllib3_exceptions.ConnectTimeoutError)
+    refused = urllib3_exceptions.NewConnectionError
+    return isinstance(reason, timeouts) and not isinstance(reason, refused)
 
 
 class FetchError(Exception):
@@ -63,7 +102,25 @@ class HttpSettings:
     retries: int = 3  # on connection errors, timeouts, 429 and 5xx
     backoff: float = 1.0  # 1 s, 2 s, 4 s, …
     max_bytes: int = 200 * 1024 * 1024
-    allow_private_addresses: bool = False
+    allow_private_addresses: bool | list[str] = False  # true: any address; a list: these networks
+
+    def __post_init__(self) -> None:
+        allowed = self.allow_private_addresses
+        if isinstance(allowed, bool):
+            self.allowed_networks: tuple | None = () if not allowed else None
+            return
+        try:
+            if not isinstance(allowed, list) or not all(isinstance(net, str) for net in allowed):
+                raise ValueError(allowed)
+            self.allowed_networks = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
+        except ValueError:
+            raise ValueError(f"http: allow_private_addresses must be true, false or a list of "
+                             f"networks (e.g. [127.0.0.1/32]), not {allowed!r}") from None
+
+    def allows(self, ip: Address) -> bool:
+        """Whether the config permits this non-public address (``true`` permits every one)."""
+        networks = self.allowed_networks
+        return networks is None or any(ip in network for network in networks)
 
     @classmethod
     def from_config(cls, data: dict[str, Any] | None) -> "HttpSettings":
@@ -72,6 +129,46 @@ class HttpSettings:
         if unknown:
             raise ValueError(f"http: unknown setting(s) {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """Connects each request to the address ``check`` approved for its URL (the one DNS lookup).
+
+    The connection pool is keyed by that address; for HTTPS the URL's host name goes with it as
+    the TLS server name (SNI) and the name the certificate must match, and every request carries
+    it as its Host header, so the server sees exactly the request it would otherwise.
+    """
+
+    def __init__(self, check: Callable[[str], str], **kwargs: Any):
+        self._check = check
+        super().__init__(**kwargs)
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        attributes = super().build_connection_pool_key_attributes(request, verify, cert)
+        host_params, pool_kwargs = attributes
+        name = host_params["host"]
+        host_params["host"] = self._check(request.url)
+        if host_params["scheme"] == "https":
+            pool_kwargs.update(server_hostname=name, assert_hostname=name)
+        return host_params, pool_kwargs
+
+    def send(self, request, *args: Any, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url)
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        request.headers["Host"] = f"{host}:{parts.port}" if parts.port else host
+        return super().send(request, *args, **kwargs)
+
+
+def _http_url(url: str) -> tuple[str, int]:
+    """Host name and port of an http(s) URL, or FetchError("bad-url")."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = None
+    if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+        raise FetchError("bad-url", f"Not an http(s) URL: {url!r}", url)
+    return parts.hostname, port
 
 
 class Fetcher:
@@ -90,31 +187,34 @@ class Fetcher:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-            session.mount("http://", HTTPAdapter(max_retries=self._retry))
-            session.mount("https://", HTTPAdapter(max_retries=self._retry))
+            session.mount("http://", _PinnedAdapter(self.check_url, max_retries=self._retry))
+            session.mount("https://", _PinnedAdapter(self.check_url, max_retries=self._retry))
             session.headers["User-Agent"] = f"vierstaedte-harvest/{__version__}"
         return session
 
-    def check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError("bad-url", f"Not an http(s) URL: {url!r}", url)
-        if self.settings.allow_private_addresses:
-            return
+    def check_url(self, url: str) -> str:
+        """The address to connect to for ``url``: its host resolved once, and refused unless every
+        answer is public (or allowed by ``http.allow_private_addresses``)."""
+        host, port = _http_url(url)
         try:
-            addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-        except socket.gaierror as error:
-            raise FetchError("dns-error", f"Cannot resolve {parts.hostname}: {error}", url)
+            answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as error:
+            raise FetchError("dns-error", f"Cannot resolve {host}: {error}", url)
+        addresses = list(dict.fromkeys(str(answer[4][0]) for answer in answers))
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
-            if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-                raise FetchError("private-address", f"Refusing {url}: {parts.hostname} resolves to the non-public "
-                                 f"address {ip} (set http.allow_private_addresses to permit)", url)
+            if not is_public(ip) and not self.settings.allows(ip):
+                raise FetchError("private-address", f"Refusing {url}: {host} resolves to the "
+                                 f"non-public address {address} (set http.allow_private_addresses "
+                                 "to permit)", url)
+        if not addresses:
+            raise FetchError("dns-error", f"Cannot resolve {host}: no address", url)
+        return addresses[0]
 
     def _get(self, url: str, **kwargs: Any) -> requests.Response:
-        """GET with redirects followed by hand, so that every hop passes :meth:`check_url`."""
+        """GET with redirects followed by hand; every hop passes :meth:`check_url` (the adapter)."""
         for _ in range(MAX_REDIRECTS + 1):
-            self.check_url(url)
+            _http_url(url)
             try:
                 response = self.session.get(url, timeout=self.settings.timeout, stream=True, allow_redirects=False,
                                             **kwargs)
