@@ -104,13 +104,18 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _table_files(table: SourceResource, download, normalised: Path, work: Path) -> list[ResourceSpec]:
-    """The city's original file and its normalised form, as resources to upload."""
-    raw_name = _file_name(table, "quelle.csv")
-    raw_path = work / raw_name
+def _table_files(name: str, table: SourceResource, download, kind: str, normalised: Path,
+                 work: Path) -> list[ResourceSpec]:
+    """The city's original file and its normalised form, as resources to upload.
+
+    The original is published under a name of ours: the dataset's slug and the extension of the
+    format the reader found in it (``kind``, csv or xlsx). The source's file name, extension and
+    declared format are claims — a table saved as ``.html`` would be served as a page of the portal.
+    """
+    raw_path = work / f"{name}-original.{kind}"
     download.path.rename(raw_path)
     return [
-        ResourceSpec("raw", f"Originaldatei: {raw_name}", table.format or raw_path.suffix.lstrip(".").upper(), raw_path,
+        ResourceSpec("raw", f"Originaldatei ({kind.upper()})", kind.upper(), raw_path,
                      sha256=download.sha256, description=f"Unverändert von {table.url}"),
         ResourceSpec("normalised", "Normalisierte Daten (CSV)", "CSV", normalised, sha256=_sha256(normalised),
                      description=f"Nach dem gemeinsamen Schema city-statistics {contract.SCHEMA_VERSION}"),
@@ -176,7 +181,8 @@ class Harvest:
             if "temporal_start" not in desired and "temporal_end" not in desired and report["coverage"]:
                 # the source states no coverage: the table's own periods do (DCAT-AP dct:temporal)
                 desired.update(temporal_start=report["coverage"]["start"], temporal_end=report["coverage"]["end"])
-            files = _table_files(table, download, result.out, work)
+            files = _table_files(name, table, download, report["reading"]["format"],
+                                 result.out, work)
         links = [ResourceSpec("link", metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
                               metadata.clean_text(r.format, 20), url=r.url)
                  for r in source.resources if r is not table and re.match(r"^https?://", r.url)]

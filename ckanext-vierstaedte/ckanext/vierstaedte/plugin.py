@@ -5,7 +5,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.vierstaedte import cli, helpers, search, views
+from ckanext.vierstaedte import cli, headers, helpers, search, uploads, views
 from ckanext.vierstaedte.logic import action, auth, harvest_runs, validators
 
 
@@ -21,6 +21,8 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IClick)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IUploader, inherit=True)  # uploads.py: data files only, of the verified type
+    p.implements(p.IMiddleware, inherit=True)  # headers.py: CSP, nosniff, downloads as attachments
 
     # IConfigurer
     def update_config(self, config_):
@@ -60,3 +62,11 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
 
     def after_dataset_search(self, search_results, search_params):
         return search.label_facets(search_results, search.ui_lang())
+
+    # IUploader (resources only: CKAN checks pictures itself, PNG/GIF/JPEG by content)
+    def get_resource_uploader(self, data_dict):
+        return uploads.resource_uploader(data_dict)
+
+    # IMiddleware
+    def make_middleware(self, app, config):
+        return headers.install(app)

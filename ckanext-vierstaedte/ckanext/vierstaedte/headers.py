@@ -1,0 +1,70 @@
+"""Security headers on every response of the portal, set by CKAN itself.
+
+They are set in the Flask app (``IMiddleware``), not in a proxy, so the local stack, the tests
+and the Docker deployment send the same ones (nginx in ``docker/`` passes them through).
+
+* Pages: a Content-Security-Policy that runs only the portal's own script files (no inline
+  script, no ``eval``), may not be framed by other sites, ``nosniff`` and a Referrer-Policy.
+  Resource views (the DataTables view) are pages the dataset page shows in an iframe: they alone
+  may be framed, by the portal's own pages.
+* Uploaded files: always downloads (``Content-Disposition: attachment``) except the inert image
+  types, served as the media type their verified extension gives (:mod:`.uploads`), never what
+  the URL's file name or a stored field suggests, and sandboxed should a browser render one.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, Response, request
+
+from ckan import model
+from ckanext.vierstaedte import uploads
+
+CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: https:", "font-src 'self' data:", "connect-src 'self'",
+    "frame-src 'self'",
+    "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+])
+DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+INLINE_TYPES = frozenset({"image/png", "image/jpeg"})  # shown by the browser, never run
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+
+
+def install(app: Flask) -> Flask:
+    """``IMiddleware.make_middleware``: add the headers to every response of the Flask app."""
+    app.after_request(secure)
+    return app
+
+
+def _resource_endpoint() -> str | None:
+    """``download``, ``view``, … for the resource blueprints of every dataset type; else None."""
+    blueprint, _, name = (request.endpoint or "").rpartition(".")
+    return name if blueprint == "resource" or blueprint.endswith("_resource") else None
+
+
+def secure(response: Response) -> Response:
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = REFERRER_POLICY
+    endpoint = _resource_endpoint()
+    if endpoint == "download" and response.status_code in (200, 206, 304):
+        _as_download(response)
+        return response
+    framed = endpoint == "view"  # the iframe of a resource view on the dataset and resource pages
+    ancestors = "'self'" if framed else "'none'"
+    headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {ancestors}"
+    headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
+    return response
+
+
+def _as_download(response: Response) -> None:
+    """An uploaded file (CKAN redirects links elsewhere): its verified type, and no page of ours."""
+    resource = model.Resource.get((request.view_args or {}).get("resource_id", ""))
+    name = os.path.basename(resource.url) if resource is not None else ""
+    mimetype = uploads.media_type(name)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    response.headers["X-Frame-Options"] = "DENY"
+    disposition = "inline" if mimetype in INLINE_TYPES else "attachment"
+    response.headers.set("Content-Disposition", disposition, filename=name or "download")
