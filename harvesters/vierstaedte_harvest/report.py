@@ -1,17 +1,27 @@
-"""Machine-readable reports: what happened to a table, row by row where it matters.
+"""Machine-readable reports: what happened to a table, row by row where it matters, and to a run.
 
 Errors and warnings share one shape (``code``, ``message`` and, where known,
 ``row``, ``field``, ``value``, ``rule``) so a dashboard or an AI tool can group
 them without parsing prose. Lists are capped; the counts are always complete.
+
+A run's report goes to the portal as well, which stores and shows a bounded
+amount: :func:`for_portal` trims it to fit, so a run with thousands of
+problems is still recorded (the local report file keeps everything).
 """
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from typing import Any
 
 MAX_LISTED = 200  # per code; counts stay exact
 SHOWN_CELLS = 20  # example cells listed per error
+# the portal's defaults: ckanext.vierstaedte.harvest_report_max_bytes and _max_problems
+PORTAL_MAX_BYTES = 2 * 1024 * 1024
+PORTAL_MAX_PROBLEMS = 500
+PORTAL_MESSAGE_CHARS = 2000
+PROBLEM_STATUSES = ("rejected", "errored")
 
 VALID = "valid"
 VALID_WITH_WARNINGS = "valid_with_warnings"
@@ -92,3 +102,55 @@ class Report:
             "errors": [i.as_dict() for i in self.errors],
             "warnings": [i.as_dict() for i in self.warnings],
         }
+
+
+def _size(report: dict[str, Any]) -> int:
+    return len(json.dumps(report, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _short(error: Any) -> Any:
+    """An error (of a dataset or the source) with its message cut to PORTAL_MESSAGE_CHARS."""
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return dict(error, message=error["message"][:PORTAL_MESSAGE_CHARS])
+    return error
+
+
+def for_portal(run: dict[str, Any], max_bytes: int = PORTAL_MAX_BYTES,
+               max_problems: int = PORTAL_MAX_PROBLEMS) -> dict[str, Any]:
+    """The run report as the portal stores it: at most ``max_problems`` problem datasets and
+    source errors, at most ``max_bytes`` of JSON; what is left out is counted in ``omitted``.
+
+    If the report is still too big, the datasets without problems go first (the
+    counts keep them), then the problems are halved until it fits. The order of
+    the datasets, ``counts`` and everything else stay as they are.
+    """
+    entries = [dict(d, errors=[_short(e) for e in d["errors"]]) if isinstance(d.get("errors"), list) else d
+               for d in run.get("datasets", [])]
+    source_errors = [_short(e) for e in run.get("source_errors", [])]
+
+    def trimmed(problems_kept: int, others_kept: bool) -> dict[str, Any]:
+        datasets, omitted, problems = [], Counter(), 0
+        for entry in entries:
+            if entry.get("status") in PROBLEM_STATUSES:
+                problems += 1
+                if problems > problems_kept:
+                    omitted[entry["status"]] += 1
+                    continue
+            elif not others_kept:
+                omitted[entry.get("status")] += 1
+                continue
+            datasets.append(entry)
+        omitted["source_errors"] = max(len(source_errors) - max_problems, 0)
+        result = dict(run, datasets=datasets, source_errors=source_errors[:max_problems])
+        if +omitted:
+            result["omitted"] = dict(+omitted)
+        return result
+
+    keep = max_problems
+    report = trimmed(keep, True)
+    if _size(report) > max_bytes:
+        report = trimmed(keep, False)
+    while _size(report) > max_bytes and keep:
+        keep //= 2
+        report = trimmed(keep, False)
+    return report

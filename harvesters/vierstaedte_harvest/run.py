@@ -32,6 +32,7 @@ from vierstaedte_harvest import __version__, config as city_config, contract, da
 from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.publish import PublishError, Publisher, ResourceSpec
+from vierstaedte_harvest.report import for_portal
 from vierstaedte_harvest.sources import Listing, SourceDataset, SourceResource, read
 from vierstaedte_harvest.state import State
 
@@ -404,7 +405,7 @@ def execute(options: Options) -> Outcome:
         unusable = {e["code"] for e in report["source_errors"]} & {"bad-token", "token-scope", "ckan-unreachable"}
         if not options.dry_run and not unusable:
             try:
-                harvest.publisher.record_run(report)
+                harvest.publisher.record_run(for_portal(report))  # trimmed to what the portal stores
             except PublishError as error:
                 log.error("could not record the run in CKAN: %s", error)
                 report["record_error"] = str(error)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -116,6 +117,21 @@ class TestRecordRuns:
         assert "zu groß" in error["report"][0] and "höchstens 2,0 MB" in error["report"][0]
         assert _list(app, organization="mainz")["result"]["count"] == 0
 
+    @pytest.mark.ckan_config("ckanext.vierstaedte.harvest_report_max_problems", 2)
+    def test_problems_beyond_the_cap_are_counted_not_refused(self, city_editor):
+        rejected = {"status": "rejected", "errors": []}
+        report = {"city": "mainz", "datasets": [dict(rejected, title=f"T{i}") for i in range(3)]
+                  + [{"status": "unchanged"}, {"status": "errored", "title": "E"}],
+                  "source_errors": ["a", "b", "c", "d"], "omitted": {"errored": 7}}
+
+        created = _record(city_editor["user"]["name"], report=report)
+
+        stored = created["report"]
+        assert [d.get("title") for d in stored["datasets"]] == ["T0", "T1", None]
+        assert stored["source_errors"] == ["a", "b"]
+        assert stored["omitted"] == {"rejected": 1, "errored": 8, "source_errors": 2}
+        assert created["counts"] == COUNTS  # as sent: complete
+
     @pytest.mark.ckan_config("ckanext.vierstaedte.harvest_report_max_bytes", 5000)
     def test_report_limit_is_configurable(self, city_editor):
         with pytest.raises(tk.ValidationError) as raised:
@@ -135,8 +151,21 @@ INVALID = [
     pytest.param({"report": {"datasets": {"a": 1}}}, "report", "Liste", id="datasets-not-list"),
     pytest.param({"report": {"datasets": [{"status": "fine"}]}}, "report", "datasets[0].status", id="bad-dataset-status"),
     pytest.param({"report": {"city": "trier"}}, "report", "gehört zu „trier“", id="report-of-other-city"),
-    pytest.param({"report": {"note": "a\u0000b"}}, "report", "NUL", id="nul-character"),
     pytest.param({"harvester_version": "v" * 101}, "harvester_version", "100 Zeichen", id="long-version"),
+    pytest.param({"started": "2099-01-01T00:00:00Z", "finished": "2099-01-01T00:10:00Z"}, "started",
+                 "Minuten nach der Uhrzeit des Portals", id="in-the-future"),
+    pytest.param({"finished": "2099-01-01T00:10:00Z"}, "finished", "Minuten nach",
+                 id="finished-in-the-future"),
+    pytest.param({"started": "0001-01-01T00:00:00+01:00"}, "started", "liegt nicht zwischen",
+                 id="before-year-1"),
+    pytest.param({"started": "1999-12-31T23:59:59Z"}, "started", "liegt nicht zwischen 2000-01-01",
+                 id="before-2000"),
+    pytest.param({"started": "99999-01-01"}, "started", "ISO-8601", id="year-99999"),
+    pytest.param({"report": {"city": "mainz", "x": json.loads("[" * 32 + "]" * 32)}}, "report",
+                 "zu tief verschachtelt (mehr als 32 Ebenen)", id="report-nested-33-deep"),
+    pytest.param({"report": {"omitted": {"errored": -1}}}, "report", "„omitted“",
+                 id="negative-omitted"),
+    pytest.param({"report": {"omitted": {"lost": 1}}}, "report", "„omitted“", id="unknown-omitted"),
 ]
 
 
@@ -153,14 +182,27 @@ class TestValidation:
         assert field in error, error
         assert message in " ".join(error[field]), error[field]
 
+    @pytest.mark.parametrize("override, field, message", [
+        pytest.param({"counts": "[" * 5000 + "]" * 5000}, "counts", "zu tief verschachtelt",
+                     id="deep-json-text"),
+        pytest.param({"report": {"note": "\ud800"}}, "report", "nicht als JSON speichern",
+                     id="lone-surrogate"),
+        pytest.param({"report": {"note": "a\u0000b"}}, "report", "NUL", id="nul-character"),
+    ])
+    def test_what_the_request_guard_refuses_is_also_refused_in_process(self, city_editor, override,
+                                                                        field, message):
+        """Over HTTP the request guard refuses these (tests/security/test_bounded.py); in-process
+        calls reach the validators."""
+        with pytest.raises(tk.ValidationError) as raised:
+            _record(city_editor["user"]["name"], **override)
+        assert message in " ".join(raised.value.error_dict[field])
+
     def test_unknown_organization_is_a_field_error_for_sysadmins(self, app, cities):
         token = factories.SysadminWithToken()["token"]
         error = _post(app, run_payload(city="mannheim"), token, status=409)["error"]
         assert error["organization"] == ["Unbekannte Organisation: mannheim"]
 
     def test_report_may_be_sent_as_json_text(self, city_editor):
-        import json
-
         created = _record(city_editor["user"]["name"], report=json.dumps({"city": "mainz", "datasets": []}))
         assert created["report"] == {"city": "mainz", "datasets": []}
 
@@ -186,6 +228,11 @@ class TestListAndShow:
         pytest.param({"limit": 101}, "limit", id="limit-over-100"),
         pytest.param({"limit": "viele"}, "limit", id="limit-not-a-number"),
         pytest.param({"offset": -1}, "offset", id="negative-offset"),
+        pytest.param({"offset": 2**63}, "offset", id="offset-2^63"),
+        pytest.param({"offset": " "}, "offset", id="blank-offset"),
+        pytest.param({"offset": "1.5"}, "offset", id="fractional-offset"),
+        pytest.param({"include_report": "vielleicht"}, "include_report",
+                     id="include-report-not-a-boolean"),
         pytest.param({"organization": "mannheim"}, "organization", id="unknown-city"),
     ])
     def test_list_parameters_are_validated(self, app, cities, params, field):
@@ -208,6 +255,23 @@ class TestListAndShow:
         assert [run["started"][:10] for run in mainz["results"]] == ["2026-11-05", "2026-11-04", "2026-11-03"]
         assert _list(app, organization="trier")["result"]["results"][0]["id"] == other_city["id"]
         assert model.Session.execute(sa.text("SELECT count(*) FROM vierstaedte_harvest_run")).scalar() == 4
+
+    @pytest.mark.ckan_config("ckanext.vierstaedte.harvest_runs_kept", 3)
+    def test_a_run_dated_ahead_of_its_recording_counts_from_its_recording(self, app, city_editor):
+        """Runs stored before times were checked may be dated in the future: they do not stay
+        the newest, and retention drops them in turn."""
+        user = city_editor["user"]["name"]
+        future = _record(user, started="2026-11-20T03:00:00Z", finished="2026-11-20T03:10:00Z")
+        model.Session.execute(sa.text("UPDATE vierstaedte_harvest_run SET started = '2099-01-01', "
+                                      "created = '2026-11-20T03:20:00Z'"))
+        model.Session.commit()
+        later = _record(user, started="2026-11-21T03:00:00Z", finished="2026-11-21T03:10:00Z")
+
+        assert _list(app, organization="mainz")["result"]["results"][0]["id"] == later["id"]
+        for day in (22, 23, 24):
+            _record(user, started=f"2026-11-{day}T03:00:00Z", finished=f"2026-11-{day}T03:10:00Z")
+        kept = [run["id"] for run in _list(app, organization="mainz")["result"]["results"]]
+        assert future["id"] not in kept and len(kept) == 3
 
     def test_show_returns_the_full_report(self, app, city_editor):
         created = _record(city_editor["user"]["name"])
@@ -263,6 +327,29 @@ class TestHarvestPage:
         assert "Seite 2 von 2" in second and "Neuere Läufe" in second
         assert "21.11.2026, 03:00 UTC" in second
 
+    def test_problems_are_paginated_and_cut_to_size(self, app, city_editor):
+        datasets = [{"status": "errored", "title": f"Tabelle {i}",
+                     "errors": [{"message": "x" * 3000}] * 7} for i in range(45)]
+        created = _record(city_editor["user"]["name"],
+                          report={"city": "mainz", "datasets": datasets})
+
+        first = app.get("/staedte/mainz/harvest").body
+        third = app.get("/staedte/mainz/harvest",
+                        query_string={"run": created["id"], "problem_page": 3}).body
+
+        assert "Datensätze mit Problemen (45)" in first and "Probleme: Seite 1 von 3" in first
+        assert "Tabelle 19<" in first and "Tabelle 20<" not in first
+        assert "und 2 weitere Fehler" in first
+        assert "x" * 500 + "…" in first and "x" * 501 not in first  # the API has the whole message
+        assert "Tabelle 40<" in third and "Tabelle 39<" not in third
+        assert "Probleme: Seite 3 von 3" in third
+
+    @pytest.mark.parametrize("params", [{"page": "0"}, {"page": str(2**63)}, {"problem_page": "x"},
+                                        {"problem_page": "10001"}])
+    def test_page_numbers_out_of_range_are_a_400(self, app, cities, params):
+        response = app.get("/staedte/mainz/harvest", query_string=params, status=400)
+        assert "ganze Zahl von 1 bis 10000" in response.body
+
     def test_page_without_runs_says_so(self, app, cities):
         html = app.get("/staedte/trier/harvest").body
         assert "noch kein Harvest-Lauf" in html
@@ -312,15 +399,35 @@ class TestMigration:
 def test_report_problems_tolerate_malformed_reports():
     from ckanext.vierstaedte.logic.harvest_runs import report_problems
 
-    assert report_problems(None) == {"datasets": [], "source_errors": []}
-    assert report_problems({"datasets": "x", "source_errors": {"a": 1}}) == {"datasets": [], "source_errors": []}
+    empty = {"datasets": [], "dataset_count": 0, "page": 1, "page_count": 1, "source_errors": [],
+             "more_source_errors": 0, "omitted_datasets": 0, "omitted_source_errors": 0}
+    assert report_problems(None) == empty
+    assert report_problems({"datasets": "x", "source_errors": {"a": 1}, "omitted": [1]}) == empty
     problems = report_problems(copy.deepcopy({"datasets": [
         "not a dict",
         {"status": "rejected", "title": 7, "errors": "not a list"},
         {"status": "errored", "errors": [{"code": 1}, "plain text", None]},
-    ], "source_errors": [{"message": "weg", "code": "dns"}]}))
-    assert problems["datasets"][0] == {"title": "7", "ckan_name": "", "source_id": "", "status": "rejected", "errors": []}
+    ], "source_errors": [{"message": "weg", "code": "dns"}],
+        "omitted": {"errored": "x", "rejected": 2}}))
+    assert problems["datasets"][0] == {"title": "7", "ckan_name": "", "source_id": "",
+                                       "status": "rejected", "errors": [], "more_errors": 0}
     assert problems["datasets"][1]["errors"] == [
         {"code": "1", "message": '{"code": 1}'}, {"code": "", "message": "plain text"}, {"code": "", "message": ""},
     ]
     assert problems["source_errors"] == [{"code": "dns", "message": "weg"}]
+    assert problems["omitted_datasets"] == 2
+
+
+def test_report_problems_are_a_bounded_page():
+    from ckanext.vierstaedte.logic.harvest_runs import report_problems
+
+    rejected = [{"status": "rejected", "title": str(i), "errors": ["e"] * 9} for i in range(30)]
+    report = {"datasets": rejected + [{"status": "added"}], "source_errors": ["s"] * 25}
+
+    second = report_problems(report, page=2, per_page=20)
+
+    assert [d["title"] for d in second["datasets"]] == [str(i) for i in range(20, 30)]
+    assert second["dataset_count"] == 30 and second["page_count"] == 2 and second["page"] == 2
+    assert len(second["datasets"][0]["errors"]) == 5 and second["datasets"][0]["more_errors"] == 4
+    assert len(second["source_errors"]) == 20 and second["more_source_errors"] == 5
+    assert report_problems(report, page=9)["datasets"] == []

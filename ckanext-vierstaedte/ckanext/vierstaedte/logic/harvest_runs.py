@@ -10,6 +10,14 @@ newest ``ckanext.vierstaedte.harvest_runs_kept`` runs per city and answers
 Reports are written by harvesters, i.e. untrusted: the validators below only
 check their shape and size, and ``report_problems`` turns them into plain
 strings for the (auto-escaping) templates.
+
+What a run record may hold is bounded, because the portal shows it to anyone:
+at most ``ckanext.vierstaedte.harvest_report_max_problems`` problem datasets and
+as many source errors are stored (the rest are counted in ``report["omitted"]``,
+so a big run is still recorded), the whole report at most
+``ckanext.vierstaedte.harvest_report_max_bytes``, and the harvest page shows the
+problems a page at a time. Times are checked against the server's clock: a run
+dated in the future would otherwise sort first and hide every later run.
 """
 from __future__ import annotations
 
@@ -32,8 +40,15 @@ _ = tk._
 
 DATASET_STATUSES = ("added", "updated", "unchanged", "withdrawn", "rejected", "errored")
 PROBLEM_STATUSES = ("rejected", "errored")
-MAX_LIMIT = 100
-MAX_MESSAGE_CHARS = 2000
+OMITTED_KEYS = (*DATASET_STATUSES, "source_errors")  # what a trimmed report counts as left out
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)  # a harvester's clock may run this far ahead of ours
+# what the harvest page shows of a report: a page of problems, each cut to size (the API has it all)
+PROBLEMS_PER_PAGE = 20
+ERRORS_SHOWN = 5
+SOURCE_ERRORS_SHOWN = 20
+MAX_NAME_CHARS = 300
+MAX_MESSAGE_CHARS = 500
 # a JSON-escaped NUL character (an odd number of backslashes before u0000):
 # PostgreSQL's jsonb refuses it, so it must be a validation error, not a 500
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
@@ -41,28 +56,46 @@ _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 # Validators (registered through IValidators, used by logic/schema.py)
 
+def _shown(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def vierstaedte_organization_id(value: Any, context: dict) -> Any:
     """An active organisation by name or id; stored as its id."""
     group = model.Group.get(str(value))
     if group is None or not group.is_organization or group.state != "active":
-        raise Invalid(_("Unbekannte Organisation: {value}").format(value=value))
+        raise Invalid(_("Unbekannte Organisation: {value}").format(value=_shown(value)))
     return group.id
 
 
 def vierstaedte_utc_datetime(value: Any, context: dict) -> Any:
-    """An ISO 8601 time, as an aware UTC datetime; a time without offset counts as UTC."""
+    """An ISO 8601 time of a harvest run as an aware UTC datetime (without an offset: UTC).
+
+    It must lie between 2000 and a few minutes from now (by the server's clock).
+    """
     if isinstance(value, datetime.datetime):
         moment = value
     else:
         try:
             moment = datetime.datetime.fromisoformat(str(value).strip())
         except ValueError:
-            raise Invalid(
-                _("Kein gültiger ISO-8601-Zeitpunkt: {value} (erwartet z. B. 2026-11-21T03:00:00Z)").format(value=value)
-            )
+            raise Invalid(_("Kein gültiger ISO-8601-Zeitpunkt: {value} (erwartet z. B. "
+                            "2026-11-21T03:00:00Z)").format(value=_shown(value)))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.astimezone(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        moment = moment.astimezone(datetime.timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+01:00 lies before the year 1 in UTC
+        moment = None
+    if moment is None or not EARLIEST <= moment <= now + MAX_CLOCK_SKEW:
+        raise Invalid(_("Der Zeitpunkt {value} liegt nicht zwischen {earliest} und {minutes} "
+                        "Minuten nach der Uhrzeit des Portals ({now}).").format(
+            value=_shown(value), earliest=EARLIEST.date().isoformat(),
+            minutes=MAX_CLOCK_SKEW // datetime.timedelta(minutes=1),
+            now=now.isoformat(timespec="seconds")))
+    return moment
 
 
 def vierstaedte_harvest_run_status(value: Any, context: dict) -> Any:
@@ -74,14 +107,20 @@ def vierstaedte_harvest_run_status(value: Any, context: dict) -> Any:
 
 
 def _json_object(value: Any, what: str) -> dict[str, Any]:
-    """A dict, or a JSON text of one (form posts and query strings send text)."""
+    """A dict, or a JSON text of one (form posts and query strings send text), nested at most MAX_JSON_DEPTH deep."""
+    too_deep = _("{what} ist zu tief verschachtelt (mehr als {max} Ebenen).").format(
+        what=what, max=schema.MAX_JSON_DEPTH)
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError as error:
             raise Invalid(_("{what} ist kein gültiges JSON: {error}").format(what=what, error=error))
+        except RecursionError:
+            raise Invalid(too_deep)
     if not isinstance(value, dict):
         raise Invalid(_("{what} muss ein JSON-Objekt sein.").format(what=what))
+    if schema.json_depth(value, schema.MAX_JSON_DEPTH) > schema.MAX_JSON_DEPTH:
+        raise Invalid(too_deep)
     return value
 
 
@@ -101,7 +140,8 @@ def vierstaedte_harvest_counts(value: Any, context: dict) -> Any:
         if isinstance(number, str) and number.strip().isdigit():
             number = int(number)
         if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            raise Invalid(_("{key} muss eine ganze Zahl ≥ 0 sein, nicht: {value}").format(key=key, value=number))
+            raise Invalid(_("{key} muss eine ganze Zahl ≥ 0 sein, nicht: {value}").format(
+                key=key, value=_shown(number)))
         result[key] = number
     return result
 
@@ -110,18 +150,68 @@ def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.1f}".replace(".", ",") + " MB"
 
 
-def vierstaedte_harvest_report(value: Any, context: dict) -> Any:
-    """The run report: a JSON object no larger than the configured maximum.
+def _check_report_shape(report: dict[str, Any]) -> None:
+    """Only the parts the portal reads: ``datasets`` entries, ``source_errors`` and ``omitted``."""
+    datasets = report.get("datasets", [])
+    if not isinstance(datasets, list):
+        raise Invalid(_("„datasets“ im Bericht muss eine Liste sein."))
+    for index, entry in enumerate(datasets):
+        if not isinstance(entry, dict):
+            raise Invalid(_("datasets[{index}] im Bericht muss ein JSON-Objekt sein.").format(index=index))
+        if entry.get("status") not in DATASET_STATUSES:
+            raise Invalid(
+                _("datasets[{index}].status im Bericht ist unbekannt: {value}. Erlaubt sind: {allowed}")
+                .format(index=index, value=_shown(entry.get("status")),
+                        allowed=", ".join(DATASET_STATUSES))
+            )
+        if not isinstance(entry.get("errors", []), list):
+            raise Invalid(_("datasets[{index}].errors im Bericht muss eine Liste sein.").format(index=index))
+    if not isinstance(report.get("source_errors", []), list):
+        raise Invalid(_("„source_errors“ im Bericht muss eine Liste sein."))
+    omitted = report.get("omitted", {})
+    counts = omitted.items() if isinstance(omitted, dict) else [(None, None)]
+    if any(key not in OMITTED_KEYS or _count(number) != number for key, number in counts):
+        raise Invalid(_("„omitted“ im Bericht muss Zahlen ≥ 0 für {keys} enthalten.").format(
+            keys=", ".join(OMITTED_KEYS)))
 
-    Only the parts the portal reads are checked (``datasets`` entries and
-    ``source_errors``); anything else the harvester adds is kept as sent.
+
+def _cap_problems(report: dict[str, Any], most: int) -> dict[str, Any]:
+    """The report with at most ``most`` problem datasets and source errors; ``omitted`` counts the rest."""
+    omitted = {key: report.get("omitted", {}).get(key, 0) for key in OMITTED_KEYS}
+    datasets, problems = [], 0
+    for entry in report.get("datasets", []):
+        if entry["status"] in PROBLEM_STATUSES:
+            problems += 1
+            if problems > most:
+                omitted[entry["status"]] += 1
+                continue
+        datasets.append(entry)
+    source_errors = report.get("source_errors", [])
+    omitted["source_errors"] += max(len(source_errors) - most, 0)
+    if not any(omitted.values()):
+        return report
+    capped = dict(report, omitted={key: number for key, number in omitted.items() if number})
+    if "datasets" in report:
+        capped["datasets"] = datasets
+    if "source_errors" in report:
+        capped["source_errors"] = source_errors[:most]
+    return capped
+
+
+def vierstaedte_harvest_report(value: Any, context: dict) -> Any:
+    """The run report: a JSON object, its problems capped, no larger than the configured maximum.
+
+    Anything the harvester adds beyond what the portal reads is kept as sent.
     """
     report = _json_object(value, _("Der Bericht"))
+    _check_report_shape(report)
+    most = tk.asint(tk.config.get("ckanext.vierstaedte.harvest_report_max_problems"))
+    report = _cap_problems(report, most)
     try:
         text = json.dumps(report, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as error:
+        size = len(text.encode("utf-8"))
+    except (TypeError, ValueError) as error:  # NaN, a lone surrogate (UnicodeEncodeError)
         raise Invalid(_("Der Bericht lässt sich nicht als JSON speichern: {error}").format(error=error))
-    size = len(text.encode("utf-8"))
     limit = tk.asint(tk.config.get("ckanext.vierstaedte.harvest_report_max_bytes"))
     if size > limit:
         raise Invalid(
@@ -131,22 +221,6 @@ def vierstaedte_harvest_report(value: Any, context: dict) -> Any:
         )
     if _ESCAPED_NUL.search(text):
         raise Invalid(_("Der Bericht enthält ein NUL-Zeichen (\\u0000); das kann nicht gespeichert werden."))
-    datasets = report.get("datasets", [])
-    if not isinstance(datasets, list):
-        raise Invalid(_("„datasets“ im Bericht muss eine Liste sein."))
-    for index, entry in enumerate(datasets):
-        if not isinstance(entry, dict):
-            raise Invalid(_("datasets[{index}] im Bericht muss ein JSON-Objekt sein.").format(index=index))
-        if entry.get("status") not in DATASET_STATUSES:
-            raise Invalid(
-                _("datasets[{index}].status im Bericht ist unbekannt: {value}. Erlaubt sind: {allowed}").format(
-                    index=index, value=entry.get("status"), allowed=", ".join(DATASET_STATUSES)
-                )
-            )
-        if not isinstance(entry.get("errors", []), list):
-            raise Invalid(_("datasets[{index}].errors im Bericht muss eine Liste sein.").format(index=index))
-    if not isinstance(report.get("source_errors", []), list):
-        raise Invalid(_("„source_errors“ im Bericht muss eine Liste sein."))
     return report
 
 
@@ -154,14 +228,6 @@ def vierstaedte_harvester_version(value: Any, context: dict) -> Any:
     value = str(value).strip()
     if len(value) > 100:
         raise Invalid(_("Die Harvester-Version darf höchstens 100 Zeichen lang sein."))
-    return value
-
-
-def vierstaedte_harvest_run_limit(value: Any, context: dict) -> Any:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        return value  # not a whole number: int_validator has said so already
-    if value is None or not 1 <= value <= MAX_LIMIT:
-        raise Invalid(_("Muss zwischen 1 und {max} liegen, nicht: {value}").format(max=MAX_LIMIT, value=value))
     return value
 
 
@@ -173,14 +239,20 @@ def get_validators() -> dict[str, Any]:
         "vierstaedte_harvest_counts": vierstaedte_harvest_counts,
         "vierstaedte_harvest_report": vierstaedte_harvest_report,
         "vierstaedte_harvester_version": vierstaedte_harvester_version,
-        "vierstaedte_harvest_run_limit": vierstaedte_harvest_run_limit,
     }
 
 
 # Actions
 
 def _newest_first(query):
-    return query.order_by(HarvestRun.started.desc(), HarvestRun.created.desc(), HarvestRun.id.desc())
+    """Newest first by start, but never later than CKAN recorded the run.
+
+    ``started`` is the harvester's clock; a run dated ahead of its recording
+    (a clock running fast, or one stored before times were checked) counts
+    from when it was recorded, so it cannot stay "the newest" and hide later runs.
+    """
+    return query.order_by(sa.func.least(HarvestRun.started, HarvestRun.created).desc(),
+                          HarvestRun.created.desc(), HarvestRun.id.desc())
 
 
 def _cross_field_errors(data: dict[str, Any]) -> dict[str, list[str]]:
@@ -277,37 +349,57 @@ def get_actions() -> dict[str, Any]:
 
 # For the portal page
 
-def _text(value: Any) -> str:
+def _text(value: Any, limit: int = MAX_MESSAGE_CHARS) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + "…"
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _error(value: Any) -> dict[str, str]:
     if isinstance(value, dict):
-        return {"code": _text(value.get("code")), "message": _text(value.get("message", value))}
+        return {"code": _text(value.get("code"), MAX_NAME_CHARS),
+                "message": _text(value.get("message", value))}
     return {"code": "", "message": _text(value)}
 
 
-def report_problems(report: Any) -> dict[str, list[dict[str, Any]]]:
-    """The rejected and errored datasets and the source errors of a report, as plain strings."""
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def report_problems(report: Any, page: int = 1, per_page: int = PROBLEMS_PER_PAGE
+                    ) -> dict[str, Any]:
+    """A page of a report's rejected and errored datasets and its first source errors, as text.
+
+    Bounded whatever the report holds: ``per_page`` datasets with their first
+    ``ERRORS_SHOWN`` errors, ``SOURCE_ERRORS_SHOWN`` source errors, every text cut
+    to a maximum; the counts say what is left out (the API has the report whole).
+    """
     report = report if isinstance(report, dict) else {}
     datasets = report.get("datasets")
+    entries = [entry for entry in (datasets if isinstance(datasets, list) else [])
+               if isinstance(entry, dict) and entry.get("status") in PROBLEM_STATUSES]
     problems = []
-    for entry in datasets if isinstance(datasets, list) else []:
-        if not isinstance(entry, dict) or entry.get("status") not in PROBLEM_STATUSES:
-            continue
-        errors = entry.get("errors")
+    for entry in entries[(page - 1) * per_page:page * per_page]:
+        errors = entry.get("errors") if isinstance(entry.get("errors"), list) else []
         problems.append({
-            "title": _text(entry.get("title")),
-            "ckan_name": _text(entry.get("ckan_name")),
-            "source_id": _text(entry.get("source_id")),
+            "title": _text(entry.get("title"), MAX_NAME_CHARS),
+            "ckan_name": _text(entry.get("ckan_name"), MAX_NAME_CHARS),
+            "source_id": _text(entry.get("source_id"), MAX_NAME_CHARS),
             "status": entry["status"],
-            "errors": [_error(error) for error in (errors if isinstance(errors, list) else [])],
+            "errors": [_error(error) for error in errors[:ERRORS_SHOWN]],
+            "more_errors": max(len(errors) - ERRORS_SHOWN, 0),
         })
     source_errors = report.get("source_errors")
+    source_errors = source_errors if isinstance(source_errors, list) else []
+    omitted = report.get("omitted") if isinstance(report.get("omitted"), dict) else {}
     return {
         "datasets": problems,
-        "source_errors": [_error(error) for error in (source_errors if isinstance(source_errors, list) else [])],
+        "dataset_count": len(entries),
+        "page": page,
+        "page_count": max(-(-len(entries) // per_page), 1),
+        "source_errors": [_error(error) for error in source_errors[:SOURCE_ERRORS_SHOWN]],
+        "more_source_errors": max(len(source_errors) - SOURCE_ERRORS_SHOWN, 0),
+        "omitted_datasets": sum(_count(omitted.get(status)) for status in PROBLEM_STATUSES),
+        "omitted_source_errors": _count(omitted.get("source_errors")),
     }

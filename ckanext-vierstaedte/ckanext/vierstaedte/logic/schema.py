@@ -1,9 +1,68 @@
-"""Input schemas of the extension's own actions."""
+"""Input schemas of the extension's own actions and pages, and the strict validators they share.
+
+Numbers and nesting are bounded here, at input: an offset of 2^63 overflows
+PostgreSQL's ``bigint`` and a deep JSON document exhausts Python's recursion
+limit, and both would surface as a 500 deep inside a query or a walk of the
+data. A caller gets a field error instead.
+"""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+
+# Solr's ``start`` and ``rows`` are 32-bit integers; nothing we page through is anywhere near this
+MAX_OFFSET = 2**31 - 1
+MAX_PAGE = 10_000  # a page number of a portal page
+MAX_JSON_DEPTH = 32  # nesting of a JSON value our actions accept (a harvest report needs about 6)
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")
+_TRUE, _FALSE = ("true", "yes", "t", "y", "1"), ("false", "no", "f", "n", "0", "")
+
+
+def json_depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests, counted without recursion and only up to ``limit + 1``."""
+    if not isinstance(value, (dict, list)):
+        return 0
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= limit:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
+
+
+def bounded_int(minimum: int, maximum: int):
+    """A validator: a whole number (or its decimal text) from ``minimum`` to ``maximum``.
+
+    Stricter than CKAN's ``int_validator``: no floats, no booleans, and blank text is
+    an error rather than ``None`` (which ``natural_number_validator`` then fails on).
+    """
+    def validator(value: Any, context: dict) -> int:
+        number = value
+        if isinstance(value, str):
+            number = int(value.strip()) if _INTEGER.fullmatch(value.strip()) else None
+        whole = isinstance(number, int) and not isinstance(number, bool)
+        if not whole or not minimum <= number <= maximum:
+            shown = str(value)[:30] + ("…" if len(str(value)) > 30 else "")
+            raise tk.Invalid(tk._("Muss eine ganze Zahl von {min} bis {max} sein, nicht: {value}")
+                             .format(min=minimum, max=maximum, value=shown))
+        return number
+
+    return validator
+
+
+def strict_boolean(value: Any, context: dict) -> bool:
+    """``true``/``false`` as JSON, or a word CKAN's ``boolean_validator`` knows; else an error.
+
+    (``boolean_validator`` calls ``.lower()`` on whatever it gets: a number raises.)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+        return value.strip().lower() in _TRUE
+    raise tk.Invalid(tk._("Muss true oder false sein."))
 
 
 def validate(data_dict: dict, schema: dict, context: dict) -> dict[str, Any]:
@@ -31,13 +90,16 @@ def harvest_run_create() -> dict[str, Any]:
     }
 
 
+HARVEST_RUN_MAX_LIMIT = 100
+
+
 def harvest_run_list() -> dict[str, Any]:
     v = tk.get_validator
     return {
         "organization": [v("not_empty"), v("unicode_safe"), v("vierstaedte_organization_id")],
-        "limit": [v("default")(20), v("int_validator"), v("vierstaedte_harvest_run_limit")],
-        "offset": [v("default")(0), v("natural_number_validator")],
-        "include_report": [v("default")(False), v("boolean_validator")],
+        "limit": [v("default")(20), bounded_int(1, HARVEST_RUN_MAX_LIMIT)],
+        "offset": [v("default")(0), bounded_int(0, MAX_OFFSET)],
+        "include_report": [v("default")(False), strict_boolean],
     }
 
 
@@ -45,11 +107,21 @@ def harvest_run_show() -> dict[str, Any]:
     return {"id": [tk.get_validator("not_empty"), tk.get_validator("unicode_safe")]}
 
 
+def harvest_page() -> dict[str, Any]:
+    """The query of ``/staedte/<city>/harvest``: page of runs, which run, page of its problems."""
+    v = tk.get_validator
+    return {
+        "page": [v("default")(1), bounded_int(1, MAX_PAGE)],
+        "problem_page": [v("default")(1), bounded_int(1, MAX_PAGE)],
+        "run": [v("ignore_empty"), v("unicode_safe")],
+    }
+
+
 def catalogue_export() -> dict[str, Any]:
     v = tk.get_validator
     return {
-        "start": [v("default")(0), v("natural_number_validator")],
+        "start": [v("default")(0), bounded_int(0, MAX_OFFSET)],
         # capped like package_search's rows, at ckan.search.rows_max
-        "rows": [v("default")(100), v("int_validator"), v("is_positive_integer"),
+        "rows": [v("default")(100), bounded_int(1, MAX_OFFSET),
                  v("limit_to_configured_maximum")("ckan.search.rows_max", 1000)],
     }

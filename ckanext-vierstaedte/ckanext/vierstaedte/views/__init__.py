@@ -5,8 +5,8 @@ from flask import Blueprint
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic
-from ckanext.vierstaedte.views import exports
+from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic, schema
+from ckanext.vierstaedte.views import exports, guard
 from ckanext.vierstaedte.views.compare import compare
 
 vierstaedte = Blueprint("vierstaedte", __name__)
@@ -23,16 +23,25 @@ HARVEST_RUNS_PER_PAGE = 20
 
 
 def harvest_runs(city: str):
-    """A city's last harvest runs, and the problems of one run (``?run=<id>``, else the newest)."""
+    """A city's last harvest runs, and the problems of one run (``?run=<id>``, else the newest).
+
+    Both are paginated (``page``, ``problem_page``), so the page stays small
+    however many problems a run reported.
+    """
     try:
         org = tk.get_action("organization_show")({}, {"id": city, "include_datasets": False, "include_users": False})
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return tk.abort(404, tk._("Stadt nicht gefunden"))
-    page = max(tk.request.args.get("page", 1, type=int), 1)
+    try:
+        args = schema.validate(tk.request.args.to_dict(), schema.harvest_page(), {})
+    except tk.ValidationError as error:
+        return tk.abort(400, "; ".join(f"{key}: {' '.join(messages)}"
+                                       for key, messages in error.error_dict.items()))
+    page = args["page"]
     list_runs = tk.get_action("vierstaedte_harvest_run_list")
     runs = list_runs({}, {"organization": org["id"], "limit": HARVEST_RUNS_PER_PAGE,
                           "offset": (page - 1) * HARVEST_RUNS_PER_PAGE})
-    run_id = tk.request.args.get("run")
+    run_id = args.get("run")
     if run_id:
         try:
             run = tk.get_action("vierstaedte_harvest_run_show")({}, {"id": run_id})
@@ -50,7 +59,7 @@ def harvest_runs(city: str):
         "page": page,
         "page_count": max(-(-runs["count"] // HARVEST_RUNS_PER_PAGE), 1),
         "run": run,
-        "problems": harvest_run_logic.report_problems(run["report"]) if run else None,
+        "problems": run and harvest_run_logic.report_problems(run["report"], args["problem_page"]),
     })
 
 
@@ -58,4 +67,4 @@ vierstaedte.add_url_rule("/staedte/<city>/harvest", view_func=harvest_runs, endp
 
 
 def get_blueprints():
-    return [vierstaedte, compare, exports.blueprint]
+    return [guard.blueprint, vierstaedte, compare, exports.blueprint]
