@@ -11,7 +11,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import vocabularies
-from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, tools
+from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, sql_search, tools
 
 
 def _with_counts(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -49,4 +49,5 @@ def get_actions():
         **indicators.get_actions(),
         **exports.get_actions(),
         **tools.get_actions(),
+        **sql_search.get_actions(),
     }
