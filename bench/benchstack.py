@@ -73,6 +73,8 @@ class Slot:
                     VIERSTAEDTE_STACK_DIR=str(STACK),
                     VIERSTAEDTE_PG_PASSWORD_FILE=str(secrets / "pg-password"),
                     VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(secrets / "pg-readonly-password"),
+                    VIERSTAEDTE_REDIS_PASSWORD_FILE=str(secrets / "redis-password"),
+                    VIERSTAEDTE_SOLR_PASSWORD_FILE=str(secrets / "solr-password"),
                     VIERSTAEDTE_PG_DB=self.db, VIERSTAEDTE_PG_DATASTORE_DB=self.datastore,
                     VIERSTAEDTE_STORAGE_PATH=str(self.storage),
                     VIERSTAEDTE_CKAN_PLUGINS=plugins or self.plugins,
@@ -143,9 +145,14 @@ class Slot:
         shutil.rmtree(self.storage, ignore_errors=True)
         self.storage.mkdir(parents=True)
 
+    @staticmethod
+    def solr_auth() -> tuple[str, str]:
+        """CKAN's Solr user (scripts/lib.sh): Solr answers nothing but a ping without a password."""
+        return "ckan", (STACK / "secrets" / "solr-password").read_text().strip()
+
     def clear_index(self) -> None:
         requests.post(f"http://127.0.0.1:8983/solr/{self.core}/update?commit=true", json={"delete": {"query": "*:*"}},
-                      timeout=60).raise_for_status()
+                      auth=self.solr_auth(), timeout=60).raise_for_status()
 
     def settle_search(self, datasets: int, timeout: float = 60) -> float:
         """Wait until search shows ``datasets`` active datasets; returns the seconds waited.
@@ -157,7 +164,8 @@ class Slot:
         """
         started = time.monotonic()
         while time.monotonic() - started < timeout:
-            answer = requests.get(f"http://127.0.0.1:8983/solr/{self.core}/select", timeout=30, params={
+            answer = requests.get(f"http://127.0.0.1:8983/solr/{self.core}/select", timeout=30,
+                                  auth=self.solr_auth(), params={
                 "q": "*:*", "rows": 0, "fq": "+entity_type:package +dataset_type:dataset +state:active"})
             answer.raise_for_status()
             if answer.json()["response"]["numFound"] >= datasets:

@@ -14,6 +14,12 @@ Optional variables, unset for the local stack (the Docker image sets them):
 ``VIERSTAEDTE_SECRET_KEY_FILE`` (a fixed ``SECRET_KEY``, so that several web
 containers accept each other's sessions and API tokens) and
 ``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only),
+``VIERSTAEDTE_REDIS_PASSWORD_FILE`` (the Redis password of the ACL user
+``VIERSTAEDTE_REDIS_USER``, default ``ckan``, put into ``ckan.redis.url``),
+``VIERSTAEDTE_SOLR_PASSWORD_FILE`` (Solr's HTTP Basic password of
+``VIERSTAEDTE_SOLR_USER``, default ``ckan``: ``solr_user``/``solr_password``;
+both default to the local stack's files in ``$VIERSTAEDTE_STACK_DIR/secrets/``
+where those exist),
 ``VIERSTAEDTE_CKAN_PLUGINS`` (another plugin list; the benchmarks add
 ckanext-harvest or run CKAN without ours), ``VIERSTAEDTE_SOLR_COMMIT=true`` (a
 Solr of your own that does not soft-commit by itself: CKAN then commits
@@ -27,6 +33,7 @@ import subprocess
 import sys
 from importlib import resources
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
 
@@ -56,8 +63,11 @@ def _secret(name: str) -> str:
     return value
 
 
-def _optional_secret(name: str, env: os._Environ | dict) -> str | None:
+def _optional_secret(name: str, env: os._Environ | dict, stack_file: str | None = None) -> str | None:
     path = env.get(name + "_FILE")
+    if not path and stack_file and not env.get(name):  # the local stack's (scripts/lib.sh) if it has one
+        local = Path(env.get("VIERSTAEDTE_STACK_DIR", ".stack")) / "secrets" / stack_file
+        path = str(local) if local.is_file() else None
     value = Path(path).read_text(encoding="utf-8").strip() if path else env.get(name)
     if path and not value:
         sys.exit(f"ckan_config: {path} ({name}_FILE) is empty")
@@ -71,6 +81,16 @@ def _solr_commit(profile: dict[str, str], env: os._Environ | dict) -> str:
     if value not in ("true", "false"):
         sys.exit(f"ckan_config: VIERSTAEDTE_SOLR_COMMIT must be true or false, not {value!r}")
     return value
+
+
+def _redis_url(url: str, env: os._Environ | dict) -> str:
+    """``url`` with the ACL user and password from ``VIERSTAEDTE_REDIS_PASSWORD_FILE``, if set."""
+    password = _optional_secret("VIERSTAEDTE_REDIS_PASSWORD", env, "redis-password")
+    parts = urlsplit(url)
+    if not password or parts.password:
+        return url
+    user = quote(env.get("VIERSTAEDTE_REDIS_USER", "ckan"), safe="")
+    return urlunsplit(parts._replace(netloc=f"{user}:{quote(password, safe='')}@{parts.netloc}"))
 
 
 def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, str]:
@@ -96,7 +116,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{datastore}{query}",
         "solr_url": env.get("CKAN_SOLR_URL", f"http://127.0.0.1:8983/solr/{p['solr_core']}"),
         "ckan.search.solr_commit": _solr_commit(p, env),
-        "ckan.redis.url": env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"),
+        "ckan.redis.url": _redis_url(env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"), env),
         "ckan.plugins": env.get("VIERSTAEDTE_CKAN_PLUGINS") or PLUGINS,
         "scheming.dataset_schemas": "ckanext.vierstaedte.schemas:dataset.yaml",
         "scheming.organization_schemas": "ckanext.vierstaedte.schemas:organization.yaml",
@@ -110,6 +130,9 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.auth.public_user_details": "false",
         "ckan.dataset.create_on_ui_requires_resources": "false",
         "ckan.datastore.sqlsearch.enabled": "true",
+        # the SQL search returns at most this many rows (CKAN's default is 32000); our indicator
+        # actions page through datastore_search 10000 rows at a time
+        "ckan.datastore.search.rows_max": "10000",
         "ckan.views.default_views": "datatables_view",
         "ckanext.dcat.base_uri": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
         "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 vierstaedte_dcatap_de",
@@ -117,6 +140,10 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
     # Optional settings, added only when set, so the local stack's file stays as it was.
     if env.get("VIERSTAEDTE_MAX_RESOURCE_SIZE_MB"):
         values["ckan.max_resource_size"] = env["VIERSTAEDTE_MAX_RESOURCE_SIZE_MB"]
+    solr_password = _optional_secret("VIERSTAEDTE_SOLR_PASSWORD", env, "solr-password")
+    if solr_password:
+        values["solr_user"] = env.get("VIERSTAEDTE_SOLR_USER", "ckan")
+        values["solr_password"] = solr_password
     secret_key = _optional_secret("VIERSTAEDTE_SECRET_KEY", env)
     if secret_key:
         values["SECRET_KEY"] = secret_key

@@ -16,6 +16,14 @@ LOGS=$STACK_DIR/log
 export VIERSTAEDTE_STACK_DIR=$STACK_DIR
 export VIERSTAEDTE_PG_PASSWORD_FILE=$SECRETS/pg-password
 export VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=$SECRETS/pg-readonly-password
+READONLY_STATEMENT_TIMEOUT=5s  # docker/postgres/initdb/10-vierstaedte.sh sets the same
+# Redis and Solr want a password from every client: CKAN's (the app user, no admin commands) and an
+# admin's for these scripts. When the stack runs as root, both run as the unprivileged SERVICE_USER.
+export VIERSTAEDTE_REDIS_PASSWORD_FILE=$SECRETS/redis-password
+export VIERSTAEDTE_SOLR_PASSWORD_FILE=$SECRETS/solr-password
+REDIS_ADMIN_PASSWORD_FILE=$SECRETS/redis-admin-password
+SOLR_ADMIN_PASSWORD_FILE=$SECRETS/solr-admin-password
+SERVICE_USER=${VIERSTAEDTE_SERVICE_USER:-vierstaedte}
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
@@ -105,10 +113,37 @@ install_all() {
   install_solr
 }
 
+# --- the services' user -------------------------------------------------------
+
+ensure_service_user() {  # a system user without login for Redis and Solr (as root; else they run as us)
+  [[ $(id -u) -eq 0 ]] || return 0
+  if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
+    say "Creating the system user $SERVICE_USER for Redis and Solr"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
+  fi
+  local path  # e.g. a checkout under /root (mode 700): the services could not read their files
+  for path in "$ROOT/scripts/solr/SolrLauncher.java" "$STACK_DIR/solr-lib"; do
+    setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups test -r "$path" \
+      || die "user $SERVICE_USER cannot read $path: allow it through the directories above (chmod o+x), or move the checkout"
+  done
+}
+
+as_service() {  # as_service CMD…: exec'd as SERVICE_USER when we are root (no extra process), else as we are
+  if [[ $(id -u) -eq 0 ]]; then
+    exec env HOME=/nonexistent setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups -- "$@"
+  fi
+  exec "$@"
+}
+
+service_owns() {  # service_owns PATH…: SERVICE_USER may write there (state an older stack left to root included)
+  [[ $(id -u) -ne 0 ]] || chown -R "$SERVICE_USER:$SERVICE_USER" "$@"
+}
+
 # --- secrets ------------------------------------------------------------------
 
-ensure_secret() {  # ensure_secret FILE: a random password, created once, mode 600
+ensure_secret() {  # ensure_secret FILE: a random password, created once, mode 600 (also if it existed)
   [[ -s $1 ]] || (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$1")
+  chmod 600 "$1"
 }
 
 # --- PostgreSQL ---------------------------------------------------------------
@@ -157,26 +192,80 @@ setup_databases() {  # setup_databases CKAN_DB DATASTORE_DB
   ensure_secret "$SECRETS/pg-readonly-password"
   ensure_role ckan_default "$SECRETS/pg-password"
   ensure_role datastore_ro "$SECRETS/pg-readonly-password"
+  # the DataStore SQL search runs as datastore_ro: bounded in PostgreSQL too (CKAN's own SET LOCAL
+  # statement_timeout overrides this inside the search; ckanext.vierstaedte.datastore.sql_timeout sets that)
+  psql_admin -c "ALTER ROLE datastore_ro SET statement_timeout = '$READONLY_STATEMENT_TIMEOUT'"
   ensure_database "$1" ckan_default
   ensure_database "$2" ckan_default
 }
 
 # --- Redis --------------------------------------------------------------------
+# ACL users: `ckan` (CKAN's queues and cache: every command but the admin ones and those that wipe
+# more than a key) and `admin` (these scripts); the default user is off, so a client without a
+# password gets nothing. The config goes to redis-server on stdin: no password on a command line
+# or in a file. docker/redis/start.sh gives the compose stack's Redis the same users.
+
+redis_cli() {  # redis_cli ARG…: redis-cli as the admin user, the password in the environment
+  REDISCLI_AUTH=$(cat "$REDIS_ADMIN_PASSWORD_FILE") redis-cli --user admin -h 127.0.0.1 -p "$REDIS_PORT" "$@"
+}
+
+redis_up() {  # our Redis answers, and knows our admin (redis-cli goes on as `default` if AUTH fails)
+  [[ $(redis_cli acl whoami 2>/dev/null) == admin ]]
+}
+
+redis_config() {
+  cat <<CONF
+bind 127.0.0.1
+port $REDIS_PORT
+protected-mode yes
+daemonize yes
+dir $STACK_DIR/redis
+pidfile $STACK_DIR/redis/redis.pid
+logfile $LOGS/redis.log
+user default off resetpass -@all
+user ckan on >$(cat "$VIERSTAEDTE_REDIS_PASSWORD_FILE") ~* &* +@all -@admin -flushall -flushdb -swapdb -migrate
+user admin on >$(cat "$REDIS_ADMIN_PASSWORD_FILE") ~* &* +@all
+CONF
+}
 
 start_redis() {
-  if redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1; then return 0; fi
+  ensure_secret "$VIERSTAEDTE_REDIS_PASSWORD_FILE"
+  ensure_secret "$REDIS_ADMIN_PASSWORD_FILE"
+  redis_up && return 0
+  if [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; then
+    # an older stack's Redis: no password, run as root. SHUTDOWN saves its data for the new one.
+    say "Restarting Redis on 127.0.0.1:$REDIS_PORT: it answered without a password"
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
+    for _ in $(seq 40); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 || break; sleep 0.5; done
+    rm -f "$RUN/redis.pid"
+  fi
   say "Starting Redis on 127.0.0.1:$REDIS_PORT"
+  ensure_service_user
   mkdir -p "$STACK_DIR/redis"
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes --protected-mode yes \
-    --dir "$STACK_DIR/redis" --pidfile "$RUN/redis.pid" --logfile "$LOGS/redis.log" >/dev/null
-  for _ in $(seq 20); do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.5; done
+  touch "$LOGS/redis.log"
+  chmod 700 "$STACK_DIR/redis"
+  service_owns "$STACK_DIR/redis" "$LOGS/redis.log"
+  redis_config | as_service redis-server - >/dev/null
+  for _ in $(seq 20); do redis_up && return 0; sleep 0.5; done
   die "Redis did not start; see $LOGS/redis.log"
 }
 
 # --- Solr ---------------------------------------------------------------------
+# HTTP Basic authentication (scripts/solr/security-json.sh): `ckan` searches and indexes, `admin`
+# manages cores and configuration; anonymous clients may only ping a core.
+
+solr_curl() {  # solr_curl ckan|admin CURL_ARG…: curl as that Solr user, the password in a config on stdin
+  local file=$VIERSTAEDTE_SOLR_PASSWORD_FILE
+  [[ $1 == admin ]] && file=$SOLR_ADMIN_PASSWORD_FILE
+  printf 'user = "%s:%s"\n' "$1" "$(cat "$file")" | curl -K - "${@:2}"
+}
 
 solr_ping() {  # solr_ping CORE
   curl -fsS -m 3 "http://127.0.0.1:$SOLR_PORT/solr/$1/admin/ping?wt=json" 2>/dev/null | grep -q '"status":"OK"'
+}
+
+solr_open() {  # the admin API answers an anonymous client: an older stack's Solr, started without security.json
+  curl -fsS -m 3 -o /dev/null "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=STATUS&wt=json" 2>/dev/null
 }
 
 solr_core_conf() {  # solr_core_conf DIR: CKAN 2.12's schema and our solrconfig in DIR/conf
@@ -197,6 +286,10 @@ build_solr_home() {
     solr_core_conf "$home/$core"
     echo "name=$core" >"$home/$core/core.properties"
   done
+  (umask 077 && "$ROOT/scripts/solr/security-json.sh" "$VIERSTAEDTE_SOLR_PASSWORD_FILE" "$SOLR_ADMIN_PASSWORD_FILE" \
+    >"$home/security.json")
+  chmod 700 "$home"
+  service_owns "$home"
 }
 
 ensure_solr_core() {  # ensure_solr_core NAME: add a core to the running Solr (no restart); it persists in solr-home
@@ -205,22 +298,31 @@ ensure_solr_core() {  # ensure_solr_core NAME: add a core to the running Solr (n
   say "Adding Solr core $1"
   rm -f "$dir/core.properties"
   solr_core_conf "$dir"
-  curl -fsS -m 120 -o /dev/null \
+  service_owns "$dir"
+  solr_curl admin -fsS -m 120 -o /dev/null \
     "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?action=CREATE&name=$1&instanceDir=$dir&wt=json" \
     || die "Solr did not create core $1; see $LOGS/solr.log"
   solr_ping "$1" || die "Solr core $1 does not answer; see $LOGS/solr.log"
 }
 
 start_solr() {
-  if solr_ping ckan && solr_ping ckan_test; then return 0; fi
+  ensure_secret "$VIERSTAEDTE_SOLR_PASSWORD_FILE"
+  ensure_secret "$SOLR_ADMIN_PASSWORD_FILE"
+  if solr_ping ckan && solr_ping ckan_test; then
+    solr_open || return 0
+    [[ -f $RUN/solr.pid ]] || die "Solr on port $SOLR_PORT has no password and was not started by this script; stop it"
+    say "Restarting Solr: its admin API answered without a password"
+    stop_pidfile solr
+  fi
   if curl -s -m 3 -o /dev/null "http://127.0.0.1:$SOLR_PORT/solr/"; then
     die "port $SOLR_PORT answers but has no healthy 'ckan' core; stop that process or set VIERSTAEDTE_SOLR_PORT"
   fi
   say "Starting Solr 9 on 127.0.0.1:$SOLR_PORT (cores ckan, ckan_test)"
+  ensure_service_user
   build_solr_home
   (
     cd "$STACK_DIR/solr-home"
-    exec setsid java -Xms256m -Xmx512m -Dsolr.log.dir="$LOGS" \
+    as_service setsid java -Xms256m -Xmx512m -Dsolr.log.dir="$LOGS" \
       -Dlog4j2.configurationFile="file:$ROOT/scripts/solr/log4j2.xml" \
       -cp "$STACK_DIR/solr-lib/*" "$ROOT/scripts/solr/SolrLauncher.java" "$STACK_DIR/solr-home" "$SOLR_PORT" \
       >"$LOGS/solr.log" 2>&1 </dev/null

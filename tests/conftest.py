@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
 import requests
 import sqlalchemy
+
+
+def _without_password(url: str) -> str:
+    """A service URL fit for a message: the Redis URL carries the app user's password."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _service_problems(config) -> list[str]:
@@ -25,14 +34,16 @@ def _service_problems(config) -> list[str]:
     except Exception as error:  # noqa: BLE001 - any failure means "not usable"
         problems.append(f"PostgreSQL ({error.__class__.__name__}: {str(error).splitlines()[0]})")
     try:
-        response = requests.get(config["solr_url"].rstrip("/") + "/admin/ping", params={"wt": "json"}, timeout=5)
+        credentials = (config["solr_user"], config["solr_password"]) if config.get("solr_password") else None
+        response = requests.get(config["solr_url"].rstrip("/") + "/admin/ping", params={"wt": "json"},
+                                auth=credentials, timeout=5)
         response.raise_for_status()
     except Exception as error:  # noqa: BLE001
         problems.append(f"Solr at {config['solr_url']} ({error})")
     try:
         redis.Redis.from_url(config["ckan.redis.url"], socket_timeout=3).ping()
     except Exception as error:  # noqa: BLE001
-        problems.append(f"Redis at {config['ckan.redis.url']} ({error})")
+        problems.append(f"Redis at {_without_password(config['ckan.redis.url'])} ({error})")
     return problems
 
 

@@ -113,6 +113,17 @@ def test_read_only_role_cannot_reach_ckans_own_database(cluster):
         connect(cluster, "datastore_ro", "ckan_default")
 
 
+def test_read_only_role_statements_time_out_after_five_seconds(cluster):
+    """The DataStore SQL search's role: bounded in PostgreSQL too (tests/security/test_sql_bounds.py)."""
+    reader = connect(cluster, "datastore_ro", "datastore_default")
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone() == ("5s",)
+    finally:
+        reader.close()
+
+
 def test_datastore_tables_are_readable_but_not_writable_for_the_read_only_role(cluster):
     writer = connect(cluster, "ckan_default", "datastore_default")
     with writer.cursor() as cursor:
@@ -140,6 +151,8 @@ def test_image_init_migrates_the_fresh_databases_and_creates_the_cities(cluster,
     env.update(VIERSTAEDTE_PG_HOST="127.0.0.1", VIERSTAEDTE_PG_PORT=str(cluster["port"]),
                VIERSTAEDTE_STORAGE_PATH=str(tmp_path / "storage"),
                CKAN_SOLR_URL=ckan_test_config["solr_url"], CKAN_REDIS_URL=ckan_test_config["ckan.redis.url"])
+    (tmp_path / "solr-password").write_text(ckan_test_config["solr_password"])  # the suite's Solr, not the file's
+    env["VIERSTAEDTE_SOLR_PASSWORD_FILE"] = str(tmp_path / "solr-password")
     command = [str(DOCKER / "entrypoint.sh"), "init"]
     for attempt in ("first start", "restart"):  # compose re-runs ckan-init on every `up`
         result = subprocess.run(command, capture_output=True, text=True, timeout=600,

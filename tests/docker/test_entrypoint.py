@@ -68,7 +68,10 @@ class TestConfigStep:
         assert settings["ckan.datastore.read_url"].endswith("@db:5432/datastore_default")
         assert settings["solr_url"] == "http://solr:8983/solr/ckan"
         assert settings["ckan.search.solr_commit"] == "false"  # Solr's own 3 s soft commit makes writes searchable
-        assert settings["ckan.redis.url"] == "redis://redis:6379/0"
+        redis_password = (secrets / "redis_password").read_text()
+        assert settings["ckan.redis.url"] == f"redis://ckan:{redis_password}@redis:6379/0"
+        assert settings["solr_user"] == "ckan"
+        assert settings["solr_password"] == (secrets / "solr_password").read_text()
         assert settings["ckan.site_url"] == settings["ckanext.dcat.base_uri"] == "https://daten.example.de"
         assert settings["ckan.storage_path"] == str(tmp_path / "storage")
         assert settings["session_cookie_secure"] == settings["remember_cookie_secure"] == "true"
@@ -120,11 +123,13 @@ class TestStartsTheCommand:
         rw, ro = (urlsplit(ckan_test_config[key]) for key in ("sqlalchemy.url", "ckan.datastore.read_url"))
         (tmp_path / "rw").write_text(rw.password)
         (tmp_path / "ro").write_text(ro.password)
+        (tmp_path / "solr").write_text(ckan_test_config["solr_password"])
         compose_env.update(
             VIERSTAEDTE_PG_HOST=rw.hostname, VIERSTAEDTE_PG_PORT=str(rw.port or 5432),
             VIERSTAEDTE_PG_DB=rw.path.strip("/"), VIERSTAEDTE_PG_DATASTORE_DB=ro.path.strip("/"),
             VIERSTAEDTE_PG_PASSWORD_FILE=str(tmp_path / "rw"), VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(tmp_path / "ro"),
             CKAN_SOLR_URL=ckan_test_config["solr_url"], CKAN_REDIS_URL=ckan_test_config["ckan.redis.url"],
+            VIERSTAEDTE_SOLR_PASSWORD_FILE=str(tmp_path / "solr"),
         )
         return compose_env
 

@@ -51,6 +51,7 @@ def _ensure_token(name: str, token_file: str, echo: Callable[[str], None]) -> No
     from ckan.lib import api_token
 
     if os.path.exists(token_file):
+        os.chmod(token_file, 0o600)  # a file written before, or by hand, may be readable by others
         with open(token_file, encoding="utf-8") as handle:
             owner = api_token.get_user_from_token(handle.read().strip())
         if owner is not None and owner.name == name:
