@@ -103,6 +103,10 @@ CORPUS = {
     "loopback-and-private-urls": ("koblenz", lambda h, r: private_manifest(h, r, [
         "http://169.254.169.254/latest/meta-data/", "http://10.0.0.1/einwohner.csv", "http://[::1]/einwohner.csv",
         r.base + KOBLENZ_TABLE], allow=False), 1, [("errored", "private-address")] * 4),
+    "shared-and-mapped-addresses": ("koblenz", lambda h, r: private_manifest(h, r, [
+        "http://100.64.0.1/einwohner.csv", "http://0.0.0.0/einwohner.csv",
+        r.base.replace("127.0.0.1", "[::ffff:127.0.0.1]") + KOBLENZ_TABLE], allow=False), 1,
+        [("errored", "private-address")] * 3),
 }
 
 
