@@ -147,5 +147,6 @@ class TestStartsTheCommand:
         test_services_env.update(CKAN_REDIS_URL="redis://127.0.0.1:9/0", VIERSTAEDTE_WAIT_SECONDS="3")
         result = entrypoint("true", env=test_services_env, ini=tmp_path / "ckan.ini", timeout=60)
         assert result.returncode == 1
-        assert "Redis 127.0.0.1:9/0: not ready after 3 s" in result.stderr
+        assert "Redis ckan@127.0.0.1:9/0: not ready after 3 s" in result.stderr  # the user, not its password
         assert Path(test_services_env["VIERSTAEDTE_PG_PASSWORD_FILE"]).read_text().strip() not in result.stderr
+        assert Path(test_services_env["VIERSTAEDTE_REDIS_PASSWORD_FILE"]).read_text().strip() not in result.stderr
