@@ -48,7 +48,7 @@ def _strings(value: Any, where: str) -> Iterator[tuple[str, str]]:
 
 def _json_in_text(text: str) -> Any:
     """The JSON value a text holds if it looks like an object or an array (None otherwise)."""
-    if not text.lstrip()[:1] in ("{", "["):
+    if text.lstrip()[:1] not in ("{", "["):
         return None
     try:
         return json.loads(text)
