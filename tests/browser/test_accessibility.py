@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,11 @@ def pages(platform, harvested) -> dict[str, str]:
 
 
 def axe_violations(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
+    # a script file of the page's own origin, answered by the browser itself: the portal's
+    # Content-Security-Policy (rightly) refuses inline script, and the check runs under it
+    axe_url = re.match(r"https?://[^/]+", page.url).group(0) + "/__axe-core.js"
+    page.route(axe_url, lambda route: route.fulfill(body=axe_source, content_type="text/javascript"))
+    page.add_script_tag(url=axe_url)
     result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
                            AXE_TAGS)
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],

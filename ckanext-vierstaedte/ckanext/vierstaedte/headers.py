@@ -5,8 +5,8 @@ and the Docker deployment send the same ones (nginx in ``docker/`` passes them t
 
 * Pages: a Content-Security-Policy that runs only the portal's own script files (no inline
   script, no ``eval``), may not be framed by other sites, ``nosniff`` and a Referrer-Policy.
-  Resource views (the DataTables view) are pages the dataset page shows in an iframe: they alone
-  may be framed, by the portal's own pages.
+  Resource views (the DataTables view) are pages the resource page shows in an iframe: they
+  alone may be framed, by the portal's own pages.
 * Uploaded files: always downloads (``Content-Disposition: attachment``) except the inert image
   types, served as the media type their verified extension gives (:mod:`.uploads`), never what
   the URL's file name or a stored field suggests, and sandboxed should a browser render one.
@@ -23,8 +23,7 @@ from ckanext.vierstaedte import uploads
 CSP = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: https:", "font-src 'self' data:", "connect-src 'self'",
-    "frame-src 'self'",
-    "object-src 'none'", "base-uri 'self'", "form-action 'self'",
+    "frame-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
 ])
 DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 INLINE_TYPES = frozenset({"image/png", "image/jpeg"})  # shown by the browser, never run
@@ -51,7 +50,7 @@ def secure(response: Response) -> Response:
     if endpoint == "download" and response.status_code in (200, 206, 304):
         _as_download(response)
         return response
-    framed = endpoint == "view"  # the iframe of a resource view on the dataset and resource pages
+    framed = endpoint == "view"  # a resource view, shown in an iframe on the resource page
     ancestors = "'self'" if framed else "'none'"
     headers["Content-Security-Policy"] = f"{CSP}; frame-ancestors {ancestors}"
     headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
