@@ -15,6 +15,9 @@ import redis
 import requests
 import sqlalchemy
 
+# the live CKAN, the cities and the harvester (one session-wide copy for every folder)
+pytest_plugins = ("tests.live",)
+
 
 def _without_password(url: str) -> str:
     """A service URL fit for a message: the Redis URL carries the app user's password."""

@@ -1,6 +1,6 @@
 """A real headless Chromium (Debian's, never a downloaded one) driven by Playwright, against the live test CKAN.
 
-The live CKAN, the cities and the harvest come from the integration fixtures.
+The live CKAN, the cities and the harvest come from `tests/live.py`.
 """
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import *  # noqa: F401,F403 - ckan_server, platform, replay, harvest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -31,7 +31,6 @@ import pytest
 import requests
 import sqlalchemy
 
-from tests.integration.conftest import *  # noqa: F401,F403 - ckan_server, platform, harvest (disk-full tests)
 from tests.harvesting import CITIES, run_command, write_configs
 
 ROOT = Path(__file__).resolve().parents[2]

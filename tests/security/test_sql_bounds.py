@@ -26,7 +26,7 @@ from ckan.tests.helpers import call_action
 
 BOUND = 5.0  # seconds: the statement timeout the portal promises for the SQL search
 SLACK = 2.5  # HTTP, planning, gunicorn hand-over
-WORKERS = 2  # tests/integration/conftest.py's ckan_server
+WORKERS = 2  # tests/live.py's ckan_server
 SERIES = "SELECT count(*) AS n FROM generate_series(1, 10000000000) AS g"
 
 

@@ -1,4 +1,8 @@
-"""End-to-end fixtures: a live CKAN (gunicorn on the test config), the replay server, harvester tokens.
+"""End-to-end fixtures: a live CKAN (gunicorn on the test config), the cities, harvester tokens.
+
+A pytest plugin of the whole suite (``tests/conftest.py`` names it in ``pytest_plugins``), so
+the session has one ``ckan_server`` whichever folders run: a copy per folder started a second
+gunicorn that could not bind the port and overwrote the server log.
 
 The harvesters talk HTTP to a real CKAN process that shares the test
 databases with this test process, so a test can set the stage in-process
