@@ -82,7 +82,10 @@ def _seed(api: Api, city: str, kind: str) -> dict:
                        "url": f"https://www.{city}.de/statistik/{kind}.pdf"}],
     }
     if kind == "tabelle":
-        data["validation_status"] = "valid"
+        from vierstaedte_schemas import SCHEMA_VERSION
+
+        # as the harvester publishes a table: only a valid one of the current schema is compared
+        data.update(validation_status="valid", table_schema_version=SCHEMA_VERSION)
         data["resources"].insert(0, {"name": "Normalisierte Daten (CSV)", "format": "CSV", "role": "normalised",
                                      "url": f"https://www.{city}.de/statistik/{kind}.csv"})
     existing = None

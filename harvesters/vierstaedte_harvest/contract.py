@@ -16,8 +16,9 @@ import vierstaedte_schemas
 from vierstaedte_harvest.german import TOTAL_WORDS, name_key
 
 SCHEMA_VERSION = vierstaedte_schemas.SCHEMA_VERSION
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# the rule of every CSV we publish (the portal's comparison CSV: ckanext…logic.indicators)
+_FORMULA = re.compile(r"^(\s*[=+\-@]|[\t\r])")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
 CITIES = {"mainz": "07315000", "trier": "07211000", "koblenz": "07111000", "ludwigshafen": "07314000"}
 
 
@@ -26,9 +27,11 @@ def spreadsheet_safe(text: str) -> str:
     """Source text a spreadsheet would run as a formula (``=HYPERLINK(…)``) gets a leading apostrophe.
 
     For the free-text fields that come from a city's headers or cells (``source_column``,
-    ``dimension_value``), so no CSV we publish carries a formula; plain numbers stay as they are.
+    ``dimension_value``), so no CSV we publish carries a formula: text whose first non-blank
+    character is ``= + - @``, or that starts with a tab or CR. Text that is only a plain number
+    (``-3.5``) cannot run and stays; the value column holds numbers and is never touched.
     """
-    return "'" + text if text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(text) else text
+    return "'" + text if _FORMULA.match(text) and not _PLAIN_NUMBER.match(text) else text
 
 
 def table_schema() -> dict[str, Any]:

@@ -2,9 +2,10 @@
 
 Text is kept as text (the portal escapes it when rendering) but stripped of
 control characters and bounded in length; URIs are canonicalised where the
-wild spells them differently; tags are made acceptable to CKAN. Nothing is
-invented: a value that cannot be mapped is left out (and CKAN's validation
-reports a missing required field) rather than guessed.
+wild spells them differently, and a URL must be a valid http(s) URL (RFC 3986,
+the portal's own rule) or it is left out and reported; tags are made
+acceptable to CKAN. Nothing is invented: a value that cannot be mapped is left
+out (and CKAN's validation reports a missing required field) rather than guessed.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import hashlib
 import re
 import unicodedata
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from vierstaedte_harvest.sources import SourceDataset
 
@@ -76,8 +78,49 @@ def _date(value: str | None) -> str | None:
     return match[1] if match else None
 
 
-def _http(value: str | None) -> str | None:
-    return value if value and re.match(r"^https?://[^\s]+$", value) else None
+# RFC 3986 characters only (no blank, control character, quote or angle bracket); the portal's
+# validator ``ckanext.vierstaedte.logic.validators.web_url`` applies the same rule.
+_URI_CHARACTERS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+def web_url(value: Any) -> str | None:
+    """An absolute http(s) or mailto URL per RFC 3986, else None; non-ASCII is percent-encoded."""
+    text = str(value or "").strip()
+    if not text or _BLANK_OR_CONTROL.search(text):
+        return None
+    if not urlsplit(text).netloc.isascii():
+        return None
+    text = "".join(c if c.isascii() else quote(c, safe="") for c in text)
+    if not _URI_CHARACTERS.match(text):
+        return None
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            return None
+        return text if parts.hostname else None
+    if scheme == "mailto":
+        local, at, domain = parts.path.partition("@")
+        return text if local and at and domain and not parts.netloc else None
+    return None
+
+
+def _http(value: str | None, field: str, problems: list[str] | None) -> str | None:
+    """An http(s) URL of the source; an invalid one is left out and named in ``problems``."""
+    url = web_url(value)
+    if url is not None and url.lower().startswith(("http://", "https://")):
+        return url
+    if value and problems is not None:
+        problems.append(f"{field}: not a valid http(s) URL, left out: {clean_text(value, 200)!r}")
+    return None
+
+
+def link_url(resource: Any, problems: list[str] | None = None) -> str | None:
+    """The URL of a source's further resource (a link); None and a problem if it is invalid."""
+    return _http(resource.url, f"resource {clean_text(resource.name, 100)!r} url", problems)
 
 
 def dataset_name(city: str, source: SourceDataset) -> str:
@@ -89,8 +132,13 @@ def dataset_name(city: str, source: SourceDataset) -> str:
 
 
 def dataset_dict(source: SourceDataset, city: str, defaults: dict[str, Any], name: str,
-                 granularity: str | None = None) -> dict[str, Any]:
-    """The dataset as the portal stores it (without resources and without validation fields)."""
+                 granularity: str | None = None,
+                 problems: list[str] | None = None) -> dict[str, Any]:
+    """The dataset as the portal stores it (without resources and without validation fields).
+
+    A source field the portal would refuse (a landing page that is no valid URL) is left
+    out, not a reason to fail the dataset; ``problems`` receives a line naming it.
+    """
     title = clean_text(source.title, 500) or source.name
     data: dict[str, Any] = {
         "name": name,
@@ -104,7 +152,7 @@ def dataset_dict(source: SourceDataset, city: str, defaults: dict[str, Any], nam
         "temporal_start": _date(source.temporal_start),
         "temporal_end": _date(source.temporal_end),
         "frequency": FREQUENCY_BASE + defaults["frequency"] if defaults.get("frequency") else None,
-        "source_url": _http(source.landing_page),
+        "source_url": _http(source.landing_page, "source_url", problems),
         "source_identifier": source.guid,
     }
     if source.contact_name or source.contact_email:

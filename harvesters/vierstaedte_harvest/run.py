@@ -165,8 +165,9 @@ class Harvest:
             entry["status"] = "unchanged"
             return entry
 
+        problems: list[str] = []  # source fields left out (an invalid URL): reported, not fatal
         desired = metadata.dataset_dict(source, self.config.city, self.config.defaults, name,
-                                        rule.spatial_granularity if rule else None)
+                                        rule.spatial_granularity if rule else None, problems)
         files: list[ResourceSpec] = []
         if table is not None:
             result = normalise(download.path, rule.mapping, out=work / f"{name}-normalisiert.csv")
@@ -185,8 +186,11 @@ class Harvest:
             files = _table_files(name, table, download, report["reading"]["format"],
                                  result.out, work)
         links = [ResourceSpec("link", metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
-                              metadata.clean_text(r.format, 20), url=r.url)
-                 for r in source.resources if r is not table and re.match(r"^https?://", r.url)]
+                              metadata.clean_text(r.format, 20), url=url)
+                 for r in source.resources
+                 if r is not table and (url := metadata.link_url(r, problems))]
+        if problems:
+            entry["warnings"] = [{"code": "invalid-url", "message": text} for text in problems]
         entry["status"] = self._publish(desired, files + links, source, table, report if table else None, work)
         remembered.update(fingerprint=fingerprint, ckan_name=name, status="published", title=entry["title"])
         if download is not None:

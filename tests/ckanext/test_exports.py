@@ -36,7 +36,8 @@ GONSENHEIM = [
 
 def publish_table(user: str, rows: list[dict], **overrides) -> dict:
     """A dataset as the harvester publishes it: raw file, normalised table in the DataStore, data package."""
-    dataset = call_action("package_create", context={"user": user}, **valid_dataset(**overrides))
+    dataset = call_action("package_create", context={"user": user},
+                          **valid_dataset(**{"validation_status": "valid", **overrides}))
     name = dataset["name"]
     call_action("resource_create", context={"user": user}, package_id=dataset["id"], role="raw", format="XLSX",
                 name="Originaldatei", url=f"https://daten.mainz.de/{name}.xlsx")
@@ -101,7 +102,7 @@ class TestCatalogueJsonLines:
         assert urls["datapackage"] == "https://files.example.org/mainz-einwohner-2023/datapackage.json"
         assert urls["source_file"] == "https://daten.mainz.de/mainz-einwohner-2023.xlsx"
         assert record["table_schema"]["url"].endswith("/katalog/city-statistics.schema.json")
-        assert record["validation_status"] == "not_validated"
+        assert record["validation_status"] == "valid" and record["table_skipped"] is None
         assert record["metadata_modified"] == dataset["metadata_modified"]
 
     def test_temporal_coverage_from_metadata_wins(self, app, clean_datastore, city_editor):
@@ -139,6 +140,7 @@ class TestCatalogueDataPackage:
                                         "path": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
                                         "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0"}]
         assert package["sources"][0]["title"] == "Landeshauptstadt Mainz"
+        assert package["skipped"] == []
 
     def test_descriptor_is_a_valid_frictionless_package(self, app, published):
         descriptor = app.get("/katalog/datapackage.json").json

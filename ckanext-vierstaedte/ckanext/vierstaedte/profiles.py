@@ -6,22 +6,25 @@ every distribution, the city as ``foaf:Organization`` publisher and the
 contributor id GovData assigns. Chained after ``euro_dcat_ap_3``
 (``ckanext.dcat.rdf.profiles = euro_dcat_ap_3 vierstaedte_dcatap_de``), this
 profile only adds or corrects what DCAT-AP 3 leaves out; reading RDF stays
-with the DCAT-AP 3 profile.
+with the DCAT-AP 3 profile. Being last, it also drops any URI that is no
+valid URL, so one dataset's bad stored value cannot fail the catalogue.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from rdflib import Namespace, URIRef
+from rdflib import BNode, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from ckanext.dcat.profiles import DCT, CleanedURIRef, RDFProfile
 from ckanext.dcat.utils import catalog_uri, resource_uri
 
 from ckanext.vierstaedte import vocabularies
-from ckanext.vierstaedte.logic import exports
+from ckanext.vierstaedte.logic import exports, validators
 
+log = logging.getLogger(__name__)
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 CONTRIBUTOR_ID = "ckanext.vierstaedte.dcatde.contributor_id"
 
@@ -48,6 +51,7 @@ class DCATAPdeProfile(RDFProfile):
         publisher = self._city_as_publisher(dataset_dict, dataset_ref)
         self._maintainer(dataset_dict, dataset_ref, publisher)
         self._licences_and_schema(dataset_dict, dataset_ref)
+        self._drop_invalid_uris(dataset_dict, dataset_ref)
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref) -> None:
         """DCAT-AP.de requires a catalogue publisher: the coordinating city."""
@@ -93,6 +97,28 @@ class DCATAPdeProfile(RDFProfile):
             })
         elif publisher is not None:
             self.g.add((dataset_ref, DCATDE.maintainer, publisher))
+
+    def _drop_invalid_uris(self, dataset_dict, dataset_ref) -> None:
+        """Leave out each URI of the dataset's description that is no valid URL (``web_url``).
+
+        URLs are checked at input, but a value stored before that check (a
+        contact URL with a blank, ``javascript:``) must cost only that
+        statement: rdflib refuses to serialise such a URI, which failed the
+        whole catalogue for everyone. Logged with the dataset's id.
+        """
+        g = self.g
+        seen, todo = {dataset_ref}, [dataset_ref]
+        while todo:
+            node = todo.pop()
+            for predicate, value in list(g.predicate_objects(node)):
+                if isinstance(value, URIRef) and validators.web_url(value) is None:
+                    log.warning("DCAT: dataset %s (%s): left out %s <%s>, no valid URL",
+                                dataset_dict.get("id"), dataset_dict.get("name"), predicate, value)
+                    g.remove((node, predicate, value))
+                    g.remove((value, None, None))
+                elif isinstance(value, (URIRef, BNode)) and value not in seen:
+                    seen.add(value)
+                    todo.append(value)
 
     def _licences_and_schema(self, dataset_dict, dataset_ref) -> None:
         g = self.g

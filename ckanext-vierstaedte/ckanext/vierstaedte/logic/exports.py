@@ -4,7 +4,8 @@ One JSON Lines record per public dataset (what it is, where, which
 indicators, which periods, which fields, which licence, which URLs) lets an
 assistant pick the right table without crawling the portal; the catalogue
 as one Frictionless Data Package lets pipelines load every normalised table
-with the common schema in one go.
+with the common schema in one go. Tables are read through ``tables``: one that
+breaks the contract is described as skipped, never a reason to stop the export.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import ckan.plugins.toolkit as tk
 
 import vierstaedte_schemas
 from ckanext.vierstaedte import vocabularies
-from ckanext.vierstaedte.logic import schema
+from ckanext.vierstaedte.logic import schema, tables
 
 SEARCH_PAGE = 500
 
@@ -81,21 +82,31 @@ def resource_with_role(dataset: dict[str, Any], role: str) -> dict[str, Any] | N
     return next((r for r in dataset.get("resources", []) if r.get("role") == role), None)
 
 
-def normalised_table(dataset: dict[str, Any]) -> dict[str, Any] | None:
-    """The normalised resource, if its table is in the DataStore."""
-    resource = resource_with_role(dataset, "normalised")
-    return resource if resource and resource.get("datastore_active") else None
+def table_indicators(context: dict,
+                     dataset: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The dataset's usable table, and its indicators with unit, period range and row count.
 
+    One aggregate query reads them.
 
-def table_indicators(context: dict, resource_id: str) -> list[dict[str, Any]]:
-    """Distinct indicators of a table with unit, period range and row count, in one aggregate query."""
+    Raises ``tables.Skipped`` for a table that breaks the contract (a row with
+    a required field empty included, counted in the same query).
+    """
+    table = tables.checked(context, dataset)
+    if table is None:
+        return None, []
     sql = (
         'SELECT indicator, unit, MIN(period) AS first_period, MAX(period) AS last_period, '
-        f'COUNT(*) AS row_count FROM "{table_id(resource_id)}" GROUP BY indicator, unit ORDER BY indicator, unit'
+        f'COUNT(*) AS row_count, {tables.incomplete_rows_sql()} AS incomplete '
+        f'FROM "{table_id(table["id"])}" GROUP BY indicator, unit ORDER BY indicator, unit'
     )
-    rows = tk.get_action("datastore_search_sql")(sub_context(context), {"sql": sql})["records"]
+    rows = tables.sql(context, dataset, table, sql)
+    incomplete = sum(int(row["incomplete"] or 0) for row in rows)
+    if incomplete:
+        raise tables.Skipped(dataset, table["id"], tk._(
+            "{count} Zeile(n) der Tabelle fehlen Pflichtangaben des gemeinsamen Schemas.").format(
+            count=incomplete))
     known = indicators()
-    return [
+    return table, [
         {
             "id": row["indicator"],
             "label_de": known.get(row["indicator"], {}).get("label_de", row["indicator"]),
@@ -150,9 +161,16 @@ def fields_with_units(table_indicator_list: list[dict[str, Any]]) -> list[dict[s
 
 
 def catalogue_record(context: dict, dataset: dict[str, Any]) -> dict[str, Any]:
-    """Everything an AI tool needs to judge and cite one dataset, in one flat-ish record."""
-    table = normalised_table(dataset)
-    found = table_indicators(context, table["id"]) if table else []
+    """Everything an AI tool needs to judge and cite one dataset, in one flat-ish record.
+
+    A table that breaks the contract leaves ``indicators`` and ``fields`` empty and
+    says why in ``table_skipped``; the dataset's metadata is still described.
+    """
+    try:
+        table, found = table_indicators(context, dataset)
+        skipped = None
+    except tables.Skipped as error:
+        table, found, skipped = None, [], error.entry["reason"]
     periods = [p for i in found for p in (i["first_period"], i["last_period"]) if p]
     return {
         "id": dataset["id"],
@@ -170,6 +188,7 @@ def catalogue_record(context: dict, dataset: dict[str, Any]) -> dict[str, Any]:
         },
         "fields": fields_with_units(found) if table else [],
         "table_schema": {"url": table_schema_url(), "version": dataset.get("table_schema_version")},
+        "table_skipped": skipped,
         "licence": licence_of(dataset),
         "urls": dataset_urls(dataset),
         "validation_status": dataset.get("validation_status"),
@@ -201,11 +220,18 @@ def catalogue_lines(context: dict) -> Iterator[str]:
 
 
 def catalogue_datapackage(context: dict) -> dict[str, Any]:
-    """The catalogue as one Data Package: a resource per normalised table, all with the common schema."""
+    """The catalogue as one Data Package: a resource per normalised table, all with the schema.
+
+    Tables that break the contract are not resources; ``skipped`` names them with the reason.
+    """
     site = tk.config.get("ckan.site_url").rstrip("/")
-    resources, licences, sources = [], {}, {}
+    resources, licences, sources, skipped = [], {}, {}, []
     for dataset in public_datasets(context):
-        table = resource_with_role(dataset, "normalised")
+        try:
+            table, _found = table_indicators(context, dataset)
+        except tables.Skipped as error:
+            tables.add(skipped, error)
+            continue
         if not table:
             continue
         licence = licence_of(dataset)
@@ -236,6 +262,7 @@ def catalogue_datapackage(context: dict) -> dict[str, Any]:
         "licenses": list(licences.values()),
         "sources": list(sources.values()),
         "resources": resources,
+        "skipped": skipped,
     }
 
 

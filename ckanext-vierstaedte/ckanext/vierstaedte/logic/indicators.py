@@ -5,15 +5,16 @@ Trier and Koblenz over time" is the same filter on each city's DataStore
 tables. These actions find the tables (resources with ``role: normalised``
 of public, active datasets), query them with ``datastore_search`` filters (no
 SQL is built here, so user input never reaches a query string) and merge the
-rows, with the indicator's definition and each row's source attached.
+rows, with the indicator's definition and each row's source attached. Every
+table is read through ``tables`` (validation status, schema version, columns
+and each row checked): one that breaks the contract is left out and listed
+under ``skipped``, so one city's bad table never fails the answer for all four.
 
 ``comparison_table`` and ``chart_data`` shape one query result for the
 comparison page; the HTML table and the CSV download share the table, so the
 download holds exactly what the page shows.
 """
 from __future__ import annotations
-
-import logging
 
 import csv
 import datetime
@@ -27,6 +28,7 @@ import ckan.plugins.toolkit as tk
 
 import vierstaedte_schemas
 from ckanext.vierstaedte import search, vocabularies
+from ckanext.vierstaedte.logic import tables
 from ckanext.vierstaedte.logic.schema import validate
 
 Invalid = tk.Invalid
@@ -36,8 +38,6 @@ DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 # a query whose filters still match more rows than this is refused, not truncated silently
 MAX_SCANNED = 100000
-log = logging.getLogger(__name__)
-PAGE = 10000
 _PERIOD_BOUND = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _AGE_GROUP = re.compile(r"^(total|\d{1,3}-\d{1,3}|\d{1,3}\+)$")
@@ -177,10 +177,14 @@ def list_schema() -> dict[str, Any]:
 
 # Finding and reading the normalised tables
 
-def _normalised_sources(cities: list[str]) -> Iterator[dict[str, Any]]:
-    """The DataStore tables of the cities' public, active datasets, in city order.
+def _normalised_sources(context: dict, cities: list[str], skipped: list[dict[str, Any]]
+                        ) -> Iterator[tuple[dict, dict, dict[str, Any]]]:
+    """Dataset, resource and source entry of each usable table of the cities' public datasets.
 
-    The resource role is not in the search index, so it is checked here.
+    In city order.
+
+    The resource role is not in the search index, so it is checked here; a
+    table that breaks the contract is listed in ``skipped`` (see ``tables``).
     """
     fq = "organization:({})".format(" OR ".join(cities))
     search = tk.get_action("package_search")
@@ -193,33 +197,20 @@ def _normalised_sources(cities: list[str]) -> Iterator[dict[str, Any]]:
             break
     order = {city: index for index, city in enumerate(cities)}
     for dataset in sorted(datasets, key=lambda d: (order[d["organization"]["name"]], d["name"])):
-        for resource in dataset["resources"]:
-            if resource.get("role") == "normalised" and resource.get("datastore_active"):
-                yield {
-                    "city": dataset["organization"]["name"],
-                    "dataset_name": dataset["name"],
-                    "dataset_title": dataset["title"],
-                    "dataset_url": tk.url_for("dataset.read", id=dataset["name"], _external=True),
-                    "resource_id": resource["id"],
-                    "resource_url": resource.get("url"),
-                }
-
-
-def _records(context: dict, resource_id: str, **search: Any) -> Iterator[dict[str, Any]]:
-    """All records of one DataStore search, page by page; a table that is gone yields nothing (and is logged)."""
-    datastore_search = tk.get_action("datastore_search")
-    offset = 0
-    while True:
         try:
-            page = datastore_search({"user": context.get("user")},
-                                    dict(search, resource_id=resource_id, limit=PAGE, offset=offset))
-        except tk.ObjectNotFound:
-            log.warning("resource %s is marked datastore_active but has no DataStore table", resource_id)
-            return
-        yield from page["records"]
-        if len(page["records"]) < PAGE:
-            return
-        offset += PAGE
+            resource = tables.checked(context, dataset)
+        except tables.Skipped as error:
+            tables.add(skipped, error)
+            continue
+        if resource is not None:
+            yield dataset, resource, {
+                "city": dataset["organization"]["name"],
+                "dataset_name": dataset["name"],
+                "dataset_title": dataset["title"],
+                "dataset_url": tk.url_for("dataset.read", id=dataset["name"], _external=True),
+                "resource_id": resource["id"],
+                "resource_url": resource.get("url"),
+            }
 
 
 def _day(period: str, last: bool) -> str:
@@ -252,8 +243,9 @@ ROW_FIELDS = ("city", "ags", "area_level", "area_code", "area_name", "indicator"
 def vierstaedte_indicator_query(context, data_dict):
     """One indicator for the chosen cities, as tidy rows sorted by city, area and period.
 
-    Returns ``{"indicator", "rows", "count", "truncated", "units", "sources"}``;
-    each row names its source table (``resource_id``, one of ``sources``).
+    Returns ``{"indicator", "rows", "count", "truncated", "units", "sources", "skipped"}``;
+    each row names its source table (``resource_id``, one of ``sources``); ``skipped``
+    lists the tables left out because they break the contract, each with its reason.
     """
     tk.check_access("vierstaedte_indicator_query", context, data_dict)
     data = validate(data_dict, query_schema(), context)
@@ -265,21 +257,26 @@ def vierstaedte_indicator_query(context, data_dict):
     if data.get("dimension_value"):
         filters["dimension_value"] = data["dimension_value"]
 
-    rows, sources, scanned = [], [], 0
-    for source in _normalised_sources(data["cities"]):
-        found = 0
-        for record in _records(context, source["resource_id"], filters=dict(filters, city=source["city"])):
-            scanned += 1
-            if scanned > MAX_SCANNED:
-                raise tk.ValidationError({"indicator": [
-                    _("Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene oder Zeitraum einschränken.")
-                    .format(max=MAX_SCANNED)]})
-            if _in_period(record["period"], start, end):
-                row = {field: record.get(field) for field in ROW_FIELDS}
-                row["value"] = _value(row["value"])
-                row["resource_id"] = source["resource_id"]
-                rows.append(row)
-                found += 1
+    rows, sources, skipped, scanned = [], [], [], 0
+    for dataset, resource, source in _normalised_sources(context, data["cities"], skipped):
+        found = []
+        try:
+            city_filters = dict(filters, city=source["city"])
+            for record in tables.records(context, dataset, resource, filters=city_filters):
+                scanned += 1
+                if scanned > MAX_SCANNED:
+                    raise tk.ValidationError({"indicator": [
+                        _("Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene "
+                          "oder Zeitraum einschränken.").format(max=MAX_SCANNED)]})
+                if _in_period(record["period"], start, end):
+                    row = {field: record.get(field) for field in ROW_FIELDS}
+                    row["value"] = _value(row["value"])
+                    row["resource_id"] = source["resource_id"]
+                    found.append(row)
+        except tables.Skipped as error:
+            tables.add(skipped, error)
+            continue
+        rows += found
         if found:
             sources.append(source)
 
@@ -294,19 +291,29 @@ def vierstaedte_indicator_query(context, data_dict):
         "truncated": len(rows) > data["limit"],
         "units": [unit_info(unit, lang) for unit in sorted({r["unit"] for r in rows})],
         "sources": sources,
+        "skipped": skipped,
     }
 
 
 @tk.side_effect_free
 def vierstaedte_indicator_list(context, data_dict):
-    """The indicators that have data, each with its cities, area levels, dimensions and period range."""
+    """The indicators that have data, each with cities, area levels, dimensions and period range.
+
+    Returns ``{"indicators": [...], "skipped": [...]}`` (``skipped`` as in the query).
+    """
     tk.check_access("vierstaedte_indicator_list", context, data_dict)
     data = validate(data_dict, list_schema(), context)
     fields = ["indicator", "city", "area_level", "dimension", "period"]
     coverage: dict[str, dict[str, Any]] = {}
-    for source in _normalised_sources(data["cities"]):
-        for record in _records(context, source["resource_id"], fields=fields, distinct=True,
-                               filters={"city": source["city"]}):
+    skipped: list[dict[str, Any]] = []
+    for dataset, resource, source in _normalised_sources(context, data["cities"], skipped):
+        try:
+            found = list(tables.records(context, dataset, resource, fields=fields, distinct=True,
+                                        filters={"city": source["city"]}))
+        except tables.Skipped as error:
+            tables.add(skipped, error)
+            continue
+        for record in found:
             if record["indicator"] not in known_indicators():
                 continue  # a city's own indicator: not comparable across cities
             entry = coverage.setdefault(record["indicator"], {"cities": {}, "area_levels": set(), "dimensions": set()})
@@ -330,7 +337,7 @@ def vierstaedte_indicator_list(context, data_dict):
             period_from=min(c["period_from"] for c in cities),
             period_to=max(c["period_to"] for c in cities),
         ))
-    return result
+    return {"indicators": result, "skipped": skipped}
 
 
 def get_actions() -> dict[str, Any]:
@@ -358,11 +365,15 @@ def period_year(period: str) -> str:
 
 
 def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
-    """The rows of a query as plain text cells: what the HTML table shows and the CSV holds."""
+    """The rows of a query as plain text cells: what the HTML table shows and the CSV holds.
+
+    ``number_columns`` names the columns of numbers (the value), which the CSV writes as numbers.
+    """
     with_dimension = result["query"]["dimension"] != "none"
     header = [_("Stadt"), _("Gebiet"), _("Jahr"), _("Zeitbezug")]
     if with_dimension:
         header.append(_("Ausprägung"))
+    value_column = len(header)
     header += [_("Wert"), _("Einheit"), _("Wertstatus"), _("Quelle")]
     units = {unit["id"]: unit["label"] for unit in result["units"]}
     statuses = {"missing": _("fehlt"), "confidential": _("geheim")}
@@ -375,7 +386,8 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
         cells += [_cell(row["value"]), units.get(row["unit"], row["unit"]),
                   str(statuses.get(row["value_status"], "")), titles[row["resource_id"]]]
         rows.append(cells)
-    return {"header": [str(label) for label in header], "rows": rows}
+    return {"header": [str(label) for label in header], "rows": rows,
+            "number_columns": {value_column}}
 
 
 def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
@@ -410,18 +422,31 @@ def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str,
     }
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+# The rule both wings apply (harvester: vierstaedte_harvest.contract.spreadsheet_safe): a text cell
+# whose first non-blank character is = + - @, or that starts with a tab or CR, gets a leading
+# apostrophe; a text cell that is only a plain number (-3.5, +2, -3,5) cannot run and stays.
+_FORMULA = re.compile(r"^(\s*[=+\-@]|[\t\r])")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(…)``), neutralised."""
+    return "'" + text if _FORMULA.match(text) and not _PLAIN_NUMBER.match(text) else text
 
 
 def csv_text(table: dict[str, Any]) -> str:
-    """The table as CSV; cells a spreadsheet would run as a formula get a leading quote.
+    """The table as CSV: numbers as numbers, each text cell quoted and made ``spreadsheet_safe``.
 
-    Plain numbers (``-3.5``) are left alone: a spreadsheet reads them as numbers, not formulas.
+    Quoting every text cell keeps a cell whole in a spreadsheet that splits on
+    another delimiter (``;`` in German Excel); the value column holds numbers,
+    which are data (``-3.5``) and never neutralised. The header row is our own
+    labels, quoted only where needed.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for cells in [table["header"], *table["rows"]]:
-        writer.writerow(["'" + cell if cell.startswith(_FORMULA_START) and not _NUMBER.match(cell) else cell
-                         for cell in cells])
+    csv.writer(out, lineterminator="\r\n").writerow(table["header"])
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
+    numbers = table["number_columns"]
+    for cells in table["rows"]:
+        writer.writerow([_value(cell) if index in numbers else spreadsheet_safe(cell)
+                         for index, cell in enumerate(cells)])
     return out.getvalue()

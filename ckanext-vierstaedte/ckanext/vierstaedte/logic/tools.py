@@ -19,7 +19,7 @@ import jsonschema
 
 import vierstaedte_schemas
 from ckanext.vierstaedte import vocabularies
-from ckanext.vierstaedte.logic import exports
+from ckanext.vierstaedte.logic import exports, tables
 
 AREA_LIMIT = 1000
 ROW_LIMIT = 1000
@@ -230,16 +230,19 @@ def vierstaedte_tool_describe_dataset(context, data_dict):
     data = validate("vierstaedte_tool_describe_dataset", data_dict)
     dataset = _public_dataset(context, data["id"])
     record = exports.catalogue_record(context, dataset)
-    table = exports.normalised_table(dataset)
     areas, periods = [], []
-    if table:
-        sql = tk.get_action("datastore_search_sql")
+    if record["indicators"]:  # the table passed the checks in catalogue_record
+        table = tables.normalised_resource(dataset)
         name = exports.table_id(table["id"])
-        areas = sql(exports.sub_context(context), {"sql": (
-            f'SELECT DISTINCT area_level, area_code, area_name FROM "{name}" '
-            f"ORDER BY area_level, area_code, area_name LIMIT {AREA_LIMIT}")})["records"]
-        periods = [r["period"] for r in sql(exports.sub_context(context), {
-            "sql": f'SELECT DISTINCT period FROM "{name}" ORDER BY period'})["records"]]
+        try:
+            areas = tables.sql(context, dataset, table, (
+                f'SELECT DISTINCT area_level, area_code, area_name FROM "{name}" '
+                f"ORDER BY area_level, area_code, area_name LIMIT {AREA_LIMIT}"))
+            periods = [r["period"] for r in tables.sql(
+                context, dataset, table, f'SELECT DISTINCT period FROM "{name}" ORDER BY period')]
+        except tables.Skipped as error:
+            record.update(indicators=[], fields=[], table_skipped=error.entry["reason"])
+            areas, periods = [], []
     return {**record, "areas": areas, "periods": periods, "citation": citation(dataset)}
 
 
@@ -266,7 +269,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     Reads the public normalised tables of the city with ``datastore_search``
     filters (no SQL is built from the arguments); without ``period`` the
     newest period wins, and ``2023`` also finds a reference date such as
-    ``2023-12-31``.
+    ``2023-12-31``. Tables that break the contract are listed in ``skipped``.
     """
     tk.check_access("vierstaedte_tool_query_indicator", context, data_dict)
     data = validate("vierstaedte_tool_query_indicator", data_dict)
@@ -278,14 +281,15 @@ def vierstaedte_tool_query_indicator(context, data_dict):
                                                 .format(city=city["short_title"], name=data["area_name"], known=known)]})
     filters = {"indicator": data["indicator"], "area_name": sorted({a["name"] for a in areas}),
                "sex": data["sex"], "age_group": data["age_group"], "nationality": data["nationality"]}
-    search = tk.get_action("datastore_search")
-    matches = []
+    matches, skipped = [], []
     for dataset in exports.public_datasets(context, fq=f'+organization:"{data["city"]}"'):
-        table = exports.normalised_table(dataset)
-        if not table:
+        try:
+            table = tables.checked(context, dataset)
+            rows = list(tables.records(context, dataset, table, filters=filters, sort="period desc",
+                                       most=ROW_LIMIT)) if table else []
+        except tables.Skipped as error:
+            tables.add(skipped, error)
             continue
-        rows = search(exports.sub_context(context), {"resource_id": table["id"], "filters": filters,
-                                                     "sort": "period desc", "limit": ROW_LIMIT})["records"]
         for row in rows:
             if data.get("period") and not _in_period(row["period"], data["period"]):
                 continue
@@ -302,9 +306,14 @@ def vierstaedte_tool_query_indicator(context, data_dict):
                 "citation": citation(dataset),
             })
     if not matches:
-        raise tk.ObjectNotFound(tk._("Keine Werte für {indicator} in {area} ({city}){period}.").format(
+        message = tk._("Keine Werte für {indicator} in {area} ({city}){period}.").format(
             indicator=data["indicator"], area=", ".join(filters["area_name"]), city=city["short_title"],
-            period=f" für {data['period']}" if data.get("period") else ""))
+            period=f" für {data['period']}" if data.get("period") else "")
+        if skipped:
+            message += " " + tk._(
+                "Nicht berücksichtigt, weil sie das gemeinsame Schema verletzen: {tables}.").format(
+                tables=", ".join(entry["dataset"] for entry in skipped))
+        raise tk.ObjectNotFound(message)
     newest = max(m["period"] for m in matches)
     matches = sorted((m for m in matches if m["period"] == newest),
                      key=lambda m: (m["dimension"], m["dimension_value"], m["area"]["level"]))
@@ -319,6 +328,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
         "answer": f"{label}, {first['area']['name']} ({city['short_title']}), {newest}: {value} {first['unit_label']}. "
                   f"Quelle: {first['citation']['text']}",
         "results": matches,
+        "skipped": skipped,
     }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import ckan.plugins.toolkit as tk
 from ckan import model
@@ -33,14 +33,63 @@ def canonical_dcatde_uri(value: str) -> str:
     return _DCATDE_VARIANT.sub("http://dcat-ap.de/def/", value.strip())
 
 
+# RFC 3986: unreserved and reserved characters, and percent-encodings; nothing else (no blank,
+# no control character, no quote or angle bracket).
+_URI_CHARACTERS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+$")
+_BLANK_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+URL_SCHEMES = ("http", "https", "mailto")
+
+
+def web_url(value: Any) -> str | None:
+    """``value`` as an absolute RFC 3986 URL with scheme http, https or mailto; None if it is none.
+
+    Non-ASCII characters outside the host (an IRI such as ``…/ämter``) are
+    percent-encoded as UTF-8 (RFC 3987, 3.1); blanks and control characters
+    are refused, never encoded. ``vierstaedte_harvest.metadata.web_url`` applies the same rule.
+    """
+    text = str(value).strip()
+    if not text or _BLANK_OR_CONTROL.search(text):
+        return None
+    parts = urlsplit(text)
+    if not parts.netloc.isascii():
+        return None
+    text = "".join(c if c.isascii() else quote(c, safe="") for c in text)
+    if not _URI_CHARACTERS.match(text):
+        return None
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            return None
+        return text if parts.hostname else None
+    if scheme == "mailto":
+        local, at, domain = parts.path.partition("@")
+        return text if local and at and domain and not parts.netloc else None
+    return None
+
+
 def vierstaedte_uri(value: Any, context: dict) -> Any:
-    """An absolute http(s) URL; anything else (javascript:, relative) is refused."""
+    """An absolute http(s) or mailto URL (:func:`web_url`); anything else is refused."""
     if value in (None, "", tk.missing):
         return value
-    parts = urlsplit(str(value).strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid(_("Keine gültige http(s)-URL: {value}").format(value=value))
-    return str(value).strip()
+    url = web_url(value)
+    if url is None:
+        raise Invalid(_("Keine gültige URL (http, https oder mailto, ohne Leerzeichen): {value}")
+                      .format(value=value))
+    return url
+
+
+def vierstaedte_resource_url(key: tuple, data: dict, errors: dict, context: dict) -> None:
+    """A resource's URL: a link's must be valid (``vierstaedte_uri``); an upload's is its file."""
+    value = data.get(key)
+    if value in (None, "", tk.missing) or data.get(key[:-1] + ("url_type",)) == "upload":
+        return
+    try:
+        data[key] = vierstaedte_uri(value, context)
+    except Invalid as error:
+        errors[key].append(error.error)
 
 
 def _expand(vocab: str, value: str) -> str:
@@ -176,6 +225,7 @@ def vierstaedte_dataset_after(key: tuple, data: dict, errors: dict, context: dic
 def get_validators() -> dict[str, Any]:
     return {
         "vierstaedte_uri": vierstaedte_uri,
+        "vierstaedte_resource_url": vierstaedte_resource_url,
         "vierstaedte_in_vocabulary": vierstaedte_in_vocabulary,
         "vierstaedte_in_vocabulary_list": vierstaedte_in_vocabulary_list,
         "vierstaedte_geocoding_uri": vierstaedte_geocoding_uri,

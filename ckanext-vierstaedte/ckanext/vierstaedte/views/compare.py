@@ -2,6 +2,8 @@
 
 A plain GET form drives it, so the table and the CSV download work without
 JavaScript; the chart only redraws the same data (see ``assets/compare.js``).
+Tables left out because they break the data contract are named on the page
+(and in the CSV's ``X-Vierstaedte-Skipped`` header), never a reason to fail it.
 """
 from __future__ import annotations
 
@@ -42,13 +44,14 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _comparison() -> dict[str, Any]:
-    available = tk.get_action("vierstaedte_indicator_list")({}, {})
+    listing = tk.get_action("vierstaedte_indicator_list")({}, {})
+    available, skipped = listing["indicators"], listing["skipped"]
     query = _query(available)
     cities = tk.get_action("vierstaedte_city_list")({}, {})
     titles = {city["name"]: city["short_title"] for city in cities}
     levels = next((i["area_levels"] for i in available if i["id"] == query["indicator"]), [query["area_level"]])
     page = {"indicators": available, "cities": cities, "query": query, "area_levels": levels, "errors": {},
-            "result": None}
+            "result": None, "skipped": skipped}
     try:
         result = tk.get_action("vierstaedte_indicator_query")({}, dict(query, limit=indicator_logic.MAX_LIMIT))
     except tk.ValidationError as error:
@@ -62,6 +65,9 @@ def _comparison() -> dict[str, Any]:
                            cities=result["query"]["cities"], area_level=query["area_level"]),
     )
     page["query"]["cities"] = result["query"]["cities"]
+    listed = {entry["resource_id"] for entry in skipped}
+    # the query may meet a table the list did not (a bad row of this indicator)
+    skipped += [entry for entry in result["skipped"] if entry["resource_id"] not in listed]
     return page
 
 
@@ -79,6 +85,9 @@ def download():
     response = make_response(indicator_logic.csv_text(extra_vars["table"]))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="vergleich-{extra_vars["query"]["indicator"]}.csv"'
+    if extra_vars["skipped"]:  # the CSV holds only the table; the page names the reasons
+        names = ", ".join(entry["dataset"] for entry in extra_vars["skipped"])
+        response.headers["X-Vierstaedte-Skipped"] = names
     return response
 
 
