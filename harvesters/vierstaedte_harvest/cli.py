@@ -75,7 +75,7 @@ def _run(args: argparse.Namespace) -> int:
     options = Options(city=args.city, ckan_url=args.ckan_url, token=token, state_dir=args.state_dir,
                       config_path=args.config, dry_run=args.dry_run, since=args.since,
                       progress=sys.stderr.isatty() and not args.no_progress, work_dir=args.work_dir,
-                      workers=args.workers)
+                      workers=args.workers, allow_withdraw=args.allow_withdraw)
     outcome = execute(options)
     report = outcome.report
     counts = report.get("counts", {})
@@ -134,6 +134,12 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number ≥ 1, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vierstaedte-harvest", description=__doc__.splitlines()[0],
@@ -168,6 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=_workers, default=2, metavar="N",
                      help="datasets harvested at once (default %(default)s); keep it below the number of CKAN's "
                      "web workers, so the portal keeps answering during a harvest")
+    run.add_argument("--allow-withdraw", type=_positive, default=0, metavar="N",
+                     help="an operator's confirmation, never for cron: this run may withdraw up to "
+                     "N datasets (even all), more than source.max_withdraw allows")
     run.add_argument("--no-progress", action="store_true", help="log lines instead of a progress bar")
     run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     run.set_defaults(handler=_run)

@@ -28,6 +28,40 @@ class ConfigError(ValueError):
     """The city config is wrong; the message says where."""
 
 
+@dataclasses.dataclass(frozen=True)
+class WithdrawLimit:
+    """``source.max_withdraw``: how many of the datasets a city has published from its source one
+    run may withdraw. A complete listing can still be wrong (``count: 0`` from a broken filter, a
+    migrated or emptied portal); above it a run withdraws nothing; ``--allow-withdraw N`` lifts it.
+
+    ``percent`` (``"50%"``, the default): that share of them, rounded down but at least one;
+    ``number`` (``5``): that many, ``0`` for none. Either way never all of two or more.
+    """
+
+    percent: int | None = 50
+    number: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.number is not None:
+            object.__setattr__(self, "percent", None)
+
+    def of(self, published: int) -> int:
+        """The most datasets one run may withdraw of the ``published`` ones."""
+        most = self.number if self.number is not None else max(1, published * self.percent // 100)
+        return min(most, published - 1) if published >= 2 else most
+
+    @classmethod
+    def parse(cls, value: Any) -> "WithdrawLimit":
+        """``"N%"`` (1–100) or a whole number ≥ 0; ValueError otherwise."""
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return cls(number=value)
+        share = re.fullmatch(r"\s*(\d{1,3})\s*%\s*", value) if isinstance(value, str) else None
+        if share and 1 <= int(share[1]) <= 100:
+            return cls(percent=int(share[1]))
+        raise ValueError("source.max_withdraw must be a share from 1% to 100% or a whole number "
+                         f"≥ 0 of datasets, not {value!r}")
+
+
 @dataclasses.dataclass
 class TableRule:
     """Which resource of which dataset a mapping normalises."""
@@ -52,6 +86,7 @@ class CityConfig:
     defaults: dict[str, Any]
     tables: list[TableRule]
     max_datasets: int = MAX_DATASETS
+    max_withdraw: WithdrawLimit = WithdrawLimit()
 
     @property
     def ags(self) -> str:
@@ -99,6 +134,10 @@ def load(city: str, path: Path | None = None) -> CityConfig:
     max_datasets = source.pop("max_datasets", MAX_DATASETS)
     if isinstance(max_datasets, bool) or not isinstance(max_datasets, int) or max_datasets < 1:
         raise ConfigError(f"{path}: source.max_datasets must be a whole number ≥ 1, not {max_datasets!r}")
+    try:
+        max_withdraw = WithdrawLimit.parse(source.pop("max_withdraw", "50%"))
+    except ValueError as error:
+        raise ConfigError(f"{path}: {error}")
     if "VIERSTAEDTE_SOURCE_URL" in os.environ:  # lets city IT or the demo point a city elsewhere without editing
         source["url"] = os.environ["VIERSTAEDTE_SOURCE_URL"]
     try:
@@ -107,7 +146,7 @@ def load(city: str, path: Path | None = None) -> CityConfig:
         raise ConfigError(f"{path}: {error}")
     return CityConfig(city, path, protocol, source, http, dict(data.get("defaults") or {}),
                       [_rule(rule, path, city, n) for n, rule in enumerate(data.get("tables") or [], start=1)],
-                      max_datasets)
+                      max_datasets, max_withdraw)
 
 
 def _rule(data: Any, path: Path, city: str, number: int) -> TableRule:

@@ -45,6 +45,15 @@ class Locked(Exception):
     """Another run of this city is in progress."""
 
 
+class WithdrawalRefused(Exception):
+    """A complete listing would withdraw more than ``source.max_withdraw`` allows: none is."""
+
+    def __init__(self, message: str, would: int, published: int, limit: int):
+        super().__init__(message)
+        self.error = {"code": "mass-withdrawal-refused", "message": message,
+                      "would_withdraw": would, "published": published, "limit": limit}
+
+
 @dataclasses.dataclass
 class Options:
     city: str
@@ -57,6 +66,7 @@ class Options:
     progress: bool = False
     work_dir: Path | None = None  # downloads and normalised files of the dataset in hand (default: system temp)
     workers: int = 2  # datasets harvested at once; below CKAN's web workers, so the portal keeps answering
+    allow_withdraw: int = 0  # the operator's --allow-withdraw: may withdraw that many, even all
 
 
 @dataclasses.dataclass
@@ -250,14 +260,19 @@ class Harvest:
         report["source_errors"].extend(listing.gaps)
         report["listing"] = _listing_report(listing)
         self._harvest_all(listing.datasets, report, progress)
-        report["datasets"].extend(self._withdraw(listing))
+        withdrew = listing.complete
+        try:
+            report["datasets"].extend(self._withdraw(listing))
+        except WithdrawalRefused as refused:
+            report["source_errors"].append(refused.error)
+            withdrew = False
         report["finished"] = _now()
         report["counts"] = {s: sum(1 for d in report["datasets"] if d["status"] == s) for s in STATUSES}
         report["dataset_writes"] = len(self.publisher.writes)
         report["write_calls"] = dict(sorted(collections.Counter(self.publisher.writes).items()))
         problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
         succeeded = len(report["datasets"]) - report["counts"]["rejected"] - report["counts"]["errored"]
-        partial = succeeded and listing.complete  # an incomplete listing fails the run: nothing withdrawn
+        partial = succeeded and withdrew  # incomplete listing or refused withdrawal: run failed
         report["status"] = "ok" if not problems else ("partial" if partial else "failed")
         if not self.options.dry_run and self._save_state(report) and report["status"] == "ok":
             report["status"] = "partial"  # published, but the state could not be saved
@@ -332,7 +347,11 @@ class Harvest:
         """Soft-delete what this source no longer lists (from state, and from CKAN if state was lost).
 
         Only after a complete listing: a partial view of the source (a page that failed, ended
-        early, repeated itself) says nothing about the datasets it did not show.
+        early, repeated itself) says nothing about the datasets it did not show. And only up to
+        ``source.max_withdraw`` of the datasets published from the source (or the operator's
+        ``--allow-withdraw``): a complete listing of ``count: 0`` from a broken filter or a
+        migrated portal looks just like a source that emptied itself. Above it, nothing is
+        withdrawn and :class:`WithdrawalRefused` says how much would have been.
         """
         if not listing.complete:
             log.error("the listing of the source is incomplete (%s) — nothing will be withdrawn on "
@@ -345,15 +364,20 @@ class Harvest:
         for guid, remembered in self.state.datasets.items():
             if guid not in seen and remembered.get("status") == "published":
                 gone[remembered["ckan_name"]] = guid
+        ours = set()  # the datasets published from this source when the run began
         for name, guid in self.in_ckan.items():  # in case the state was lost
-            if guid not in seen and any(guid.startswith(prefix) for prefix in prefixes):
-                gone.setdefault(name, guid)
+            if any(guid.startswith(prefix) for prefix in prefixes):
+                ours.add(name)
+                if guid not in seen:
+                    gone.setdefault(name, guid)
+        self._check_withdrawal(sorted(gone), len(ours | set(gone)))
         entries = []
         for name, guid in sorted(gone.items()):
             entry = {"source_id": guid, "ckan_name": name, "title": self.state.datasets.get(guid, {}).get("title", ""),
                      "status": "withdrawn", "errors": []}
             try:
-                if not self.publisher.withdraw(name):
+                if not self.publisher.withdraw(name):  # gone from CKAN already: so says the state
+                    self.state.dataset(guid).update(status="withdrawn", ckan_name=name)
                     continue
             except PublishError as error:
                 entry.update(status="errored", errors=[{"code": error.code, "message": str(error)}])
@@ -361,6 +385,22 @@ class Harvest:
                 self.state.dataset(guid).update(status="withdrawn", ckan_name=name)
             entries.append(entry)
         return entries
+
+    def _check_withdrawal(self, names: list[str], published: int) -> None:
+        """Refuse to withdraw ``names`` of the ``published`` datasets if more than allowed."""
+        limit = max(self.config.max_withdraw.of(published), self.options.allow_withdraw)
+        if len(names) <= limit:
+            return
+        shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
+        allowed = "source.max_withdraw" + (
+            ", --allow-withdraw" if self.options.allow_withdraw else "")
+        message = (f"the source's complete listing would withdraw {len(names)} of {published} "
+                   f"datasets published from it ({shown}), more than the {limit} allowed "
+                   f"({allowed}): nothing was withdrawn. Check the source (its filter, "
+                   "organisation, a migration); if they are really gone, run once by hand with "
+                   f"--allow-withdraw {len(names)}")
+        log.error("%s", message)
+        raise WithdrawalRefused(message, len(names), published, limit)
 
 
 def _listing_report(listing: Listing) -> dict[str, Any]:

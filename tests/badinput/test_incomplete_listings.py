@@ -7,6 +7,10 @@ while paging shifts the next one onto a page already read), a DCAT catalogue tha
 fewer datasets than its ``hydra:totalItems``. Before, each of these withdrew datasets
 the source still has. Records that are not datasets (harvest sources, showcases, dataset
 series) are skipped and reported, never published.
+
+A listing that is complete but would withdraw most of what a city published from the source
+(``count: 0`` from a broken filter, a migrated or emptied portal) withdraws nothing either,
+unless the operator confirms the number with ``--allow-withdraw N``.
 """
 from __future__ import annotations
 
@@ -149,3 +153,93 @@ def test_dcat_entries_that_are_not_datasets_are_skipped_and_reported(harvest, re
     assert skipped == {"Wahlen (Serie)": "dcat:DatasetSeries",
                        "Stadtplan-Dienst": "dcat:DataService"}
     assert summary["listing"]["complete"] is True
+
+
+# --- a complete listing that would withdraw most of a city: refused unless an operator confirms ---
+
+REFUSED = "mass-withdrawal-refused"
+PACKAGES = "ckan/packages"
+MAINZ = ("einwohner-ortsbezirke-mainz", "stadtplan-mainz-wms", "stadtratswahl-2024-mainz")
+
+
+def add_map(replay, title: str) -> dict:
+    """A fourth Mainz dataset at the source: the map record under another id, name and title."""
+    packages = replay.root / PACKAGES
+    record = json.loads((packages / "stadtplan-mainz-wms.json").read_text(encoding="utf-8"))
+    record.update(id="5f6d1f0e-0010-4b6e-9a51-6d0b6c2f0010", name="karte-vier", title=title)
+    (packages / "karte-vier.json").write_text(json.dumps(record), encoding="utf-8")
+    return record
+
+
+def max_withdraw(harvest, value) -> None:
+    path = harvest.configs / "mainz.yaml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config["source"]["max_withdraw"] = value
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+
+def active_titles(city: str = "mainz") -> list[str]:
+    return sorted(d["title"] for d in city_datasets(city).values() if d["state"] == "active")
+
+
+def refused(done, would: int, of: int) -> dict:
+    """Assert a run that refused to withdraw ``would`` of ``of`` datasets; returns its report."""
+    assert done.returncode == 1, done.stdout + done.stderr
+    summary = report(done)
+    assert summary["status"] == "failed" and summary["listing"]["complete"] is True
+    errors = [e for e in summary["source_errors"] if e["code"] == REFUSED]
+    assert len(errors) == 1, summary["source_errors"]
+    assert (errors[0]["would_withdraw"], errors[0]["published"]) == (would, of)
+    assert f"would withdraw {would} of {of} " in errors[0]["message"]
+    assert f"source: {REFUSED}: " in done.stderr and f"--allow-withdraw {would}" in done.stderr
+    assert [d for d in summary["datasets"] if d["status"] == "withdrawn"] == []
+    return summary
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_a_source_answering_count_0_withdraws_nothing_until_an_operator_confirms(harvest, replay):
+    ok(harvest("mainz"))
+    before = published_state()
+    assert len(before) == 3
+    replay.faults[SEARCH] = {"body": answer({"count": 0, "results": []}),
+                             "content_type": "application/json"}
+
+    assert refused(harvest("mainz"), 3, 3)["listing"]["proof"] == "all 0 of count 0 on 1 page"
+    assert published_state() == before
+    refused(harvest("mainz", "--allow-withdraw", "2"), 3, 3)  # confirms fewer than it withdraws
+    assert published_state() == before
+
+    summary = ok(harvest("mainz", "--allow-withdraw", "3"))
+    assert summary["counts"]["withdrawn"] == 3 and active_titles() == []
+    assert ok(harvest("mainz"))["counts"]["withdrawn"] == 0  # the next cron run: nothing to refuse
+
+
+# dropped: how many of the four Mainz datasets the source stops listing; setting: max_withdraw
+@pytest.mark.usefixtures("with_plugins")
+@pytest.mark.parametrize("dropped, setting, refuses", [
+    (3, None, True),  # 3 of 4 is more than the default 50 %
+    (2, None, False),  # 2 of 4 is 50 %: a normal withdrawal
+    (3, "75%", False),
+    (3, 2, True),
+])
+def test_a_complete_listing_dropping_most_datasets_withdraws_nothing(harvest, replay, dropped, setting,
+                                                                      refuses):
+    if setting is not None:
+        max_withdraw(harvest, setting)
+    record = add_map(replay, "Karte vier")
+    ok(harvest("mainz"))
+    assert len(active_titles()) == 4
+    for name in MAINZ[-dropped:]:
+        (replay.root / PACKAGES / f"{name}.json").unlink()
+    record["title"] = "Karte vier (neu)"  # what the source still lists is published all the same
+    (replay.root / PACKAGES / "karte-vier.json").write_text(json.dumps(record), encoding="utf-8")
+
+    done = harvest("mainz")
+    if not refuses:
+        assert ok(done)["counts"]["withdrawn"] == dropped
+        assert len(active_titles()) == 4 - dropped and "Karte vier (neu)" in active_titles()
+        return
+    refused(done, dropped, 4)
+    assert len(active_titles()) == 4 and "Karte vier (neu)" in active_titles()
+    summary = ok(harvest("mainz", "--allow-withdraw", str(dropped)))
+    assert summary["counts"]["withdrawn"] == dropped and active_titles() == ["Karte vier (neu)"]
