@@ -128,6 +128,9 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.auth.create_unowned_dataset": "false",
         "ckan.auth.user_create_organizations": "false",
         "ckan.auth.public_user_details": "false",
+        "ckan.auth.user_create_groups": "false",  # groups are the sysadmins' (logic/auth.py)
+        # the API takes tokens only: a session cookie a foreign page makes a browser send is no login
+        "ckan.auth.enable_cookie_auth_in_api": "false",
         "ckan.dataset.create_on_ui_requires_resources": "false",
         "ckan.datastore.sqlsearch.enabled": "true",
         # the SQL search returns at most this many rows (CKAN's default is 32000); our indicator
