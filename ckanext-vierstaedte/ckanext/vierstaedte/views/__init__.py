@@ -6,7 +6,7 @@ from flask import Blueprint
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic, schema
-from ckanext.vierstaedte.views import exports, guard
+from ckanext.vierstaedte.views import exports, guard, session_guard
 from ckanext.vierstaedte.views.compare import compare
 
 vierstaedte = Blueprint("vierstaedte", __name__)
@@ -67,4 +67,4 @@ vierstaedte.add_url_rule("/staedte/<city>/harvest", view_func=harvest_runs, endp
 
 
 def get_blueprints():
-    return [guard.blueprint, vierstaedte, compare, exports.blueprint]
+    return [guard.blueprint, session_guard.session_guard, vierstaedte, compare, exports.blueprint]
