@@ -107,19 +107,35 @@ class Publisher:
 
     # --- checks ----------------------------------------------------------------------
 
-    def check_token(self) -> None:
-        """Make sure the token can write this city's organisation and no other (nor everything, as a sysadmin's can)."""
+    def check_token(self) -> list[dict[str, str]]:
+        """Make sure the token can write this city; returns the problems the run must report.
+
+        Refused: a token that cannot write the city, and a sysadmin's (it can do anything, anywhere).
+        A token that can also write other cities is used, and every run reports it (exit code 3):
+        the harvester writes only datasets of its own city (:meth:`upsert_dataset`), and refusing
+        would let whoever made its user a member elsewhere stop this city's harvest. The extra
+        rights are still a risk should the token leak, so a sysadmin has to remove them.
+        """
         try:
             writable = {o["name"] for o in self.read("organization_list_for_user", permission="create_dataset")}
+            # a sysadmin is listed every organisation whatever the permission; no role has this one
+            sysadmin = bool(self.read("organization_list_for_user", permission="sysadmin"))
         except PublishError as error:
             raise PublishError("bad-token", f"CKAN does not accept the API token ({error}); revoked or mistyped?")
+        if sysadmin:
+            raise PublishError("token-scope", f"The API token is a sysadmin's; a city's harvester must use a "
+                               f"token of a user who is editor of {self.city!r} only")
         if self.city not in writable:
             raise PublishError("token-scope", f"The API token cannot write organisation {self.city!r}; "
                                f"make its user an editor there")
         others = sorted(writable - {self.city})
-        if others:
-            raise PublishError("token-scope", f"The API token can also write {', '.join(others)}; a city's harvester "
-                               f"must use a token of a user who is editor of {self.city!r} only")
+        if not others:
+            return []
+        message = (f"The API token can also write {', '.join(others)}; this run wrote {self.city!r} only. "
+                   f"A sysadmin should remove the user from the other organisations "
+                   f"(ckan vierstaedte ensure-harvester {self.city})")
+        log.warning("%s", message)
+        return [{"code": "token-too-broad", "message": message}]
 
     # --- datasets ----------------------------------------------------------------------
 
@@ -151,6 +167,10 @@ class Publisher:
                 existing = self.show(desired["name"])
                 if existing is None:
                     raise
+        owner = (existing.get("organization") or {}).get("name")
+        if owner not in (None, self.city):  # only a token that can also write elsewhere sees this
+            raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to {owner!r}, "
+                               f"not {self.city!r}")
         if existing.get("source_identifier") not in (None, "", desired.get("source_identifier")):
             raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to source "
                                f"{existing.get('source_identifier')!r}, not {desired.get('source_identifier')!r}")

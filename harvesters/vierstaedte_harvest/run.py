@@ -253,7 +253,7 @@ class Harvest:
             "source": {"protocol": self.config.protocol, "url": self.config.source.get("url") or self.config.source.get("path")},
             "dry_run": self.options.dry_run, "datasets": [], "source_errors": [],
         }
-        self.publisher.check_token()
+        report["source_errors"].extend(self.publisher.check_token())  # a token that writes elsewhere too
         self.in_ckan = self.publisher.harvested_names()  # one search, not one call per dataset
         progress = _progress(self.options.progress)
         listing = self.listing()
@@ -364,13 +364,12 @@ class Harvest:
         for guid, remembered in self.state.datasets.items():
             if guid not in seen and remembered.get("status") == "published":
                 gone[remembered["ckan_name"]] = guid
-        ours = set()  # the datasets published from this source when the run began
         for name, guid in self.in_ckan.items():  # in case the state was lost
-            if any(guid.startswith(prefix) for prefix in prefixes):
-                ours.add(name)
-                if guid not in seen:
-                    gone.setdefault(name, guid)
-        self._check_withdrawal(sorted(gone), len(ours | set(gone)))
+            if guid not in seen and any(guid.startswith(prefix) for prefix in prefixes):
+                gone.setdefault(name, guid)
+        # published from the source when the run began: what goes, and what it lists that CKAN had
+        kept = {metadata.dataset_name(self.config.city, source) for source in listing.datasets}
+        self._check_withdrawal(sorted(gone), len(set(gone) | (kept & set(self.in_ckan))))
         entries = []
         for name, guid in sorted(gone.items()):
             entry = {"source_id": guid, "ckan_name": name, "title": self.state.datasets.get(guid, {}).get("title", ""),

@@ -1,0 +1,178 @@
+"""No city can act on another: groups, memberships, and who belongs where, over the live Action API.
+
+Actors are each city's admin, editor and harvester (their API tokens) and anonymous callers.
+Groups list datasets of every city under a title of their own, so only sysadmins manage them.
+A city admin cannot take a member of another city (its harvester above all) into their own
+organisation; a harvester that can write a second city anyway still runs, writes its own city
+only and reports the extra rights. Who belongs to a city, and in which role, is for that city's
+members to see.
+"""
+from __future__ import annotations
+
+import pytest
+import requests
+from ckan import model
+from ckan.tests import factories
+from ckan.tests.helpers import call_action
+
+from tests.harvesting import CITIES, SYSADMIN, city_datasets, report
+
+
+def dataset(city: str, name: str) -> dict:
+    return call_action("package_create", context=dict(SYSADMIN, user="site-admin-of-the-test"), name=name,
+                       title=f"Daten {name}", notes="Ziel der Isolationsprüfung.", owner_org=city,
+                       theme=["SOCI"], spatial_granularity="stadt")
+
+
+@pytest.fixture
+def staff(platform):
+    """Per city an admin and an editor (users with API tokens), the harvesters' tokens, a sysadmin's."""
+    factories.Sysadmin(name="site-admin-of-the-test")
+    found = {"anonymous": None, "sysadmin": platform["admin_token"]}
+    names = {}
+    for city in CITIES:
+        for role in ("admin", "editor"):
+            user = factories.User(name=f"{city}-{role}")
+            call_action("organization_member_create", context=dict(SYSADMIN), id=city, username=user["name"],
+                        role=role)
+            found[f"{city}-{role}"] = factories.APIToken(user=user["name"])["token"]
+            names[f"{city}-{role}"] = user["name"]
+        found[f"{city}-harvester"] = platform["tokens"][city].read_text().strip()
+        names[f"{city}-harvester"] = f"harvester-{city}"
+    return found, names
+
+
+def call(url: str, token: str | None, action: str, **data) -> requests.Response:
+    headers = {"Authorization": token} if token else {}
+    return requests.post(f"{url}/api/3/action/{action}", json=data, headers=headers, timeout=60)
+
+
+def test_only_sysadmins_manage_groups(platform, staff):
+    tokens, names = staff
+    url = platform["url"]
+    group = call_action("group_create", context=dict(SYSADMIN, user="site-admin-of-the-test"),
+                        name="offizielle-liste", title="Offizielle Liste")
+    own, foreign = dataset("mainz", "mainz-eigen"), dataset("trier", "trier-fremd")
+    allowed = {}
+    for actor in ("mainz-admin", "mainz-editor", "mainz-harvester"):
+        token, me = tokens[actor], names[actor]
+        attempts = {
+            "group_create": call(url, token, "group_create", name=f"liste-{actor}", title="Offizielle Liste"),
+            "group_update": call(url, token, "group_patch", id=group["id"], title="Offiziell von Mainz"),
+            "group_delete": call(url, token, "group_delete", id=group["id"]),
+            "group_member_create": call(url, token, "group_member_create", id=group["id"], username=me,
+                                        role="admin"),
+            "member_create foreign dataset": call(url, token, "member_create", id=group["id"],
+                                                  object=foreign["id"], object_type="package", capacity="public"),
+            "member_create own dataset": call(url, token, "member_create", id=group["id"], object=own["id"],
+                                              object_type="package", capacity="public"),
+            "package_patch groups": call(url, token, "package_patch", id=own["id"],
+                                         groups=[{"name": group["name"]}]),
+        }
+        allowed.update({f"{actor}: {what}": r.status_code for what, r in attempts.items() if r.status_code != 403})
+    assert allowed == {}
+    model.Session.remove()
+    members = call_action("member_list", id=group["id"])
+    assert [(model.User.get(i).name, kind) for i, kind, _ in members] == [("site-admin-of-the-test", "user")]
+    assert call_action("group_list") == ["offizielle-liste"]
+    assert call_action("group_show", id=group["id"])["title"] == "Offizielle Liste"
+    # a sysadmin still can
+    done = call(url, tokens["sysadmin"], "member_create", id=group["id"], object=foreign["id"],
+                object_type="package", capacity="public")
+    assert done.status_code == 200, done.text[:300]
+
+
+def test_no_city_takes_in_another_citys_members(platform, staff):
+    tokens, names = staff
+    url = platform["url"]
+    trier_admin = tokens["trier-admin"]
+    refused = {}
+    for member in ("harvester-mainz", names["mainz-editor"], names["koblenz-admin"]):
+        user_id = model.User.get(member).id
+        for role in ("member", "editor", "admin"):
+            response = call(url, trier_admin, "organization_member_create", id="trier", username=member, role=role)
+            refused[f"organization_member_create {member} {role}"] = response.status_code
+        response = call(url, trier_admin, "member_create", id="trier", object=user_id, object_type="user",
+                        capacity="member")
+        refused[f"member_create {member}"] = response.status_code
+    assert set(refused.values()) == {403}, refused
+    assert call(url, trier_admin, "member_create", id="trier", object=dataset("mainz", "mainz-bestand")["id"],
+                object_type="package", capacity="public").status_code == 403
+    model.Session.remove()
+    assert {o["name"] for o in call_action("organization_list_for_user", id="harvester-mainz",
+                                           permission="read")} == {"mainz"}
+
+    # a newcomer (in no city yet) can still be taken in, and removed again
+    newcomer = factories.User(name="neu-in-trier")["name"]
+    assert call(url, trier_admin, "organization_member_create", id="trier", username=newcomer,
+                role="editor").status_code == 200
+    assert call(url, trier_admin, "organization_member_delete", id="trier", username=newcomer).status_code == 200
+    # a member of another city let in before (by a sysadmin, or before this check) can be removed by the city
+    call_action("organization_member_create", context=dict(SYSADMIN), id="trier", username="harvester-mainz",
+                role="member")
+    removed = call(url, trier_admin, "organization_member_delete", id="trier", username="harvester-mainz")
+    assert removed.status_code == 200, removed.text[:300]
+
+
+def test_a_harvester_that_can_also_write_elsewhere_runs_for_its_city_only(platform, harvest):
+    factories.Sysadmin(name="site-admin-of-the-test")
+    assert harvest("mainz").returncode == 0
+    names = sorted(city_datasets("mainz"))
+    moved = names[0]  # now Trier's: a Mainz name that the Mainz harvester must not take back
+    call_action("package_patch", context=dict(SYSADMIN, user="site-admin-of-the-test"), id=moved,
+                owner_org="trier")
+    # how the incident looked: another city made Mainz's harvester one of its editors
+    call_action("organization_member_create", context=dict(SYSADMIN), id="trier", username="harvester-mainz",
+                role="editor")
+    done = harvest("mainz")
+    assert done.returncode == 3, done.stdout + done.stderr  # partial: it ran, and says what is wrong
+    run = report(done)
+    assert [e["code"] for e in run["source_errors"]] == ["token-too-broad"], run["source_errors"]
+    assert "can also write trier" in run["source_errors"][0]["message"]
+    assert "can also write trier" in done.stderr  # cron mails it
+    entry = next(d for d in run["datasets"] if d["ckan_name"] == moved)
+    assert entry["status"] == "errored" and entry["errors"][0]["code"] == "name-conflict", entry
+    assert set(city_datasets("trier")) == {moved}
+    assert set(city_datasets("mainz")) == set(names) - {moved}
+    # a sysadmin's token is still refused: no city's cron job may hold one
+    refused = harvest("mainz", token=platform["admin_token_file"])
+    assert refused.returncode == 1 and "token-scope" in refused.stderr
+
+
+def test_membership_is_seen_by_members_only(platform, staff):
+    tokens, names = staff
+    url = platform["url"]
+    leaks = {}
+    for actor in ("anonymous", "trier-admin", "trier-editor", "trier-harvester"):
+        token = tokens[actor]
+        for action, data in (("member_list", {"id": "mainz", "object_type": "user"}),
+                             ("member_list", {"id": "mainz"}),
+                             ("organization_list_for_user", {"id": "harvester-mainz"}),
+                             ("organization_list_for_user", {"id": names["mainz-admin"], "permission": "read"}),
+                             ("organization_show", {"id": "mainz", "include_users": True}),
+                             ("organization_list", {"all_fields": True, "include_users": True})):
+            response = call(url, token, action, **data)
+            if response.status_code != 403:
+                leaks[f"{actor}: {action} {data}"] = response.text[:200]
+    for action, data in (("user_list", {}), ("user_show", {"id": "harvester-mainz"})):
+        response = call(url, None, action, **data)
+        if response.status_code != 403:
+            leaks[f"anonymous: {action}"] = response.text[:200]
+    page = requests.get(f"{url}/organization/members/mainz", timeout=60)
+    if page.status_code != 403:
+        leaks["anonymous: /organization/members/mainz"] = page.status_code
+    assert leaks == {}
+
+    # what stays: members see their city, anyone asks about themselves, the city page without users
+    mainz_editor = tokens["mainz-editor"]
+    members = call(url, mainz_editor, "member_list", id="mainz", object_type="user").json()["result"]
+    assert {model.User.get(user_id).name for user_id, _, _ in members} >= {"harvester-mainz", names["mainz-admin"]}
+    shown = call(url, mainz_editor, "organization_show", id="mainz", include_users=True).json()["result"]
+    assert "harvester-mainz" in {u["name"] for u in shown["users"]}
+    own = call(url, tokens["trier-harvester"], "organization_list_for_user", permission="create_dataset")
+    assert [o["name"] for o in own.json()["result"]] == ["trier"]
+    asked = call(url, tokens["trier-editor"], "organization_list_for_user", id=names["trier-editor"])
+    assert [o["name"] for o in asked.json()["result"]] == ["trier"]
+    public = call(url, None, "organization_show", id="mainz")
+    assert public.status_code == 200 and not public.json()["result"].get("users")
+    assert requests.get(f"{url}/organization/mainz", timeout=60).status_code == 200
