@@ -5,7 +5,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.vierstaedte import cli, headers, helpers, search, uploads, views
+from ckanext.vierstaedte import cli, headers, helpers, search, solr, uploads, views
 from ckanext.vierstaedte.logic import action, auth, harvest_runs, validators
 
 
@@ -29,6 +29,7 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config_, "templates")
         tk.add_public_directory(config_, "public")
         tk.add_resource("assets", "vierstaedte")
+        solr.install()  # the Solr password as Basic auth, never in URLs and errors (CKAN 2.12.0 bug)
 
     # IActions / IAuthFunctions / IValidators / ITemplateHelpers / IBlueprint / IClick
     def get_actions(self):
