@@ -9,6 +9,8 @@ members to see.
 """
 from __future__ import annotations
 
+from http.cookies import SimpleCookie
+
 import pytest
 import requests
 from ckan import model
@@ -176,3 +178,81 @@ def test_membership_is_seen_by_members_only(platform, staff):
     public = call(url, None, "organization_show", id="mainz")
     assert public.status_code == 200 and not public.json()["result"].get("users")
     assert requests.get(f"{url}/organization/mainz", timeout=60).status_code == 200
+
+
+def signed_in(url: str, name: str, password: str) -> requests.Session:
+    """A browser-like session of ``name``, logged in through the login form (cookie, CSRF token).
+
+    CKAN sets its cookie with an empty ``Domain=``, which browsers take as the host's own and
+    Python's cookie jar drops: the cookie is carried over by hand, as a browser keeps it.
+    """
+    session = requests.Session()
+
+    def keep(response: requests.Response) -> requests.Response:
+        cookie = SimpleCookie(response.headers.get("Set-Cookie", ""))
+        for key, morsel in cookie.items():
+            session.cookies.set(key, morsel.value)
+        return response
+
+    form = keep(session.get(f"{url}/user/login", timeout=60)).text
+    token = form.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    done = keep(session.post(f"{url}/user/login", timeout=60, allow_redirects=False,
+                             data={"login": name, "password": password, "_csrf_token": token}))
+    assert done.status_code == 302, done.text[:300]
+    assert "/user/login" not in done.headers["Location"], done.headers["Location"]
+    assert session.get(f"{url}/dashboard/datasets", timeout=60).url.endswith("/dashboard/datasets")
+    return session
+
+
+def test_a_city_editor_works_on_the_city_datasets_only(platform, harvest):
+    """Issue #12's rules leave an editor's own work alone: the resource and edit forms of a dataset
+    the city's harvester published open for them, another city's stay closed."""
+    url = platform["url"]
+    factories.Sysadmin(name="site-admin-of-the-test")
+    editor = factories.User(name="redaktion-mainz", password="Redaktion-Mainz-1")["name"]
+    call_action("organization_member_create", context=dict(SYSADMIN), id="mainz", username=editor,
+                role="editor")
+    assert harvest("mainz").returncode == 0
+    own = sorted(city_datasets("mainz"))[0]
+    foreign = dataset("trier", "trier-fremd")["name"]
+    by_token = requests.Session()
+    by_token.headers["Authorization"] = factories.APIToken(user=editor)["token"]
+    got = {}
+    by_cookie = signed_in(url, editor, "Redaktion-Mainz-1")
+    for how, session in (("token", by_token), ("cookie", by_cookie)):
+        for name in (own, foreign):
+            for path in (f"/dataset/{name}/resource/new", f"/dataset/edit/{name}"):
+                got[f"{how} {path}"] = session.get(url + path, timeout=60).status_code
+    expected = {key: 403 if foreign in key else 200 for key in got}
+    assert got == expected
+
+
+def test_a_city_admin_adds_a_newcomer_in_the_web_form_but_no_other_citys_member(platform, staff):
+    """The membership rule of issue #12 in the browser's form: a brand-new user joins, a member of
+    another city is refused, and Trier's admin cannot open Mainz's form at all."""
+    tokens, names = staff
+    url = platform["url"]
+    admin = factories.User(name="leitung-mainz", password="Leitung-Mainz-1")["name"]
+    call_action("organization_member_create", context=dict(SYSADMIN), id="mainz", username=admin,
+                role="admin")
+    newcomer = factories.User(name="neu-in-mainz")["name"]
+    session = signed_in(url, admin, "Leitung-Mainz-1")
+    page = session.get(f"{url}/organization/member_new/mainz", timeout=60)
+    assert page.status_code == 200
+    token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+
+    def add(user: str) -> requests.Response:
+        return session.post(f"{url}/organization/member_new/mainz", timeout=60,
+                            allow_redirects=False,
+                            data={"username": user, "role": "editor", "_csrf_token": token})
+
+    added = add(newcomer)
+    assert added.status_code == 302, added.text[:300]
+    assert added.headers["Location"].endswith("/organization/manage_members/mainz")
+    assert add(names["trier-editor"]).status_code == 403
+    model.Session.remove()
+    roles = {model.User.get(i).name: role for i, _, role in call_action("member_list", id="mainz",
+                                                                        object_type="user")}
+    assert roles.get(newcomer) == "Editor" and names["trier-editor"] not in roles, roles
+    assert requests.get(f"{url}/organization/member_new/mainz", timeout=60,
+                        headers={"Authorization": tokens["trier-admin"]}).status_code == 403
