@@ -48,6 +48,7 @@ install_system_packages() {
   command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
   command -v mvn >/dev/null || missing+=(maven)
   command -v curl >/dev/null || missing+=(curl)
+  command -v setfacl >/dev/null || missing+=(acl)
   dpkg -s libmagic1 >/dev/null 2>&1 || missing+=(libmagic1)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
@@ -121,7 +122,18 @@ ensure_service_user() {  # a system user without login for Redis and Solr (as ro
     say "Creating the system user $SERVICE_USER for Redis and Solr"
     useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
   fi
-  local path  # e.g. a checkout under /root (mode 700): the services could not read their files
+  local top dir path
+  # A checkout under /root or in a `mktemp -d` folder (mode 700): the services could not reach their
+  # files in it. An ACL entry lets SERVICE_USER alone through each directory above (x: no listing).
+  for top in "$ROOT" "$STACK_DIR"; do
+    dir=$top
+    while :; do
+      setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups test -x "$dir" \
+        || setfacl -m "u:$SERVICE_USER:x" "$dir" 2>/dev/null || true  # else the check below says it
+      [[ $dir == / ]] && break
+      dir=$(dirname "$dir")
+    done
+  done
   for path in "$ROOT/scripts/solr/SolrLauncher.java" "$STACK_DIR/solr-lib"; do
     setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups test -r "$path" \
       || die "user $SERVICE_USER cannot read $path: allow it through the directories above (chmod o+x), or move the checkout"
