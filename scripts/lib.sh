@@ -34,8 +34,8 @@ as_root() {
   else die "need root for: $* (run it as root, or install sudo)"; fi
 }
 
-as_postgres() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+as_postgres() {  # from /: postgres may not enter the checkout (psql then warns at every call)
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else (cd / && sudo -u postgres "$@"); fi
 }
 
 # --- installation -------------------------------------------------------------
