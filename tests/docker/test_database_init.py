@@ -59,15 +59,19 @@ def cluster():
         port = free_port()
         subprocess.run(as_postgres([str(bindir / "initdb"), "-D", str(base / "data"), "-U", "postgres", "-E", "UTF8",
                                     "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256"]),
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, cwd=base)
         options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base / 'run'}"
         subprocess.run(as_postgres([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-o", options, "-w",
-                                    "-l", str(base / "run" / "log"), "start"]), check=True, capture_output=True)
+                                    "-l", str(base / "run" / "log"), "start"]), check=True, capture_output=True,
+                       cwd=base)
         env = clean_env(PATH=f"{bindir}:/usr/bin:/bin", POSTGRES_USER="postgres", POSTGRES_DB="postgres",
                         PGHOST=str(base / "run"), PGPORT=str(port),
                         VIERSTAEDTE_PG_PASSWORD_FILE=str(base / "secrets" / "pg_password"),
                         VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(base / "secrets" / "pg_readonly_password"))
-        for script in sorted(INITDB.iterdir()):
+        # copied as the image copies them to /docker-entrypoint-initdb.d: postgres may not be able to
+        # enter the checkout (a clone in a `mktemp -d` folder, mode 700)
+        initdb = shutil.copytree(INITDB, base / "initdb")
+        for script in sorted(initdb.iterdir()):
             if script.suffix == ".sh":
                 command = [str(script)]
             elif script.suffix == ".sql":
@@ -75,13 +79,13 @@ def cluster():
                            "--no-psqlrc", "--dbname", "postgres", "-f", str(script)]
             else:
                 continue
-            result = subprocess.run(as_postgres(command), capture_output=True, text=True, env=env)
+            result = subprocess.run(as_postgres(command), capture_output=True, text=True, env=env, cwd=base)
             assert result.returncode == 0, f"{script.name}: {result.stderr}"
         yield {"port": port, "secrets": base / "secrets"}
     finally:
         if (base / "data" / "postmaster.pid").exists():
             subprocess.run(as_postgres([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"]),
-                           capture_output=True)
+                           capture_output=True, cwd=base)
         shutil.rmtree(base, ignore_errors=True)
 
 

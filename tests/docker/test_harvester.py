@@ -52,11 +52,17 @@ class TestCrontab:
         assert "harvest-city.sh" not in result.stdout
 
     def test_refuses_to_run_cron_without_root(self):
-        if os.getuid() == 0:
-            command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", str(CRON), "run"]
+        if os.getuid() == 0:  # as nobody, from a copy nobody can reach (a `mktemp -d` clone is mode 700)
+            base = Path(tempfile.mkdtemp(prefix="vierstaedte-cron-"))
+            base.chmod(0o755)
+            try:
+                cron = shutil.copy2(CRON, base / "cron.sh")
+                command = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", str(cron), "run"]
+                result = subprocess.run(command, capture_output=True, text=True, env=clean_env(), cwd=base)
+            finally:
+                shutil.rmtree(base, ignore_errors=True)
         else:
-            command = [str(CRON), "run"]
-        result = subprocess.run(command, capture_output=True, text=True, env=clean_env())
+            result = subprocess.run([str(CRON), "run"], capture_output=True, text=True, env=clean_env())
         assert result.returncode == 1
         assert "cron needs root" in result.stderr
 
