@@ -14,19 +14,13 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import indicators
+from ckanext.vierstaedte.logic import indicators, tables
 
 log = logging.getLogger(__name__)
 _ = tk._
 
 # how many indicator/unit pairs the page lists; a normalised table holds a handful
 MAX_INDICATORS = 100
-
-
-def normalised_resource(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
-    """The resource holding the dataset's normalised table in the DataStore, if there is one."""
-    return next((r for r in pkg_dict.get("resources", [])
-                 if r.get("role") == "normalised" and r.get("datastore_active")), None)
 
 
 def _in_language(text: str, separator: str, lang: str) -> str:
@@ -47,7 +41,7 @@ def _type_label(datastore_type: str) -> str:
 
 def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | None:
     """Fields (id, label, type, unit, description) and indicators of the normalised table; None without one."""
-    resource = normalised_resource(pkg_dict)
+    resource = tables.normalised_resource(pkg_dict)
     if resource is None:
         return None
     try:
