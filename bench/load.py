@@ -29,7 +29,6 @@ import argparse
 import csv
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -82,7 +81,7 @@ def _seed(api: Api, city: str, kind: str) -> dict:
                        "url": f"https://www.{city}.de/statistik/{kind}.pdf"}],
     }
     if kind == "tabelle":
-        from vierstaedte_schemas import SCHEMA_VERSION
+        from vierstaedte_contract import SCHEMA_VERSION
 
         # as the harvester publishes a table: only a valid one of the current schema is compared
         data.update(validation_status="valid", table_schema_version=SCHEMA_VERSION)
@@ -95,10 +94,10 @@ def _seed(api: Api, city: str, kind: str) -> dict:
         pass
     dataset = existing or api("package_create", **data)
     if kind == "tabelle":
-        from vierstaedte_harvest import contract
+        from vierstaedte_contract import table
         from vierstaedte_harvest.publish import DATASTORE_TYPES
 
-        schema = contract.table_schema()
+        schema = table.descriptor()
         fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
                    "info": {"label": f.get("title", ""), "notes": f.get("description", "")}} for f in schema["fields"]]
         resource = next(r for r in dataset["resources"] if r.get("role") == "normalised")
@@ -149,9 +148,9 @@ def _rows_sql(table: str, seed_table: str, city: str, number: int, rows: int) ->
     ages = "ARRAY[" + ",".join(f"'{a}'" for a in AGES) + "]"
     n_areas, n_ages = len(areas), len(AGES)
     indicator = INDICATORS[number % len(INDICATORS)]
-    from vierstaedte_harvest import contract
+    from vierstaedte_contract import cities
 
-    ags = contract.CITIES[city]
+    ags = cities.get(city).ags
     create = "" if table == seed_table else f'CREATE TABLE "{table}" (LIKE "{seed_table}" INCLUDING ALL);\n'
     return create + f"""INSERT INTO "{table}" (city, ags, area_level, area_code, area_name, indicator, sex, age_group,
   nationality, dimension, dimension_value, period, value, value_status, unit, source_dataset, source_column)

@@ -105,7 +105,7 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
     query = f"?sslmode={sslmode}" if sslmode else ""
     state = Path(env.get("VIERSTAEDTE_STACK_DIR", ".stack")).resolve()
     storage = env.get("VIERSTAEDTE_STORAGE_PATH") or str(state / "storage" / profile)
-    licenses = resources.files("ckanext.vierstaedte") / "data" / "licenses.json"
+    licenses = resources.files("vierstaedte_contract") / "data" / "licenses.json"
     values = {
         "ckan.site_url": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
         "ckan.site_id": p["site_id"],

@@ -15,11 +15,13 @@ def test_wheel_contains_schemas_configs_templates_and_migrations(tmp_path):
     wheel = next(tmp_path.glob("vierstaedte-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = [
-        "vierstaedte_schemas/city-statistics.schema.json", "vierstaedte_schemas/indicators.csv",
-        "vierstaedte_schemas/areas/mainz.csv", "vierstaedte_schemas/datapackage.template.json",
+        "vierstaedte_contract/data/city-statistics.schema.json",
+        "vierstaedte_contract/data/indicators.csv", "vierstaedte_contract/data/areas/mainz.csv",
+        "vierstaedte_contract/data/datapackage.template.json", "vierstaedte_contract/data/licenses.json",
+        "vierstaedte_contract/data/cities.json", "vierstaedte_contract/table.py",
         "vierstaedte_harvest/cities/mainz.yaml", "vierstaedte_harvest/cities/koblenz-manifest.yaml",
         "vierstaedte_harvest/mappings/trier-bevoelkerung-alter.yaml",
-        "ckanext/vierstaedte/schemas/dataset.yaml", "ckanext/vierstaedte/data/licenses.json",
+        "ckanext/vierstaedte/schemas/dataset.yaml",
         "ckanext/vierstaedte/config_declaration.yml", "ckanext/vierstaedte/templates/home/index.html",
         "ckanext/vierstaedte/migration/vierstaedte/alembic.ini",
         "ckanext/vierstaedte/i18n/en/LC_MESSAGES/ckanext-vierstaedte.mo",

@@ -22,7 +22,9 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 4
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from vierstaedte_harvest import contract, mapping
+    from vierstaedte_contract import table
+
+    from vierstaedte_harvest import mapping
     from vierstaedte_harvest.normalise import normalise
     from vierstaedte_harvest.validate import frictionless_errors
 
@@ -37,7 +39,7 @@ def _validate(args: argparse.Namespace) -> int:
     result = normalise(args.file, rules, out=args.out)
     report = result.report.as_dict()
     if args.frictionless and args.out and result.ok:
-        report["frictionless_errors"] = frictionless_errors(args.out, contract.table_schema())
+        report["frictionless_errors"] = frictionless_errors(args.out, table.descriptor())
         if report["frictionless_errors"]:
             report["verdict"] = "rejected"
     text = json.dumps(report, ensure_ascii=False, indent=2)

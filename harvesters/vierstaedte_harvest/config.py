@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from vierstaedte_harvest import contract, mapping
+from vierstaedte_contract import cities
+from vierstaedte_harvest import mapping
 from vierstaedte_harvest.fetch import HttpSettings
 from vierstaedte_harvest.sources import PROTOCOLS
 
@@ -90,7 +91,7 @@ class CityConfig:
 
     @property
     def ags(self) -> str:
-        return contract.CITIES[self.city]
+        return cities.get(self.city).ags
 
     def table_for(self, source) -> tuple[TableRule | None, Any]:
         """The first rule and resource of ``source`` that a table rule matches, or (None, None)."""
@@ -107,8 +108,8 @@ def default_path(city: str) -> Path:
 
 def load(city: str, path: Path | None = None) -> CityConfig:
     path = Path(path) if path else default_path(city)
-    if city not in contract.CITIES:
-        raise ConfigError(f"unknown city {city!r}; one of {', '.join(contract.CITIES)}")
+    if cities.find(city) is None:
+        raise ConfigError(f"unknown city {city!r}; one of {', '.join(cities.names())}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:

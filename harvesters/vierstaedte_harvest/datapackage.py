@@ -9,20 +9,20 @@ import copy
 import json
 from typing import Any
 
-import vierstaedte_schemas
-from vierstaedte_harvest import contract
+import vierstaedte_contract
+from vierstaedte_contract import table
 
 
 def descriptor(dataset: dict[str, Any], table_url: str, table_name: str, source: dict[str, Any],
                report: dict[str, Any]) -> dict[str, Any]:
     """A tabular Data Package for one normalised table of ``dataset`` (a CKAN dataset dict)."""
-    template = json.loads(vierstaedte_schemas.path("datapackage.template.json").read_text(encoding="utf-8"))
+    template = json.loads(vierstaedte_contract.path("datapackage.template.json").read_text(encoding="utf-8"))
     package = copy.deepcopy(template)
     package.update(
         name=dataset["name"],
         title=dataset["title"],
         description=dataset.get("notes", ""),
-        version=contract.SCHEMA_VERSION,
+        version=vierstaedte_contract.SCHEMA_VERSION,
         licenses=[{"name": dataset.get("license_id"), "path": dataset.get("license_id"),
                    "title": dataset.get("license_title") or dataset.get("license_id")}],
         sources=[{"title": source.get("title") or dataset["title"], "path": source.get("url")}],
@@ -32,9 +32,9 @@ def descriptor(dataset: dict[str, Any], table_url: str, table_name: str, source:
         created=source.get("modified") or "",
     )
     resource = package["resources"][0]
-    resource.update(name=table_name, path=table_url, schema=contract.table_schema())
+    resource.update(name=table_name, path=table_url, schema=table.descriptor())
     package["vierstaedte"] = {
-        "schema_version": contract.SCHEMA_VERSION,
+        "schema_version": vierstaedte_contract.SCHEMA_VERSION,
         "city": dataset.get("owner_org"),
         "source_dataset": dataset.get("source_identifier"),
         "source_file": source.get("url"),

@@ -18,6 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from vierstaedte_contract.names import TOTAL_WORDS
+
 MISSING_MARKERS = frozenset({"", ".", "..", "...", "…", "-", "–", "—", "/", "k.A.", "k. A.", "NA", "n.a.", "n. a."})
 CONFIDENTIAL_MARKERS = frozenset({"x", "X", "geheim", "*"})
 
@@ -227,7 +229,6 @@ def _plausible(iso: str) -> bool:
 
 # --- dimensions -----------------------------------------------------------------------
 
-TOTAL_WORDS = {"insgesamt", "gesamt", "zusammen", "summe", "total", "alle", "alle altersgruppen", "stadt insgesamt"}
 
 _AGE_PATTERNS: list[tuple[re.Pattern, Any]] = [
     (re.compile(r"^(\d{1,3})\s*(?:-|–|bis)\s*(?:unter|u\.)\s*(\d{1,3})(?:\s*jahre?n?)?$"), lambda m: f"{m[1]}-{int(m[2]) - 1}"),
@@ -285,9 +286,3 @@ def normalise_header(value: Any) -> str:
     return re.sub(r"\s+", " ", text).strip().strip('"').strip()
 
 
-def name_key(value: Any) -> str:
-    """Comparison key for names: case, umlaut spelling, '-', '/' and spaces do not matter."""
-    text = unicodedata.normalize("NFC", str(value)).lower().strip()
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, plain)
-    return re.sub(r"[\s\-/_.,]+", " ", text).strip()

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from vierstaedte_harvest import contract
+from vierstaedte_contract import cities, vocabularies
 from vierstaedte_harvest.german import normalise_header, parse_period
 from vierstaedte_harvest.reading import ReadOptions
 
@@ -70,7 +70,7 @@ class Mapping:
 
     @property
     def ags(self) -> str:
-        return contract.CITIES[self.city]
+        return cities.get(self.city).ags
 
     def is_ignored(self, header: str) -> bool:
         return header in self.ignore or any(p.fullmatch(header) for p in self.ignore_patterns)
@@ -109,10 +109,10 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     source = _get(data, "id", str, "mapping")
     where = f"mapping {source}"
     city = _get(data, "city", str, where)
-    if city not in contract.CITIES:
-        raise MappingError(f"{where}: unknown city {city!r}; one of {', '.join(contract.CITIES)}")
+    if cities.find(city) is None:
+        raise MappingError(f"{where}: unknown city {city!r}; one of {', '.join(cities.names())}")
     extra = data.get("indicators")
-    vocabulary = contract.indicators((base_dir or Path(".")) / extra if extra else None)
+    vocabulary = vocabularies.indicators((base_dir or Path(".")) / extra if extra else None)
 
     area = _get(data, "area", dict, where)
     _check_keys(area, {"column", "value", "level"}, f"{where}.area")
@@ -152,7 +152,7 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
         if indicator not in vocabulary:
             raise MappingError(f"{at}: unknown indicator {indicator!r}; add it to schemas/indicators.csv or the mapping's 'indicators' file")
         unit = spec.get("unit", vocabulary[indicator]["unit"])
-        if unit not in contract.units():
+        if unit not in vocabularies.units():
             raise MappingError(f"{at}: unknown unit {unit!r}")
         if ("header" in spec) == ("match" in spec):
             raise MappingError(f"{at}: give exactly one of 'header' or 'match'")

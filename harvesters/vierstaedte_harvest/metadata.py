@@ -15,14 +15,16 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from vierstaedte_contract import vocabularies
+from vierstaedte_contract.vocabularies import (
+    FREQUENCY_BASE,
+    LICENSE_BASE,
+    THEME_BASE,
+    canonical_dcatde_uri,
+)
 from vierstaedte_harvest.sources import SourceDataset
 
-THEME_BASE = "http://publications.europa.eu/resource/authority/data-theme/"
-THEMES = {"AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL", "INTR", "JUST", "REGI", "SOCI", "TECH", "TRAN"}
-LICENSE_BASE = "http://dcat-ap.de/def/licenses/"
-FREQUENCY_BASE = "http://publications.europa.eu/resource/authority/frequency/"
-_DCATDE_HOST = re.compile(r"^https?://(www\.)?dcat-ap\.de/def/", re.IGNORECASE)
-_LICENCE_VERSION = re.compile(r"^(http://dcat-ap\.de/def/licenses/.+/\d+)_(\d+)$")
+THEMES = frozenset(uri.removeprefix(THEME_BASE) for uri in vocabularies.values("themes"))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAG_BAD = re.compile(r"[^\w \-.]", re.UNICODE)
 
@@ -30,16 +32,6 @@ _TAG_BAD = re.compile(r"[^\w \-.]", re.UNICODE)
 def clean_text(value: Any, limit: int) -> str:
     text = unicodedata.normalize("NFC", _CONTROL.sub("", str(value or ""))).strip()
     return text[:limit]
-
-
-def canonical_dcatde_uri(uri: str) -> str:
-    """One spelling per DCAT-AP.de URI, so that licences and geocodings compare equal across portals.
-
-    Portals publish ``https://www.dcat-ap.de/def/…`` and licence versions like ``dl-by-de/2_0``;
-    the vocabularies define ``http://dcat-ap.de/def/…`` and ``dl-by-de/2.0``.
-    """
-    value = _DCATDE_HOST.sub("http://dcat-ap.de/def/", uri.strip())
-    return _LICENCE_VERSION.sub(r"\1.\2", value)
 
 
 def canonical_license(value: str | None) -> str | None:

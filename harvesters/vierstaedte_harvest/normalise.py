@@ -20,7 +20,11 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from pandas.api.types import union_categoricals
 
-from vierstaedte_harvest import contract, german
+import vierstaedte_contract
+from vierstaedte_contract import table as contract_table
+from vierstaedte_contract.areas import resolver as area_resolver
+from vierstaedte_contract.csvsafe import spreadsheet_safe
+from vierstaedte_harvest import german
 from vierstaedte_harvest.mapping import DIMENSIONS, Mapping
 from vierstaedte_harvest.reading import Table, open_table
 from vierstaedte_harvest.report import Issue, Report, TableRejected
@@ -69,7 +73,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
               chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None,
               _formats: dict[str, str] | None = None) -> Result:
     """Normalise the table at ``path``; write the tidy CSV to ``out`` or return it as a frame."""
-    report = Report(source=mapping.id, schema_version=contract.SCHEMA_VERSION)
+    report = Report(source=mapping.id, schema_version=vierstaedte_contract.SCHEMA_VERSION)
     out = Path(out) if out else None
     try:
         table = open_table(path, mapping.read)
@@ -80,7 +84,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
                 column.number_format, column.forced = _formats[column.name], True
         if report.error_counts:
             return Result(report, None, None)
-        validator = SchemaValidator(contract.table_schema())
+        validator = SchemaValidator(contract_table.descriptor())
         parts: list[pd.DataFrame] = []
         periods: set[str] = set()
         needed = [c.position for c in columns if c.role not in ("ignored", "unmapped")]
@@ -108,7 +112,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
     if report.rows_in == 0:
         report.error("empty-file", "The table has a header but no data rows.")
     report.columns = {c.name: _describe(c) for c in columns}
-    frame = None if out else (_concat(parts) if parts else pd.DataFrame(columns=contract.field_names()))
+    frame = None if out else (_concat(parts) if parts else pd.DataFrame(columns=contract_table.field_names()))
     return Result(report, frame, out)
 
 
@@ -119,7 +123,7 @@ class _CsvSink:
         self.path, self.writer = path, None
         # text columns stay dictionary-encoded (as the Categoricals are): the writer expands them, no copy per row
         self.schema = pa.schema([(f["name"], pa.float64() if f["type"] == "number" else pa.dictionary(pa.int32(), pa.string()))
-                                 for f in contract.table_schema()["fields"]])
+                                 for f in contract_table.descriptor()["fields"]])
 
     def __enter__(self) -> "_CsvSink":
         return self
@@ -200,10 +204,10 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             columns.append(_Column(name, position, "unmapped"))
         else:
             rule, groups = found
-            fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": contract.spreadsheet_safe(name),
+            fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": spreadsheet_safe(name),
                       "dimension": mapping.dimension_name, **rule.fixed, **groups}
             if fields.get("dimension_value"):
-                fields["dimension_value"] = contract.spreadsheet_safe(fields["dimension_value"])
+                fields["dimension_value"] = spreadsheet_safe(fields["dimension_value"])
             columns.append(_Column(name, position, "value", _parse_header_fields(fields, report), rule.number_format,
                                    forced=rule.number_format is not None))
     present = {c.name for c in columns}
@@ -268,10 +272,10 @@ def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     """Attributes that vary by row: area, period and dimension columns."""
     position = {c.name: c.position for c in columns}
     fields: dict[str, pd.Categorical] = {}
-    resolver = _resolver(mapping.city)
+    resolver = area_resolver(mapping.city)
     if mapping.area_column:
         source = chunk[position[mapping.area_column]]
-        where = f"Not an area of {mapping.city} at level {mapping.area_level} (see schemas/areas/{mapping.city}.csv)"
+        where = f"Not an area of {mapping.city} at level {mapping.area_level} (see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv)"
         areas = _categorical(source, lambda v: resolver.resolve(v, mapping.area_level), report,
                              "unknown-area", mapping.area_column, where)
         for i, field in enumerate(("area_level", "area_code", "area_name")):
@@ -289,7 +293,7 @@ def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     for field, source_name in mapping.dimension_columns.items():
         source = chunk[position[source_name]]
         if field == "dimension_value":
-            fields[field] = _categorical(source, lambda v: contract.spreadsheet_safe(v.strip()) or None, report,
+            fields[field] = _categorical(source, lambda v: spreadsheet_safe(v.strip()) or None, report,
                                          "missing-dimension-value",
                                          source_name, "Empty dimension value")
         else:
@@ -369,19 +373,10 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
         blocks = [_constant(v, n) if v is not None else by_row if by_row is not None
                   else _constant(DEFAULTS.get(field, ""), n) for v in by_column]
         data[field] = union_categoricals(blocks) if blocks else pd.Categorical([])
-    tidy = pd.DataFrame({name: data[name] for name in contract.field_names()}, index=np.tile(chunk.index.to_numpy(), k))
+    tidy = pd.DataFrame({name: data[name] for name in contract_table.field_names()}, index=np.tile(chunk.index.to_numpy(), k))
     # rows whose area, period or dimension could not be read are errors above; keep them out of the table
     unreadable = np.zeros(n, dtype=bool)
     for name, values_by_row in rows.items():
         if name != "area_code":  # areas without an official code have an empty one
             unreadable |= values_by_row.codes < 0
     return tidy[~np.tile(unreadable, k)] if unreadable.any() else tidy
-
-
-_RESOLVERS: dict[str, contract.AreaResolver] = {}
-
-
-def _resolver(city: str) -> contract.AreaResolver:
-    if city not in _RESOLVERS:
-        _RESOLVERS[city] = contract.AreaResolver(city)
-    return _RESOLVERS[city]

@@ -22,7 +22,8 @@ from typing import Any, Iterator
 import ckanapi
 import pandas as pd
 
-from vierstaedte_harvest import __version__, contract
+from vierstaedte_contract import table
+from vierstaedte_harvest import __version__
 from vierstaedte_harvest.metadata import differs
 
 log = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ class Publisher:
         """
         if resource.get("datastore_active") and resource.get("datastore_hash") == sha256:
             return False
-        schema = contract.table_schema()
+        schema = table.descriptor()
         if not fresh:
             if resource.get("datastore_hash"):  # the marker goes first: it never vouches for a table being replaced
                 self.write("resource_patch", id=resource["id"], datastore_hash="")

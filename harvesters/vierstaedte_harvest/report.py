@@ -15,13 +15,14 @@ import json
 from collections import Counter
 from typing import Any
 
+from vierstaedte_contract.runs import PROBLEM_STATUSES
+
 MAX_LISTED = 200  # per code; counts stay exact
 SHOWN_CELLS = 20  # example cells listed per error
 # the portal's defaults: ckanext.vierstaedte.harvest_report_max_bytes and _max_problems
 PORTAL_MAX_BYTES = 2 * 1024 * 1024
 PORTAL_MAX_PROBLEMS = 500
 PORTAL_MESSAGE_CHARS = 2000
-PROBLEM_STATUSES = ("rejected", "errored")
 
 VALID = "valid"
 VALID_WITH_WARNINGS = "valid_with_warnings"

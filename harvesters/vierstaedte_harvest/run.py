@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from vierstaedte_harvest import __version__, config as city_config, contract, datapackage, metadata
+import vierstaedte_contract
+from vierstaedte_contract import runs
+from vierstaedte_harvest import __version__, config as city_config, datapackage, metadata
 from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.publish import PublishError, Publisher, ResourceSpec
@@ -37,7 +39,6 @@ from vierstaedte_harvest.sources import Listing, SourceDataset, SourceResource, 
 from vierstaedte_harvest.state import State
 
 log = logging.getLogger(__name__)
-STATUSES = ("added", "updated", "unchanged", "withdrawn", "rejected", "errored")
 MAX_SKIPPED_REPORTED = 100
 
 
@@ -129,7 +130,7 @@ def _table_files(name: str, table: SourceResource, download, kind: str, normalis
         ResourceSpec("raw", f"Originaldatei ({kind.upper()})", kind.upper(), raw_path,
                      sha256=download.sha256, description=f"Unverändert von {table.url}"),
         ResourceSpec("normalised", "Normalisierte Daten (CSV)", "CSV", normalised, sha256=_sha256(normalised),
-                     description=f"Nach dem gemeinsamen Schema city-statistics {contract.SCHEMA_VERSION}"),
+                     description=f"Nach dem gemeinsamen Schema city-statistics {vierstaedte_contract.SCHEMA_VERSION}"),
     ]
 
 
@@ -154,7 +155,7 @@ class Harvest:
             remembered = copy.deepcopy(self.state.datasets.get(source.guid) or {"files": {}})
         rule, table = self.config.table_for(source)
         fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults, rule and rule.mapping.id,
-                                   contract.SCHEMA_VERSION, __version__)
+                                   vierstaedte_contract.SCHEMA_VERSION, __version__)
         # the state is a cache: a dataset it remembers but CKAN lacks (restored database?) is published again
         published = (remembered.get("status") == "published" and remembered.get("ckan_name") == name
                      and name in self.in_ckan)
@@ -189,7 +190,7 @@ class Harvest:
                 entry["status"] = "rejected"
                 entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in report["errors"][:50]]
                 return entry
-            desired.update(validation_status=report["verdict"], table_schema_version=contract.SCHEMA_VERSION)
+            desired.update(validation_status=report["verdict"], table_schema_version=vierstaedte_contract.SCHEMA_VERSION)
             if "temporal_start" not in desired and "temporal_end" not in desired and report["coverage"]:
                 # the source states no coverage: the table's own periods do (DCAT-AP dct:temporal)
                 desired.update(temporal_start=report["coverage"]["start"], temporal_end=report["coverage"]["end"])
@@ -267,7 +268,7 @@ class Harvest:
             report["source_errors"].append(refused.error)
             withdrew = False
         report["finished"] = _now()
-        report["counts"] = {s: sum(1 for d in report["datasets"] if d["status"] == s) for s in STATUSES}
+        report["counts"] = runs.counts(report["datasets"])
         report["dataset_writes"] = len(self.publisher.writes)
         report["write_calls"] = dict(sorted(collections.Counter(self.publisher.writes).items()))
         problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
@@ -439,7 +440,7 @@ def execute(options: Options) -> Outcome:
             report = harvest.run()
         except PublishError as error:  # token or CKAN unusable: nothing was harvested
             report = {"city": options.city, "started": _now(), "finished": _now(), "status": "failed", "datasets": [],
-                      "counts": {s: 0 for s in STATUSES}, "source_errors": [{"code": error.code, "message": str(error)}]}
+                      "counts": runs.counts([]), "source_errors": [{"code": error.code, "message": str(error)}]}
         try:
             _write_report(options, report)
         except OSError as error:

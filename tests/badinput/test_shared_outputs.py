@@ -24,13 +24,11 @@ from ckan.lib import search
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-import vierstaedte_schemas
+from vierstaedte_contract import table
 from tests.ckanext.conftest import valid_dataset
 from tests.ckanext.conftest import cities, city_editor, clean_datastore  # noqa: F401 - fixtures
 
-SCHEMA = json.loads(
-    vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8")
-)
+SCHEMA = table.descriptor()
 TYPES = {"string": "text", "number": "numeric"}
 AGS = {"mainz": "07315000", "trier": "07211000"}
 BAD = "mainz-kaputt"

@@ -65,7 +65,7 @@ def normalised_table(city: str, name: str, records: list[dict], **dataset) -> di
     common Table Schema, exactly as ``vierstaedte_harvest.publish`` writes them.
     """
     from ckan.tests.helpers import call_action
-    from vierstaedte_harvest import contract
+    from vierstaedte_contract import table
     from vierstaedte_harvest.publish import DATASTORE_TYPES
 
     admin = {"user": factories.Sysadmin()["name"]}
@@ -74,7 +74,7 @@ def normalised_table(city: str, name: str, records: list[dict], **dataset) -> di
                            url="http://example.org/normalised.csv", format="CSV", role="normalised")
     fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
                "info": {"label": f.get("title", ""), "notes": f.get("description", "")}}
-              for f in contract.table_schema()["fields"]]
+              for f in table.descriptor()["fields"]]
     call_action("datastore_create", context=dict(admin), resource_id=resource["id"], fields=fields, records=records,
                 force=True)
     return {"dataset": created, "resource": resource}

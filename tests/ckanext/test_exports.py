@@ -8,11 +8,11 @@ import pytest
 
 from ckan.tests.helpers import call_action
 
-import vierstaedte_schemas
+from vierstaedte_contract import table
 from tests.ckanext.conftest import valid_dataset
 
 DATASTORE_TYPES = {"string": "text", "number": "numeric"}
-SCHEMA = json.loads(vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8"))
+SCHEMA = table.descriptor()
 
 
 def row(area_name, indicator, period, value, area_level="ortsbezirk", area_code="06", **overrides):

@@ -6,7 +6,9 @@ import json
 import pandas as pd
 import pytest
 
-from vierstaedte_harvest import contract, mapping
+import vierstaedte_contract
+from vierstaedte_contract import table
+from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.validate import frictionless_errors
 
@@ -87,9 +89,9 @@ def test_streams_to_csv_in_chunks_and_frictionless_agrees(tmp_path, fixture_mapp
     result = normalise(FIXTURES / "mainz_wahl_ortsbezirke.csv", fixture_mapping("mainz-wahl-ortsbezirke"), out=out, chunk_rows=1)
     assert result.ok and result.frame is None
     written = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(written.columns) == contract.field_names()
+    assert list(written.columns) == table.field_names()
     assert len(written) == result.report.rows_out == 3 * 11
-    assert frictionless_errors(out, contract.table_schema()) == []
+    assert frictionless_errors(out, table.descriptor()) == []
 
 
 def test_frictionless_and_fast_validator_reject_the_same_file(tmp_path):
@@ -99,15 +101,15 @@ def test_frictionless_and_fast_validator_reject_the_same_file(tmp_path):
     rows.loc[rows.index[0], "ags"] = "7315000"  # 7 digits
     rows.iloc[1, rows.columns.get_loc("sex")] = "männlich"  # not in the enum
     rows.to_csv(bad, index=False)
-    reference = {(e["type"], e["field"]) for e in frictionless_errors(bad, contract.table_schema())}
+    reference = {(e["type"], e["field"]) for e in frictionless_errors(bad, table.descriptor())}
     assert reference == {("constraint-error", "ags"), ("constraint-error", "sex")}
     from vierstaedte_harvest.report import Report
     from vierstaedte_harvest.validate import SchemaValidator
 
-    report = Report("x", contract.SCHEMA_VERSION)
+    report = Report("x", vierstaedte_contract.SCHEMA_VERSION)
     frame = pd.read_csv(bad, dtype=str, keep_default_na=False)
     frame["value"] = pd.to_numeric(frame["value"])
-    SchemaValidator(contract.table_schema()).check(frame, report)
+    SchemaValidator(table.descriptor()).check(frame, report)
     assert {(e.rule, e.field) for e in report.errors} == {("pattern", "ags"), ("enum", "sex")}
 
 

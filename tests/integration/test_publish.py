@@ -11,13 +11,13 @@ from ckan.tests.helpers import call_action
 
 from tests.harvesting import by_role, city_datasets, ok
 
-from vierstaedte_harvest import contract
+from vierstaedte_contract import table
 from vierstaedte_harvest.metadata import THEME_BASE
 from vierstaedte_harvest.publish import DATASTORE_BATCH, Publisher, ResourceSpec
 
 
 def normalised_table(path, rows: int) -> str:
-    names = [f["name"] for f in contract.table_schema()["fields"]]
+    names = [f["name"] for f in table.descriptor()["fields"]]
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, names)
         writer.writeheader()

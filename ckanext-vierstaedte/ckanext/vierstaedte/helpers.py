@@ -5,7 +5,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte import search, vocabularies
+from ckanext.vierstaedte import search
+from vierstaedte_contract import vocabularies
 from ckanext.vierstaedte.logic import data_dictionary
 
 

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import ckan.plugins.toolkit as tk
 from ckan.model.types import make_uuid
 
-RUN_STATUSES = ("ok", "partial", "failed")
-COUNT_KEYS = ("added", "updated", "unchanged", "withdrawn", "rejected", "errored")
+from vierstaedte_contract.runs import COUNT_KEYS
 
 
 def _utcnow() -> datetime.datetime:

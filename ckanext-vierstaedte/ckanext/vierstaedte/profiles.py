@@ -21,7 +21,9 @@ from rdflib.namespace import RDF
 from ckanext.dcat.profiles import DCT, CleanedURIRef, RDFProfile
 from ckanext.dcat.utils import catalog_uri, resource_uri
 
-from ckanext.vierstaedte import vocabularies
+from vierstaedte_contract import cities
+from vierstaedte_contract.dataset import NORMALISED
+
 from ckanext.vierstaedte.logic import exports, validators
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ class DCATAPdeProfile(RDFProfile):
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref) -> None:
         """DCAT-AP.de requires a catalogue publisher: the coordinating city."""
         self.g.bind("dcatde", DCATDE)
-        coordinator = next((c for c in vocabularies.cities() if c.get("coordinator")), None)
+        coordinator = next((c for c in cities.as_dicts() if c.get("coordinator")), None)
         if coordinator and (catalog_ref, DCT.publisher, None) not in self.g:
             self._add_agent_to_graph(catalog_ref, DCT.publisher, {
                 "uri": organisation_uri(coordinator["name"]),
@@ -81,7 +83,7 @@ class DCATAPdeProfile(RDFProfile):
             if originator.get("name"):
                 self._add_agent_to_graph(dataset_ref, DCATDE.originator,
                                          {**originator, "uri": originator.get("uri") or ""})
-        city = vocabularies.city(org["name"]) or {}
+        city = cities.as_dict(org["name"]) or {}
         return self._add_agent_to_graph(dataset_ref, DCT.publisher, {
             "uri": organisation_uri(org["name"]),
             "name": org.get("title") or city.get("title"),
@@ -131,7 +133,7 @@ class DCATAPdeProfile(RDFProfile):
             distribution = CleanedURIRef(resource_uri(resource))
             if licence_ref is not None and (distribution, DCT.license, None) not in g:
                 g.add((distribution, DCT.license, licence_ref))
-            if resource.get("role") == "normalised":
+            if resource.get("role") == NORMALISED:
                 schema_ref = URIRef(exports.table_schema_url())
                 g.add((distribution, DCT.conformsTo, schema_ref))
                 g.add((schema_ref, RDF.type, DCT.Standard))

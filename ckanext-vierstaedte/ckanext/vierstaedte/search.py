@@ -11,7 +11,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte import vocabularies
+from vierstaedte_contract import vocabularies
 
 THEME_FACET = "vocab_theme"
 # facet field -> vocabulary whose labels replace the raw values

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte import vocabularies
+from vierstaedte_contract import cities
 
 ORG_FIELDS = ("ags", "regional_key", "political_geocoding_uri", "political_geocoding_level_uri", "website")
 
@@ -27,7 +27,7 @@ def _upsert(kind: str, context: dict, data: dict[str, Any]) -> tuple[dict[str, A
 
 def ensure_cities(context: dict, echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
     orgs = []
-    for city in vocabularies.cities():
+    for city in cities.as_dicts():
         data = {"name": city["name"], "title": city["title"], "description": f"Offene Daten der {city['title']}."}
         data.update({field: city[field] for field in ORG_FIELDS})
         org, outcome = _upsert("organization", context, data)
@@ -97,7 +97,7 @@ def ensure_harvester(city: str, token_file: str, echo: Callable[[str], None] = p
 
     This is the account a city's cron job uses; its token can write only that city's datasets.
     """
-    if vocabularies.city(city) is None:
+    if cities.as_dict(city) is None:
         raise ValueError(f"unknown city {city!r}")
     name = f"harvester-{city}"
     _ensure_user(name, f"{name}@vierstaedte.invalid", echo)

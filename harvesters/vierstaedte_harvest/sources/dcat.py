@@ -27,7 +27,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF
 from rdflib.term import Node
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
-from vierstaedte_harvest.metadata import canonical_dcatde_uri
+from vierstaedte_contract.vocabularies import canonical_dcatde_uri
 from vierstaedte_harvest.sources import Gap, Skipped, SourceDataset, SourceError, SourceResource
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")

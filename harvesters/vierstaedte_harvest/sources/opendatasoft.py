@@ -11,7 +11,7 @@ from urllib.parse import quote, urlsplit
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
-from vierstaedte_harvest.sources.dcat import canonical_dcatde_uri
+from vierstaedte_contract.vocabularies import canonical_dcatde_uri
 
 API = "/api/explore/v2.1/catalog/datasets"
 PAGE_SIZE = 100

@@ -10,7 +10,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte import vocabularies
+from vierstaedte_contract import cities
 from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, sql_search, tools
 
 
@@ -26,7 +26,7 @@ def _with_counts(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def vierstaedte_city_list(context, data_dict):
     """The four cities: name, title, AGS, regional key, DCAT-AP.de geocoding URIs, dataset count."""
     tk.check_access("vierstaedte_city_list", context, data_dict)
-    return _with_counts(vocabularies.cities())
+    return _with_counts(cities.as_dicts())
 
 
 @tk.side_effect_free
@@ -35,7 +35,7 @@ def vierstaedte_city_show(context, data_dict):
     tk.check_access("vierstaedte_city_show", context, data_dict)
     data = schema.validate(data_dict, schema.city_show(), context)
     wanted = data["id"]
-    for city in vocabularies.cities():
+    for city in cities.as_dicts():
         if wanted in (city["name"], city["ags"]):
             return _with_counts([city])[0]
     raise tk.ObjectNotFound(tk._("Unbekannte Stadt: {id}").format(id=wanted))

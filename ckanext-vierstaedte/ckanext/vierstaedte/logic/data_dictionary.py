@@ -14,7 +14,9 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import indicators, tables
+from vierstaedte_contract import vocabularies
+
+from ckanext.vierstaedte.logic import tables
 
 log = logging.getLogger(__name__)
 _ = tk._
@@ -53,17 +55,17 @@ def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | Non
         log.warning("no data dictionary for resource %s: %s", resource["id"], error)
         return None
 
-    order = {unit: index for index, unit in enumerate(indicators.known_units())}  # persons before percent
+    order = {unit: index for index, unit in enumerate(vocabularies.units())}  # persons before percent
 
     def unit_order(unit: str | None) -> tuple:
         return order.get(unit or "", len(order)), unit or ""
 
     pairs.sort(key=lambda p: (p["indicator"] or "", unit_order(p["unit"])))
     present = sorted({p["unit"] for p in pairs if p["unit"]}, key=unit_order)
-    units = {unit: indicators.unit_info(unit, lang)["label"] for unit in present}
-    known = indicators.known_indicators()
+    units = {unit: vocabularies.unit_info(unit, lang)["label"] for unit in present}
+    known = vocabularies.indicators()
     listed = [{"id": p["indicator"],
-               "label": indicators.indicator_info(p["indicator"], lang)["label"] if p["indicator"] in known
+               "label": vocabularies.indicator_info(p["indicator"], lang)["label"] if p["indicator"] in known
                else p["indicator"],
                "unit": units.get(p["unit"], p["unit"] or "")} for p in pairs]
     fields = []

@@ -9,49 +9,25 @@ breaks the contract is described as skipped, never a reason to stop the export.
 """
 from __future__ import annotations
 
-import csv
-import functools
-import io
 import json
 import uuid
 from typing import Any, Iterator
 
 import ckan.plugins.toolkit as tk
 
-import vierstaedte_schemas
-from ckanext.vierstaedte import vocabularies
+import vierstaedte_contract
+from vierstaedte_contract import cities, table, vocabularies
+from vierstaedte_contract.dataset import DATAPACKAGE, NORMALISED, RAW, resource_with_role
 from ckanext.vierstaedte.logic import schema, tables
 
 SEARCH_PAGE = 500
 
 
-# --- the data contract (schemas/, installed as vierstaedte_schemas) --------------------------
-
-
-@functools.cache
-def table_schema() -> dict[str, Any]:
-    """The common Table Schema every normalised table follows."""
-    return json.loads(vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8"))
-
-
-def _contract_csv(name: str) -> dict[str, dict[str, str]]:
-    rows = csv.DictReader(io.StringIO(vierstaedte_schemas.path(name).read_text(encoding="utf-8")))
-    return {row["id"]: row for row in rows}
-
-
-@functools.cache
-def indicators() -> dict[str, dict[str, str]]:
-    return _contract_csv("indicators.csv")
-
-
-@functools.cache
-def units() -> dict[str, dict[str, str]]:
-    return _contract_csv("units.csv")
+# --- the data contract (vierstaedte_contract) -----------------------------------------------
 
 
 def unit_label(unit: str | None, lang: str = "de") -> str | None:
-    entry = units().get(unit or "")
-    return entry[f"label_{lang}"] if entry else unit
+    return vocabularies.unit_info(unit, lang)["label"] if unit else unit
 
 
 def table_schema_url() -> str:
@@ -78,10 +54,6 @@ def table_id(value: Any) -> str:
     return canonical
 
 
-def resource_with_role(dataset: dict[str, Any], role: str) -> dict[str, Any] | None:
-    return next((r for r in dataset.get("resources", []) if r.get("role") == role), None)
-
-
 def table_indicators(context: dict,
                      dataset: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The dataset's usable table, and its indicators with unit, period range and row count.
@@ -105,7 +77,7 @@ def table_indicators(context: dict,
         raise tables.Skipped(dataset, table["id"], tk._(
             "{count} Zeile(n) der Tabelle fehlen Pflichtangaben des gemeinsamen Schemas.").format(
             count=incomplete))
-    known = indicators()
+    known = vocabularies.indicators()
     return table, [
         {
             "id": row["indicator"],
@@ -123,9 +95,9 @@ def table_indicators(context: dict,
 
 def dataset_urls(dataset: dict[str, Any]) -> dict[str, str | None]:
     site = tk.config.get("ckan.site_url").rstrip("/")
-    table = resource_with_role(dataset, "normalised")
-    package = resource_with_role(dataset, "datapackage")
-    raw = resource_with_role(dataset, "raw")
+    table = resource_with_role(dataset, NORMALISED)
+    package = resource_with_role(dataset, DATAPACKAGE)
+    raw = resource_with_role(dataset, RAW)
     return {
         "page": f"{site}/dataset/{dataset['name']}",
         "api": f"{site}/api/3/action/package_show?id={dataset['id']}",
@@ -140,7 +112,7 @@ def dataset_urls(dataset: dict[str, Any]) -> dict[str, str | None]:
 
 def city_of(dataset: dict[str, Any]) -> dict[str, Any]:
     org = dataset.get("organization") or {}
-    city = vocabularies.city(org.get("name", "")) or {}
+    city = cities.as_dict(org.get("name", "")) or {}
     return {"name": org.get("name"), "title": org.get("title") or city.get("title"), "ags": city.get("ags")}
 
 
@@ -152,7 +124,7 @@ def licence_of(dataset: dict[str, Any]) -> dict[str, Any]:
 def fields_with_units(table_indicator_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The schema's fields; ``value`` carries the units of the indicators actually in the table."""
     result = []
-    for field in table_schema()["fields"]:
+    for field in table.descriptor()["fields"]:
         entry = {k: field[k] for k in ("name", "type", "title", "description") if k in field}
         if field["name"] == "value":
             entry["units"] = sorted({i["unit"] for i in table_indicator_list if i["unit"]})
@@ -248,7 +220,7 @@ def catalogue_datapackage(context: dict) -> dict[str, Any]:
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "schema": table_schema(),
+            "schema": table.descriptor(),
             "licenses": [entry],
             "sources": [{"title": dataset.get("title"), "path": f"{site}/dataset/{dataset['name']}"}],
         })
@@ -258,7 +230,7 @@ def catalogue_datapackage(context: dict) -> dict[str, Any]:
         "title": tk.config.get("ckan.site_title"),
         "description": tk.config.get("ckan.site_description") or "",
         "homepage": site,
-        "version": vierstaedte_schemas.SCHEMA_VERSION,
+        "version": vierstaedte_contract.SCHEMA_VERSION,
         "licenses": list(licences.values()),
         "sources": list(sources.values()),
         "resources": resources,

@@ -33,13 +33,13 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 
 from ckanext.vierstaedte.logic import schema
-from ckanext.vierstaedte.model import COUNT_KEYS, RUN_STATUSES, HarvestRun
+from vierstaedte_contract.runs import COUNT_KEYS, DATASET_STATUSES, PROBLEM_STATUSES, RUN_STATUSES
+
+from ckanext.vierstaedte.model import HarvestRun
 
 Invalid = tk.Invalid
 _ = tk._
 
-DATASET_STATUSES = ("added", "updated", "unchanged", "withdrawn", "rejected", "errored")
-PROBLEM_STATUSES = ("rejected", "errored")
 OMITTED_KEYS = (*DATASET_STATUSES, "source_errors")  # what a trimmed report counts as left out
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)  # a harvester's clock may run this far ahead of ours

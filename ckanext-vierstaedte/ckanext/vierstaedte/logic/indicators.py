@@ -18,16 +18,16 @@ from __future__ import annotations
 
 import csv
 import datetime
-import functools
 import io
-import json
 import re
 from typing import Any, Iterator
 
 import ckan.plugins.toolkit as tk
 
-import vierstaedte_schemas
-from ckanext.vierstaedte import search, vocabularies
+from vierstaedte_contract import cities, table, vocabularies
+from vierstaedte_contract.csvsafe import spreadsheet_safe
+
+from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import tables
 from ckanext.vierstaedte.logic.schema import validate
 
@@ -43,53 +43,7 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 _AGE_GROUP = re.compile(r"^(total|\d{1,3}-\d{1,3}|\d{1,3}\+)$")
 
 
-# The contract: indicators, units and the schema's enumerations
-
-@functools.cache
-def _csv(name: str) -> dict[str, dict[str, str]]:
-    text = vierstaedte_schemas.path(name).read_text(encoding="utf-8")
-    return {row["id"]: row for row in csv.DictReader(io.StringIO(text))}
-
-
-def known_indicators() -> dict[str, dict[str, str]]:
-    return _csv("indicators.csv")
-
-
-@functools.cache
-def _enum(field: str) -> tuple[str, ...]:
-    descriptor = json.loads(vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8"))
-    return tuple(next(f for f in descriptor["fields"] if f["name"] == field)["constraints"]["enum"])
-
-
-def city_names() -> list[str]:
-    return [city["name"] for city in vocabularies.cities()]
-
-
-def indicator_info(indicator: str, lang: str = "de") -> dict[str, str]:
-    """Id, labels and definition of an indicator; ``label``/``definition`` in ``lang``."""
-    row = known_indicators()[indicator]
-    lang = "en" if lang == "en" else "de"
-    return {
-        "id": indicator,
-        "label": row[f"label_{lang}"],
-        "label_de": row["label_de"],
-        "label_en": row["label_en"],
-        "definition": row[f"definition_{lang}"],
-        "definition_de": row["definition_de"],
-        "definition_en": row["definition_en"],
-        "unit": row["unit"],
-    }
-
-
-def known_units() -> dict[str, dict[str, str]]:
-    return _csv("units.csv")
-
-
-def unit_info(unit: str, lang: str = "de") -> dict[str, str]:
-    row = _csv("units.csv").get(unit, {"label_de": unit, "label_en": unit})
-    return {"id": unit, "label": row["label_en" if lang == "en" else "label_de"],
-            "label_de": row["label_de"], "label_en": row["label_en"]}
-
+# The contract: indicators, units and the schema's enumerations (vierstaedte_contract)
 
 # Validators (used only by the schemas below, so not registered globally)
 
@@ -105,9 +59,9 @@ def _one_of(allowed_values, what: str):
 
 
 def indicator_validator(value: Any, context: dict) -> Any:
-    if value not in known_indicators():
+    if value not in vocabularies.indicators():
         raise Invalid(_("Unbekannter Indikator: {value}. Bekannt sind: {known}").format(
-            value=value, known=", ".join(known_indicators())))
+            value=value, known=", ".join(vocabularies.indicators())))
     return value
 
 
@@ -117,11 +71,11 @@ def cities_validator(value: Any, context: dict) -> Any:
         value = [part.strip() for part in value.split(",") if part.strip()]
     if not isinstance(value, list) or not all(isinstance(city, str) for city in value):
         raise Invalid(_("Die Städte müssen eine Liste von Namen sein."))
-    unknown = [city for city in value if city not in city_names()]
+    unknown = [city for city in value if city not in cities.names()]
     if unknown:
         raise Invalid(_("Unbekannte Stadt: {value}. Erlaubt sind: {allowed}").format(
-            value=", ".join(unknown), allowed=", ".join(city_names())))
-    return [city for city in city_names() if city in value] or city_names()
+            value=", ".join(unknown), allowed=", ".join(cities.names())))
+    return [city for city in cities.names() if city in value] or cities.names()
 
 
 def period_bound_validator(value: Any, context: dict) -> Any:
@@ -157,13 +111,13 @@ def query_schema() -> dict[str, Any]:
     return {
         "indicator": [v("not_empty"), v("unicode_safe"), indicator_validator],
         "cities": [v("default")([]), cities_validator],
-        "area_level": [v("default")("stadt"), v("unicode_safe"), _one_of(lambda: _enum("area_level"), _("Gebietsebene"))],
+        "area_level": [v("default")("stadt"), v("unicode_safe"), _one_of(lambda: table.enum("area_level"), _("Gebietsebene"))],
         "period_from": [v("ignore_empty"), period_bound_validator],
         "period_to": [v("ignore_empty"), period_bound_validator],
-        "sex": [v("default")("total"), v("unicode_safe"), _one_of(lambda: _enum("sex"), _("Geschlechtsangabe"))],
+        "sex": [v("default")("total"), v("unicode_safe"), _one_of(lambda: table.enum("sex"), _("Geschlechtsangabe"))],
         "age_group": [v("default")("total"), v("unicode_safe"), _pattern(_AGE_GROUP, _("Altersgruppe"))],
         "nationality": [v("default")("total"), v("unicode_safe"),
-                        _one_of(lambda: _enum("nationality"), _("Staatsangehörigkeit"))],
+                        _one_of(lambda: table.enum("nationality"), _("Staatsangehörigkeit"))],
         "dimension": [v("default")("none"), v("unicode_safe"), _pattern(_IDENTIFIER, _("Gliederung"))],
         "dimension_value": [v("ignore_empty"), v("unicode_safe")],
         "limit": [v("default")(DEFAULT_LIMIT), v("int_validator"), limit_validator],
@@ -226,14 +180,6 @@ def _in_period(period: str, start: str | None, end: str | None) -> bool:
             and (end is None or _day(last or first, True) <= _day(end, True)))
 
 
-def _value(value: Any) -> int | float | None:
-    """DataStore numerics arrive as text or Decimal; whole numbers stay whole."""
-    if value in (None, ""):
-        return None
-    number = float(value)
-    return int(number) if number.is_integer() else number
-
-
 ROW_FIELDS = ("city", "ags", "area_level", "area_code", "area_name", "indicator", "sex", "age_group",
               "nationality", "dimension", "dimension_value", "period", "value", "value_status", "unit",
               "source_dataset", "source_column")
@@ -270,7 +216,7 @@ def vierstaedte_indicator_query(context, data_dict):
                           "oder Zeitraum einschränken.").format(max=MAX_SCANNED)]})
                 if _in_period(record["period"], start, end):
                     row = {field: record.get(field) for field in ROW_FIELDS}
-                    row["value"] = _value(row["value"])
+                    row["value"] = table.number(row["value"])
                     row["resource_id"] = source["resource_id"]
                     found.append(row)
         except tables.Skipped as error:
@@ -284,12 +230,12 @@ def vierstaedte_indicator_query(context, data_dict):
                              r["dimension_value"]))
     lang = search.ui_lang()
     return {
-        "indicator": indicator_info(data["indicator"], lang),
+        "indicator": vocabularies.indicator_info(data["indicator"], lang),
         "query": {key: value for key, value in data.items() if key != "limit"},
         "rows": rows[:data["limit"]],
         "count": min(len(rows), data["limit"]),
         "truncated": len(rows) > data["limit"],
-        "units": [unit_info(unit, lang) for unit in sorted({r["unit"] for r in rows})],
+        "units": [vocabularies.unit_info(unit, lang) for unit in sorted({r["unit"] for r in rows})],
         "sources": sources,
         "skipped": skipped,
     }
@@ -314,7 +260,7 @@ def vierstaedte_indicator_list(context, data_dict):
             tables.add(skipped, error)
             continue
         for record in found:
-            if record["indicator"] not in known_indicators():
+            if record["indicator"] not in vocabularies.indicators():
                 continue  # a city's own indicator: not comparable across cities
             entry = coverage.setdefault(record["indicator"], {"cities": {}, "area_levels": set(), "dimensions": set()})
             periods = entry["cities"].setdefault(record["city"], [])
@@ -323,19 +269,20 @@ def vierstaedte_indicator_list(context, data_dict):
             entry["dimensions"].add(record["dimension"])
     lang = search.ui_lang()
     result = []
-    for indicator in known_indicators():
+    for indicator in vocabularies.indicators():
         if indicator not in coverage:
             continue
         entry = coverage[indicator]
-        cities = [{"city": city, "period_from": min(entry["cities"][city]), "period_to": max(entry["cities"][city])}
-                  for city in city_names() if city in entry["cities"]]
+        spans = [{"city": city, "period_from": min(entry["cities"][city]),
+                  "period_to": max(entry["cities"][city])}
+                 for city in cities.names() if city in entry["cities"]]
         result.append(dict(
-            indicator_info(indicator, lang),
-            cities=cities,
-            area_levels=[level for level in _enum("area_level") if level in entry["area_levels"]],
+            vocabularies.indicator_info(indicator, lang),
+            cities=spans,
+            area_levels=[level for level in table.enum("area_level") if level in entry["area_levels"]],
             dimensions=sorted(entry["dimensions"], key=lambda d: (d != "none", d)),
-            period_from=min(c["period_from"] for c in cities),
-            period_to=max(c["period_to"] for c in cities),
+            period_from=min(c["period_from"] for c in spans),
+            period_to=max(c["period_to"] for c in spans),
         ))
     return {"indicators": result, "skipped": skipped}
 
@@ -422,19 +369,7 @@ def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str,
     }
 
 
-# The rule both wings apply (harvester: vierstaedte_harvest.contract.spreadsheet_safe): a text cell
-# whose first non-blank character is = + - @, or that starts with a tab or CR, gets a leading
-# apostrophe; a text cell that is only a plain number (-3.5, +2, -3,5) cannot run and stays.
-_FORMULA = re.compile(r"^(\s*[=+\-@]|[\t\r])")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+([.,]\d+)?$")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A text cell a spreadsheet would run as a formula (``=HYPERLINK(…)``), neutralised."""
-    return "'" + text if _FORMULA.match(text) and not _PLAIN_NUMBER.match(text) else text
-
-
-def csv_text(table: dict[str, Any]) -> str:
+def csv_text(shown: dict[str, Any]) -> str:
     """The table as CSV: numbers as numbers, each text cell quoted and made ``spreadsheet_safe``.
 
     Quoting every text cell keeps a cell whole in a spreadsheet that splits on
@@ -443,10 +378,10 @@ def csv_text(table: dict[str, Any]) -> str:
     labels, quoted only where needed.
     """
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(table["header"])
+    csv.writer(out, lineterminator="\r\n").writerow(shown["header"])
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
-    numbers = table["number_columns"]
-    for cells in table["rows"]:
-        writer.writerow([_value(cell) if index in numbers else spreadsheet_safe(cell)
+    numbers = shown["number_columns"]
+    for cells in shown["rows"]:
+        writer.writerow([table.number(cell) if index in numbers else spreadsheet_safe(cell)
                          for index, cell in enumerate(cells)])
     return out.getvalue()

@@ -9,7 +9,7 @@ read of a normalised table for a shared output goes through here:
 
 1. the dataset's metadata: validation status ``valid`` or ``valid_with_warnings``
    (both passed the harvester's validation; warnings are notes) and a table schema
-   version with the major version of ``ckanext.vierstaedte.table_schema_version``;
+   version with the major version of the contract's ``SCHEMA_VERSION``;
 2. the table's columns: every field of the common Table Schema, with its type;
 3. every row returned: checked against the schema's constraints (required,
    enumerations, patterns, numbers) — or, for the catalogue's aggregate, the
@@ -24,7 +24,6 @@ and the column names of a table.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
 import re
@@ -33,16 +32,15 @@ from typing import Any, Iterator
 
 import ckan.plugins.toolkit as tk
 
-import vierstaedte_schemas
-from ckanext.vierstaedte import vocabularies
+import vierstaedte_contract
+from vierstaedte_contract import vocabularies
+from vierstaedte_contract.table import DATASTORE_READ_TYPES, descriptor, major
+from vierstaedte_contract.dataset import NORMALISED, PASSING_VALIDATION
 
 log = logging.getLogger(__name__)
 _ = tk._
 
-PASSING = ("valid", "valid_with_warnings")
-SCHEMA_VERSION_KEY = "ckanext.vierstaedte.table_schema_version"
 PAGE = 10000
-_TYPES = {"string": {"text"}, "number": {"numeric", "int", "int4", "int8", "float8"}}
 
 
 class Skipped(Exception):
@@ -81,11 +79,8 @@ def add(skipped: list[dict[str, Any]], error: Skipped) -> None:
 
 @functools.cache
 def _fields() -> dict[str, dict[str, Any]]:
-    descriptor = json.loads(
-        vierstaedte_schemas.path("city-statistics.schema.json").read_text(encoding="utf-8")
-    )
     checks = {}
-    for field in descriptor["fields"]:
+    for field in descriptor()["fields"]:
         constraints = field.get("constraints", {})
         checks[field["name"]] = {
             "type": field["type"],
@@ -98,11 +93,6 @@ def _fields() -> dict[str, dict[str, Any]]:
 
 def required_fields() -> list[str]:
     return [name for name, check in _fields().items() if check["required"]]
-
-
-def _major(version: Any) -> str | None:
-    match = re.match(r"^(\d+)\.\d+\.\d+$", str(version or ""))
-    return match[1] if match else None
 
 
 def row_problem(record: dict[str, Any]) -> str | None:
@@ -146,7 +136,7 @@ def normalised_resource(dataset: dict[str, Any]) -> dict[str, Any] | None:
         (
             r
             for r in dataset.get("resources", [])
-            if r.get("role") == "normalised" and r.get("datastore_active")
+            if r.get("role") == NORMALISED and r.get("datastore_active")
         ),
         None,
     )
@@ -161,7 +151,7 @@ def usable(dataset: dict[str, Any]) -> dict[str, Any] | None:
     if resource is None:
         return None
     status = dataset.get("validation_status") or "not_validated"
-    if status not in PASSING:
+    if status not in PASSING_VALIDATION:
         raise Skipped(
             dataset,
             resource["id"],
@@ -169,9 +159,9 @@ def usable(dataset: dict[str, Any]) -> dict[str, Any] | None:
                 status=vocabularies.label("validation_statuses", status) or status
             ),
         )
-    current = tk.config.get(SCHEMA_VERSION_KEY)
+    current = vierstaedte_contract.SCHEMA_VERSION
     version = dataset.get("table_schema_version")
-    if _major(version) is None or _major(version) != _major(current):
+    if major(version) is None or major(version) != major(current):
         raise Skipped(
             dataset,
             resource["id"],
@@ -228,7 +218,7 @@ def checked(context: dict, dataset: dict[str, Any]) -> dict[str, Any] | None:
                 fields=", ".join(missing)
             ),
         )
-    wrong = [name for name, check in _fields().items() if types[name] not in _TYPES[check["type"]]]
+    wrong = [name for name, check in _fields().items() if types[name] not in DATASTORE_READ_TYPES[check["type"]]]
     if wrong:
         raise Skipped(
             dataset,

@@ -7,18 +7,14 @@ and checked against another. Only public datasets are ever used.
 """
 from __future__ import annotations
 
-import csv
-import functools
-import io
-import re
-import unicodedata
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 import jsonschema
 
-import vierstaedte_schemas
-from ckanext.vierstaedte import vocabularies
+from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.table import number
+from vierstaedte_contract.areas import resolver as area_resolver
 from ckanext.vierstaedte.logic import exports, tables
 
 AREA_LIMIT = 1000
@@ -27,14 +23,14 @@ TOTAL = "total"
 
 
 def _cities() -> list[str]:
-    return [c["name"] for c in vocabularies.cities()]
+    return [c["name"] for c in cities.as_dicts()]
 
 
 def tool_schemas() -> dict[str, dict[str, Any]]:
     """Name → description and JSON Schema of the parameters of every tool."""
     city = {"type": "string", "enum": _cities(),
             "description": "Stadt als Kurzname: mainz, trier, koblenz oder ludwigshafen."}
-    known = ", ".join(sorted(exports.indicators()))
+    known = ", ".join(sorted(vocabularies.indicators()))
     return {
         "vierstaedte_tool_search_datasets": {
             "description": "Sucht Statistik-Datensätze der Städte Mainz, Trier, Koblenz und Ludwigshafen am Rhein "
@@ -151,30 +147,9 @@ def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
 # --- areas --------------------------------------------------------------------------------------
 
 
-def _key(value: str) -> str:
-    """Spelling-insensitive comparison key: case, umlauts, hyphens and spaces do not matter."""
-    text = unicodedata.normalize("NFC", value).lower().strip()
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, plain)
-    return re.sub(r"[\s\-/_.,]+", " ", text).strip()
-
-
-@functools.cache
-def _areas(city: str) -> list[dict[str, str]]:
-    """The city's reference list of areas (``schemas/areas/<city>.csv``)."""
-    text = vierstaedte_schemas.path(f"areas/{city}.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
-
-
 def resolve_area(city: str, name: str | None) -> list[dict[str, str]]:
-    """Areas called ``name`` (canonical name, alias or code), at any level; the city itself if no name."""
-    areas = _areas(city)
-    if not name:
-        return [a for a in areas if a["level"] == "stadt"]
-    wanted = _key(name)
-    return [a for a in areas
-            if wanted in {_key(a["name"]), a["code"] and _key(a["code"]),
-                          *(_key(alias) for alias in a["aliases"].split("|") if alias)}]
+    """Areas called ``name`` (name, alias or code) at any level; the city itself if no name."""
+    return [area.as_dict() for area in area_resolver(city).find(name)]
 
 
 # --- tools --------------------------------------------------------------------------------------
@@ -246,13 +221,6 @@ def vierstaedte_tool_describe_dataset(context, data_dict):
     return {**record, "areas": areas, "periods": periods, "citation": citation(dataset)}
 
 
-def _number(value: Any) -> int | float | None:
-    if value is None or value == "":
-        return None
-    number = float(value)
-    return int(number) if number.is_integer() else number
-
-
 def _german(number: int | float) -> str:
     text = f"{number:,}" if isinstance(number, int) else f"{number:,.2f}"
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
@@ -273,10 +241,11 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     """
     tk.check_access("vierstaedte_tool_query_indicator", context, data_dict)
     data = validate("vierstaedte_tool_query_indicator", data_dict)
-    city = vocabularies.city(data["city"])
+    city = cities.as_dict(data["city"])
     areas = resolve_area(data["city"], data.get("area_name"))
     if not areas:
-        known = ", ".join(sorted({a["name"] for a in _areas(data["city"]) if a["level"] != "baublock"})[:40])
+        known = ", ".join(sorted({a.name for a in area_resolver(data["city"]).areas
+                                  if a.level != "baublock"})[:40])
         raise tk.ValidationError({"area_name": [tk._("Unbekanntes Gebiet in {city}: {name}. Bekannt sind u. a.: {known}")
                                                 .format(city=city["short_title"], name=data["area_name"], known=known)]})
     filters = {"indicator": data["indicator"], "area_name": sorted({a["name"] for a in areas}),
@@ -294,7 +263,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
             if data.get("period") and not _in_period(row["period"], data["period"]):
                 continue
             matches.append({
-                "value": _number(row["value"]),
+                "value": number(row["value"]),
                 "value_status": row["value_status"],
                 "unit": row["unit"],
                 "unit_label": exports.unit_label(row["unit"]),
@@ -317,7 +286,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     newest = max(m["period"] for m in matches)
     matches = sorted((m for m in matches if m["period"] == newest),
                      key=lambda m: (m["dimension"], m["dimension_value"], m["area"]["level"]))
-    label = exports.indicators().get(data["indicator"], {}).get("label_de", data["indicator"])
+    label = vocabularies.indicators().get(data["indicator"], {}).get("label_de", data["indicator"])
     first = matches[0]
     value = _german(first["value"]) if first["value"] is not None else tk._("kein Wert ({status})").format(
         status=first["value_status"])

@@ -13,24 +13,17 @@ from urllib.parse import quote, urlsplit
 import ckan.plugins.toolkit as tk
 from ckan import model
 
-from ckanext.vierstaedte import vocabularies
+from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.vocabularies import canonical_dcatde_uri
 
 Invalid = tk.Invalid
 _ = tk._
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
-# DCAT-AP.de URIs are published under http://dcat-ap.de/def/…, but catalogues
-# in the wild also use https://www.dcat-ap.de/def/… (e.g. opendata-hro.de).
-_DCATDE_VARIANT = re.compile(r"^https?://(www\.)?dcat-ap\.de/def/")
 _GEOCODING_URI = re.compile(
     r"^http://dcat-ap\.de/def/politicalGeocoding/"
     r"(regionalKey/\d{12}|municipalityKey/\d{8}|districtKey/\d{5}|stateKey/\d{2})$"
 )
-
-
-def canonical_dcatde_uri(value: str) -> str:
-    """Map the ``https://www.dcat-ap.de`` spelling onto the canonical one."""
-    return _DCATDE_VARIANT.sub("http://dcat-ap.de/def/", value.strip())
 
 
 # RFC 3986: unreserved and reserved characters, and percent-encodings; nothing else (no blank,
@@ -193,7 +186,7 @@ def _owner_city_field(data: dict, field: str, context: dict) -> str | None:
         if org is None or not org.is_organization:
             cache[owner] = {}
         else:
-            cache[owner] = {**(vocabularies.city(org.name) or {}), **{k: v for k, v in (org.extras or {}).items() if v}}
+            cache[owner] = {**(cities.as_dict(org.name) or {}), **{k: v for k, v in (org.extras or {}).items() if v}}
     return cache[owner].get(field)
 
 

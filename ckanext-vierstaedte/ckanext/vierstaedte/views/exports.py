@@ -7,6 +7,8 @@ from flask import Blueprint, Response, stream_with_context
 
 import ckan.plugins.toolkit as tk
 
+from vierstaedte_contract import table
+
 from ckanext.vierstaedte.logic import exports, tools
 
 blueprint = Blueprint("vierstaedte_exports", __name__)
@@ -31,7 +33,7 @@ def catalogue_datapackage():
 
 
 def table_schema():
-    return _json(exports.table_schema())
+    return _json(table.descriptor())
 
 
 def tool_manifest():

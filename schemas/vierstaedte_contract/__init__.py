@@ -1,0 +1,32 @@
+"""The contract both wings of the platform share: what a published statistics table is.
+
+The harvesters (``vierstaedte_harvest``) write tables and datasets, the CKAN
+extension (``ckanext.vierstaedte``) reads and serves them; neither imports the
+other. Everything they must agree on lives here, once: the data files in
+``data/`` (Table Schema, indicators, units, areas, cities, vocabularies,
+licences) and the only code that reads them. This package imports neither
+CKAN nor the harvester, and nothing outside the standard library at import
+time, so both wings (and the tests, scripts and benchmarks) can depend on it.
+
+One module per concept, as frictionless-py does:
+
+* ``table``: the Table Schema and the DataStore field layout;
+* ``vocabularies``: indicators, units, DCAT-AP.de vocabularies, licences;
+* ``cities``: the member cities with their official keys;
+* ``areas``: each city's areas and the one resolver of area names;
+* ``names``: the spelling-insensitive name key both resolvers compare with;
+* ``dataset``: what a harvested dataset looks like in CKAN (resource roles, marker);
+* ``runs``: harvest run and dataset statuses, report counts;
+* ``csvsafe``: the rule that keeps spreadsheet formulas out of every CSV we publish.
+"""
+from __future__ import annotations
+
+from importlib import resources
+from importlib.abc import Traversable
+
+SCHEMA_VERSION = "1.0.0"
+
+
+def path(name: str) -> Traversable:
+    """A data file of the contract, e.g. ``path("city-statistics.schema.json")``."""
+    return resources.files(__name__) / "data" / name
