@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import ckan.plugins.toolkit as tk
 
 import vierstaedte_contract
-from vierstaedte_contract import cities, table, vocabularies
+from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.table import descriptor as table_schema
 from vierstaedte_contract.dataset import DATAPACKAGE, NORMALISED, RAW, resource_with_role
 from ckanext.vierstaedte.logic import schema, tables
 
@@ -124,7 +125,7 @@ def licence_of(dataset: dict[str, Any]) -> dict[str, Any]:
 def fields_with_units(table_indicator_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The schema's fields; ``value`` carries the units of the indicators actually in the table."""
     result = []
-    for field in table.descriptor()["fields"]:
+    for field in table_schema()["fields"]:
         entry = {k: field[k] for k in ("name", "type", "title", "description") if k in field}
         if field["name"] == "value":
             entry["units"] = sorted({i["unit"] for i in table_indicator_list if i["unit"]})
@@ -220,7 +221,7 @@ def catalogue_datapackage(context: dict) -> dict[str, Any]:
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
-            "schema": table.descriptor(),
+            "schema": table_schema(),
             "licenses": [entry],
             "sources": [{"title": dataset.get("title"), "path": f"{site}/dataset/{dataset['name']}"}],
         })
