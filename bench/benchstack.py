@@ -11,6 +11,7 @@ The freshly initialised database (schema, sysadmin, the four cities, a harvester
 token for Mainz) is kept as a template, so :meth:`Slot.reset` gives every
 measurement the same empty CKAN in a few seconds.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 STACK = Path(os.environ.get("VIERSTAEDTE_STACK_DIR", ROOT / ".stack"))
 VENV = Path(sys.executable).parent
 CKAN = str(VENV / "ckan")
-SITE_PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
+SITE_PLUGINS = (
+    "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
+)
 HARVEST_PLUGINS = SITE_PLUGINS + " harvest ckan_harvester"
 # CKAN without our plugin: the scheming schema goes too, as its fields use our validators and choice helpers
 CORE_PLUGINS = "dcat datastore datatables_view activity"
@@ -38,10 +41,17 @@ CORE_PLUGINS = "dcat datastore datatables_view activity"
 
 def sh(*args: str, stdin: str | None = None, quiet: bool = True) -> str:
     """bench/stack.sh with arguments; its output (stderr goes to ours unless quiet)."""
-    result = subprocess.run([str(ROOT / "bench" / "stack.sh"), *args], input=stdin, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE if quiet else None)
+    result = subprocess.run(
+        [str(ROOT / "bench" / "stack.sh"), *args],
+        input=stdin,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if quiet else None,
+    )
     if result.returncode:
-        raise RuntimeError(f"bench/stack.sh {args[0]} failed: {(result.stderr or '').strip()[-2000:]}")
+        raise RuntimeError(
+            f"bench/stack.sh {args[0]} failed: {(result.stderr or '').strip()[-2000:]}"
+        )
     return result.stdout
 
 
@@ -69,46 +79,82 @@ class Slot:
 
     def env(self, port: int = 5010, plugins: str | None = None) -> dict[str, str]:
         secrets = STACK / "secrets"
-        return dict(os.environ,
-                    VIERSTAEDTE_STACK_DIR=str(STACK),
-                    VIERSTAEDTE_PG_PASSWORD_FILE=str(secrets / "pg-password"),
-                    VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(secrets / "pg-readonly-password"),
-                    VIERSTAEDTE_REDIS_PASSWORD_FILE=str(secrets / "redis-password"),
-                    VIERSTAEDTE_SOLR_PASSWORD_FILE=str(secrets / "solr-password"),
-                    VIERSTAEDTE_PG_DB=self.db, VIERSTAEDTE_PG_DATASTORE_DB=self.datastore,
-                    VIERSTAEDTE_STORAGE_PATH=str(self.storage),
-                    VIERSTAEDTE_CKAN_PLUGINS=plugins or self.plugins,
-                    CKAN_SOLR_URL=f"http://127.0.0.1:8983/solr/{self.core}",
-                    CKAN_REDIS_URL="redis://127.0.0.1:6379/2",
-                    CKAN_SITE_URL=f"http://127.0.0.1:{port}")
+        return dict(
+            os.environ,
+            VIERSTAEDTE_STACK_DIR=str(STACK),
+            VIERSTAEDTE_PG_PASSWORD_FILE=str(secrets / "pg-password"),
+            VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(secrets / "pg-readonly-password"),
+            VIERSTAEDTE_REDIS_PASSWORD_FILE=str(secrets / "redis-password"),
+            VIERSTAEDTE_SOLR_PASSWORD_FILE=str(secrets / "solr-password"),
+            VIERSTAEDTE_PG_DB=self.db,
+            VIERSTAEDTE_PG_DATASTORE_DB=self.datastore,
+            VIERSTAEDTE_STORAGE_PATH=str(self.storage),
+            VIERSTAEDTE_CKAN_PLUGINS=plugins or self.plugins,
+            CKAN_SOLR_URL=f"http://127.0.0.1:8983/solr/{self.core}",
+            CKAN_REDIS_URL="redis://127.0.0.1:6379/2",
+            CKAN_SITE_URL=f"http://127.0.0.1:{port}",
+        )
 
     def write_config(self, ini: Path, port: int, plugins: str | None = None) -> Path:
         ini.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "ckan_config.py"), "--profile", "bench", "--out", str(ini)],
-                       env=self.env(port, plugins), check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "ckan_config.py"),
+                "--profile",
+                "bench",
+                "--out",
+                str(ini),
+            ],
+            env=self.env(port, plugins),
+            check=True,
+        )
         if ini != self.ini:  # the same secrets as the main config: tokens work on both
-            main = {line.split("=", 1)[0].strip(): line for line in self.ini.read_text().splitlines()
-                    if line.split("=", 1)[0].strip() in ("SECRET_KEY", "api_token.jwt.encode.secret",
-                                                        "api_token.jwt.decode.secret", "beaker.session.secret",
-                                                        "WTF_CSRF_SECRET_KEY")}
-            lines = [main.get(line.split("=", 1)[0].strip(), line) for line in ini.read_text().splitlines()]
+            main = {
+                line.split("=", 1)[0].strip(): line
+                for line in self.ini.read_text().splitlines()
+                if line.split("=", 1)[0].strip()
+                in (
+                    "SECRET_KEY",
+                    "api_token.jwt.encode.secret",
+                    "api_token.jwt.decode.secret",
+                    "beaker.session.secret",
+                    "WTF_CSRF_SECRET_KEY",
+                )
+            }
+            lines = [
+                main.get(line.split("=", 1)[0].strip(), line)
+                for line in ini.read_text().splitlines()
+            ]
             ini.write_text("\n".join(lines) + "\n")
         return ini
 
-    def ckan(self, *args: str, ini: Path | None = None, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run([CKAN, "-c", str(ini or self.ini), *args], check=check, text=True,
-                              stdout=kwargs.pop("stdout", subprocess.PIPE), stderr=kwargs.pop("stderr", subprocess.PIPE),
-                              **kwargs)
+    def ckan(
+        self, *args: str, ini: Path | None = None, check: bool = True, **kwargs
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [CKAN, "-c", str(ini or self.ini), *args],
+            check=check,
+            text=True,
+            stdout=kwargs.pop("stdout", subprocess.PIPE),
+            stderr=kwargs.pop("stderr", subprocess.PIPE),
+            **kwargs,
+        )
 
     def _stamp(self) -> str:
         parts = [self.plugins, (ROOT / "setup.py").read_text()]
         for folder in ("migration",):
-            for path in sorted((ROOT / "ckanext-vierstaedte/ckanext/vierstaedte" / folder).rglob("*.py")):
+            for path in sorted(
+                (ROOT / "ckanext-vierstaedte/ckanext/vierstaedte" / folder).rglob("*.py")
+            ):
                 parts.append(path.read_text())
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
     def prepare(self, port: int = 5010) -> None:
-        """Config, Solr core and the template database (built once, rebuilt when the plugins or migrations change)."""
+        """Config, Solr core and the template database.
+
+        The template is built once and rebuilt when the plugins or migrations change.
+        """
         self.dir.mkdir(parents=True, exist_ok=True)
         self.secrets.mkdir(mode=0o700, exist_ok=True)
         sh("solr-core", self.core)
@@ -123,11 +169,24 @@ class Slot:
         permissions = self.ckan("datastore", "set-permissions").stdout
         (self.dir / "datastore-permissions.sql").write_text(permissions)
         sh("sql", self.datastore, stdin=permissions)
-        self.ckan("vierstaedte", "ensure-sysadmin", "admin", "--email", "admin@bench.invalid",
-                  "--token-file", str(self.admin_token))
+        self.ckan(
+            "vierstaedte",
+            "ensure-sysadmin",
+            "admin",
+            "--email",
+            "admin@bench.invalid",
+            "--token-file",
+            str(self.admin_token),
+        )
         self.ckan("vierstaedte", "init-cities")
         for city in ("mainz", "trier"):
-            self.ckan("vierstaedte", "ensure-harvester", city, "--token-file", str(self.secrets / f"harvester-{city}"))
+            self.ckan(
+                "vierstaedte",
+                "ensure-harvester",
+                city,
+                "--token-file",
+                str(self.secrets / f"harvester-{city}"),
+            )
         sh("clone", self.db, self.template)
         stamp.write_text(self._stamp())
 
@@ -151,8 +210,12 @@ class Slot:
         return "ckan", (STACK / "secrets" / "solr-password").read_text().strip()
 
     def clear_index(self) -> None:
-        requests.post(f"http://127.0.0.1:8983/solr/{self.core}/update?commit=true", json={"delete": {"query": "*:*"}},
-                      auth=self.solr_auth(), timeout=60).raise_for_status()
+        requests.post(
+            f"http://127.0.0.1:8983/solr/{self.core}/update?commit=true",
+            json={"delete": {"query": "*:*"}},
+            auth=self.solr_auth(),
+            timeout=60,
+        ).raise_for_status()
 
     def settle_search(self, datasets: int, timeout: float = 60) -> float:
         """Wait until search shows ``datasets`` active datasets; returns the seconds waited.
@@ -164,18 +227,29 @@ class Slot:
         """
         started = time.monotonic()
         while time.monotonic() - started < timeout:
-            answer = requests.get(f"http://127.0.0.1:8983/solr/{self.core}/select", timeout=30,
-                                  auth=self.solr_auth(), params={
-                "q": "*:*", "rows": 0, "fq": "+entity_type:package +dataset_type:dataset +state:active"})
+            answer = requests.get(
+                f"http://127.0.0.1:8983/solr/{self.core}/select",
+                timeout=30,
+                auth=self.solr_auth(),
+                params={
+                    "q": "*:*",
+                    "rows": 0,
+                    "fq": "+entity_type:package +dataset_type:dataset +state:active",
+                },
+            )
             answer.raise_for_status()
             if answer.json()["response"]["numFound"] >= datasets:
                 return time.monotonic() - started
             time.sleep(0.2)
-        raise RuntimeError(f"Solr core {self.core} did not show {datasets} datasets within {timeout:.0f} s")
+        raise RuntimeError(
+            f"Solr core {self.core} did not show {datasets} datasets within {timeout:.0f} s"
+        )
 
     # --- CKAN web processes ------------------------------------------------------------
 
-    def start(self, port: int, ini: Path | None = None, workers: int = 3, threads: int = 1) -> subprocess.Popen:
+    def start(
+        self, port: int, ini: Path | None = None, workers: int = 3, threads: int = 1
+    ) -> subprocess.Popen:
         """gunicorn as scripts/stack runs the portal (3 workers, one thread each), on 127.0.0.1:PORT.
 
         Returns once every worker has loaded CKAN (not just the first), so no measurement pays for start-up.
@@ -186,11 +260,29 @@ class Slot:
         shutil.rmtree(ready, ignore_errors=True)
         ready.mkdir(parents=True)
         process = subprocess.Popen(
-            [str(VENV / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-             "--timeout", "300", "--config", str(ROOT / "bench" / "gunicorn_ready.py"),
-             "ckanext.vierstaedte.wsgi:application"],
-            env=dict(self.env(port), CKAN_INI=str(ini or self.ini), VIERSTAEDTE_BENCH_READY_DIR=str(ready)),
-            stdout=log, stderr=log, start_new_session=True)
+            [
+                str(VENV / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--timeout",
+                "300",
+                "--config",
+                str(ROOT / "bench" / "gunicorn_ready.py"),
+                "ckanext.vierstaedte.wsgi:application",
+            ],
+            env=dict(
+                self.env(port),
+                CKAN_INI=str(ini or self.ini),
+                VIERSTAEDTE_BENCH_READY_DIR=str(ready),
+            ),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
         self.servers[port] = process
         (self.dir / f"ckan-{port}.pid").write_text(str(process.pid))
         deadline = time.monotonic() + 120
@@ -198,18 +290,26 @@ class Slot:
             if process.poll() is not None:
                 raise RuntimeError(f"CKAN on :{port} exited; see {self.dir}/ckan-{port}.log")
             try:
-                if (len(list(ready.iterdir())) >= workers
-                        and requests.get(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5).ok):
+                if (
+                    len(list(ready.iterdir())) >= workers
+                    and requests.get(
+                        f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5
+                    ).ok
+                ):
                     return process
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise RuntimeError(f"CKAN on :{port} did not answer in 120 s; see {self.dir}/ckan-{port}.log")
+        raise RuntimeError(
+            f"CKAN on :{port} did not answer in 120 s; see {self.dir}/ckan-{port}.log"
+        )
 
     def stop(self, port: int) -> None:
         process = self.servers.pop(port, None)
         pidfile = self.dir / f"ckan-{port}.pid"
-        if process is None and pidfile.exists():  # left running by an earlier, interrupted benchmark
+        if (
+            process is None and pidfile.exists()
+        ):  # left running by an earlier, interrupted benchmark
             pid = int(pidfile.read_text())
             try:
                 if "gunicorn" in Path(f"/proc/{pid}/cmdline").read_text():
@@ -230,11 +330,14 @@ class Slot:
                 process.wait()
 
     def stop_all(self) -> None:
-        for port in set(self.servers) | {int(p.stem.split("-")[1]) for p in self.dir.glob("ckan-*.pid")}:
+        for port in set(self.servers) | {
+            int(p.stem.split("-")[1]) for p in self.dir.glob("ckan-*.pid")
+        }:
             self.stop(port)
 
 
 # --- measuring ---------------------------------------------------------------------------
+
 
 def tree_rss(pid: int) -> int:
     """Resident bytes of a process and its children (gunicorn's master and workers)."""
@@ -266,7 +369,7 @@ class RSSSampler:
                 self.peak = max(self.peak, tree_rss(self.pid))
             self._stop.wait(0.1)
 
-    def __enter__(self) -> "RSSSampler":
+    def __enter__(self) -> RSSSampler:
         self._thread.start()
         return self
 
@@ -275,18 +378,26 @@ class RSSSampler:
         self._thread.join()
 
 
-def run_measured(args: list[str], env: dict[str, str] | None = None, ckan_pid: int | None = None,
-                 log: Path | None = None) -> dict[str, float]:
+def run_measured(
+    args: list[str],
+    env: dict[str, str] | None = None,
+    ckan_pid: int | None = None,
+    log: Path | None = None,
+) -> dict[str, float]:
     """Run a command; its wall time, exit code, its own peak RSS (wait4) and CKAN's peak RSS meanwhile."""
     out = log.open("ab") if log else subprocess.DEVNULL
     started = time.perf_counter()
     with RSSSampler(ckan_pid) as sampler:
-        process = subprocess.Popen(args, env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(args, env=env, stdout=out, stderr=out, cwd=ROOT)
         _pid, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "exit": process.returncode, "rss_mb": usage.ru_maxrss / 1024,
-            "ckan_rss_mb": sampler.peak / 1e6}
+    return {
+        "seconds": seconds,
+        "exit": process.returncode,
+        "rss_mb": usage.ru_maxrss / 1024,
+        "ckan_rss_mb": sampler.peak / 1e6,
+    }
 
 
 def dump(data) -> str:

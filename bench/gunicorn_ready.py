@@ -1,10 +1,10 @@
 """gunicorn hook for the benchmarks: a worker marks itself ready once it has loaded CKAN.
 
 ``status_show`` answers as soon as the *first* worker is up, while the others
-are still importing CKAN — several CPU-seconds each on a 2-core machine, which
-a measurement started then would pay for. :meth:`benchstack.Slot.start` waits
-for every worker's mark instead.
+are still importing CKAN, which a measurement started then would pay for.
+:meth:`bench.benchstack.Slot.start` waits for every worker's mark instead.
 """
+
 import os
 from pathlib import Path
 

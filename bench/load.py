@@ -1,6 +1,7 @@
 """Load test: the portal's read endpoints under 1, 8 and 32 concurrent clients, with our plugin and without.
 
-    .venv/bin/python bench/load.py [--datasets 10000 --rows 1000000] [--duration 10] [--max-requests 5000]
+    .venv/bin/python -m bench.load [--datasets 10000 --rows 1000000] [--duration 10]
+                                   [--max-requests 5000]
 
 Loads (once; reused while the sizes stay the same) the benchmark's own CKAN
 (slot ``bench_load``: databases ``ckan_bench_load``/``datastore_bench_load``,
@@ -23,10 +24,10 @@ indicator query, which reads every normalised table, gets 3 × the duration).
 Prints p50/p95/p99 latency, requests/s and errors (connect/read/timeouts and
 HTTP ≥ 400), and ours ÷ core for the endpoints both have.
 """
+
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -36,20 +37,35 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchstack  # noqa: E402
+from bench import benchstack
+from vierstaedte_contract import SCHEMA_VERSION, areas, cities
+from vierstaedte_contract.dataset import LINK, NORMALISED, ROLE_FIELD, resource_with_role
+from vierstaedte_contract.table import datastore_fields, primary_key
 
 OURS, CORE = 5011, 5012
 LUA = Path(__file__).with_name("wrk_report.lua")
 THEMES = {"mainz": "SOCI", "trier": "REGI", "koblenz": "SOCI", "ludwigshafen": "ECON"}
 INDICATORS = ["population_total", "households", "births", "population_secondary_residence"]
-AGES = ["total", "0-2", "3-5", "6-9", "10-14", "15-17", "18-24", "25-29", "30-44", "45-59", "60-64", "65-74", "75+"]
+AGES = [
+    "total",
+    "0-2",
+    "3-5",
+    "6-9",
+    "10-14",
+    "15-17",
+    "18-24",
+    "25-29",
+    "30-44",
+    "45-59",
+    "60-64",
+    "65-74",
+    "75+",
+]
 GENERATOR = "2"  # bump when the generated data changes
 
 
 def _areas(city: str) -> list[tuple[str, str, str]]:
-    text = (benchstack.ROOT / "schemas" / "areas" / f"{city}.csv").read_text(encoding="utf-8")
-    return [(r["level"], r["code"], r["name"]) for r in csv.DictReader(text.splitlines())]
+    return [(a.level, a.code, a.name) for a in areas.areas(city)]
 
 
 class Api:
@@ -61,7 +77,9 @@ class Api:
         answer = self.session.post(self.url + action, json=data, timeout=300)
         body = answer.json()
         if not body.get("success"):
-            raise RuntimeError(f"{action}: {json.dumps(body.get('error'), ensure_ascii=False)[:1000]}")
+            raise RuntimeError(
+                f"{action}: {json.dumps(body.get('error'), ensure_ascii=False)[:1000]}"
+            )
         return body["result"]
 
 
@@ -69,42 +87,61 @@ def _seed(api: Api, city: str, kind: str) -> dict:
     theme = f"http://publications.europa.eu/resource/authority/data-theme/{THEMES[city]}"
     name = f"bench-{city}-{kind}-seed"
     data = {
-        "name": name, "owner_org": city, "theme": [theme], "license_id": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+        "name": name,
+        "owner_org": city,
+        "theme": [theme],
+        "license_id": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
         "spatial_granularity": "ortsbezirk" if kind == "tabelle" else "stadt",
         "tags": [{"name": "Bevölkerung"}, {"name": "Statistik"}],
-        "source_identifier": f"bench:{city}:{kind}", "temporal_start": "2015-01-01", "temporal_end": "2023-12-31",
-        "title": ("Einwohner nach Ortsbezirken, Alter und Geschlecht" if kind == "tabelle"
-                  else "Haushaltsplan und Beschlüsse des Stadtrats"),
+        "source_identifier": f"bench:{city}:{kind}",
+        "temporal_start": "2015-01-01",
+        "temporal_end": "2023-12-31",
+        "title": (
+            "Einwohner nach Ortsbezirken, Alter und Geschlecht"
+            if kind == "tabelle"
+            else "Haushaltsplan und Beschlüsse des Stadtrats"
+        ),
         "notes": "Bevölkerung mit Hauptwohnsitz am 31.12. je Gebiet, Geschlecht und Altersgruppe; "
-                 "synthetische Daten für den Lasttest.",
-        "resources": [{"name": "Erläuterungen (PDF)", "format": "PDF", "role": "link",
-                       "url": f"https://www.{city}.de/statistik/{kind}.pdf"}],
+        "synthetische Daten für den Lasttest.",
+        "resources": [
+            {
+                "name": "Erläuterungen (PDF)",
+                "format": "PDF",
+                ROLE_FIELD: LINK,
+                "url": f"https://www.{city}.de/statistik/{kind}.pdf",
+            }
+        ],
     }
     if kind == "tabelle":
-        from vierstaedte_contract import SCHEMA_VERSION
-
         # as the harvester publishes a table: only a valid one of the current schema is compared
         data.update(validation_status="valid", table_schema_version=SCHEMA_VERSION)
-        data["resources"].insert(0, {"name": "Normalisierte Daten (CSV)", "format": "CSV", "role": "normalised",
-                                     "url": f"https://www.{city}.de/statistik/{kind}.csv"})
+        data["resources"].insert(
+            0,
+            {
+                "name": "Normalisierte Daten (CSV)",
+                "format": "CSV",
+                ROLE_FIELD: NORMALISED,
+                "url": f"https://www.{city}.de/statistik/{kind}.csv",
+            },
+        )
     existing = None
     try:
         existing = api("package_show", id=name)
     except RuntimeError:
         pass
-    dataset = existing or api("package_create", **data)
+    published = existing or api("package_create", **data)
     if kind == "tabelle":
-        from vierstaedte_contract import table
-        from vierstaedte_harvest.publish import DATASTORE_TYPES
-
-        schema = table.descriptor()
-        fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
-                   "info": {"label": f.get("title", ""), "notes": f.get("description", "")}} for f in schema["fields"]]
-        resource = next(r for r in dataset["resources"] if r.get("role") == "normalised")
-        api("datastore_create", resource_id=resource["id"], fields=fields, primary_key=schema["primaryKey"],
-            force=True, records=[])
-        dataset = api("package_show", id=name)
-    return dataset
+        resource = resource_with_role(published, NORMALISED)
+        api(
+            "datastore_create",
+            resource_id=resource["id"],
+            fields=datastore_fields(),
+            primary_key=primary_key(),
+            force=True,
+            records=[],
+        )
+        published = api("package_show", id=name)
+    return published
 
 
 def _clone_sql(seed: dict, first: int, count: int, city: str, kind: str) -> str:
@@ -119,22 +156,36 @@ SELECT md5(t.id || g)::uuid::text, md5('{sid}' || g)::uuid::text, t.tag_id, t.st
 INSERT INTO member ({{mcols}})
 SELECT {{mexprs}} FROM member s, generate_series({first}, {first + count - 1}) g WHERE s.table_id = '{sid}';
 INSERT INTO resource ({{rcols}})
-SELECT {{rexprs}} FROM resource s, generate_series({first}, {first + count - 1}) g WHERE s.package_id = '{sid}';
+SELECT {{rexprs}} FROM resource s, generate_series({first}, {first + count - 1}) g
+ WHERE s.package_id = '{sid}';
 """
 
 
 def _columns(db: str, table: str) -> list[str]:
-    out = benchstack.sh("sql", db, stdin=f"SELECT column_name FROM information_schema.columns "
-                                          f"WHERE table_name = '{table}' ORDER BY ordinal_position")
+    out = benchstack.sh(
+        "sql",
+        db,
+        stdin=f"SELECT column_name FROM information_schema.columns "
+        f"WHERE table_name = '{table}' ORDER BY ordinal_position",
+    )
     return out.split()
 
 
 def _exprs(columns: list[str], table: str) -> str:
     special = {
-        "package": {"id": "md5(s.id || g)::uuid::text", "name": "regexp_replace(s.name, '-seed$', '') || '-' || g",
-                    "title": "s.title || ' (' || g || ')'"},
-        "member": {"id": "md5(s.id || g)::uuid::text", "table_id": "md5(s.table_id || g)::uuid::text"},
-        "resource": {"id": "md5(s.id || g)::uuid::text", "package_id": "md5(s.package_id || g)::uuid::text"},
+        "package": {
+            "id": "md5(s.id || g)::uuid::text",
+            "name": "regexp_replace(s.name, '-seed$', '') || '-' || g",
+            "title": "s.title || ' (' || g || ')'",
+        },
+        "member": {
+            "id": "md5(s.id || g)::uuid::text",
+            "table_id": "md5(s.table_id || g)::uuid::text",
+        },
+        "resource": {
+            "id": "md5(s.id || g)::uuid::text",
+            "package_id": "md5(s.package_id || g)::uuid::text",
+        },
     }[table]
     return ", ".join(special.get(c, f"s.{c}") for c in columns)
 
@@ -148,11 +199,15 @@ def _rows_sql(table: str, seed_table: str, city: str, number: int, rows: int) ->
     ages = "ARRAY[" + ",".join(f"'{a}'" for a in AGES) + "]"
     n_areas, n_ages = len(areas), len(AGES)
     indicator = INDICATORS[number % len(INDICATORS)]
-    from vierstaedte_contract import cities
-
     ags = cities.get(city).ags
-    create = "" if table == seed_table else f'CREATE TABLE "{table}" (LIKE "{seed_table}" INCLUDING ALL);\n'
-    return create + f"""INSERT INTO "{table}" (city, ags, area_level, area_code, area_name, indicator, sex, age_group,
+    create = (
+        ""
+        if table == seed_table
+        else f'CREATE TABLE "{table}" (LIKE "{seed_table}" INCLUDING ALL);\n'
+    )
+    return (
+        create
+        + f"""INSERT INTO "{table}" (city, ags, area_level, area_code, area_name, indicator, sex, age_group,
   nationality, dimension, dimension_value, period, value, value_status, unit, source_dataset, source_column)
 SELECT '{city}', '{ags}', ({levels})[1 + g % {n_areas}], NULLIF(({codes})[1 + g % {n_areas}], ''),
   ({names})[1 + g % {n_areas}], '{indicator}', (ARRAY['total','female','male'])[1 + (g / {n_areas}) % 3],
@@ -161,13 +216,21 @@ SELECT '{city}', '{ags}', ({levels})[1 + g % {n_areas}], NULLIF(({codes})[1 + g 
   'bench-{city}-{number}', 'Einwohner'
 FROM generate_series(0, {rows - 1}) g;
 """
+    )
 
 
 def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int = OURS) -> dict:
     """Fill the slot (unless it already holds exactly this); returns what it holds."""
     stamp = slot.dir / "data.stamp"
-    want = json.dumps({"datasets": datasets, "tables": tables, "rows": rows, "generator": GENERATOR,
-                       "template": slot._stamp()})
+    want = json.dumps(
+        {
+            "datasets": datasets,
+            "tables": tables,
+            "rows": rows,
+            "generator": GENERATOR,
+            "template": slot._stamp(),
+        }
+    )
     if stamp.exists() and stamp.read_text() == want and slot._exists(slot.db):
         return json.loads(want)
     started = time.perf_counter()
@@ -175,78 +238,141 @@ def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int
     slot.reset()
     api = Api(port, slot.admin_token.read_text().strip())
     slot.start(port)
-    cities = list(THEMES)
+    members = list(THEMES)
     per_city_tables = [tables // 4 + (i < tables % 4) for i in range(4)]
     per_city_meta = [(datasets - tables) // 4 + (i < (datasets - tables) % 4) for i in range(4)]
-    seeds = {(c, k): _seed(api, c, k) for c in cities for k in ("tabelle", "dokumente")}
+    seeds = {(c, k): _seed(api, c, k) for c in members for k in ("tabelle", "dokumente")}
     slot.stop(port)
     pcols, mcols, rcols = (_columns(slot.db, t) for t in ("package", "member", "resource"))
     sql = ["BEGIN;"]
-    for i, city in enumerate(cities):
+    for i, city in enumerate(members):
         for kind, count in (("tabelle", per_city_tables[i]), ("dokumente", per_city_meta[i])):
             if count > 1:
-                sql.append(_clone_sql(seeds[(city, kind)], 1, count - 1, city, kind).format(
-                    pcols=", ".join(pcols), pexprs=_exprs(pcols, "package"), mcols=", ".join(mcols),
-                    mexprs=_exprs(mcols, "member"), rcols=", ".join(rcols), rexprs=_exprs(rcols, "resource")))
+                sql.append(
+                    _clone_sql(seeds[(city, kind)], 1, count - 1, city, kind).format(
+                        pcols=", ".join(pcols),
+                        pexprs=_exprs(pcols, "package"),
+                        mcols=", ".join(mcols),
+                        mexprs=_exprs(mcols, "member"),
+                        rcols=", ".join(rcols),
+                        rexprs=_exprs(rcols, "resource"),
+                    )
+                )
     sql.append("COMMIT;")
     benchstack.sh("sql", slot.db, stdin="\n".join(sql))
     # DataStore: the seeds' tables and one copy per cloned table dataset, rows generated in SQL
     per_table = [rows // tables + (n < rows % tables) for n in range(tables)]
     statements, number = ["SET ROLE ckan_default;", "BEGIN;"], 0
-    for i, city in enumerate(cities):
+    for i, city in enumerate(members):
         seed = seeds[(city, "tabelle")]
-        seed_resource = next(r for r in seed["resources"] if r.get("role") == "normalised")["id"]
-        ids = [seed_resource] + benchstack.sh("sql", slot.db, stdin=(
-            f"SELECT md5('{seed_resource}' || g)::uuid::text FROM generate_series(1, {per_city_tables[i] - 1}) g")).split()
-        for table in ids:
-            statements.append(_rows_sql(table, seed_resource, city, number, per_table[number]))
+        seed_resource = resource_with_role(seed, NORMALISED)["id"]
+        ids = [seed_resource] + benchstack.sh(
+            "sql",
+            slot.db,
+            stdin=(
+                f"SELECT md5('{seed_resource}' || g)::uuid::text"
+                f" FROM generate_series(1, {per_city_tables[i] - 1}) g"
+            ),
+        ).split()
+        for resource_id in ids:
+            statements.append(
+                _rows_sql(resource_id, seed_resource, city, number, per_table[number])
+            )
             number += 1
     statements += ["COMMIT;", "ANALYZE;"]
     benchstack.sh("sql", slot.datastore, stdin="\n".join(statements))
     slot.ckan("search-index", "rebuild", "-q")
     stamp.write_text(want)
-    print(f"  load: {datasets:,} datasets, {tables} DataStore tables, {rows:,} rows loaded in "
-          f"{time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    print(
+        f"  load: {datasets:,} datasets, {tables} DataStore tables, {rows:,} rows loaded in "
+        f"{time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     return json.loads(want)
 
 
 def endpoints(slot: benchstack.Slot) -> list[tuple[str, str, bool]]:
     """(label, path, exists without our plugin) of the measured requests."""
-    out = benchstack.sh("sql", slot.db, stdin="SELECT p.name, r.id FROM package p JOIN resource r ON r.package_id = p.id "
-                        "WHERE p.name LIKE 'bench-mainz-tabelle-%' AND r.extras LIKE '%normalised%' "
-                        "AND r.state = 'active' ORDER BY p.name LIMIT 1").strip()
+    sql = (
+        "SELECT p.name, r.id FROM package p JOIN resource r ON r.package_id = p.id "
+        f"WHERE p.name LIKE 'bench-mainz-tabelle-%' AND r.extras LIKE '%{NORMALISED}%' "
+        "AND r.state = 'active' ORDER BY p.name LIMIT 1"
+    )
+    out = benchstack.sh("sql", slot.db, stdin=sql).strip()
     name, resource = out.split("|")
-    filters = requests.utils.quote(json.dumps({"indicator": "population_total", "area_level": "ortsbezirk",
-                                               "sex": "total", "age_group": "total"}))
+    filters = requests.utils.quote(
+        json.dumps(
+            {
+                "indicator": "population_total",
+                "area_level": "ortsbezirk",
+                "sex": "total",
+                "age_group": "total",
+            }
+        )
+    )
     return [
-        ("package_search", "/api/3/action/package_search?q=Einwohner&fq=organization:mainz&rows=20"
-         "&facet.field=%5B%22organization%22,%22tags%22,%22res_format%22%5D", True),
+        (
+            "package_search",
+            "/api/3/action/package_search?q=Einwohner&fq=organization:mainz&rows=20"
+            "&facet.field=%5B%22organization%22,%22tags%22,%22res_format%22%5D",
+            True,
+        ),
         ("dataset page", f"/dataset/{name}", True),
-        ("datastore_search", f"/api/3/action/datastore_search?resource_id={resource}&limit=100&filters={filters}", True),
-        ("indicator_query", "/api/3/action/vierstaedte_indicator_query?indicator=population_total"
-         "&cities=mainz,trier&area_level=ortsbezirk&period_from=2020", False),
+        (
+            "datastore_search",
+            f"/api/3/action/datastore_search?resource_id={resource}&limit=100&filters={filters}",
+            True,
+        ),
+        (
+            "indicator_query",
+            "/api/3/action/vierstaedte_indicator_query?indicator=population_total"
+            "&cities=mainz,trier&area_level=ortsbezirk&period_from=2020",
+            False,
+        ),
     ]
 
 
 def wrk(port: int, path: str, clients: int, duration: float, max_requests: int) -> dict:
     threads = min(clients, 2)
     env = dict(os.environ, WRK_MAX_REQUESTS=str(max(1, max_requests // threads)))
-    command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{max(1, round(duration))}s", "--timeout", "60s",
-               "-s", str(LUA), f"http://127.0.0.1:{port}{path}"]
+    command = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(clients),
+        "-d",
+        f"{max(1, round(duration))}s",
+        "--timeout",
+        "60s",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{port}{path}",
+    ]
     started = time.perf_counter()
     out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=duration + 120)
     elapsed = time.perf_counter() - started
     line = next((line for line in out.stdout.splitlines() if line.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary: {out.stdout[-500:]} {out.stderr[-500:]}")
-    result = json.loads(line[len("WRK_JSON "):])
+    result = json.loads(line[len("WRK_JSON ") :])
     result["rps"] = result["requests"] / min(elapsed, result["duration_us"] / 1e6)
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "timeout", "status"))
     return result
 
 
-def measure(datasets: int, tables: int, rows: int, concurrency: list[int], duration: float, max_requests: int,
-            slot_name: str = "bench_load", ours: int = OURS, warmup: float = 2) -> dict:
+def measure(
+    datasets: int,
+    tables: int,
+    rows: int,
+    concurrency: list[int],
+    duration: float,
+    max_requests: int,
+    slot_name: str = "bench_load",
+    ours: int = OURS,
+    warmup: float = 2,
+) -> dict:
     slot = benchstack.Slot(slot_name, benchstack.SITE_PLUGINS)
     slot.prepare(ours)
     core = ours + 1
@@ -257,7 +383,9 @@ def measure(datasets: int, tables: int, rows: int, concurrency: list[int], durat
         slot.start(core, ini=core_ini)
         results = []
         for label, path, in_core in endpoints(slot):
-            for port in (ours, core) if in_core else (ours,):  # warm-up: templates, caches, connections
+            for port in (
+                (ours, core) if in_core else (ours,)
+            ):  # warm-up: templates, caches, connections
                 requests.get(f"http://127.0.0.1:{port}{path}", timeout=300)
                 if warmup:
                     wrk(port, path, 2, warmup, 20)
@@ -265,46 +393,78 @@ def measure(datasets: int, tables: int, rows: int, concurrency: list[int], durat
             for clients in concurrency:
                 for port in (ours, core) if in_core else (ours,):
                     result = wrk(port, path, clients, seconds, max_requests)
-                    result.update(endpoint=label, clients=clients, ckan="ours" if port == ours else "core",
-                                  capped=result["requests"] >= max_requests - clients)
+                    result.update(
+                        endpoint=label,
+                        clients=clients,
+                        ckan="ours" if port == ours else "core",
+                        capped=result["requests"] >= max_requests - clients,
+                    )
                     results.append(result)
-                    print(f"  load {label} c={clients} {result['ckan']}: p50 {result['p50'] / 1000:.0f} ms, "
-                          f"{result['rps']:.1f}/s, errors {result['errors']}", file=sys.stderr, flush=True)
+                    print(
+                        f"  load {label} c={clients} {result['ckan']}: p50 {result['p50'] / 1000:.0f} ms, "
+                        f"{result['rps']:.1f}/s, errors {result['errors']}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     finally:
         slot.stop_all()
-    return {"loaded": loaded, "results": results, "duration": duration, "max_requests": max_requests}
+    return {
+        "loaded": loaded,
+        "results": results,
+        "duration": duration,
+        "max_requests": max_requests,
+    }
 
 
 def table(data: dict) -> list[str]:
     loaded, results = data["loaded"], data["results"]
-    out = [f"load: {loaded['datasets']:,} datasets, {loaded['tables']} DataStore tables, {loaded['rows']:,} rows; "
-           f"ours = portal plugins, core = without vierstaedte + its scheming schema (same databases)",
-           f"{'endpoint':<18}{'clients':>8}  {'CKAN':<6}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}"
-           f"{'requests':>9}{'errors':>7}{'p50 ours/core':>15}"]
+    out = [
+        f"load: {loaded['datasets']:,} datasets, {loaded['tables']} DataStore tables, "
+        f"{loaded['rows']:,} rows; ours = portal plugins, "
+        "core = without vierstaedte + its scheming schema (same databases)",
+        f"{'endpoint':<18}{'clients':>8}  {'CKAN':<6}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'req/s':>8}"
+        f"{'requests':>9}{'errors':>7}{'p50 ours/core':>15}",
+    ]
     by = {(r["endpoint"], r["clients"], r["ckan"]): r for r in results}
     for r in results:
         core = by.get((r["endpoint"], r["clients"], "core"))
-        ratio = f"{r['p50'] / core['p50']:.2f}" if r["ckan"] == "ours" and core and core["p50"] else ""
+        ratio = (
+            f"{r['p50'] / core['p50']:.2f}" if r["ckan"] == "ours" and core and core["p50"] else ""
+        )
         rps = f"≥{r['rps']:.1f}" if r.get("capped") else f"{r['rps']:.1f}"
-        out.append(f"{r['endpoint']:<18}{r['clients']:>8}  {r['ckan']:<6}{r['p50'] / 1000:>8.1f}{r['p95'] / 1000:>8.1f}"
-                   f"{r['p99'] / 1000:>8.1f}{rps:>8}{r['requests']:>9}{r['errors']:>7}{ratio:>15}")
-    out.append(f"each row: ≤ {data.get('duration', 0):g} s (indicator_query 3 ×) and ≤ {data.get('max_requests', 0)} "
-               f"responses (≥ req/s: stopped at the request cap); errors = connect/read/timeout + HTTP ≥ 400")
+        out.append(
+            f"{r['endpoint']:<18}{r['clients']:>8}  {r['ckan']:<6}"
+            f"{r['p50'] / 1000:>8.1f}{r['p95'] / 1000:>8.1f}{r['p99'] / 1000:>8.1f}"
+            f"{rps:>8}{r['requests']:>9}{r['errors']:>7}{ratio:>15}"
+        )
+    out.append(
+        f"each row: ≤ {data.get('duration', 0):g} s (indicator_query 3 ×) and "
+        f"≤ {data.get('max_requests', 0)} responses (≥ req/s: stopped at the request cap); "
+        "errors = connect/read/timeout + HTTP ≥ 400"
+    )
     return out
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.load", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--datasets", type=int, default=10_000)
     parser.add_argument("--tables", type=int, default=200, help="datasets with a DataStore table")
     parser.add_argument("--rows", type=int, default=1_000_000, help="normalised rows in all tables")
     parser.add_argument("--clients", default="1,8,32")
-    parser.add_argument("--duration", type=float, default=10, help="seconds per endpoint, concurrency and CKAN")
-    parser.add_argument("--max-requests", type=int, default=5000, help="per endpoint, concurrency and CKAN")
+    parser.add_argument(
+        "--duration", type=float, default=10, help="seconds per endpoint, concurrency and CKAN"
+    )
+    parser.add_argument(
+        "--max-requests", type=int, default=5000, help="per endpoint, concurrency and CKAN"
+    )
     parser.add_argument("--slot", default="bench_load", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=OURS, help="ours; core on the next port")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--load-only", action="store_true", help="only load the data (reused by later runs)")
+    parser.add_argument(
+        "--load-only", action="store_true", help="only load the data (reused by later runs)"
+    )
     args = parser.parse_args()
     if not 8 <= args.tables * 2 <= args.datasets * 2 or args.tables > args.datasets - 4:
         parser.error("need 4 ≤ --tables ≤ --datasets - 4 (each city has a seed of each kind)")
@@ -316,8 +476,16 @@ def main() -> None:
         finally:
             slot.stop_all()
         return
-    data = measure(args.datasets, args.tables, args.rows, [int(c) for c in args.clients.split(",")], args.duration,
-                   args.max_requests, args.slot, args.port)
+    data = measure(
+        args.datasets,
+        args.tables,
+        args.rows,
+        [int(c) for c in args.clients.split(",")],
+        args.duration,
+        args.max_requests,
+        args.slot,
+        args.port,
+    )
     if args.json:
         args.json.write_text(benchstack.dump(data))
     print("\n".join(table(data)))

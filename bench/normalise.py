@@ -14,8 +14,9 @@ file size). Every measurement runs in a fresh process that first handles a
 1,000-row file the same way, so one-time costs (imports, shared libraries)
 are not counted as working memory.
 
-    .venv/bin/python bench/normalise.py [--rows 1000000]
+    .venv/bin/python -m bench.normalise [--rows 1000000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,19 +33,54 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vierstaedte_harvest import allocator, mapping as mapping_module
+from vierstaedte_harvest import allocator
+from vierstaedte_harvest import mapping as mapping_module
 from vierstaedte_harvest.normalise import normalise
 
-ORTSBEZIRKE = ["Altstadt", "Neustadt", "Oberstadt", "Hartenberg/Münchfeld", "Mombach", "Gonsenheim", "Finthen",
-               "Bretzenheim", "Marienborn", "Lerchenberg", "Drais", "Hechtsheim", "Ebersheim", "Weisenau", "Laubenheim"]
-AGES = ["0 - 2", "3 - 5", "6 - 9", "10 - 14", "15 - 17", "18 - 24", "25 - 29", "30 - 44", "45 - 59", "60 - 64",
-        "65 - 74", "75 - 79", "80 u. älter"]
+ROOT = Path(__file__).resolve().parents[1]
+
+ORTSBEZIRKE = [
+    "Altstadt",
+    "Neustadt",
+    "Oberstadt",
+    "Hartenberg/Münchfeld",
+    "Mombach",
+    "Gonsenheim",
+    "Finthen",
+    "Bretzenheim",
+    "Marienborn",
+    "Lerchenberg",
+    "Drais",
+    "Hechtsheim",
+    "Ebersheim",
+    "Weisenau",
+    "Laubenheim",
+]
+AGES = [
+    "0 - 2",
+    "3 - 5",
+    "6 - 9",
+    "10 - 14",
+    "15 - 17",
+    "18 - 24",
+    "25 - 29",
+    "30 - 44",
+    "45 - 59",
+    "60 - 64",
+    "65 - 74",
+    "75 - 79",
+    "80 u. älter",
+]
 MAPPING = {
     "id": "bench-mainz-bevoelkerung",
     "city": "mainz",
     "area": {"column": "Ortsbezirk", "level": "ortsbezirk"},
     "period": {"column": "Stichtag"},
-    "dimensions": {"sex": "Geschlecht", "age_group": "Altersgruppe", "nationality": "Staatsangehörigkeit"},
+    "dimensions": {
+        "sex": "Geschlecht",
+        "age_group": "Altersgruppe",
+        "nationality": "Staatsangehörigkeit",
+    },
     "values": [{"header": "Einwohner", "indicator": "population_total"}],
     "ignore": ["Lfd. Nr."],
 }
@@ -57,14 +93,18 @@ def build(path: Path, rows: int) -> None:
     days = -(-rows // combos)
     dates = pd.date_range("1990-01-31", periods=days, freq="ME").strftime("%d.%m.%Y")
     index = np.arange(rows)
-    frame = pd.DataFrame({
-        "Lfd. Nr.": index + 1,
-        "Stichtag": np.asarray(dates)[index // combos],
-        "Ortsbezirk": np.asarray(ORTSBEZIRKE)[index % len(ORTSBEZIRKE)],
-        "Geschlecht": np.asarray(["männlich", "weiblich"])[(index // len(ORTSBEZIRKE)) % 2],
-        "Altersgruppe": np.asarray(AGES)[(index // (len(ORTSBEZIRKE) * 2)) % len(AGES)],
-        "Staatsangehörigkeit": np.asarray(["deutsch", "nichtdeutsch"])[(index // (len(ORTSBEZIRKE) * 2 * len(AGES))) % 2],
-    })
+    frame = pd.DataFrame(
+        {
+            "Lfd. Nr.": index + 1,
+            "Stichtag": np.asarray(dates)[index // combos],
+            "Ortsbezirk": np.asarray(ORTSBEZIRKE)[index % len(ORTSBEZIRKE)],
+            "Geschlecht": np.asarray(["männlich", "weiblich"])[(index // len(ORTSBEZIRKE)) % 2],
+            "Altersgruppe": np.asarray(AGES)[(index // (len(ORTSBEZIRKE) * 2)) % len(AGES)],
+            "Staatsangehörigkeit": np.asarray(["deutsch", "nichtdeutsch"])[
+                (index // (len(ORTSBEZIRKE) * 2 * len(AGES))) % 2
+            ],
+        }
+    )
     counts = rng.integers(0, 25_000, rows)
     cells = pd.Series(counts).map("{:,}".format).str.replace(",", ".")
     markers = rng.random(rows)
@@ -72,7 +112,9 @@ def build(path: Path, rows: int) -> None:
     cells[(markers >= 0.01) & (markers < 0.015)] = "x"
     frame["Einwohner"] = cells
     with path.open("w", encoding="cp1252", newline="") as handle:
-        handle.write("Landeshauptstadt Mainz – Bürgeramt / Statistik\nEinwohner nach Ortsbezirken\n\n")
+        handle.write(
+            "Landeshauptstadt Mainz – Bürgeramt / Statistik\nEinwohner nach Ortsbezirken\n\n"
+        )
         frame.to_csv(handle, sep=";", index=False)
         handle.write("© Landeshauptstadt Mainz;;;;;;\n")
 
@@ -120,7 +162,9 @@ def measure(kind: str, source: Path, out: Path) -> dict:
     else:
         normalise(warm, mapping, out=out if kind == "engine-write" else None)
     runs = {
-        "baseline": lambda: pd.read_csv(source, sep=";", encoding="cp1252", skiprows=3, low_memory=False),
+        "baseline": lambda: pd.read_csv(
+            source, sep=";", encoding="cp1252", skiprows=3, low_memory=False
+        ),
         "engine": lambda: normalise(source, mapping),
         "engine-write": lambda: normalise(source, mapping, out=out),
     }
@@ -131,14 +175,20 @@ def measure(kind: str, source: Path, out: Path) -> dict:
         seconds = time.perf_counter() - start
     rows_out = len(result) if kind == "baseline" else result.report.rows_out
     if kind != "baseline" and result.report.verdict == "rejected":
-        raise SystemExit(f"engine rejected the benchmark file: {result.report.as_dict()['errors'][:3]}")
+        raise SystemExit(
+            f"engine rejected the benchmark file: {result.report.as_dict()['errors'][:3]}"
+        )
     return {"seconds": seconds, "memory": memory.used, "rows_out": rows_out}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.normalise", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--measure", choices=["baseline", "engine", "engine-write"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--measure", choices=["baseline", "engine", "engine-write"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -150,18 +200,30 @@ def main() -> None:
         size = source.stat().st_size
         results = {}
         for kind in ("baseline", "engine", "engine-write"):
-            output = subprocess.run([sys.executable, __file__, "--measure", kind, "--file", str(source)],
-                                    check=True, capture_output=True, text=True).stdout
+            output = subprocess.run(
+                [sys.executable, "-m", "bench.normalise", "--measure", kind, "--file", str(source)],
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout
             results[kind] = json.loads(output.strip().splitlines()[-1])
     base = results["baseline"]["seconds"]
-    print(f"file: {args.rows:,} rows, {size / 1e6:.1f} MB (cp1252, ';', German numbers); "
-          f"tidy rows: {results['engine']['rows_out']:,}")
+    print(
+        f"file: {args.rows:,} rows, {size / 1e6:.1f} MB (cp1252, ';', German numbers); "
+        f"tidy rows: {results['engine']['rows_out']:,}"
+    )
     print(f"{'measure':<36}{'seconds':>9}{'rows/s':>12}{'ratio':>8}{'peak MB':>10}{'× file':>8}")
-    for kind, name in (("baseline", "pandas.read_csv (baseline)"), ("engine", "normalise + validate"),
-                       ("engine-write", "normalise + validate + write CSV")):
+    for kind, name in (
+        ("baseline", "pandas.read_csv (baseline)"),
+        ("engine", "normalise + validate"),
+        ("engine-write", "normalise + validate + write CSV"),
+    ):
         r = results[kind]
-        print(f"{name:<36}{r['seconds']:>9.2f}{args.rows / r['seconds']:>12,.0f}{base / r['seconds']:>8.2f}"
-              f"{r['memory'] / 1e6:>10.1f}{r['memory'] / size:>8.2f}")
+        print(
+            f"{name:<36}{r['seconds']:>9.2f}{args.rows / r['seconds']:>12,.0f}{base / r['seconds']:>8.2f}"
+            f"{r['memory'] / 1e6:>10.1f}{r['memory'] / size:>8.2f}"
+        )
     print("targets: ratio ≥ 0.25 for normalise + validate; peak memory < 2.00 × file size")
 
 

@@ -1,14 +1,18 @@
 """All benchmarks in one run, one summary table (``bench/run --help``).
 
-    bench/run                       normalise (1,000,000 rows), harvest (N = 100, 1,000), load (10,000 datasets)
+    bench/run                   normalise (1,000,000 rows), harvest (N = 100, 1,000),
+                                load (10,000 datasets)
     bench/run --only harvest --sizes 100
-    bench/run --tiny                every benchmark at a toy size (what tests/test_bench.py runs)
+    bench/run --tiny            every benchmark at a toy size (what tests/test_bench.py runs)
+
+``bench/run`` is ``python -m bench.run`` from the checkout's top folder.
 
 Each benchmark prints its own table first; the summary at the end holds the
 ratios and targets. Installs what the benchmarks need (the ``bench`` extra with
 ckanext-harvest, Debian's wrk) and uses only the benchmarks' own databases,
 Solr cores and ports (see ``bench/benchstack.py``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,37 +23,64 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchstack  # noqa: E402
+from bench import benchstack
 
 BENCHMARKS = ("normalise", "harvest", "load")
-TINY = {"rows": 2000, "sizes": "3", "modes": "full,peer", "repeat": 1, "datasets": 12, "tables": 4, "load_rows": 400,
-        "clients": "2", "duration": 1, "max_requests": 20, "warmup": 0, "slot": "benchtest", "harvest_port": 5020,
-        "load_port": 5021}
+TINY = {
+    "rows": 2000,
+    "sizes": "3",
+    "modes": "full,peer",
+    "repeat": 1,
+    "datasets": 12,
+    "tables": 4,
+    "load_rows": 400,
+    "clients": "2",
+    "duration": 1,
+    "max_requests": 20,
+    "warmup": 0,
+    "slot": "benchtest",
+    "harvest_port": 5020,
+    "load_port": 5021,
+}
 
 
 def run_normalise(rows: int) -> tuple[list[str], list[tuple[str, str, str]]]:
-    out = subprocess.run([sys.executable, str(Path(__file__).with_name("normalise.py")), "--rows", str(rows)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.normalise", "--rows", str(rows)],
+        capture_output=True,
+        text=True,
+        cwd=benchstack.ROOT,
+    )
     if out.returncode:
-        raise RuntimeError(f"bench/normalise.py failed: {out.stderr[-2000:]}")
+        raise RuntimeError(f"bench.normalise failed: {out.stderr[-2000:]}")
     lines = out.stdout.rstrip().splitlines()
     summary = []
     for line in lines:  # "<measure>   seconds  rows/s  ratio  peak MB  × file"
-        match = re.match(r"^(normalise \+ validate.*?)\s{2,}([\d.]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)", line)
+        match = re.match(
+            r"^(normalise \+ validate.*?)\s{2,}([\d.]+)\s+([\d,]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
+            line,
+        )
         if match:
-            summary.append(("normalise", f"{match.group(1)}: ratio to pandas.read_csv; peak × file",
-                            f"{match.group(4)}; {match.group(6)}×"))
+            summary.append(
+                (
+                    "normalise",
+                    f"{match.group(1)}: ratio to pandas.read_csv; peak × file",
+                    f"{match.group(4)}; {match.group(6)}×",
+                )
+            )
     if not summary:
         summary.append(("normalise", "see its table above", ""))
     return lines, summary
 
 
-def run_harvest(sizes: str, modes: str, slot: str, port: int, workers: int,
-                repeat: int | None) -> tuple[list[str], list[tuple[str, str, str]], list]:
-    import harvest
+def run_harvest(
+    sizes: str, modes: str, slot: str, port: int, workers: int, repeat: int | None
+) -> tuple[list[str], list[tuple[str, str, str]], list]:
+    from bench import harvest
 
-    rows = harvest.measure([int(s) for s in sizes.split(",")], modes.split(","), slot, port, workers, repeat)
+    rows = harvest.measure(
+        [int(s) for s in sizes.split(",")], modes.split(","), slot, port, workers, repeat
+    )
     lines = harvest.table(rows)
     by = {(r["n"], r["mode"]): r for r in rows}
     summary = []
@@ -58,21 +89,40 @@ def run_harvest(sizes: str, modes: str, slot: str, port: int, workers: int,
         for mode in ("metadata", "full"):
             ours = by.get((n, mode))
             if ours and peer:
-                summary.append((f"harvest N={n}", f"{harvest.LABELS[mode]} ÷ ckanext-harvest (datasets/s)",
-                                f"{peer['full']['seconds'] / ours['full']['seconds']:.2f}×"))
+                summary.append(
+                    (
+                        f"harvest N={n}",
+                        f"{harvest.LABELS[mode]} ÷ ckanext-harvest (datasets/s)",
+                        f"{peer['full']['seconds'] / ours['full']['seconds']:.2f}×",
+                    )
+                )
         for mode in ("full", "metadata", "peer"):
             row = by.get((n, mode))
             if row:
-                summary.append((f"harvest N={n}", f"{harvest.LABELS[mode]}: no-change re-run ÷ full run",
-                                f"{100 * row['rerun']['seconds'] / row['full']['seconds']:.1f} %"))
+                summary.append(
+                    (
+                        f"harvest N={n}",
+                        f"{harvest.LABELS[mode]}: no-change re-run ÷ full run",
+                        f"{100 * row['rerun']['seconds'] / row['full']['seconds']:.1f} %",
+                    )
+                )
     return lines, summary, rows
 
 
 def run_load(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
-    import load
+    from bench import load
 
-    data = load.measure(args.datasets, args.tables, args.load_rows, [int(c) for c in args.clients.split(",")],
-                        args.duration, args.max_requests, args.slot + "_load", args.load_port, args.warmup)
+    data = load.measure(
+        args.datasets,
+        args.tables,
+        args.load_rows,
+        [int(c) for c in args.clients.split(",")],
+        args.duration,
+        args.max_requests,
+        args.slot + "_load",
+        args.load_port,
+        args.warmup,
+    )
     lines = load.table(data)
     summary = []
     by = {(r["endpoint"], r["clients"], r["ckan"]): r for r in data["results"]}
@@ -80,30 +130,70 @@ def run_load(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
         if ckan != "ours":
             continue
         core = by.get((endpoint, clients, "core"))
-        overhead = f"; core p50 {core['p50'] / 1000:.0f} ms (ours ÷ core {r['p50'] / core['p50']:.2f})" if core and core["p50"] else ""
-        summary.append((f"load c={clients}", f"{endpoint}: p50/p95/p99 ms, errors",
-                        f"{r['p50'] / 1000:.0f}/{r['p95'] / 1000:.0f}/{r['p99'] / 1000:.0f}, {r['errors']}{overhead}"))
+        overhead = (
+            f"; core p50 {core['p50'] / 1000:.0f} ms (ours ÷ core {r['p50'] / core['p50']:.2f})"
+            if core and core["p50"]
+            else ""
+        )
+        summary.append(
+            (
+                f"load c={clients}",
+                f"{endpoint}: p50/p95/p99 ms, errors",
+                f"{r['p50'] / 1000:.0f}/{r['p95'] / 1000:.0f}/{r['p99'] / 1000:.0f}, {r['errors']}{overhead}",
+            )
+        )
     return lines, summary, data
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: normalise,harvest,load")
-    parser.add_argument("--tiny", action="store_true", help="toy sizes, own databases and ports (for the tests)")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="normalise: rows of the synthetic file")
+    parser = argparse.ArgumentParser(
+        prog="bench/run",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help="comma-separated: normalise,harvest,load"
+    )
+    parser.add_argument(
+        "--tiny", action="store_true", help="toy sizes, own databases and ports (for the tests)"
+    )
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="normalise: rows of the synthetic file"
+    )
     parser.add_argument("--sizes", default="100,1000", help="harvest: numbers of datasets")
-    parser.add_argument("--modes", default="full,metadata,peer", help="harvest: full, metadata, peer")
-    parser.add_argument("--workers", type=int, default=3,
-                        help="harvest: our harvester's --workers (default %(default)s: all of the benchmark CKAN's web workers)")
-    parser.add_argument("--repeat", type=int,
-                        help="harvest: rounds per size, the median kept (default 3 up to N = 100, else 1)")
+    parser.add_argument(
+        "--modes", default="full,metadata,peer", help="harvest: full, metadata, peer"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=3,
+        help="harvest: our harvester's --workers "
+        "(default %(default)s: all of the benchmark CKAN's web workers)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        help="harvest: rounds per size, the median kept (default 3 up to N = 100, else 1)",
+    )
     parser.add_argument("--datasets", type=int, default=10_000, help="load: datasets")
-    parser.add_argument("--tables", type=int, default=200, help="load: datasets with a DataStore table")
-    parser.add_argument("--load-rows", type=int, default=1_000_000, help="load: normalised rows in all")
+    parser.add_argument(
+        "--tables", type=int, default=200, help="load: datasets with a DataStore table"
+    )
+    parser.add_argument(
+        "--load-rows", type=int, default=1_000_000, help="load: normalised rows in all"
+    )
     parser.add_argument("--clients", default="1,8,32", help="load: concurrent clients")
-    parser.add_argument("--duration", type=float, default=10, help="load: seconds per endpoint, clients and CKAN")
-    parser.add_argument("--max-requests", type=int, default=5000, help="load: requests per endpoint, clients and CKAN")
+    parser.add_argument(
+        "--duration", type=float, default=10, help="load: seconds per endpoint, clients and CKAN"
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=int,
+        default=5000,
+        help="load: requests per endpoint, clients and CKAN",
+    )
     parser.add_argument("--warmup", type=float, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--slot", default="bench", help=argparse.SUPPRESS)
     parser.add_argument("--harvest-port", type=int, default=5010, help=argparse.SUPPRESS)
@@ -128,8 +218,9 @@ def main() -> None:
         if name == "normalise":
             lines, rows = run_normalise(args.rows)
         elif name == "harvest":
-            lines, rows, raw["harvest"] = run_harvest(args.sizes, args.modes, args.slot, args.harvest_port,
-                                                       args.workers, args.repeat)
+            lines, rows, raw["harvest"] = run_harvest(
+                args.sizes, args.modes, args.slot, args.harvest_port, args.workers, args.repeat
+            )
         else:
             lines, rows, raw["load"] = run_load(args)
         print("\n".join(lines), flush=True)
@@ -140,8 +231,10 @@ def main() -> None:
     print(f"{'benchmark':<16}{'measure':<{width + 2}}result")
     for bench, measure, value in summary:
         print(f"{bench:<16}{measure:<{width + 2}}{value}")
-    print("targets: normalise ratio ≥ 0.25, peak < 2 × file; harvest ours ≥ 2 × ckanext-harvest, "
-          "re-run ≤ 5 % of a full run")
+    print(
+        "targets: normalise ratio ≥ 0.25, peak < 2 × file; harvest ours ≥ 2 × ckanext-harvest, "
+        "re-run ≤ 5 % of a full run"
+    )
     if args.json:
         args.json.write_text(json.dumps(raw, indent=1, default=str))
 

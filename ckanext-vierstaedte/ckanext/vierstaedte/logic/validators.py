@@ -174,8 +174,9 @@ def _owner_city_field(data: dict, field: str, context: dict) -> str | None:
     """The owner organisation's value of ``field`` (its geocoding URI or level).
 
     Read from the model, not through ``organization_show``: that dictizes the
-    organisation and counts its datasets in Solr, once per validation — a third
-    of every ``package_create``'s time. Looked up once per action call (the context).
+    organisation and counts its datasets in Solr, once per validation, a large share
+    of every ``package_create`` (docs/performance.md). Looked up once per action call
+    (the context).
     """
     owner = data.get(("owner_org",))
     if not owner or owner is tk.missing:

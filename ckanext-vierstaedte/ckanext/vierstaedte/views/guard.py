@@ -27,7 +27,7 @@ blueprint = Blueprint("vierstaedte_guard", __name__)
 # far deeper than any CKAN action needs; far below Python's recursion limit
 MAX_DEPTH = 64
 # a JSON body is walked string by string only if it may hold a NUL or a surrogate (as an escape)
-# or JSON text in a string; a DataStore upload of megabytes is only scanned (about 5 ms per MB)
+# or JSON text in a string; a DataStore upload of megabytes is only scanned (docs/performance.md)
 _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 _JSON_IN_STRING = re.compile(rb'"[ \t\r\n]*[\[{]')
 
