@@ -9,7 +9,7 @@ One distribution, three packages, each in a folder named after its import name:
 
 The contract imports neither wing; the wings import the contract, never each other
 (``tests/test_architecture.py`` holds those walls). The demo source server and its payloads
-(``harvesters/demo/``) are never installed.
+(top-level ``demo/``) are never installed.
 
 ``pip install .`` installs only what the harvesters need (city IT can run them
 on a host without CKAN); ``pip install .[ckan]`` adds CKAN and its extensions

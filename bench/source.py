@@ -24,7 +24,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from vierstaedte_harvest.replay import LoopbackServer
+from demo.replay import LoopbackServer
 
 ORTSBEZIRKE = ["01 Altstadt", "Neustadt", "Oberstadt", "Hartenberg/Münchfeld", "Mainz-Gonsenheim"]
 TOPICS = [("einwohner", "Einwohner nach Ortsbezirken"), ("bevoelkerung", "Bevölkerung mit Hauptwohnsitz"),

@@ -73,15 +73,15 @@ def clean_db(reset_db, migrate_db_for):
     migrate_db_for("vierstaedte")
 
 
-DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "demo"
 
 
 @pytest.fixture
 def replay(tmp_path):
     """The demo's recorded city-portal payloads, copied so a test may change them, served on 127.0.0.1."""
-    from vierstaedte_harvest.replay import ReplayServer
+    from demo.replay import ReplayServer
 
     root = tmp_path / "replay"
-    shutil.copytree(DEMO / "replay", root)
+    shutil.copytree(DEMO / "payloads", root)
     with ReplayServer(root) as server:
         yield server

@@ -23,9 +23,9 @@ from typing import Any, Callable
 import requests
 import yaml
 
-from vierstaedte_harvest.replay import LoopbackServer
+from demo.replay import LoopbackServer
 
-DEMO = Path(__file__).resolve().parents[1] / "harvesters" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "demo"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
 # what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from vierstaedte_harvest.replay import LoopbackServer
+from demo.replay import LoopbackServer
 
 from tests.harvesting import city_datasets, command
 

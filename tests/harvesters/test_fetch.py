@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher, HttpSettings
-from vierstaedte_harvest.replay import LoopbackServer, ReplayServer
+from demo.replay import LoopbackServer, ReplayServer
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from rdflib import RDF
 from rdflib.namespace import SKOS
 
 from vierstaedte_harvest.metadata import canonical_dcatde_uri
-from vierstaedte_harvest.replay import ReplayServer
+from demo.replay import ReplayServer
 from vierstaedte_harvest.sources import SourceError, read, reader
 from vierstaedte_harvest.sources.dcat import list_datasets
 

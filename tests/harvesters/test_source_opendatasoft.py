@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from vierstaedte_harvest.replay import ReplayServer
+from demo.replay import ReplayServer
 from vierstaedte_harvest.sources import SourceError, read, reader
 from vierstaedte_harvest.sources.opendatasoft import list_datasets
 

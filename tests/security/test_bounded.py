@@ -18,7 +18,7 @@ import pytest
 import requests
 import yaml
 
-from vierstaedte_harvest.replay import LoopbackServer
+from demo.replay import LoopbackServer
 
 from tests.harvesting import report
 

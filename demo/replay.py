@@ -16,7 +16,7 @@ or ``{"body": b"<html>…", "content_type": "text/html"}`` or ``{"truncate": 100
 adds response headers to a ``body`` fault (e.g. ``{"Content-Encoding": "gzip"}``); ``"query"``
 limits a fault to requests with those query parameters (``{"query": {"start": "2"}, …}``: a page).
 
-Run it by hand: ``python -m vierstaedte_harvest.replay DIR --port 8765``. It binds 127.0.0.1 only.
+Run it by hand: ``python demo/replay.py demo/payloads --port 8765``. It binds 127.0.0.1 only.
 """
 from __future__ import annotations
 
