@@ -15,6 +15,7 @@ Package dicts look like those of a CKAN with a DCAT-AP.de schema (top-level
 CKAN harvester can copy them into our schema unchanged — the fairest start for
 the peer. Everything is deterministic: the same N gives the same payloads.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,10 +28,16 @@ from urllib.parse import parse_qs, urlsplit
 from demo.replay import LoopbackServer
 
 ORTSBEZIRKE = ["01 Altstadt", "Neustadt", "Oberstadt", "Hartenberg/Münchfeld", "Mainz-Gonsenheim"]
-TOPICS = [("einwohner", "Einwohner nach Ortsbezirken"), ("bevoelkerung", "Bevölkerung mit Hauptwohnsitz"),
-          ("wohnbevoelkerung", "Wohnbevölkerung je Ortsbezirk"), ("melderegister", "Einwohnerstand laut Melderegister")]
-THEMES = ["http://publications.europa.eu/resource/authority/data-theme/SOCI",
-          "http://publications.europa.eu/resource/authority/data-theme/REGI"]
+TOPICS = [
+    ("einwohner", "Einwohner nach Ortsbezirken"),
+    ("bevoelkerung", "Bevölkerung mit Hauptwohnsitz"),
+    ("wohnbevoelkerung", "Wohnbevölkerung je Ortsbezirk"),
+    ("melderegister", "Einwohnerstand laut Melderegister"),
+]
+THEMES = [
+    "http://publications.europa.eu/resource/authority/data-theme/SOCI",
+    "http://publications.europa.eu/resource/authority/data-theme/REGI",
+]
 LICENSE = "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
 NAMESPACE = uuid.UUID("6b1f1c0e-5c53-4d0c-9a7e-3b2f6f0e0b00")
 
@@ -39,9 +46,12 @@ def table(number: int) -> bytes:
     """One dataset's CSV: five Ortsbezirke × four years, numbers that differ per dataset."""
     rng = random.Random(number)
     years = [2020, 2021, 2022, 2023]
-    lines = ["Landeshauptstadt Mainz - Hauptamt, Statistik",
-             f"Einwohner mit Hauptwohnsitz nach Ortsbezirken, Auswertung {number} (Stand jeweils 31.12.)",
-             ";;;;", "Ortsbezirk;" + ";".join(map(str, years))]
+    lines = [
+        "Landeshauptstadt Mainz - Hauptamt, Statistik",
+        f"Einwohner mit Hauptwohnsitz nach Ortsbezirken, Auswertung {number} (Stand jeweils 31.12.)",
+        ";;;;",
+        "Ortsbezirk;" + ";".join(map(str, years)),
+    ]
     for area in ORTSBEZIRKE:
         values = [f"{rng.randint(5_000, 40_000):,}".replace(",", ".") for _ in years]
         lines.append(f"{area};" + ";".join(values))
@@ -56,7 +66,8 @@ def package(number: int, base: str) -> dict:
         "id": ident,
         "name": f"{slug}-ortsbezirke-{number:05d}",
         "title": f"{title} ({number:05d})",
-        "notes": f"{title}, Stand jeweils 31.12. Auswertung Nr. {number} des Melderegisters der Landeshauptstadt Mainz.",
+        "notes": f"{title}, Stand jeweils 31.12. Auswertung Nr. {number} des Melderegisters "
+        "der Landeshauptstadt Mainz.",
         "type": "dataset",
         "license_id": LICENSE,
         "license_url": LICENSE,
@@ -72,10 +83,18 @@ def package(number: int, base: str) -> dict:
         "temporal_end": "2023-12-31",
         "extras": [],
         "resources": [
-            {"id": str(uuid.uuid5(NAMESPACE, f"{number}/csv")), "name": "Einwohner Ortsbezirke (CSV)", "format": "CSV",
-             "url": f"{base}/files/{number}.csv"},
-            {"id": str(uuid.uuid5(NAMESPACE, f"{number}/pdf")), "name": "Erläuterungen (PDF)", "format": "PDF",
-             "url": f"{base}/files/{number}.pdf"},
+            {
+                "id": str(uuid.uuid5(NAMESPACE, f"{number}/csv")),
+                "name": "Einwohner Ortsbezirke (CSV)",
+                "format": "CSV",
+                "url": f"{base}/files/{number}.csv",
+            },
+            {
+                "id": str(uuid.uuid5(NAMESPACE, f"{number}/pdf")),
+                "name": "Erläuterungen (PDF)",
+                "format": "PDF",
+                "url": f"{base}/files/{number}.pdf",
+            },
         ],
     }
 
@@ -83,7 +102,9 @@ def package(number: int, base: str) -> dict:
 class SourceServer(LoopbackServer):
     def __init__(self, count: int, port: int = 0):
         super().__init__(_Handler, port)
-        packages = sorted((package(n, self.base) for n in range(1, count + 1)), key=lambda p: p["id"])
+        packages = sorted(
+            (package(n, self.base) for n in range(1, count + 1)), key=lambda p: p["id"]
+        )
         self.packages = packages
         self.json = [json.dumps(p, ensure_ascii=False) for p in packages]  # serialised once
         self.by_id = {key: i for i, p in enumerate(packages) for key in (p["id"], p["name"])}
@@ -97,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.server.requests += 1
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
@@ -106,11 +127,15 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path.endswith("/api/3/action/package_show"):
             index = self.server.by_id.get(query.get("id", ""))
             if index is None:
-                return self._send(404, b'{"success": false, "error": {"__type": "Not Found Error"}}', "application/json")
+                return self._send(
+                    404,
+                    b'{"success": false, "error": {"__type": "Not Found Error"}}',
+                    "application/json",
+                )
             return self._json(self.server.json[index])
         if url.path.startswith("/files/") and url.path.endswith(".csv"):
             try:
-                number = int(url.path[len("/files/"):-len(".csv")])
+                number = int(url.path[len("/files/") : -len(".csv")])
             except ValueError:
                 number = 0
             if not 1 <= number <= len(self.server.packages):
@@ -127,17 +152,25 @@ class _Handler(BaseHTTPRequestHandler):
         for term in _terms(query.get("fq", "")):
             if term.startswith("organization:"):
                 wanted = {o.strip('"()') for o in term.split(":", 1)[1].split(" OR ")}
-                indexes = [i for i in indexes if self.server.packages[i]["organization"]["name"] in wanted]
+                indexes = [
+                    i for i in indexes if self.server.packages[i]["organization"]["name"] in wanted
+                ]
             elif term.startswith("metadata_modified:["):
                 since = term.split("[", 1)[1].split(" TO ")[0].rstrip("Z")
-                indexes = [i for i in indexes if self.server.packages[i]["metadata_modified"] >= since]
+                indexes = [
+                    i for i in indexes if self.server.packages[i]["metadata_modified"] >= since
+                ]
         indexes = list(indexes)
         start, rows = int(query.get("start", 0)), min(int(query.get("rows", 10)), 1000)
-        page = ",".join(self.server.json[i] for i in indexes[start:start + rows])
+        page = ",".join(self.server.json[i] for i in indexes[start : start + rows])
         return f'{{"help": "", "success": true, "result": {{"count": {len(indexes)}, "results": [{page}]}}}}'
 
     def _json(self, result: str) -> None:
-        body = result if result.startswith('{"help"') else f'{{"help": "", "success": true, "result": {result}}}'
+        body = (
+            result
+            if result.startswith('{"help"')
+            else f'{{"help": "", "success": true, "result": {result}}}'
+        )
         self._send(200, body.encode(), "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str, etag: str | None = None) -> None:
@@ -158,7 +191,7 @@ def _terms(fq: str) -> list[str]:
     """Split ``fq`` on spaces outside brackets (``a:b metadata_modified:[x TO *]``)."""
     terms, depth, current = [], 0, ""
     for char in fq:
-        depth += char in "[(" 
+        depth += char in "[("
         depth -= char in "])"
         if char == " " and depth == 0:
             terms.append(current)
