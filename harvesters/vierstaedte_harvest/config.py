@@ -4,6 +4,12 @@ One YAML file per city (defaults ship in ``vierstaedte_harvest/cities/``);
 city IT points a harvester elsewhere with ``--config FILE``. Relative paths
 in a config (manifest, mappings) are relative to that file. The CKAN URL and
 the API token never live in the config: they come from the environment.
+
+Every section is a dataclass checked when the file loads (:mod:`vierstaedte_harvest.settings`):
+the top level (:class:`CityFile`), ``source`` (the ``Settings`` of the protocol's reader),
+``http`` (:class:`~vierstaedte_harvest.fetch.HttpSettings`), ``defaults`` (:class:`Defaults`)
+and each ``tables`` rule (:class:`TableSettings`). A misspelled key is a :class:`ConfigError`,
+which the command reports as a usage error (exit 2) before it touches anything.
 """
 from __future__ import annotations
 
@@ -16,51 +22,57 @@ from typing import Any
 
 import yaml
 
-from vierstaedte_contract import cities
+from vierstaedte_contract import cities, vocabularies
 from vierstaedte_harvest import mapping
 from vierstaedte_harvest.fetch import HttpSettings
-from vierstaedte_harvest.sources import PROTOCOLS
+from vierstaedte_harvest.settings import SettingsError, build, unknown
+from vierstaedte_harvest.sources import PROTOCOLS, SourceSettings, WithdrawLimit, settings_class
 
 MATCH_KEYS = ("title", "name", "resource", "url", "format")
-MAX_DATASETS = 10_000  # per source and run; more is refused as a whole (source.max_datasets raises it)
 
 
 class ConfigError(ValueError):
     """The city config is wrong; the message says where."""
 
 
-@dataclasses.dataclass(frozen=True)
-class WithdrawLimit:
-    """``source.max_withdraw``: how many of the datasets a city has published from its source one
-    run may withdraw. A complete listing can still be wrong (``count: 0`` from a broken filter, a
-    migrated or emptied portal); above it a run withdraws nothing; ``--allow-withdraw N`` lifts it.
+def _granularities() -> list[str]:
+    return sorted(vocabularies.values("spatial_granularities"))
 
-    ``percent`` (``"50%"``, the default): that share of them, rounded down but at least one;
-    ``number`` (``5``): that many, ``0`` for none. Either way never all of two or more.
-    """
 
-    percent: int | None = 50
-    number: int | None = None
+def _frequencies() -> list[str]:
+    return sorted(uri.rsplit("/", 1)[-1] for uri in vocabularies.values("frequencies"))
 
-    def __post_init__(self) -> None:
-        if self.number is not None:
-            object.__setattr__(self, "percent", None)
 
-    def of(self, published: int) -> int:
-        """The most datasets one run may withdraw of the ``published`` ones."""
-        most = self.number if self.number is not None else max(1, published * self.percent // 100)
-        return min(most, published - 1) if published >= 2 else most
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CityFile:
+    """The top level of a city config."""
 
-    @classmethod
-    def parse(cls, value: Any) -> "WithdrawLimit":
-        """``"N%"`` (1–100) or a whole number ≥ 0; ValueError otherwise."""
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return cls(number=value)
-        share = re.fullmatch(r"\s*(\d{1,3})\s*%\s*", value) if isinstance(value, str) else None
-        if share and 1 <= int(share[1]) <= 100:
-            return cls(percent=int(share[1]))
-        raise ValueError("source.max_withdraw must be a share from 1% to 100% or a whole number "
-                         f"≥ 0 of datasets, not {value!r}")
+    city: str  # must be the city the command was given
+    source: dict[str, Any]  # where the datasets come from; keys per protocol
+    http: dict[str, Any] | None = None  # HttpSettings
+    defaults: dict[str, Any] | None = None  # Defaults
+    tables: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # TableSettings
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Defaults:
+    """``defaults``: metadata for datasets whose source says nothing about it."""
+
+    themes: list[str] = dataclasses.field(default_factory=list)  # EU data-theme codes or URIs
+    license: str | None = None  # a licence URI or DCAT-AP.de id
+    spatial_granularity: str = dataclasses.field(default="stadt",
+                                                 metadata={"choices": _granularities})
+    frequency: str | None = dataclasses.field(default=None, metadata={"choices": _frequencies})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TableSettings:
+    """One ``tables`` rule: which resource of which dataset a mapping normalises."""
+
+    match: dict[str, Any]  # MATCH_KEYS → regular expression; all must match
+    mapping: str  # the mapping file, relative to the config
+    spatial_granularity: str | None = dataclasses.field(default=None,
+                                                        metadata={"choices": _granularities})
 
 
 @dataclasses.dataclass
@@ -72,8 +84,8 @@ class TableRule:
     spatial_granularity: str | None = None
 
     def matches(self, dataset, resource) -> bool:
-        values = {"title": dataset.title, "name": dataset.name, "resource": resource.name, "url": resource.url,
-                  "format": resource.format}
+        values = {"title": dataset.title, "name": dataset.name, "resource": resource.name,
+                  "url": resource.url, "format": resource.format}
         return all(pattern.search(values[key] or "") for key, pattern in self.match.items())
 
 
@@ -81,13 +93,22 @@ class TableRule:
 class CityConfig:
     city: str
     path: Path
-    protocol: str
-    source: dict[str, Any]
+    source: SourceSettings  # the reader's own Settings, e.g. sources.ckan.Settings
     http: HttpSettings
-    defaults: dict[str, Any]
+    defaults: dict[str, Any]  # as written; checked against Defaults
     tables: list[TableRule]
-    max_datasets: int = MAX_DATASETS
-    max_withdraw: WithdrawLimit = WithdrawLimit()
+
+    @property
+    def protocol(self) -> str:
+        return self.source.protocol
+
+    @property
+    def max_datasets(self) -> int:
+        return self.source.max_datasets
+
+    @property
+    def max_withdraw(self) -> WithdrawLimit:
+        return self.source.max_withdraw
 
     @property
     def ags(self) -> str:
@@ -113,57 +134,54 @@ def load(city: str, path: Path | None = None) -> CityConfig:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise ConfigError(f"cannot read config {path}: {error}")
+        raise ConfigError(f"cannot read config {path}: {error}") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}")
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a YAML mapping")
-    unknown = set(data) - {"city", "source", "http", "defaults", "tables"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
-    if data.get("city") != city:
-        raise ConfigError(f"{path} is the config of {data.get('city')!r}, not of {city!r}")
-    source = dict(data.get("source") or {})
-    protocol = source.pop("protocol", None)
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    try:
+        top = build(CityFile, data)
+        if top.city != city:
+            raise ConfigError(f"{path} is the config of {top.city!r}, not of {city!r}")
+        source = _source(top.source, path, city)
+        http = HttpSettings.from_config(top.http)
+        build(Defaults, top.defaults, "defaults")  # checked; metadata reads the dict
+        tables = [_rule(rule, path, city, n) for n, rule in enumerate(top.tables, start=1)]
+    except SettingsError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    return CityConfig(city, path, source, http, dict(top.defaults or {}), tables)
+
+
+def _source(data: dict[str, Any], path: Path, city: str) -> SourceSettings:
+    """The ``source`` section as its protocol's Settings; VIERSTAEDTE_SOURCE_URL points it elsewhere
+    (city IT or the demo, without editing the file)."""
+    protocol = data.get("protocol")
     if protocol not in PROTOCOLS:
-        raise ConfigError(f"{path}: source.protocol must be one of {', '.join(PROTOCOLS)}")
-    if protocol == "manifest" and source.get("path"):
-        source["path"] = str((path.parent / source["path"]).resolve())
-    elif not source.get("url"):
-        raise ConfigError(f"{path}: source.url is required for protocol {protocol}")
-    source["city"] = city
-    max_datasets = source.pop("max_datasets", MAX_DATASETS)
-    if isinstance(max_datasets, bool) or not isinstance(max_datasets, int) or max_datasets < 1:
-        raise ConfigError(f"{path}: source.max_datasets must be a whole number ≥ 1, not {max_datasets!r}")
-    try:
-        max_withdraw = WithdrawLimit.parse(source.pop("max_withdraw", "50%"))
-    except ValueError as error:
-        raise ConfigError(f"{path}: {error}")
-    if "VIERSTAEDTE_SOURCE_URL" in os.environ:  # lets city IT or the demo point a city elsewhere without editing
-        source["url"] = os.environ["VIERSTAEDTE_SOURCE_URL"]
-    try:
-        http = HttpSettings.from_config(data.get("http"))
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{path}: {error}")
-    return CityConfig(city, path, protocol, source, http, dict(data.get("defaults") or {}),
-                      [_rule(rule, path, city, n) for n, rule in enumerate(data.get("tables") or [], start=1)],
-                      max_datasets, max_withdraw)
+        raise SettingsError(f"source.protocol must be one of {', '.join(PROTOCOLS)}, "
+                            f"not {protocol!r}")
+    given = {"city": city} if protocol == "manifest" else {}
+    source = build(settings_class(protocol), data, "source", f"for protocol {protocol}",
+                   taken=("protocol",), **given)
+    if getattr(source, "path", None):
+        source = dataclasses.replace(source, path=str((path.parent / source.path).resolve()))
+    override = os.environ.get("VIERSTAEDTE_SOURCE_URL")
+    if override:
+        elsewhere = {"path": None} if getattr(source, "path", None) else {}
+        source = dataclasses.replace(source, url=override, **elsewhere)
+    return source
 
 
 def _rule(data: Any, path: Path, city: str, number: int) -> TableRule:
-    at = f"{path}: tables[{number}]"
-    if not isinstance(data, dict) or "mapping" not in data or not isinstance(data.get("match"), dict):
-        raise ConfigError(f"{at}: needs 'match' (a mapping of {', '.join(MATCH_KEYS)} to regular expressions) and 'mapping'")
-    bad = set(data["match"]) - set(MATCH_KEYS)
-    if bad:
-        raise ConfigError(f"{at}: unknown match key(s) {', '.join(sorted(bad))}")
+    at = f"tables[{number}]"
+    rule = build(TableSettings, data, at)
+    for key in rule.match:
+        if key not in MATCH_KEYS:
+            raise SettingsError(unknown(key, list(MATCH_KEYS), f"{at}.match"))
     try:
-        patterns = {k: re.compile(str(v), re.I) for k, v in data["match"].items()}
-        rules = mapping.load((path.parent / data["mapping"]).resolve())
+        patterns = {k: re.compile(str(v), re.I) for k, v in rule.match.items()}
+        rules = mapping.load((path.parent / rule.mapping).resolve())
     except re.error as error:
-        raise ConfigError(f"{at}: bad regular expression: {error}")
+        raise SettingsError(f"{at}: bad regular expression: {error}") from None
     except (mapping.MappingError, OSError) as error:
-        raise ConfigError(f"{at}: {error}")
+        raise SettingsError(f"{at}: {error}") from None
     if rules.city != city:
-        raise ConfigError(f"{at}: mapping {data['mapping']} is for {rules.city}, not {city}")
-    return TableRule(patterns, rules, data.get("spatial_granularity"))
+        raise SettingsError(f"{at}: mapping {rule.mapping} is for {rules.city}, not {city}")
+    return TableRule(patterns, rules, rule.spatial_granularity)

@@ -33,6 +33,7 @@ from urllib3 import exceptions as urllib3_exceptions
 from urllib3.util.retry import Retry
 
 from vierstaedte_harvest import __version__
+from vierstaedte_harvest.settings import build
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 16
@@ -98,10 +99,13 @@ class Download:
 
 @dataclasses.dataclass
 class HttpSettings:
+    """The ``http`` section of a city config."""
+
     timeout: float = 30.0  # seconds per connect and per read
-    retries: int = 3  # on connection errors, timeouts, 429 and 5xx
-    backoff: float = 1.0  # 1 s, 2 s, 4 s, …
-    max_bytes: int = 200 * 1024 * 1024
+    # on connection errors, timeouts, 429 and 5xx
+    retries: int = dataclasses.field(default=3, metadata={"low": 0})
+    backoff: float = dataclasses.field(default=1.0, metadata={"low": 0})  # 1 s, 2 s, 4 s, …
+    max_bytes: int = dataclasses.field(default=200 * 1024 * 1024, metadata={"low": 1})
     allow_private_addresses: bool | list[str] = False  # true: any address; a list: these networks
 
     def __post_init__(self) -> None:
@@ -124,11 +128,8 @@ class HttpSettings:
 
     @classmethod
     def from_config(cls, data: dict[str, Any] | None) -> "HttpSettings":
-        data = dict(data or {})
-        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
-        if unknown:
-            raise ValueError(f"http: unknown setting(s) {', '.join(sorted(unknown))}")
-        return cls(**data)
+        """The settings from the config's ``http`` section; SettingsError names a bad key."""
+        return build(cls, data, "http")
 
 
 class _PinnedAdapter(HTTPAdapter):

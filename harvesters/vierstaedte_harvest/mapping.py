@@ -25,6 +25,7 @@ import yaml
 from vierstaedte_contract import cities, vocabularies
 from vierstaedte_harvest.german import normalise_header, parse_period
 from vierstaedte_harvest.reading import ReadOptions
+from vierstaedte_harvest.settings import suggestion
 
 DIMENSIONS = ("sex", "age_group", "nationality")
 GROUPS = {"period", "dimension_value", *DIMENSIONS}
@@ -96,9 +97,11 @@ def _get(data: dict[str, Any], key: str, kind: type, where: str, default: Any = 
 
 
 def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
-    unknown = set(data) - allowed
+    unknown = sorted(set(data) - allowed, key=str)
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+        raise MappingError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}"
+                           + suggestion(unknown[0], allowed)
+                           + f"; allowed: {', '.join(sorted(allowed))}")
 
 
 def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:

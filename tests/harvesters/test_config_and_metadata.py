@@ -18,11 +18,12 @@ def test_shipped_configs_load(city):
     ("city: mainz\nsource: {protocol: gopher, url: 'https://x'}\n", "source.protocol must be one of"),
     ("city: mainz\nsource: {protocol: ckan}\n", "source.url is required"),
     ("city: mainz\nsource: {protocol: ckan, url: 'https://x'}\ncolour: red\n", "unknown key"),
-    ("city: mainz\nsource: {protocol: ckan, url: 'https://x'}\nhttp: {speed: 9}\n", "unknown setting"),
+    ("city: mainz\nsource: {protocol: ckan, url: 'https://x'}\nhttp: {speed: 9}\n",
+     "unknown key http.speed"),
     ("city: mainz\nsource: {protocol: ckan, url: 'https://x'}\ntables: [{match: {title: '('}, mapping: m.yaml}]\n",
      "bad regular expression"),
     ("city: mainz\nsource: {protocol: ckan, url: 'https://x'}\ntables: [{match: {colour: x}, mapping: m.yaml}]\n",
-     "unknown match key"),
+     "unknown key tables.1..match.colour"),
 ])
 def test_config_errors_say_where(tmp_path, text, message):
     path = tmp_path / "mainz.yaml"

@@ -10,7 +10,7 @@ import pytest
 
 from demo.replay import ReplayServer
 from vierstaedte_harvest.sources import SourceError, read, reader
-from vierstaedte_harvest.sources.opendatasoft import list_datasets
+from vierstaedte_harvest.sources.opendatasoft import Settings, list_datasets
 
 PAYLOADS = Path(__file__).parent / "payloads" / "ods"
 CATALOG = "/ods/api/explore/v2.1/catalog/datasets"
@@ -26,7 +26,7 @@ def server(tmp_path):
 
 def listing(server, fetcher, **config):
     """The datasets of a listing that must be complete (iterating raises SourceError otherwise)."""
-    return list(reader("opendatasoft")(fetcher, {"url": f"{server.base}/ods/", **config}))
+    return list(reader("opendatasoft")(fetcher, Settings(url=f"{server.base}/ods/", **config)))
 
 
 def add_generated(server, count):
@@ -88,7 +88,7 @@ def test_paging_until_total_count(server, fetcher):
 
 def test_complete_listing_says_how_it_knows(server, fetcher):
     add_generated(server, 150)
-    found = read("opendatasoft", fetcher, {"url": f"{server.base}/ods"})
+    found = read("opendatasoft", fetcher, Settings(url=f"{server.base}/ods"))
     assert found.complete and found.proof == "all 153 of total_count 153 on 2 pages"
 
 
@@ -98,7 +98,7 @@ def test_portal_that_ignores_offset_is_incomplete(server, fetcher):
     first = fetcher.get_json(f"{server.base}{CATALOG}", params=params)
     server.faults[CATALOG] = {"query": {"offset": 100}, "body": json.dumps(first).encode(),
                               "content_type": "application/json"}
-    found = read("opendatasoft", fetcher, {"url": f"{server.base}/ods"})
+    found = read("opendatasoft", fetcher, Settings(url=f"{server.base}/ods"))
     assert not found.complete and len(found.datasets) == 100
     assert "repeated-ids" in [gap["code"] for gap in found.gaps]
     with pytest.raises(SourceError):
@@ -120,7 +120,7 @@ def test_500_raises(server, fetcher):
 
 def test_500_on_page_2_raises_after_page_1(server, fetcher):
     add_generated(server, 150)
-    datasets = list_datasets(fetcher, {"url": f"{server.base}/ods"})
+    datasets = list_datasets(fetcher, Settings(url=f"{server.base}/ods"))
     next(datasets)
     server.faults[CATALOG] = {"status": 500}
     with pytest.raises(SourceError, match=r"listing page 2 of .*HTTP 500"):
@@ -129,7 +129,7 @@ def test_500_on_page_2_raises_after_page_1(server, fetcher):
 
 def test_total_count_changing_while_paging_raises(server, fetcher):
     add_generated(server, 150)
-    datasets = list_datasets(fetcher, {"url": f"{server.base}/ods"})
+    datasets = list_datasets(fetcher, Settings(url=f"{server.base}/ods"))
     next(datasets)
     add_generated(server, 160)
     with pytest.raises(SourceError, match="total_count changed from 153 to 163"):

@@ -9,7 +9,8 @@ import json
 
 import pytest
 
-from vierstaedte_harvest.sources import Listing, SourceDataset, SourceError, read, reader
+from vierstaedte_harvest.sources import (Listing, SourceDataset, SourceError, ckan, manifest, read,
+                                         reader)
 
 
 def test_ckan_pages_through_package_search(fetcher, replay):
@@ -17,8 +18,8 @@ def test_ckan_pages_through_package_search(fetcher, replay):
     template = json.loads((packages / "stadtplan-mainz-wms.json").read_text())
     for n in range(250):
         (packages / f"extra-{n:03d}.json").write_text(json.dumps(dict(template, id=f"id-{n:03d}", name=f"extra-{n:03d}")))
-    config = {"url": f"{replay.base}/ckan", "organization": "stadt_mainz", "rows": 100}
-    found = list(reader("ckan")(fetcher, config))
+    settings = ckan.Settings(url=f"{replay.base}/ckan", organization="stadt_mainz", rows=100)
+    found = list(reader("ckan")(fetcher, settings))
     assert len(found) == 253 and len({d.guid for d in found}) == 253
     searches = [path for _, path in replay.log if "package_search" in path]
     assert len(searches) == 3 and all("fq=organization%3Astadt_mainz" in path for path in searches)
@@ -30,25 +31,26 @@ def test_ckan_pages_through_package_search(fetcher, replay):
 
 def test_ckan_failure_is_a_source_error(fetcher, replay):
     replay.faults["/ckan/api/3/action/package_search"] = {"status": 500, "times": 5}
+    settings = ckan.Settings(url=f"{replay.base}/ckan", organization="stadt_mainz")
     with pytest.raises(SourceError, match="page 1"):
-        list(reader("ckan")(fetcher, {"url": f"{replay.base}/ckan", "organization": "stadt_mainz"}))
+        list(reader("ckan")(fetcher, settings))
 
 
 def test_ckan_answer_that_is_not_ckan(fetcher, replay):
     replay.faults["/ckan/api/3/action/package_search"] = {"body": b'{"hello": "world"}', "content_type": "application/json"}
     with pytest.raises(SourceError, match="CKAN Action API"):
-        list(reader("ckan")(fetcher, {"url": f"{replay.base}/ckan"}))
+        list(reader("ckan")(fetcher, ckan.Settings(url=f"{replay.base}/ckan")))
 
 
 def test_manifest_over_http_and_from_a_file(fetcher, replay, tmp_path):
     url = f"{replay.base}/files/koblenz-manifest.yaml"
-    remote = list(reader("manifest")(fetcher, {"url": url, "city": "koblenz"}))
+    remote = list(reader("manifest")(fetcher, manifest.Settings(url=url, city="koblenz")))
     assert [d.guid for d in remote] == ["manifest:koblenz:einwohner-stadtteile"]
     assert remote[0].resources[0].url == f"{replay.base}/files/koblenz/einwohner-stadtteile.csv"
     assert remote[0].modified == "2024-01-31"
     local = tmp_path / "m.yaml"
     local.write_text("datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://example.org/a.csv'}]\n")
-    found = reader("manifest")(fetcher, {"path": str(local), "city": "trier"})
+    found = reader("manifest")(fetcher, manifest.Settings(path=str(local), city="trier"))
     assert [d.resources[0].format for d in found] == ["CSV"]
 
 
@@ -64,15 +66,15 @@ def test_bad_manifests(fetcher, tmp_path, text, message):
     path = tmp_path / "m.yaml"
     path.write_text(text)
     with pytest.raises(SourceError, match=message):
-        list(reader("manifest")(fetcher, {"path": str(path), "city": "koblenz"}))
+        list(reader("manifest")(fetcher, manifest.Settings(path=str(path), city="koblenz")))
 
 
 SEARCH = "/ckan/api/3/action/package_search"
 MAINZ = {"organization": "stadt_mainz", "rows": 2}  # the 3 demo datasets: pages start=0 and start=2
 
 
-def ckan_config(replay) -> dict:
-    return {"url": f"{replay.base}/ckan", **MAINZ}
+def ckan_config(replay) -> ckan.Settings:
+    return ckan.Settings(url=f"{replay.base}/ckan", **MAINZ)
 
 
 def second_page(replay, result: dict) -> None:
@@ -145,15 +147,15 @@ def test_more_datasets_than_the_limit_lists_none(fetcher, replay):
 
 
 def test_reader_that_proves_nothing_is_incomplete():
-    def silent(fetcher, config):
+    def silent(fetcher, settings):
         yield SourceDataset(guid="x:y:1", name="a", title="A")
 
-    listing = Listing(silent(None, {})).read()
+    listing = Listing(silent(None, None)).read()
     assert not listing.complete and [gap["code"] for gap in listing.gaps] == ["unproven"]
 
 
 def test_manifest_is_complete_once_read_whole(fetcher, tmp_path):
     path = tmp_path / "m.yaml"
     path.write_text("datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://x/a.csv'}]\n")
-    listing = read("manifest", fetcher, {"path": str(path), "city": "koblenz"})
+    listing = read("manifest", fetcher, manifest.Settings(path=str(path), city="koblenz"))
     assert listing.complete and listing.proof == f"the whole manifest {path} (1 entries)"

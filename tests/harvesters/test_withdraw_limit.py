@@ -55,8 +55,7 @@ def mainz_config(folder, max_withdraw):
 ])
 def test_settings(tmp_path, value, expected):
     loaded = config.load("mainz", mainz_config(tmp_path, value))
-    assert loaded.max_withdraw == expected
-    assert "max_withdraw" not in loaded.source  # not passed on to the reader
+    assert loaded.max_withdraw == loaded.source.max_withdraw == expected
 
 
 @pytest.mark.parametrize("value", [-1, True, 0.5, "0%", "101%", "half", "5", None, [50]])

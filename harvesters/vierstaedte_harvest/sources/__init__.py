@@ -14,18 +14,26 @@ for a record that is not a dataset, a :class:`Gap` for a problem it can read pas
 :class:`SourceError` when it cannot go on, and *returns* its proof: a sentence saying how
 it knows it saw everything (e.g. "all 253 of count 253 on 3 pages"). A reader that ends
 without one, or that listed an id twice, leaves the listing incomplete.
+
+Each reader module names what it reads from the city config's ``source`` section in its own
+``Settings`` dataclass (a subclass of :class:`SourceSettings`), so a misspelled key is refused
+when the config loads (see :mod:`vierstaedte_harvest.settings`) instead of being ignored.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
 import logging
-from typing import Any, Callable, Generator, Iterator
+import re
+from collections.abc import Callable, Generator, Iterator
+from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("ckan", "dcat", "manifest", "opendatasoft")
 TOO_MANY = ("the source lists more than {limit:,} datasets (source.max_datasets); nothing was "
             "harvested — check the source's filter or raise the limit")
+MAX_DATASETS = 10_000  # per source and run; more is refused as a whole
+MAX_PAGES = 1000
 
 
 class SourceError(Exception):
@@ -91,7 +99,73 @@ class SourceDataset:
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
-Reader = Callable[..., Generator[Any, None, "str | None"]]  # (fetcher, config) → events, proof
+@dataclasses.dataclass(frozen=True)
+class WithdrawLimit:
+    """``source.max_withdraw``: how many of the datasets a city has published from its source one
+    run may withdraw. A complete listing can still be wrong (``count: 0`` from a broken filter, a
+    migrated or emptied portal); above it a run withdraws nothing; ``--allow-withdraw N`` lifts it.
+
+    ``percent`` (``"50%"``, the default): that share of them, rounded down but at least one;
+    ``number`` (``5``): that many, ``0`` for none. Either way never all of two or more.
+    """
+
+    EXPECTS: ClassVar[str] = "a share from 1% to 100% or a whole number ≥ 0 of datasets"
+
+    percent: int | None = 50
+    number: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.number is not None:
+            object.__setattr__(self, "percent", None)
+
+    def __str__(self) -> str:
+        return f"{self.percent}%" if self.number is None else str(self.number)
+
+    def of(self, published: int) -> int:
+        """The most datasets one run may withdraw of the ``published`` ones."""
+        if self.number is not None:
+            most = self.number
+        else:
+            most = max(1, published * self.percent // 100)
+        return min(most, published - 1) if published >= 2 else most
+
+    @classmethod
+    def parse(cls, value: Any) -> WithdrawLimit:
+        """``"N%"`` (1–100) or a whole number ≥ 0; ValueError otherwise."""
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return cls(number=value)
+        share = re.fullmatch(r"\s*(\d{1,3})\s*%\s*", value) if isinstance(value, str) else None
+        if share and 1 <= int(share[1]) <= 100:
+            return cls(percent=int(share[1]))
+        raise ValueError(f"source.max_withdraw must be {cls.EXPECTS}, not {value!r}")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SourceSettings:
+    """The ``source`` keys of every protocol; a reader's ``Settings`` adds its own."""
+
+    protocol: ClassVar[str]
+
+    url: str | None = None  # the catalogue (required by every reader but the manifest's)
+    # more datasets in one listing: none is harvested (a lost filter must not flood the portal)
+    max_datasets: int = dataclasses.field(default=MAX_DATASETS, metadata={"low": 1})
+    # the most of its published datasets one run may withdraw
+    max_withdraw: WithdrawLimit = dataclasses.field(
+        default=WithdrawLimit(), metadata={"parse": WithdrawLimit.parse,
+                                           "expects": WithdrawLimit.EXPECTS})
+
+    @property
+    def location(self) -> str:
+        """Where the source is, for reports."""
+        return self.url or ""
+
+
+def max_pages_field() -> Any:
+    """The ``max_pages`` setting of the paged readers: a guard against endless paging."""
+    return dataclasses.field(default=MAX_PAGES, metadata={"low": 1})
+
+
+Reader = Callable[..., Generator[Any, None, "str | None"]]  # (fetcher, settings) → events, proof
 
 
 class Listing:
@@ -120,7 +194,7 @@ class Listing:
         """The reader proved it saw the whole catalogue, and nothing contradicted it."""
         return self._finished and self.proof is not None and not self.gaps
 
-    def read(self) -> "Listing":
+    def read(self) -> Listing:
         try:
             for _ in self:
                 pass
@@ -181,18 +255,28 @@ class Listing:
         self.gaps.append({"code": code, "message": message})
 
 
-def _reader(protocol: str) -> Reader:
+def _module(protocol: str) -> Any:
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; one of {', '.join(PROTOCOLS)}")
-    return importlib.import_module(f"vierstaedte_harvest.sources.{protocol}").list_datasets
+    return importlib.import_module(f"vierstaedte_harvest.sources.{protocol}")
 
 
-def reader(protocol: str) -> Callable[[Any, dict[str, Any]], Listing]:
+def settings_class(protocol: str) -> type[SourceSettings]:
+    """The ``Settings`` dataclass of a protocol's reader (imports only that reader)."""
+    return _module(protocol).Settings
+
+
+def _reader(protocol: str) -> Reader:
+    return _module(protocol).list_datasets
+
+
+def reader(protocol: str) -> Callable[[Any, SourceSettings], Listing]:
     """The listing of a protocol (``ckan``, ``dcat``, ``manifest``, ``opendatasoft``)."""
     events = _reader(protocol)
-    return lambda fetcher, config: Listing(events(fetcher, config))
+    return lambda fetcher, settings: Listing(events(fetcher, settings))
 
 
-def read(protocol: str, fetcher: Any, config: dict[str, Any], limit: int | None = None) -> Listing:
+def read(protocol: str, fetcher: Any, settings: SourceSettings,
+         limit: int | None = None) -> Listing:
     """The whole listing of a source, read; see :attr:`Listing.complete` before withdrawing."""
-    return Listing(_reader(protocol)(fetcher, config), limit).read()
+    return Listing(_reader(protocol)(fetcher, settings), limit).read()

@@ -8,20 +8,45 @@ whose ``type`` is not ``dataset`` (harvest sources, showcases) are skipped and r
 """
 from __future__ import annotations
 
-from typing import Any, Generator
+import dataclasses
+from typing import Any, ClassVar, Generator
 from urllib.parse import urlsplit
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
-from vierstaedte_harvest.sources import Skipped, SourceDataset, SourceError, SourceResource
+from vierstaedte_harvest.sources import (Skipped, SourceDataset, SourceError, SourceResource,
+                                         SourceSettings, max_pages_field)
 
 PAGE_ROWS = 100
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[Any, None, str]:
-    """The datasets matching ``fq`` (or ``organization``) at the CKAN at ``url``, and the proof."""
-    base = str(config["url"]).rstrip("/")
-    fq = config.get("fq") or (f"organization:{config['organization']}" if config.get("organization") else "")
-    rows, max_pages = int(config.get("rows", PAGE_ROWS)), int(config.get("max_pages", 1000))
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(SourceSettings):
+    """``source`` of ``protocol: ckan``. Without ``organization`` or ``fq`` the reader lists the
+    whole portal; both together are refused, as one of them would be ignored."""
+
+    protocol: ClassVar[str] = "ckan"
+
+    url: str = dataclasses.field()  # required (field(): no inherited default); the CKAN site
+    organization: str | None = None  # lists only this organisation's datasets
+    fq: str | None = None  # a Solr filter query instead of organization
+    rows: int = dataclasses.field(default=PAGE_ROWS, metadata={"low": 1, "high": 1000})
+    max_pages: int = max_pages_field()
+
+    def __post_init__(self) -> None:
+        if self.organization and self.fq:
+            raise ValueError("source.organization and source.fq: give one, not both (to filter "
+                             f"by both, fq: 'organization:{self.organization} AND …')")
+
+    @property
+    def filter(self) -> str:
+        """The ``fq`` of every ``package_search``; empty lists the whole portal."""
+        return self.fq or (f"organization:{self.organization}" if self.organization else "")
+
+
+def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[Any, None, str]:
+    """The datasets matching the filter at the CKAN at ``url``, and the proof."""
+    base = settings.url.rstrip("/")
+    fq, rows, max_pages = settings.filter, settings.rows, settings.max_pages
     host = urlsplit(base).netloc
     url = f"{base}/api/3/action/package_search"
     start, count, previous = 0, None, None

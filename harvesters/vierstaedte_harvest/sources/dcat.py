@@ -13,12 +13,14 @@ expand internal ones, and a "billion laughs" page keeps rdflib busy for minutes.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
+import typing
 import xml.parsers.expat
 from collections import Counter
 from pathlib import PurePosixPath
-from typing import Any, Generator, Iterable, Iterator
+from typing import Any, ClassVar, Generator, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 import rdflib
@@ -28,12 +30,12 @@ from rdflib.term import Node
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_contract.vocabularies import canonical_dcatde_uri
-from vierstaedte_harvest.sources import Gap, Skipped, SourceDataset, SourceError, SourceResource
+from vierstaedte_harvest.sources import (Gap, Skipped, SourceDataset, SourceError, SourceResource,
+                                         SourceSettings, max_pages_field)
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SCHEMA = (Namespace("http://schema.org/"), Namespace("https://schema.org/"))
 HYDRA = (Namespace("http://www.w3.org/ns/hydra/core#"), Namespace("https://www.w3.org/ns/hydra/core#"))
-FORMATS = ("xml", "turtle")
 CONTENT_TYPES = {"application/rdf+xml": "xml", "application/xml": "xml", "text/xml": "xml",
                  "text/turtle": "turtle", "application/x-turtle": "turtle"}
 SUFFIXES = {".rdf": "xml", ".xml": "xml", ".ttl": "turtle"}
@@ -50,14 +52,25 @@ DCATDE_EXTRA = re.compile(
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[Any, None, str]:
-    """Every dcat:Dataset of the catalogue at ``url`` (all pages), optionally filtered by publisher or contributor."""
-    catalogue = str(config["url"])
-    explicit = config.get("format")
-    if explicit is not None and explicit not in FORMATS:
-        raise SourceError(f"DCAT source {catalogue}: format must be one of {', '.join(FORMATS)}, not {explicit!r}")
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(SourceSettings):
+    """``source`` of ``protocol: dcat``."""
+
+    protocol: ClassVar[str] = "dcat"
+
+    url: str = dataclasses.field()  # required (field(): no inherited default); the first page
+    # RDF/XML or Turtle; None: the Content-Type says, else the URL's suffix
+    format: typing.Literal["xml", "turtle"] | None = None  # typing's: Literal here is rdflib's
+    publisher: str | None = None  # only datasets whose publisher URI or name contains this
+    contributor_id: str | None = None  # only datasets with this dcatde:contributorID
+    max_pages: int = max_pages_field()
+
+
+def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[Any, None, str]:
+    """Every dcat:Dataset of the catalogue at ``url`` (all pages), optionally filtered by
+    publisher or contributor."""
+    catalogue, explicit, max_pages = settings.url, settings.format, settings.max_pages
     host = urlsplit(catalogue).hostname or ""
-    max_pages = int(config.get("max_pages", 1000))
     seen_urls: set[str] = set()
     seen_bodies: dict[str, str] = {}
     entries: set[str] = set()  # guids of all entries read: what totalItems counts
@@ -75,12 +88,12 @@ def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[Any, No
         for node in datasets:
             dataset = _dataset(graph, node, host, page_url)
             entries.add(dataset.guid)
-            if _wanted(graph, node, config):
+            if _wanted(graph, node, settings):
                 yield dataset  # a repeat (the catalogue shifted) is the listing's to judge
         others = list(_other_entries(graph, host, page_url))
         for node, skipped in others:
             entries.add(skipped.guid)
-            if _wanted(graph, node, config):
+            if _wanted(graph, node, settings):
                 yield skipped
         next_url = _next_page(graph, page_url, catalogue)
         if next_url is None:
@@ -220,12 +233,13 @@ def _next_page(graph: rdflib.Graph, page_url: str, catalogue: str) -> str | None
     return target
 
 
-def _wanted(graph: rdflib.Graph, node: Node, config: dict[str, Any]) -> bool:
-    """The ``publisher`` (URI or name contains) and ``contributor_id`` (URI or its last segment) filters."""
-    publisher = str(config.get("publisher") or "").casefold()
+def _wanted(graph: rdflib.Graph, node: Node, settings: Settings) -> bool:
+    """The ``publisher`` (URI or name contains) and ``contributor_id`` (URI or its last
+    segment) filters."""
+    publisher = (settings.publisher or "").casefold()
     if publisher and not any(publisher in text.casefold() for text in _publisher_texts(graph, node)):
         return False
-    contributor = str(config.get("contributor_id") or "").strip()
+    contributor = (settings.contributor_id or "").strip()
     if not contributor:
         return True
     found = _extras(graph, node).get("contributorID") or []

@@ -5,36 +5,56 @@ that the listing is complete.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Any, Generator
+from typing import Any, ClassVar, Generator
 
 import yaml
 
-from vierstaedte_harvest.fetch import Fetcher
-from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
+from vierstaedte_harvest.fetch import FetchError, Fetcher
+from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource, SourceSettings
 
 DATASET_KEYS = {"id", "title", "description", "tags", "license", "themes", "modified", "issued", "landing_page",
                 "temporal_start", "temporal_end", "publisher", "contact_name", "contact_email", "files"}
 FILE_KEYS = {"url", "name", "format", "modified"}
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[SourceDataset, None, str]:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(SourceSettings):
+    """``source`` of ``protocol: manifest``: exactly one of ``path`` and ``url``."""
+
+    protocol: ClassVar[str] = "manifest"
+
+    path: str | None = None  # a local file, relative to the city config
+    # the namespace of the datasets' ids: the config's city, not a key of its own
+    city: str = dataclasses.field(default="manifest", metadata={"key": False})
+
+    def __post_init__(self) -> None:
+        if self.path and self.url:
+            raise ValueError("source.path and source.url: give one, not both")
+        if not (self.path or self.url):
+            raise ValueError("source.path or source.url is required for protocol manifest")
+
+    @property
+    def location(self) -> str:
+        return self.path or self.url or ""
+
+
+def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[SourceDataset, None, str]:
     """Datasets from the manifest at ``path`` (a local file) or ``url`` (fetched), and the proof."""
-    if config.get("path"):
-        path = Path(config["path"])
+    if settings.path:
+        path = Path(settings.path)
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as error:
             raise SourceError(f"manifest {path}: {error}") from error
         where = str(path)
     else:
-        from vierstaedte_harvest.fetch import FetchError
-
         try:
-            body, _ = fetcher.get_bytes(config["url"])
+            body, _ = fetcher.get_bytes(settings.url)
         except FetchError as error:
-            raise SourceError(f"manifest {config['url']}: {error}") from error
-        text, where = body.decode("utf-8", errors="replace"), config["url"]
+            raise SourceError(f"manifest {settings.url}: {error}") from error
+        text, where = body.decode("utf-8", errors="replace"), settings.url
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
@@ -42,9 +62,8 @@ def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[SourceD
     entries = data.get("datasets") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise SourceError(f"manifest {where}: expected a top-level 'datasets:' list")
-    city = config.get("city", "manifest")
     for number, entry in enumerate(entries, start=1):
-        yield _dataset(entry, f"{where}: datasets[{number}]", city)
+        yield _dataset(entry, f"{where}: datasets[{number}]", settings.city)
     return f"the whole manifest {where} ({len(entries)} entries)"
 
 

@@ -6,26 +6,40 @@ without records (``has_records: false``, e.g. documents only) has no resource.
 """
 from __future__ import annotations
 
-from typing import Any, Generator
+import dataclasses
+from typing import Any, ClassVar, Generator
 from urllib.parse import quote, urlsplit
 
 from vierstaedte_harvest.fetch import FetchError, Fetcher
-from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource
+from vierstaedte_harvest.sources import (SourceDataset, SourceError, SourceResource,
+                                         SourceSettings, max_pages_field)
 from vierstaedte_contract.vocabularies import canonical_dcatde_uri
 
 API = "/api/explore/v2.1/catalog/datasets"
 PAGE_SIZE = 100
 
 
-def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[SourceDataset, None, str]:
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Settings(SourceSettings):
+    """``source`` of ``protocol: opendatasoft``."""
+
+    protocol: ClassVar[str] = "opendatasoft"
+
+    url: str = dataclasses.field()  # required (field(): no inherited default); the portal
+    where: str | None = None  # an ODSQL condition on the catalogue, e.g. publisher = 'Stadt X'
+    refine: str | list[str] | None = None  # facet filters, e.g. publisher:Stadt X
+    max_pages: int = max_pages_field()
+
+
+def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[SourceDataset, None, str]:
     """The datasets of the portal at ``url`` matching the optional ``where``/``refine`` filters.
 
     Returns the proof: the pages add up to exactly the ``total_count`` every page announced.
     """
-    base = str(config["url"]).rstrip("/")
+    base = settings.url.rstrip("/")
     host = urlsplit(base).hostname or ""
-    max_pages = int(config.get("max_pages", 1000))
-    params = _filters(config)
+    max_pages = settings.max_pages
+    params = _filters(settings)
     offset, total = 0, None
     for page in range(1, max_pages + 1):
         count, results = _page(fetcher, base + API, {**params, "limit": PAGE_SIZE, "offset": offset}, page)
@@ -47,14 +61,13 @@ def list_datasets(fetcher: Fetcher, config: dict[str, Any]) -> Generator[SourceD
     raise SourceError(f"{base}{API}: more than {max_pages} pages of {PAGE_SIZE} datasets; raise max_pages if that is real")
 
 
-def _filters(config: dict[str, Any]) -> dict[str, Any]:
+def _filters(settings: Settings) -> dict[str, Any]:
     """``where`` and ``refine`` as the API takes them; ``order_by`` keeps offset paging stable."""
     params: dict[str, Any] = {"order_by": "dataset_id"}
-    if config.get("where"):
-        params["where"] = str(config["where"])
-    refine = config.get("refine")
-    if refine:
-        params["refine"] = [str(r) for r in refine] if isinstance(refine, list) else str(refine)
+    if settings.where:
+        params["where"] = settings.where
+    if settings.refine:
+        params["refine"] = settings.refine
     return params
 
 
