@@ -24,10 +24,13 @@ import requests
 import yaml
 
 from demo.replay import LoopbackServer
+from vierstaedte_contract import cities
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
+CITIES = tuple(cities.names())
+# the cities the demo has payloads and a config for (scripts/stack up harvests the same)
+DEMO_CITIES = tuple(city for city in CITIES if (DEMO / "configs" / f"{city}.yaml").is_file())
 # what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads
 WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_revise", "package_delete", "resource_create",
                            "resource_patch", "datastore_create", "datastore_upsert", "datastore_delete",
@@ -37,7 +40,7 @@ WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_revise", 
 def write_configs(replay_base: str, directory: Path, **http: Any) -> Path:
     """The demo's city configs, pointed at a replay server, with short timeouts and absolute mapping paths."""
     directory.mkdir(parents=True, exist_ok=True)
-    for city in CITIES:
+    for city in DEMO_CITIES:
         data = yaml.safe_load((DEMO / "configs" / f"{city}.yaml").read_text(encoding="utf-8"))
         data["source"]["url"] = data["source"]["url"].replace("http://127.0.0.1:8765", replay_base)
         data["http"].update(timeout=2, retries=1, backoff=0, **http)
@@ -92,7 +95,7 @@ def published_state() -> dict:
     from ckan.tests.helpers import call_action
 
     state = {}
-    for city in ("mainz", "trier", "koblenz", "ludwigshafen"):
+    for city in CITIES:
         for name, dataset in city_datasets(city).items():
             resources = {}
             for resource in dataset["resources"]:

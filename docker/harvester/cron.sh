@@ -6,7 +6,8 @@
 #
 #   VIERSTAEDTE_HARVEST_SCHEDULE  when every city runs, in cron syntax and the container's TZ
 #                                 (default "15 2 * * *")
-#   VIERSTAEDTE_HARVEST_CITIES    which cities (default "mainz trier koblenz ludwigshafen")
+#   VIERSTAEDTE_HARVEST_CITIES    which cities (default: every city of the installed contract,
+#                                 vierstaedte_contract/data/cities.json)
 #
 # cron itself needs root; each job drops to the unprivileged user (harvest-city.sh).
 # cron starts jobs with an empty environment, so the crontab carries the VIERSTAEDTE_*
@@ -15,7 +16,6 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCHEDULE=${VIERSTAEDTE_HARVEST_SCHEDULE:-15 2 * * *}
-CITIES=${VIERSTAEDTE_HARVEST_CITIES:-mainz trier koblenz ludwigshafen}
 CRONTAB=/etc/cron.d/vierstaedte-harvest
 
 die() { printf 'cron.sh: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -33,7 +33,8 @@ crontab_text() {
     echo "$name=${!name}"
   done
   for city in $CITIES; do
-    [[ $city =~ ^[a-z]+$ ]] || die "not a city name: '$city'"
+    [[ " $MEMBERS " == *" $city "* ]] \
+      || die "not a city of the contract: '$city' (one of: $MEMBERS)"
     # the job's output goes to the container log (PID 1's stdout)
     echo "$SCHEDULE root $HERE/harvest-city.sh $city >/proc/1/fd/1 2>&1"
   done
@@ -44,6 +45,10 @@ mode=${1:-run}
 if [[ $mode == run && $(id -u) -ne 0 ]]; then
   die "cron needs root: run this service as user 0 (the harvests themselves do not run as root)"
 fi
+# the member cities: a new city is an entry in the contract, not an edit here
+MEMBERS=$(python -c 'from vierstaedte_contract import cities; print(*cities.names())') \
+  || die "cannot read the cities of the contract (vierstaedte_contract)"
+CITIES=${VIERSTAEDTE_HARVEST_CITIES:-$MEMBERS}
 text=$(crontab_text)  # all or nothing: a bad setting writes no crontab
 
 case $mode in

@@ -4,13 +4,14 @@
 # outcome. The exit code is the harvester's (0 ok, 1 failure, 2 usage error,
 # 3 partial success, 4 another run of the city holds the lock).
 #
-#   VIERSTAEDTE_HARVEST_TOKEN_DIR  where harvest_token_<city> files are (default /run/secrets)
+#   VIERSTAEDTE_HARVEST_TOKEN_DIR  the directory of the token files, one named after each city
+#                                  (default /run/harvest-tokens)
 #   VIERSTAEDTE_HARVEST_USER       who runs the harvest when started as root (default ckan)
 set -uo pipefail
 
 city=${1:?usage: harvest-city.sh CITY}
 user=${VIERSTAEDTE_HARVEST_USER:-ckan}
-export VIERSTAEDTE_API_TOKEN_FILE=${VIERSTAEDTE_HARVEST_TOKEN_DIR:-/run/secrets}/harvest_token_$city
+export VIERSTAEDTE_API_TOKEN_FILE=${VIERSTAEDTE_HARVEST_TOKEN_DIR:-/run/harvest-tokens}/$city
 
 run=()
 if [[ $(id -u) -eq 0 ]]; then

@@ -160,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     state_default = Path(os.environ.get("VIERSTAEDTE_STATE_DIR")
                          or Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "vierstaedte-harvest")
-    cities = ("mainz", "trier", "koblenz", "ludwigshafen")
+    from vierstaedte_contract import cities as members  # the contract's list: a new city is data
+
+    cities = members.names()
     run = commands.add_parser("run", help="harvest one city into CKAN")
     run.add_argument("city", choices=cities)
     run.add_argument("--config", type=Path, help="city config (default: the one shipped for the city)")

@@ -21,12 +21,27 @@ One module per concept, as frictionless-py does:
 """
 from __future__ import annotations
 
+import os
 from importlib import resources
 from importlib.abc import Traversable
+from pathlib import Path
 
 SCHEMA_VERSION = "1.0.0"
+# names a directory whose files take the place of the packaged data files of the same name
+DATA_OVERRIDE = "VIERSTAEDTE_CONTRACT_DATA"
 
 
 def path(name: str) -> Traversable:
-    """A data file of the contract, e.g. ``path("city-statistics.schema.json")``."""
+    """A data file of the contract, e.g. ``path("city-statistics.schema.json")``.
+
+    A deployment adds a city by editing ``data/cities.json`` (and maybe adding
+    ``data/areas/<city>.csv``) and installing again. Where the installed package cannot
+    be edited, ``$VIERSTAEDTE_CONTRACT_DATA`` names a directory holding such files
+    (``cities.json``, ``areas/<city>.csv``): a file there is read instead of the packaged
+    one, every other file still comes from the package. CKAN and the harvesters must
+    see the same directory; each process reads the files once.
+    """
+    override = os.environ.get(DATA_OVERRIDE)
+    if override and (Path(override) / name).is_file():
+        return Path(override) / name
     return resources.files(__name__) / "data" / name

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harvesting import DEMO_CITIES
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -46,8 +48,8 @@ def screenshots(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def harvested(harvest):
-    """The four cities harvested from the replay server, as after `scripts/stack up`."""
-    for city in ("mainz", "trier", "koblenz", "ludwigshafen"):
+    """The demo's cities harvested from the replay server, as after `scripts/stack up`."""
+    for city in DEMO_CITIES:
         done = harvest(city)
         assert done.returncode == 0, done.stdout + done.stderr
     return harvest

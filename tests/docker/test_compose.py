@@ -98,13 +98,16 @@ class TestServices:
             assert services[name]["depends_on"]["ckan-init"]["condition"] == "service_completed_successfully"
             assert services[name]["environment"]["VIERSTAEDTE_SKIP_INIT"] == "1"
 
-    def test_harvester_runs_the_four_cities_with_the_cli_contract(self, compose_model):
+    def test_harvester_runs_every_city_of_the_contract_with_the_cli_contract(self, compose_model):
         harvester = compose_model["services"]["harvester"]
         env = harvester["environment"]
-        assert env["VIERSTAEDTE_HARVEST_CITIES"].split() == CITIES
+        assert env["VIERSTAEDTE_HARVEST_CITIES"] == ""  # cron.sh: then every city of the contract
         assert {"VIERSTAEDTE_CKAN_URL", "VIERSTAEDTE_STATE_DIR"} <= set(env)
-        assert {s["source"] for s in harvester["secrets"]} == {f"harvest_token_{city}" for city in CITIES}
-        assert any(v["target"] == env["VIERSTAEDTE_STATE_DIR"] for v in harvester["volumes"])
+        assert "secrets" not in harvester  # its tokens are one directory: a new city needs no edit
+        volumes = {v["target"]: v for v in harvester["volumes"]}
+        tokens = volumes[env["VIERSTAEDTE_HARVEST_TOKEN_DIR"]]
+        assert (Path(tokens["source"]), tokens["read_only"]) == (DOCKER / "secrets" / "harvest_tokens", True)
+        assert env["VIERSTAEDTE_STATE_DIR"] in volumes
 
 
 class TestSecrets:
@@ -125,7 +128,23 @@ class TestSecrets:
         result = subprocess.run([str(DOCKER / "make-secrets.sh"), str(tmp_path / "s")], capture_output=True,
                                 text=True, env=clean_env())
         assert result.returncode == 0, result.stderr
-        assert {p.name for p in (tmp_path / "s").iterdir()} == set(secrets)
+        assert {p.name for p in (tmp_path / "s").iterdir()} == set(secrets) | {"harvest_tokens"}
+        assert sorted(p.name for p in (tmp_path / "s" / "harvest_tokens").iterdir()) == sorted(CITIES)
+
+    def test_make_secrets_adds_a_new_citys_token_file_and_moves_older_ones(self, tmp_path):
+        """A city added to the contract gets its placeholder; an older stack's token files move in."""
+        secrets = tmp_path / "s"
+        secrets.mkdir()
+        (secrets / "harvest_token_mainz").write_text("token-of-mainz")
+        (secrets / "harvest_tokens").mkdir()
+        (secrets / "harvest_tokens" / "trier").write_text("token-of-trier")
+        result = subprocess.run([str(DOCKER / "make-secrets.sh"), str(secrets)], capture_output=True,
+                                text=True, env=clean_env())
+        assert result.returncode == 0, result.stderr
+        tokens = {p.name: p.read_text() for p in (secrets / "harvest_tokens").iterdir()}
+        assert tokens == {city: {"mainz": "token-of-mainz", "trier": "token-of-trier"}.get(city, "")
+                          for city in CITIES}
+        assert not (secrets / "harvest_token_mainz").exists()
 
     def test_every_secret_is_explained_in_the_deployment_guide(self, compose_model):
         guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
@@ -159,5 +178,7 @@ class TestEnvExample:
         for name, service in json.loads(result.stdout)["services"].items():
             for volume in service.get("volumes", []):
                 source = Path(volume.get("source", ""))
-                if volume["type"] == "bind" and source != DOCKER / "tls":  # the operator's certificates
+                # the operator's certificates and harvest tokens (make-secrets.sh) are not in the repository
+                operators = {DOCKER / "tls", DOCKER / "secrets" / "harvest_tokens"}
+                if volume["type"] == "bind" and source not in operators:
                     assert source.exists(), f"{name}: {source} does not exist"

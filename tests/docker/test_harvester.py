@@ -1,6 +1,7 @@
 """The harvester service: the crontab it writes and one city's run (docker/harvester/)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -10,6 +11,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+import vierstaedte_contract
 
 from .conftest import CITIES, DOCKER, VENV_BIN, clean_env
 
@@ -40,9 +43,21 @@ class TestCrontab:
         assert [line for line in result.stdout.splitlines() if "harvest-city.sh" in line] == [
             f"@hourly root {HARVEST_CITY} trier >/proc/1/fd/1 2>&1"]
 
+    def test_a_city_added_to_the_contract_gets_its_job_without_an_edit_here(self, tmp_path):
+        members = json.loads(vierstaedte_contract.path("cities.json").read_text(encoding="utf-8"))
+        members["cities"].append({"name": "kaiserslautern", "title": "Stadt Kaiserslautern",
+                                  "short_title": "Kaiserslautern", "ags": "07312000",
+                                  "regional_key": "073120000000"})
+        (tmp_path / "cities.json").write_text(json.dumps(members), encoding="utf-8")
+        result = crontab(VIERSTAEDTE_CONTRACT_DATA=str(tmp_path))
+        assert result.returncode == 0, result.stderr
+        assert [line.split()[-3] for line in result.stdout.splitlines() if "harvest-city.sh" in line] == [
+            *CITIES, "kaiserslautern"]
+
     @pytest.mark.parametrize("env, message", [
         ({"VIERSTAEDTE_HARVEST_SCHEDULE": "15 2 * *"}, "5 cron fields"),
-        ({"VIERSTAEDTE_HARVEST_CITIES": "mainz ../etc"}, "not a city name"),
+        ({"VIERSTAEDTE_HARVEST_CITIES": "mainz ../etc"}, "not a city of the contract: '../etc'"),
+        ({"VIERSTAEDTE_HARVEST_CITIES": "mainz kaiserslautern"}, "not a city of the contract"),
         ({"VIERSTAEDTE_CKAN_URL": "http://ckan:5000\n* * * * * root sh"}, "line break"),
     ])
     def test_rejects_what_would_break_or_inject_into_the_crontab(self, env, message):
@@ -81,17 +96,17 @@ def fake_harvester():
         stub.write_text('#!/bin/sh\necho "as $(id -un): $* token=$(cat "$VIERSTAEDTE_API_TOKEN_FILE") home=$HOME"\n'
                         'exit "${FAKE_EXIT:-0}"\n')
         stub.chmod(0o755)
-        (base / "secrets").mkdir(mode=0o755)
+        (base / "tokens").mkdir(mode=0o755)
         for city in CITIES:
-            (base / "secrets" / f"harvest_token_{city}").write_text(f"token-of-{city}")
-            (base / "secrets" / f"harvest_token_{city}").chmod(0o444)
+            (base / "tokens" / city).write_text(f"token-of-{city}")
+            (base / "tokens" / city).chmod(0o444)
         yield base
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
 def harvest(base: Path, city: str, **env: str) -> subprocess.CompletedProcess:
-    env = clean_env(VIERSTAEDTE_HARVEST_TOKEN_DIR=str(base / "secrets"), VIERSTAEDTE_HARVEST_USER="nobody", **env)
+    env = clean_env(VIERSTAEDTE_HARVEST_TOKEN_DIR=str(base / "tokens"), VIERSTAEDTE_HARVEST_USER="nobody", **env)
     env["PATH"] = f"{base / 'bin'}:{env['PATH']}"
     return subprocess.run([str(HARVEST_CITY), city], capture_output=True, text=True, env=env, timeout=60)
 
@@ -113,7 +128,7 @@ class TestOneCity:
         assert result.stdout.splitlines()[-1].endswith(f"harvest trier: exit {code}, {outcome}")
 
     def test_a_city_without_a_token_is_not_run(self, fake_harvester):
-        token = fake_harvester / "secrets" / "harvest_token_mainz"
+        token = fake_harvester / "tokens" / "mainz"
         token.chmod(stat.S_IWUSR | stat.S_IRUSR)
         token.write_text("")
         result = harvest(fake_harvester, "mainz")
@@ -129,7 +144,7 @@ def test_the_harvester_cli_takes_what_the_jobs_hand_it(compose_model, tmp_path):
     code = ("import sys\nfrom vierstaedte_harvest.cli import build_parser\n"
             "runs = [build_parser().parse_args(['run', city]) for city in sys.argv[1:]]\n"
             "print(*sorted({(r.ckan_url, str(r.state_dir)) for r in runs}))")
-    result = subprocess.run([sys.executable, "-c", code, *env["VIERSTAEDTE_HARVEST_CITIES"].split()],
+    result = subprocess.run([sys.executable, "-c", code, *(env["VIERSTAEDTE_HARVEST_CITIES"].split() or CITIES)],
                             capture_output=True, text=True, env=clean_env(
                                 VIERSTAEDTE_CKAN_URL=env["VIERSTAEDTE_CKAN_URL"],
                                 VIERSTAEDTE_STATE_DIR=env["VIERSTAEDTE_STATE_DIR"]))
