@@ -15,8 +15,9 @@ import redis
 import requests
 import sqlalchemy
 
-# the live CKAN, the cities and the harvester (one session-wide copy for every folder)
-pytest_plugins = ("tests.live",)
+# fixtures shared by every folder, as plugins (nobody imports a conftest): the in-process CKAN
+# (empty DataStore, cities, a city's editor) and the live CKAN with the harvester
+pytest_plugins = ("tests.fixtures", "tests.live")
 
 
 def _without_password(url: str) -> str:

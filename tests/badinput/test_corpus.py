@@ -19,7 +19,9 @@ import pytest
 import requests
 import yaml
 
-from tests.harvesting import by_role, city_datasets, report
+from vierstaedte_contract.dataset import NORMALISED, resource_with_role
+
+from tests.harvesting import city_datasets, report
 
 KOBLENZ_TABLE = "/files/koblenz/einwohner-stadtteile.csv"
 TRIER_CATALOGUE = "dcat/catalog.rdf"
@@ -168,7 +170,7 @@ def test_html_and_script_from_a_source_render_escaped(harvest, platform, replay)
         "search": "/dataset/?q=Ortsbezirken",
         "city": "/organization/mainz",
         "harvest runs": "/staedte/mainz/harvest",
-        "resource": f"/dataset/{dataset['name']}/resource/{by_role(dataset)['normalised']['id']}",
+        "resource": f"/dataset/{dataset['name']}/resource/{resource_with_role(dataset, NORMALISED)['id']}",
     }
     for what, path in pages.items():
         html = requests.get(platform["url"] + path, timeout=30).text
@@ -189,7 +191,7 @@ def test_formula_in_a_source_header_is_neutralised_in_every_csv(harvest, platfor
     done = harvest("mainz")
     assert done.returncode == 0, done.stdout + done.stderr
     election = next(d for d in city_datasets("mainz").values() if "wahl" in d["title"].lower())
-    normalised = by_role(election)["normalised"]
+    normalised = resource_with_role(election, NORMALISED)
     downloads = {
         "normalised CSV": requests.get(normalised["url"], timeout=30).text,
         "DataStore dump": requests.get(f"{platform['url']}/datastore/dump/{normalised['id']}", timeout=30).text,

@@ -22,8 +22,7 @@ from vierstaedte_contract.csvsafe import spreadsheet_safe
 from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
 
-from tests.badinput.test_shared_outputs import publish, row
-from tests.ckanext.conftest import cities, clean_datastore  # noqa: F401 - fixtures
+from tests.factories import HarvestedDataset, Observation
 
 RULE = [
     ("=1+1", "'=1+1"),
@@ -96,26 +95,13 @@ def test_the_normalised_csv_quotes_text_neutralises_formulas_and_keeps_numbers(t
 
 @pytest.mark.usefixtures("with_plugins")
 def test_the_comparison_csv_quotes_text_neutralises_formulas_and_keeps_numbers(
-    app, clean_datastore, cities  # noqa: F811 - pytest fixtures
+    app, clean_datastore, cities
 ):
-    publish(
-        "mainz",
-        "mainz-wahl",
-        "Wahl",
-        [
-            row(
-                "mainz",
-                "Mainz",
-                "2024",
-                value,
-                indicator="votes_by_party",
-                dimension="party",
-                dimension_value=party,
-                unit="votes",
-            )
-            for party, value in zip([*PARTIES, "\tTab"], [1, 2, -3.5, 4, 5, 6])
-        ],
-    )
+    HarvestedDataset(name="mainz-wahl", title="Wahl", records=[
+        Observation(period="2024", value=value, indicator="votes_by_party", dimension="party",
+                    dimension_value=party, unit="votes")
+        for party, value in zip([*PARTIES, "\tTab"], [1, 2, -3.5, 4, 5, 6], strict=True)
+    ])
     response = app.get(
         "/vergleich.csv", query_string={"indicator": "votes_by_party", "cities": "mainz"}
     )

@@ -21,103 +21,29 @@ from rdflib import Graph
 
 from ckan import model
 from ckan.lib import search
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from vierstaedte_contract import table
-from tests.ckanext.conftest import valid_dataset
-from tests.ckanext.conftest import cities, city_editor, clean_datastore  # noqa: F401 - fixtures
+from vierstaedte_contract.dataset import LINK, NORMALISED, ROLE_FIELD, resource_with_role
 
-SCHEMA = table.descriptor()
-TYPES = {"string": "text", "number": "numeric"}
-AGS = {"mainz": "07315000", "trier": "07211000"}
+from tests.factories import HarvestedDataset, Metadata, Observation
+
 BAD = "mainz-kaputt"
 BAD_TITLE = "Kaputte Tabelle"
 
 
-def row(city: str, area_name: str, period, value, **overrides) -> dict:
-    data = {
-        "city": city,
-        "ags": AGS[city],
-        "area_level": "stadt",
-        "area_code": "",
-        "area_name": area_name,
-        "indicator": "population_total",
-        "sex": "total",
-        "age_group": "total",
-        "nationality": "total",
-        "dimension": "none",
-        "dimension_value": "total",
-        "period": period,
-        "value": value,
-        "value_status": "reported",
-        "unit": "persons",
-        "source_dataset": f"{city}-test",
-        "source_column": "Einwohner",
-    }
-    data.update(overrides)
-    return data
-
-
-def publish(
-    city: str,
-    name: str,
-    title: str,
-    records: list[dict],
-    fields: list[dict] | None = None,
-    **dataset,
-) -> dict:
-    """A dataset with a raw file and a normalised table, as the harvester publishes it (valid)."""
-    admin = {"user": factories.Sysadmin()["name"]}
-    dataset = {"validation_status": "valid", "table_schema_version": "1.0.0", **dataset}
-    created = call_action(
-        "package_create",
-        context=dict(admin),
-        **valid_dataset(name=name, title=title, owner_org=city, **dataset),
-    )
-    call_action(
-        "resource_create",
-        context=dict(admin),
-        package_id=created["id"],
-        role="raw",
-        format="CSV",
-        name="Originaldatei",
-        url=f"https://daten.example.org/{name}.csv",
-    )
-    table = call_action(
-        "resource_create",
-        context=dict(admin),
-        package_id=created["id"],
-        role="normalised",
-        format="CSV",
-        name="Normalisiert",
-        url=f"https://files.example.org/{name}.csv",
-    )
-    fields = fields or [{"id": f["name"], "type": TYPES[f["type"]]} for f in SCHEMA["fields"]]
-    call_action(
-        "datastore_create",
-        context=dict(admin),
-        resource_id=table["id"],
-        fields=fields,
-        records=records,
-        force=True,
-    )
-    return {"dataset": created, "resource": table}
+def broken(*records: dict, **metadata) -> dict:
+    """Mainz's broken table: the factory's dataset, with what a test breaks in it."""
+    return HarvestedDataset(name=BAD, title=BAD_TITLE, records=list(records), **metadata)
 
 
 @pytest.fixture
-def good(clean_datastore, cities):  # noqa: F811 - pytest fixtures
+def good(clean_datastore, cities):
     """Population of Mainz and Trier in tables that keep the contract."""
     return {
-        "mainz": publish(
-            "mainz", "mainz-einwohner", "Einwohner Mainz", [row("mainz", "Mainz", "2023", 222000)]
-        ),
-        "trier": publish(
-            "trier",
-            "trier-einwohner",
-            "Einwohner Trier",
-            [row("trier", "Trier", "2023-12-31", 111316)],
-        ),
+        "mainz": HarvestedDataset(name="mainz-einwohner", title="Einwohner Mainz",
+                                  records=[Observation(period="2023", value=222000)]),
+        "trier": HarvestedDataset(city="trier", name="trier-einwohner", title="Einwohner Trier",
+                                  records=[Observation(city="trier", period="2023-12-31", value=111316)]),
     }
 
 
@@ -131,12 +57,7 @@ def _datastore_engine():
 
 
 def null_period():
-    return publish(
-        "mainz",
-        BAD,
-        BAD_TITLE,
-        [row("mainz", "Mainz", "2022", 221000), row("mainz", "Mainz", None, 5)],
-    )
+    return broken(Observation(period="2022", value=221000), Observation(period=None, value=5))
 
 
 def missing_columns():
@@ -145,41 +66,24 @@ def missing_columns():
         {"id": "indicator", "type": "text"},
         {"id": "wert", "type": "numeric"},
     ]
-    return publish(
-        "mainz",
-        BAD,
-        BAD_TITLE,
-        [{"city": "mainz", "indicator": "population_total", "wert": 1}],
-        fields=fields,
-    )
+    return broken({"city": "mainz", "indicator": "population_total", "wert": 1}, fields=fields, primary_key=[])
 
 
 def table_gone():
-    published = publish("mainz", BAD, BAD_TITLE, [row("mainz", "Mainz", "2022", 221000)])
+    published = broken(Observation(period="2022", value=221000))
+    table = resource_with_role(published, NORMALISED)["id"]
     with _datastore_engine().begin() as connection:  # datastore_active stays true on the resource
-        connection.execute(sa.text(f'DROP TABLE "{published["resource"]["id"]}"'))
-    assert call_action("resource_show", id=published["resource"]["id"])["datastore_active"] is True
+        connection.execute(sa.text(f'DROP TABLE "{table}"'))
+    assert call_action("resource_show", id=table)["datastore_active"] is True
     return published
 
 
 def not_validated():
-    return publish(
-        "mainz",
-        BAD,
-        BAD_TITLE,
-        [row("mainz", "Mainz", "2022", 999999)],
-        validation_status="rejected",
-    )
+    return broken(Observation(period="2022", value=999999), validation_status="rejected")
 
 
 def old_schema():
-    return publish(
-        "mainz",
-        BAD,
-        BAD_TITLE,
-        [row("mainz", "Mainz", "2022", 999999)],
-        table_schema_version="0.9.0",
-    )
+    return broken(Observation(period="2022", value=999999), table_schema_version="0.9.0")
 
 
 BROKEN_TABLES = {
@@ -279,9 +183,7 @@ def test_a_broken_table_costs_only_that_table(app, good, case):
 @pytest.mark.usefixtures("with_plugins")
 def test_each_row_is_checked_against_the_contract(app, good):
     """A row whose enumeration or pattern breaks the schema skips its table, as a missing period."""
-    publish(
-        "mainz", BAD, BAD_TITLE, [row("mainz", "Mainz", "2022", 221000, value_status="geschätzt")]
-    )
+    broken(Observation(period="2022", value=221000, value_status="geschätzt"))
     answer = app.get(
         "/api/3/action/vierstaedte_indicator_query", query_string={"indicator": "population_total"}
     ).json["result"]
@@ -305,9 +207,9 @@ def _store_unchecked(dataset: dict, **extras: str) -> None:
 @pytest.mark.usefixtures("with_plugins")
 @pytest.mark.parametrize("url", ["https://www.mainz.de/kontakt seite", "javascript:alert(1)"])
 def test_a_stored_bad_url_does_not_break_the_dcat_catalogue(app, good, url):
-    bad = publish("mainz", BAD, BAD_TITLE, [row("mainz", "Mainz", "2022", 221000)])["dataset"]
+    dataset = broken(Observation(period="2022", value=221000))
     _store_unchecked(
-        bad,
+        dataset,
         contact=json.dumps([{"name": "Statistik", "email": "s@example.org", "url": url}]),
         source_url=url,
     )
@@ -325,7 +227,7 @@ def test_a_stored_bad_url_does_not_break_the_dcat_catalogue(app, good, url):
         objects = {str(o) for o in graph.objects()}
         assert url not in objects, path
         assert any(
-            bad["id"] in str(s) for s in graph.subjects()
+            dataset["id"] in str(s) for s in graph.subjects()
         ), path  # the dataset stays, without the bad URL
     for path in ("/catalog.ttl", "/katalog.jsonl", "/katalog/datapackage.json"):
         assert "trier-einwohner" in app.get(path).body
@@ -347,34 +249,34 @@ BAD_URLS = [
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 @pytest.mark.parametrize("url", BAD_URLS)
-def test_the_api_refuses_bad_urls_in_every_url_field(app, city_editor, url):  # noqa: F811
+def test_the_api_refuses_bad_urls_in_every_url_field(app, city_editor, url):
     headers = {"Authorization": city_editor["token"]}
     payloads = {
-        "source_url": valid_dataset(name="a-source", source_url=url),
-        "contact": valid_dataset(name="a-contact", contact=[{"name": "A", "url": url}]),
-        "publisher": valid_dataset(name="a-publisher", publisher=[{"name": "A", "uri": url}]),
+        "source_url": Metadata(name="a-source", source_url=url),
+        "contact": Metadata(name="a-contact", contact=[{"name": "A", "url": url}]),
+        "publisher": Metadata(name="a-publisher", publisher=[{"name": "A", "uri": url}]),
     }
     for field, payload in payloads.items():
         response = app.post(
             "/api/3/action/package_create", json=payload, headers=headers, status=409
         )
         assert field in response.json["error"], (field, response.json)
-    created = app.post("/api/3/action/package_create", json=valid_dataset(), headers=headers).json[
+    created = app.post("/api/3/action/package_create", json=Metadata(), headers=headers).json[
         "result"
     ]
     response = app.post(
         "/api/3/action/resource_create",
         headers=headers,
         status=409,
-        json={"package_id": created["id"], "url": url, "name": "Link", "role": "link"},
+        json={"package_id": created["id"], "url": url, "name": "Link", ROLE_FIELD: LINK},
     )
     assert "url" in response.json["error"]
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_the_api_keeps_good_urls(app, city_editor):  # noqa: F811
+def test_the_api_keeps_good_urls(app, city_editor):
     headers = {"Authorization": city_editor["token"]}
-    payload = valid_dataset(
+    payload = Metadata(
         source_url="https://daten.mainz.de/dataset/einwohner?x=1&y=%C3%A4#teil",
         contact=[{"name": "A", "url": "mailto:statistik@stadt.mainz.de"}],
         publisher=[{"name": "B", "uri": "http://www.mainz.de/"}],

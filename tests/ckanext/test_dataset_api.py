@@ -6,7 +6,7 @@ import pytest
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import valid_dataset
+from tests.factories import Metadata
 
 SOCI = "http://publications.europa.eu/resource/authority/data-theme/SOCI"
 REGI = "http://publications.europa.eu/resource/authority/data-theme/REGI"
@@ -20,7 +20,7 @@ def _post(app, action, data, token, status=200):
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestCreateAndSearch:
     def test_created_dataset_is_found_with_city_and_theme_facets(self, app, city_editor):
-        created = _post(app, "package_create", valid_dataset(), city_editor["token"])["result"]
+        created = _post(app, "package_create", Metadata(), city_editor["token"])["result"]
 
         assert created["theme"] == [SOCI, REGI]
         assert created["license_id"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
@@ -44,7 +44,7 @@ class TestCreateAndSearch:
         assert by_theme["count"] == 1
 
     def test_theme_facet_items_carry_german_labels(self, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         result = call_action("package_search", **{"facet.field": ["vocab_theme"]})
         labels = {item["name"]: item["display_name"] for item in result["search_facets"]["vocab_theme"]["items"]}
         assert labels[SOCI] == "Bevölkerung und Gesellschaft"
@@ -54,7 +54,7 @@ class TestCreateAndSearch:
         created = call_action(
             "package_create",
             context={"user": city_editor["user"]["name"]},
-            **valid_dataset(
+            **Metadata(
                 license_id="cc-by/4.0",
                 political_geocoding_uri="https://www.dcat-ap.de/def/politicalGeocoding/municipalityKey/07315000",
             ),
@@ -85,7 +85,7 @@ INVALID = [
 class TestInvalidPayloads:
     @pytest.mark.parametrize("overrides, field", INVALID)
     def test_rejected_with_field_level_error_and_nothing_written(self, app, city_editor, overrides, field):
-        body = _post(app, "package_create", valid_dataset(**overrides), city_editor["token"], status=409)
+        body = _post(app, "package_create", Metadata(**overrides), city_editor["token"], status=409)
 
         assert body["success"] is False
         error = body["error"]
@@ -96,7 +96,7 @@ class TestInvalidPayloads:
         assert call_action("package_search")["count"] == 0
 
     def test_unknown_theme_message_names_the_value(self, app, city_editor):
-        body = _post(app, "package_create", valid_dataset(theme=["MAGIC"]), city_editor["token"], status=409)
+        body = _post(app, "package_create", Metadata(theme=["MAGIC"]), city_editor["token"], status=409)
         assert "MAGIC" in body["error"]["theme"][0]
         assert "SOCI" in body["error"]["theme"][0]  # the allowed values are listed
 
@@ -104,10 +104,10 @@ class TestInvalidPayloads:
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestCityAuthorization:
     def test_city_editor_writes_only_to_own_city(self, app, city_editor):
-        _post(app, "package_create", valid_dataset(), city_editor["token"])
+        _post(app, "package_create", Metadata(), city_editor["token"])
 
         body = _post(
-            app, "package_create", valid_dataset(name="trier-einwohner", owner_org="trier"), city_editor["token"], status=403
+            app, "package_create", Metadata(name="trier-einwohner", owner_org="trier"), city_editor["token"], status=403
         )
         assert body["error"]["__type"] == "Authorization Error"
         assert [d["owner_org"] for d in call_action("package_search")["results"]] == [
@@ -116,17 +116,17 @@ class TestCityAuthorization:
 
     def test_city_editor_cannot_move_or_edit_another_citys_dataset(self, app, city_editor, cities):
         sysadmin = factories.SysadminWithToken()
-        trier = _post(app, "package_create", valid_dataset(name="trier-daten", owner_org="trier"), sysadmin["token"])["result"]
+        trier = _post(app, "package_create", Metadata(name="trier-daten", owner_org="trier"), sysadmin["token"])["result"]
 
         _post(app, "package_patch", {"id": trier["id"], "title": "gekapert"}, city_editor["token"], status=403)
-        mine = _post(app, "package_create", valid_dataset(), city_editor["token"])["result"]
+        mine = _post(app, "package_create", Metadata(), city_editor["token"])["result"]
         # CKAN's owner_org validator refuses the move as a field-level error
         moved = _post(app, "package_patch", {"id": mine["id"], "owner_org": "trier"}, city_editor["token"], status=409)
         assert "owner_org" in moved["error"]
 
-        assert call_action("package_show", id=trier["id"])["title"] == valid_dataset()["title"]
+        assert call_action("package_show", id=trier["id"])["title"] == Metadata()["title"]
         assert call_action("package_show", id=mine["id"])["organization"]["name"] == "mainz"
 
     def test_anonymous_cannot_create(self, app, cities):
-        app.post("/api/3/action/package_create", json=valid_dataset(), status=403)
+        app.post("/api/3/action/package_create", json=Metadata(), status=403)
         assert call_action("package_list") == []

@@ -6,7 +6,9 @@ from bs4 import BeautifulSoup
 
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import normalised_table, observation, valid_dataset
+from vierstaedte_contract.dataset import NORMALISED, resource_with_role
+
+from tests.factories import HarvestedDataset, Metadata, Observation
 
 
 def dictionary_rows(html: str) -> dict[str, list[str]]:
@@ -20,11 +22,10 @@ def dictionary_rows(html: str) -> dict[str, list[str]]:
 @pytest.fixture
 def population(clean_datastore, cities):
     """Mainz's population with a share in percent, validated with warnings."""
-    return normalised_table("mainz", "mainz-einwohner", [
-        observation("mainz", "Mainz", "2023", 222000),
-        observation("mainz", "Mainz", "2023", 12.5, indicator="population_total", unit="percent",
-                    dimension="share", dimension_value="foreign"),
-    ], validation_status="valid_with_warnings")
+    return HarvestedDataset(name="mainz-einwohner", validation_status="valid_with_warnings", records=[
+        Observation(value=222000),
+        Observation(value=12.5, unit="percent", dimension="share", dimension_value="foreign"),
+    ])
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -44,7 +45,7 @@ class TestDataDictionary:
                               "Einwohner insgesamt ( population_total ): Prozent"]
         assert "Version 1.0.0" in page.select_one(".vierstaedte-data-dictionary p").get_text()
         link = page.select_one(".vierstaedte-data-dictionary p a")["href"]
-        assert link.endswith(f"/resource/{population['resource']['id']}")
+        assert link.endswith(f"/resource/{resource_with_role(population, NORMALISED)['id']}")
 
     def test_in_english_on_the_english_page(self, app, population):
         rows = dictionary_rows(app.get("/en/dataset/mainz-einwohner").body)
@@ -53,7 +54,7 @@ class TestDataDictionary:
         assert rows["area_level"][0] == "Area level"
 
     def test_a_dataset_without_a_normalised_table_has_no_dictionary(self, app, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         page = BeautifulSoup(app.get("/dataset/mainz-einwohner-2023").body, "html.parser")
         assert page.select_one(".vierstaedte-data-dictionary") is None
 
@@ -62,8 +63,9 @@ class TestDataDictionary:
         import sqlalchemy as sa
         from ckanext.datastore.backend.postgres import get_write_engine
 
+        table = resource_with_role(population, NORMALISED)["id"]
         with get_write_engine().begin() as connection:
-            connection.execute(sa.text(f'DROP TABLE "{population["resource"]["id"]}"'))
+            connection.execute(sa.text(f'DROP TABLE "{table}"'))
         response = app.get("/dataset/mainz-einwohner")
         assert response.status_code == 200
         assert BeautifulSoup(response.body, "html.parser").select_one(".vierstaedte-data-dictionary") is None
@@ -86,7 +88,7 @@ class TestValidationStatus:
         assert status.select_one(".badge").get_text(strip=True) == "valid with warnings"
 
     def test_a_dataset_entered_by_hand_is_not_validated(self, app, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         status = BeautifulSoup(app.get("/dataset/mainz-einwohner-2023").body, "html.parser").select_one(
             ".vierstaedte-validation-status")
         assert status["data-status"] == "not_validated"

@@ -9,7 +9,9 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import valid_dataset
+from vierstaedte_contract.dataset import NORMALISED, RAW, ROLE_FIELD
+
+from tests.factories import Metadata
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -34,10 +36,10 @@ def _dataset_ref(graph: Graph) -> URIRef:
 def dataset(app, city_editor):
     """A dataset created through the Action API, with a normalised table and a raw file."""
     headers = {"Authorization": city_editor["token"]}
-    created = app.post("/api/3/action/package_create", json=valid_dataset(), headers=headers).json["result"]
-    for role, fmt in (("raw", "XLSX"), ("normalised", "CSV")):
+    created = app.post("/api/3/action/package_create", json=Metadata(), headers=headers).json["result"]
+    for role, fmt in ((RAW, "XLSX"), (NORMALISED, "CSV")):
         app.post("/api/3/action/resource_create", headers=headers, json={
-            "package_id": created["id"], "role": role, "format": fmt, "name": role,
+            "package_id": created["id"], ROLE_FIELD: role, "format": fmt, "name": role,
             "url": f"https://files.example.org/{role}.{fmt.lower()}"})
     return call_action("package_show", id=created["id"])
 
@@ -85,13 +87,13 @@ class TestDatasetRdf:
         distributions = {str(graph.value(d, DCTERMS.title)): d
                          for d in graph.objects(_dataset_ref(graph), DCAT.distribution)}
 
-        assert set(distributions) == {"raw", "normalised"}
+        assert set(distributions) == {RAW, NORMALISED}
         for distribution in distributions.values():
             assert set(graph.objects(distribution, DCTERMS.license)) == {DL_BY_DE}
-        (schema,) = graph.objects(distributions["normalised"], DCTERMS.conformsTo)
+        (schema,) = graph.objects(distributions[NORMALISED], DCTERMS.conformsTo)
         assert str(schema).endswith("/katalog/city-statistics.schema.json")
         assert app.get(urlsplit(str(schema)).path).json["name"] == "city-statistics"
-        assert not set(graph.objects(distributions["raw"], DCTERMS.conformsTo))
+        assert not set(graph.objects(distributions[RAW], DCTERMS.conformsTo))
 
     @pytest.mark.ckan_config("ckanext.vierstaedte.dcatde.contributor_id", CONTRIBUTOR)
     def test_contributor_id_from_the_config(self, app, dataset):
@@ -105,7 +107,7 @@ class TestCatalogueRdf:
     def test_catalogue_lists_public_datasets_with_dcat_ap_de_properties(self, app, dataset, city_editor,
                                                                         url, rdf_format):
         call_action("package_create", context={"user": city_editor["user"]["name"]},
-                    **valid_dataset(name="mainz-privat", private=True))
+                    **Metadata(name="mainz-privat", private=True))
         graph = _graph(app, url, rdf_format)
 
         (catalog,) = graph.subjects(RDF.type, DCAT.Catalog)
@@ -119,7 +121,7 @@ class TestCatalogueRdf:
     def test_catalogue_pages_are_hydra_collections(self, app, city_editor):
         for number in range(3):
             call_action("package_create", context={"user": city_editor["user"]["name"]},
-                        **valid_dataset(name=f"mainz-{number}"))
+                        **Metadata(name=f"mainz-{number}"))
 
         first = _graph(app, "/catalog.ttl?page=1", "turtle")
         (collection,) = first.subjects(RDF.type, HYDRA.PagedCollection)

@@ -9,59 +9,10 @@ import pytest
 from ckan.tests.helpers import call_action
 
 from vierstaedte_contract import table
-from tests.ckanext.conftest import valid_dataset
 
-DATASTORE_TYPES = {"string": "text", "number": "numeric"}
+from tests.factories import HarvestedDataset, Metadata
+
 SCHEMA = table.descriptor()
-
-
-def row(area_name, indicator, period, value, area_level="ortsbezirk", area_code="06", **overrides):
-    """One observation of the common schema, in Mainz, totals for every breakdown."""
-    data = {"city": "mainz", "ags": "07315000", "area_level": area_level, "area_code": area_code,
-            "area_name": area_name, "indicator": indicator, "sex": "total", "age_group": "total",
-            "nationality": "total", "dimension": "none", "dimension_value": "total", "period": period,
-            "value": value, "value_status": "reported", "unit": "persons",
-            "source_dataset": "rlp:einwohner-mainz", "source_column": "Einwohner"}
-    data.update(overrides)
-    return data
-
-
-GONSENHEIM = [
-    row("Gonsenheim", "population_total", "2022", 25012),
-    row("Gonsenheim", "population_total", "2023", 25301),
-    row("Gonsenheim", "households", "2023", 12001, unit="households"),
-    row("Mainz", "population_total", "2023", 221000, area_level="stadt", area_code=None),
-]
-
-
-def publish_table(user: str, rows: list[dict], **overrides) -> dict:
-    """A dataset as the harvester publishes it: raw file, normalised table in the DataStore, data package."""
-    dataset = call_action("package_create", context={"user": user},
-                          **valid_dataset(**{"validation_status": "valid", **overrides}))
-    name = dataset["name"]
-    call_action("resource_create", context={"user": user}, package_id=dataset["id"], role="raw", format="XLSX",
-                name="Originaldatei", url=f"https://daten.mainz.de/{name}.xlsx")
-    table = call_action("resource_create", context={"user": user}, package_id=dataset["id"], role="normalised",
-                        format="CSV", name="Normalisierte Daten (CSV)", url=f"https://files.example.org/{name}.csv")
-    call_action("resource_create", context={"user": user}, package_id=dataset["id"], role="datapackage",
-                format="JSON", name="Data Package", url=f"https://files.example.org/{name}/datapackage.json")
-    fields = [{"id": f["name"], "type": DATASTORE_TYPES[f["type"]]} for f in SCHEMA["fields"]]
-    call_action("datastore_create", context={"user": user}, resource_id=table["id"], fields=fields,
-                primary_key=SCHEMA["primaryKey"], records=rows, force=True)
-    return call_action("package_show", id=dataset["id"])
-
-
-def publish_gonsenheim(user: str) -> dict:
-    """A public Mainz table with Gonsenheim's population, and a private one that must never show."""
-    public = publish_table(user, GONSENHEIM, temporal_start=None, temporal_end=None)
-    private = publish_table(user, [row("Gonsenheim", "population_total", "2023", 1)], name="mainz-geheim",
-                            title="Geheime Zahlen", private=True)
-    return {"public": public, "private": private, "user": user}
-
-
-@pytest.fixture
-def published(clean_datastore, city_editor):
-    return publish_gonsenheim(city_editor["user"]["name"])
 
 
 def _jsonl(app) -> list[dict]:
@@ -105,19 +56,18 @@ class TestCatalogueJsonLines:
         assert record["validation_status"] == "valid" and record["table_skipped"] is None
         assert record["metadata_modified"] == dataset["metadata_modified"]
 
-    def test_temporal_coverage_from_metadata_wins(self, app, clean_datastore, city_editor):
-        publish_table(city_editor["user"]["name"], GONSENHEIM)
+    def test_temporal_coverage_from_metadata_wins(self, app, clean_datastore, cities, gonsenheim):
+        HarvestedDataset(records=gonsenheim)
         assert _jsonl(app)[0]["period"] == {"start": "2023-01-01", "end": "2023-12-31"}
 
     def test_dataset_without_table_has_no_indicators(self, app, clean_datastore, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         record = _jsonl(app)[0]
         assert record["indicators"] == [] and record["fields"] == []
         assert record["urls"]["csv"] is None
 
-    def test_action_pages_through_the_same_records(self, app, published, city_editor):
-        user = published["user"]
-        publish_table(user, GONSENHEIM, name="mainz-zweiter", title="Zweiter")
+    def test_action_pages_through_the_same_records(self, app, published, gonsenheim):
+        HarvestedDataset(records=gonsenheim, name="mainz-zweiter", title="Zweiter")
         result = app.get("/api/3/action/vierstaedte_catalogue_export", query_string={"rows": 1, "start": 1}).json
         assert result["result"]["count"] == 2
         assert [r["name"] for r in result["result"]["results"]] == ["mainz-zweiter"]

@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import normalised_table, observation, valid_dataset
+from tests.factories import HarvestedDataset, Metadata, Observation
 
 EXTENSION = Path(__file__).resolve().parents[2] / "ckanext-vierstaedte"
 I18N = EXTENSION / "ckanext" / "vierstaedte" / "i18n"
@@ -88,9 +88,8 @@ class TestCatalogues:
 @pytest.fixture
 def portal(clean_datastore, cities):
     """A harvested-looking dataset of Mainz with population in its normalised table."""
-    return normalised_table("mainz", "mainz-einwohner", [
-        observation("mainz", "Mainz", "2022", 221000), observation("mainz", "Mainz", "2023", 222000),
-    ], validation_status="valid")
+    return HarvestedDataset(name="mainz-einwohner", records=[
+        Observation(period="2022", value=221000), Observation(period="2023", value=222000)])
 
 
 def texts_of(html: str, selector: str) -> list[str]:
@@ -141,6 +140,6 @@ class TestEnglishPages:
         assert "Unbekannter Indikator: unknown_thing" in app.get("/vergleich?indicator=unknown_thing", status=400).body
 
     def test_german_is_the_default(self, app, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         html = app.get("/dataset/mainz-einwohner-2023").body
         assert "Prüfstatus" in html and "Validation status" not in html

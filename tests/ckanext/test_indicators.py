@@ -9,59 +9,39 @@ import pytest
 from bs4 import BeautifulSoup
 
 import ckan.plugins.toolkit as tk
-from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import valid_dataset
+from vierstaedte_contract.dataset import NORMALISED, resource_with_role
 
-AGS = {"mainz": "07315000", "trier": "07211000", "koblenz": "07111000", "ludwigshafen": "07314000"}
-TEXT_FIELDS = ("city", "ags", "area_level", "area_code", "area_name", "indicator", "sex", "age_group", "nationality",
-               "dimension", "dimension_value", "period", "value_status", "unit", "source_dataset", "source_column")
+from tests.factories import HarvestedDataset, Observation
 
 
-def row(city, area_name, period, value, *, area_level="stadt", indicator="population_total", **overrides):
-    data = {"city": city, "ags": AGS[city], "area_level": area_level, "area_code": "", "area_name": area_name,
-            "indicator": indicator, "sex": "total", "age_group": "total", "nationality": "total", "dimension": "none",
-            "dimension_value": "total", "period": period, "value": value,
-            "value_status": "reported" if value is not None else "missing", "unit": "persons",
-            "source_dataset": f"{city}-test", "source_column": "Einwohner"}
-    data.update(overrides)
-    return data
-
-
-def publish(city: str, name: str, records: list[dict], **dataset) -> dict:
-    """A dataset of ``city`` whose normalised table holds ``records``, as the harvester publishes it."""
-    admin = {"user": factories.Sysadmin()["name"]}
-    dataset = {"validation_status": "valid", **dataset}
-    created = call_action("package_create", context=dict(admin),
-                          **valid_dataset(name=name, title=f"Tabelle {name}", owner_org=city, **dataset))
-    resource = call_action("resource_create", context=dict(admin), package_id=created["id"], name="Normalisiert",
-                           url="http://example.org/normalised.csv", format="CSV", role="normalised")
-    fields = [{"id": field, "type": "text"} for field in TEXT_FIELDS] + [{"id": "value", "type": "numeric"}]
-    call_action("datastore_create", context=dict(admin), resource_id=resource["id"], fields=fields,
-                records=records, force=True)
-    return {"dataset": created, "resource": resource}
+def publish(city: str, name: str, records: list[dict], **metadata) -> dict:
+    """A table of ``city`` as the harvester publishes it, titled after its name."""
+    return HarvestedDataset(city=city, name=name, title=f"Tabelle {name}", records=records, **metadata)
 
 
 @pytest.fixture
 def tables(clean_datastore, cities):
     """Population of Mainz (2021–2023, with two Ortsbezirke) and Trier, households of Koblenz; Trier's private draft."""
+    district = {"city": "mainz", "period": "2023", "area_level": "ortsbezirk"}
     mainz = publish("mainz", "mainz-einwohner", [
-        row("mainz", "Mainz", "2021", 220000), row("mainz", "Mainz", "2022", 221000),
-        row("mainz", "Mainz", "2023", 222000),
-        row("mainz", "Altstadt", "2023", 21512, area_level="ortsbezirk", area_code="01"),
-        row("mainz", "Oberstadt", "2023", None, area_level="ortsbezirk", area_code="03"),
-        row("mainz", "Mainz", "2023", 110000, sex="female"),
+        Observation(period="2021", value=220000), Observation(period="2022", value=221000),
+        Observation(period="2023", value=222000),
+        Observation(**district, area_name="Altstadt", area_code="01", value=21512),
+        Observation(**district, area_name="Oberstadt", area_code="03", value=None),
+        Observation(period="2023", value=110000, sex="female"),
     ])
     trier = publish("trier", "trier-bevoelkerung", [
-        row("trier", "Trier", "2023-12-31", 111316),
-        row("trier", "Trier", "2023-12-31", 2921, age_group="0-2"),
-        row("trier", "Trier", "2023-12-31", 2.6, unit="percent", dimension="share", dimension_value="of_city_total"),
+        Observation(city="trier", period="2023-12-31", value=111316),
+        Observation(city="trier", period="2023-12-31", value=2921, age_group="0-2"),
+        Observation(city="trier", period="2023-12-31", value=2.6, unit="percent", dimension="share",
+                    dimension_value="of_city_total"),
     ])
     koblenz = publish("koblenz", "koblenz-haushalte", [
-        row("koblenz", "Koblenz", "2022", 55000, indicator="households", unit="households"),
+        Observation(city="koblenz", period="2022", value=55000, indicator="households"),
     ])
-    publish("trier", "trier-entwurf", [row("trier", "Trier", "2024", 999999)], private=True)
+    publish("trier", "trier-entwurf", [Observation(city="trier", period="2024", value=999999)], private=True)
     return {"mainz": mainz, "trier": trier, "koblenz": koblenz}
 
 
@@ -84,7 +64,7 @@ class TestQuery:
         assert result["indicator"]["definition_de"].startswith("Bevölkerung mit Hauptwohnsitz")
         assert result["units"] == [{"id": "persons", "label": "Personen", "label_de": "Personen", "label_en": "persons"}]
         sources = {s["resource_id"]: s for s in result["sources"]}
-        assert set(sources) == {tables["mainz"]["resource"]["id"], tables["trier"]["resource"]["id"]}
+        assert set(sources) == {resource_with_role(tables[city], NORMALISED)["id"] for city in ("mainz", "trier")}
         mainz = sources[result["rows"][0]["resource_id"]]
         assert mainz["dataset_name"] == "mainz-einwohner" and mainz["dataset_title"] == "Tabelle mainz-einwohner"
         assert mainz["dataset_url"].endswith("/dataset/mainz-einwohner")
@@ -202,8 +182,8 @@ class TestComparePage:
 
     def test_several_periods_in_a_year_chart_the_latest_and_table_lists_all(self, app, clean_datastore, cities):
         publish("koblenz", "koblenz-einwohner", [
-            row("koblenz", "Koblenz", "2023-06-30", 114000), row("koblenz", "Koblenz", "2023-12-31", 115000),
-            row("koblenz", "Koblenz", "2021/2022", 113000),
+            Observation(city="koblenz", period=period, value=value)
+            for period, value in (("2023-06-30", 114000), ("2023-12-31", 115000), ("2021/2022", 113000))
         ])
         page = BeautifulSoup(app.get("/vergleich?cities=koblenz").body, "html.parser")
         assert [r[2:5] for r in html_table(str(page))[1:]] == [
@@ -230,9 +210,8 @@ class TestUntrustedAreaNames:
     @pytest.fixture
     def crafted(self, clean_datastore, cities):
         publish("mainz", "mainz-boese", [
-            row("mainz", "=cmd|' /C calc'!A0", "2023", 1, area_level="ortsbezirk"),
-            row("mainz", "<script>alert('x')</script>", "2023", 2, area_level="ortsbezirk"),
-            row("mainz", "@SUM(1+1)", "2023", -3, area_level="ortsbezirk"),
+            Observation(area_level="ortsbezirk", area_name=name, value=value)
+            for name, value in (("=cmd|' /C calc'!A0", 1), ("<script>alert('x')</script>", 2), ("@SUM(1+1)", -3))
         ])
 
     def test_csv_neutralises_formulas(self, app, crafted):

@@ -5,13 +5,13 @@ import pytest
 
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import valid_dataset
+from tests.factories import Metadata
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestPortal:
     def test_home_page_presents_the_four_cities_in_german(self, app, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         html = app.get("/").body
         assert '<html lang="de"' in html
         for title in ("Landeshauptstadt Mainz", "Stadt Trier", "Stadt Koblenz", "Stadt Ludwigshafen am Rhein"):
@@ -20,7 +20,7 @@ class TestPortal:
         assert "Datensätze durchsuchen" in html
 
     def test_dataset_page_shows_schema_fields_with_german_labels(self, app, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         html = app.get("/dataset/mainz-einwohner-2023").body
         assert "Einwohner nach Ortsbezirken 2023" in html
         assert "Räumliche Gliederung" in html
@@ -28,7 +28,7 @@ class TestPortal:
         assert "Datenlizenz Deutschland – Namensnennung – Version 2.0" in html
 
     def test_search_page_has_german_facets(self, app, city_editor):
-        call_action("package_create", context={"user": city_editor["user"]["name"]}, **valid_dataset())
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         html = app.get("/dataset/").body
         assert "Städte" in html and "Themen" in html
         assert "Bevölkerung und Gesellschaft" in html

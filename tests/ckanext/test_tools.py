@@ -4,14 +4,9 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from tests.ckanext.test_exports import publish_gonsenheim, publish_table, row
+from tests.factories import HarvestedDataset, Observation
 
 TOOLS = {"vierstaedte_tool_search_datasets", "vierstaedte_tool_describe_dataset", "vierstaedte_tool_query_indicator"}
-
-
-@pytest.fixture
-def published(clean_datastore, city_editor):
-    return publish_gonsenheim(city_editor["user"]["name"])
 
 
 def _call(app, tool, status=200, **arguments):
@@ -44,8 +39,9 @@ class TestQueryIndicator:
         city = _call(app, "vierstaedte_tool_query_indicator", indicator="population_total", city="mainz")["result"]
         assert [(m["area"]["name"], m["value"]) for m in city["results"]] == [("Mainz", 221000)]
 
-    def test_a_year_finds_a_reference_date(self, app, clean_datastore, city_editor):
-        publish_table(city_editor["user"]["name"], [row("Gonsenheim", "population_total", "2024-12-31", 25400)])
+    def test_a_year_finds_a_reference_date(self, app, clean_datastore, cities):
+        HarvestedDataset(records=[Observation(area_level="ortsbezirk", area_code="06", area_name="Gonsenheim",
+                                              period="2024-12-31", value=25400)])
         result = _call(app, "vierstaedte_tool_query_indicator", indicator="population_total", city="mainz",
                        area_name="Gonsenheim", period="2024")["result"]
         assert result["results"][0]["value"] == 25400

@@ -13,7 +13,6 @@ seeing each other's datasets.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -293,52 +292,6 @@ class PrivateStack:
 
     def stored_file(self, resource_id: str) -> Path:
         return self.storage / "resources" / resource_id[:3] / resource_id[3:6] / resource_id[6:]
-
-
-def half_written(stack: PrivateStack, city: str) -> list[str]:
-    """Rows of ``city`` that claim more than is there. The harvester's promises, checked in the database:
-
-    * a file resource's ``hash`` is the SHA-256 of the file CKAN stores for it;
-    * a resource marked ``datastore_active`` has a DataStore table;
-    * a resource whose ``datastore_hash`` is set (the harvester's "load finished" marker) is active in the
-      DataStore and its table holds exactly the data rows of its stored file.
-    """
-    problems, tables = [], stack.datastore_tables()
-    for dataset in stack.datasets_in_db(city).values():
-        for rid, resource in dataset["resources"].items():
-            where = f"{dataset['name']}/{resource.get('role')} ({rid})"
-            stored = stack.stored_file(rid)
-            if resource["url_type"] == "upload" and resource["hash"]:
-                if not stored.exists():
-                    problems.append(f"{where}: hash set, no stored file")
-                elif hashlib.sha256(stored.read_bytes()).hexdigest() != resource["hash"]:
-                    problems.append(f"{where}: hash is not the stored file's")
-            if resource.get("datastore_active") and rid not in tables:
-                problems.append(f"{where}: datastore_active without a DataStore table")
-            if resource.get("datastore_hash"):
-                rows = len(stored.read_bytes().splitlines()) - 1 if stored.exists() else None
-                if not resource.get("datastore_active") or tables.get(rid) != rows:
-                    problems.append(f"{where}: datastore_hash set, but the table holds {tables.get(rid)} of {rows} rows")
-    return problems
-
-
-def search_differences(stack: PrivateStack) -> list[str]:
-    """Where search (Solr) and the database disagree: datasets, their versions, their resources."""
-    database, solr = stack.datasets_in_db(), stack.solr.documents()
-    differences = [f"only in the database: {database[i]['name']}" for i in sorted(set(database) - set(solr))]
-    differences += [f"only in Solr: {solr[i]['name']}" for i in sorted(set(solr) - set(database))]
-    for pid in sorted(set(database) & set(solr)):
-        indexed, stored = solr[pid], database[pid]
-        if indexed["metadata_modified"] != stored["metadata_modified"]:
-            differences.append(f"{stored['name']}: Solr has version {indexed['metadata_modified']}, "
-                               f"the database {stored['metadata_modified']}")
-        seen = {r["id"]: (r.get("hash") or None, bool(r.get("datastore_active")), r.get("datastore_hash") or None)
-                for r in indexed.get("resources", [])}
-        kept = {rid: (r["hash"] or None, bool(r.get("datastore_active")), r.get("datastore_hash") or None)
-                for rid, r in stored["resources"].items()}
-        if seen != kept:
-            differences.append(f"{stored['name']}: resources differ: Solr {seen}, database {kept}")
-    return differences
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.faults.conftest import half_written, search_differences
+from tests.faults.checks import half_written, search_differences
 from tests.harvesting import CkanTap
 
 

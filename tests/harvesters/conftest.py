@@ -7,9 +7,7 @@ import pytest
 
 from vierstaedte_harvest import mapping
 
-FIXTURES = Path(__file__).parent / "fixtures"
-REAL = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "real"
-MAPPINGS = Path(mapping.__file__).parent / "mappings"
+from tests.harvesters.paths import MAPPINGS, REAL
 
 
 @pytest.fixture

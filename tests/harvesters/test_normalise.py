@@ -12,7 +12,7 @@ from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.validate import frictionless_errors
 
-from tests.harvesters.conftest import FIXTURES, MAPPINGS
+from tests.harvesters.paths import FIXTURES, MAPPINGS
 
 
 def observations(frame: pd.DataFrame, **where) -> dict:

@@ -8,7 +8,7 @@ import pytest
 from vierstaedte_harvest.reading import ReadOptions, open_table
 from vierstaedte_harvest.report import TableRejected
 
-from tests.harvesters.conftest import FIXTURES
+from tests.harvesters.paths import FIXTURES
 
 TABLE = "Ortsbezirk;Einwohner\nAltstadt;21.345\nNeustadt;29.111\n"
 

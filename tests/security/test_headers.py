@@ -12,6 +12,8 @@ import re
 import pytest
 import requests
 
+from vierstaedte_contract.dataset import NORMALISED, resource_with_role
+
 PAGES = ["/", "/dataset/", "/organization/mainz", "/vergleich", "/staedte",
          "/staedte/mainz/harvest", "/user/login", "/en/", "/api/3/action/status_show",
          "/nicht-vorhanden"]
@@ -33,8 +35,8 @@ def pages(platform, harvest) -> list[str]:
     url = platform["url"]
     found = requests.get(url + "/api/3/action/package_search", params={"q": "title:Einwohner"},
                          timeout=30).json()["result"]["results"]
-    dataset = next(d for d in found if any(r.get("role") == "normalised" for r in d["resources"]))
-    resource = next(r for r in dataset["resources"] if r.get("role") == "normalised")
+    dataset = next(d for d in found if resource_with_role(d, NORMALISED))
+    resource = resource_with_role(dataset, NORMALISED)
     # the view a city adds to show a table on its resource page (the harvest adds none)
     view = requests.post(url + "/api/3/action/resource_view_create", timeout=30,
                          headers={"Authorization": platform["admin_token"]},

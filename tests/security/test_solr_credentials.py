@@ -19,7 +19,7 @@ from ckan.lib.search import common
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
-from tests.ckanext.conftest import cities, valid_dataset  # noqa: F401 - fixtures
+from tests.factories import Metadata
 
 
 def _closed_port() -> int:
@@ -34,7 +34,7 @@ UNREACHABLE = f"http://127.0.0.1:{_closed_port()}/solr/ckan_test"
 
 @pytest.mark.usefixtures("with_plugins", "clean_db")
 def test_unreachable_solr_error_does_not_show_the_password(
-        app, cities, caplog, monkeypatch):  # noqa: F811
+        app, cities, caplog, monkeypatch):
     token = factories.SysadminWithToken()["token"]
     # Solr goes away after the set-up, which searches
     settings = {"solr_url": UNREACHABLE, "solr_user": "ckan", "solr_password": MADE_UP_PW}
@@ -43,7 +43,7 @@ def test_unreachable_solr_error_does_not_show_the_password(
     # the ini's logging set-up disables loggers created before it, pysolr's among them
     monkeypatch.setattr(logging.getLogger("pysolr"), "disabled", False)
     caplog.set_level(logging.DEBUG)
-    response = app.post("/api/3/action/package_create", json=valid_dataset(),
+    response = app.post("/api/3/action/package_create", json=Metadata(),
                         headers={"Authorization": token}, status=500)
 
     assert response.json["error"]["__type"] == "Search Index Error"
@@ -66,13 +66,13 @@ def test_credentials_in_the_solr_url_become_basic_auth():
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
-def test_ckan_indexes_and_searches_in_the_protected_solr(app, cities):  # noqa: F811
+def test_ckan_indexes_and_searches_in_the_protected_solr(app, cities):
     assert config["solr_password"]
     with pytest.raises(pysolr.SolrError, match="401"):
         pysolr.Solr(config["solr_url"], timeout=30).search("*:*")  # Solr wants the password
 
     token = factories.SysadminWithToken()["token"]
-    app.post("/api/3/action/package_create", json=valid_dataset(), headers={"Authorization": token})
+    app.post("/api/3/action/package_create", json=Metadata(), headers={"Authorization": token})
 
     found = call_action("package_search", q="Ortsbezirk")["results"]
     assert [d["name"] for d in found] == ["mainz-einwohner-2023"]

@@ -18,6 +18,8 @@ import requests
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
+from vierstaedte_contract.dataset import RAW, resource_with_role
+
 CSV = "Stadtteil;Jahr;Einwohner\nAltstadt;2023;5214\n".encode()
 HTML = (b"<!DOCTYPE html><html><body><script>fetch('/api/3/action/api_token_create')</script>"
         b"</body></html>")
@@ -145,8 +147,8 @@ def test_the_harvester_publishes_a_source_file_under_its_own_name(harvest, repla
     assert done.returncode == 0, done.stdout + done.stderr
     found = requests.get(platform["url"] + "/api/3/action/package_search", timeout=30,
                          params={"fq": "organization:koblenz"}).json()["result"]["results"]
-    [dataset] = [d for d in found if any(r.get("role") == "raw" for r in d["resources"])]
-    raw = next(r for r in dataset["resources"] if r.get("role") == "raw")
+    [dataset] = [d for d in found if resource_with_role(d, RAW)]
+    raw = resource_with_role(dataset, RAW)
     assert raw["url"].endswith(f"/download/{dataset['name']}-original.csv"), raw["url"]
     assert (raw["format"], raw["mimetype"]) == ("CSV", "text/csv")
     uploaded = [r["url"] for r in dataset["resources"] if r.get("url_type") == "upload"]
