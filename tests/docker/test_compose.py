@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CITIES, DOCKER, ROOT, clean_env, run_compose
+from .tools import CITIES, DOCKER, ROOT, clean_env, run_compose
 
 OUR_IMAGE_SERVICES = {"ckan-init", "ckan", "ckan-worker", "harvester"}
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|_KEY\b|_KEY_")

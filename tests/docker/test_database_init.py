@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from .conftest import CITIES, DOCKER, clean_env, free_port, service_env
+from .tools import CITIES, DOCKER, clean_env, free_port, service_env
 
 INITDB = DOCKER / "postgres" / "initdb"
 

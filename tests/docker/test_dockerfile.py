@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from .conftest import DOCKER, ROOT, VENV_BIN, clean_env, find_tool
+from .tools import DOCKER, ROOT, VENV_BIN, clean_env, find_tool
 
 SCRIPTS = sorted(p for p in DOCKER.rglob("*.sh"))
 

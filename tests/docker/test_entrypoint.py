@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import DOCKER, ROOT, clean_env, service_env
+from .tools import DOCKER, ROOT, clean_env, service_env
 
 ENTRYPOINT = DOCKER / "entrypoint.sh"
 

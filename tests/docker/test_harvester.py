@@ -14,7 +14,7 @@ import pytest
 
 import vierstaedte_contract
 
-from .conftest import CITIES, DOCKER, VENV_BIN, clean_env
+from .tools import CITIES, DOCKER, VENV_BIN, clean_env
 
 CRON = DOCKER / "harvester" / "cron.sh"
 HARVEST_CITY = DOCKER / "harvester" / "harvest-city.sh"

@@ -14,7 +14,7 @@ import pytest
 import redis
 import rq
 
-from .conftest import DOCKER, VENV_BIN, clean_env, free_port
+from .tools import DOCKER, VENV_BIN, clean_env, free_port
 
 CHECK = DOCKER / "check.py"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from .conftest import DOCKER, ROOT, clean_env, free_port
+from .tools import DOCKER, ROOT, clean_env, free_port
 
 SECRETS = {"redis_password", "redis_admin_password", "solr_password", "solr_admin_password"}
 
