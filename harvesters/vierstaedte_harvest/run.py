@@ -1,9 +1,11 @@
-"""One harvest run of one city: list → fetch → normalise → validate → publish → withdraw → report.
+"""One harvest run of one city: list → per dataset fetch, normalise, publish → withdraw → report.
 
-A run never leaves published data worse than it found it: a dataset is only
-written when its source was fetched completely and its table passed
-validation, and datasets are withdrawn only after a *complete* listing of the
-source. Runs of one city never overlap (a lock), and a run killed at any
+This module says what happens when; how a dataset is written to CKAN is
+``publish.py``'s (:meth:`Publisher.publish`), and what a run's status means to
+cron is ``cli.py``'s. A run never leaves published data worse than it found it:
+a dataset is only written when its source was fetched completely and its table
+passed validation, and datasets are withdrawn only after a *complete* listing
+of the source. Runs of one city never overlap (a lock), and a run killed at any
 point is finished by the next one (state is saved per dataset; CKAN is
 compared, not trusted blindly).
 """
@@ -30,16 +32,22 @@ from urllib.parse import unquote, urlsplit
 
 import vierstaedte_contract
 from vierstaedte_contract import runs
-from vierstaedte_harvest import __version__, config as city_config, datapackage, metadata
-from vierstaedte_harvest.fetch import FetchError, Fetcher
+from vierstaedte_contract.dataset import LINK, TABLE_SCHEMA_VERSION, VALIDATION_STATUS
+from vierstaedte_harvest import __version__, metadata
+from vierstaedte_harvest import config as city_config
+from vierstaedte_harvest.fetch import Download, Fetcher, FetchError
 from vierstaedte_harvest.normalise import normalise
-from vierstaedte_harvest.publish import PublishError, Publisher, ResourceSpec
+from vierstaedte_harvest.publish import Publisher, PublishError, ResourceSpec, Table
 from vierstaedte_harvest.report import for_portal
 from vierstaedte_harvest.sources import Listing, SourceDataset, SourceResource, read
-from vierstaedte_harvest.state import State
+from vierstaedte_harvest.state import PUBLISHED, WITHDRAWN, State
 
 log = logging.getLogger(__name__)
 MAX_SKIPPED_REPORTED = 100
+# what a dataset's entry in the run report keeps of its table's report (the rest stays local)
+TABLE_REPORT = ("verdict", "rows_in", "rows_out", "error_counts", "warning_counts")
+# problems that leave CKAN unusable to this run: it is not recorded there either
+UNUSABLE = frozenset({"bad-token", "token-scope", "ckan-unreachable"})
 
 
 class Locked(Exception):
@@ -65,15 +73,24 @@ class Options:
     dry_run: bool = False
     since: str | None = None
     progress: bool = False
-    work_dir: Path | None = None  # downloads and normalised files of the dataset in hand (default: system temp)
-    workers: int = 2  # datasets harvested at once; below CKAN's web workers, so the portal keeps answering
-    allow_withdraw: int = 0  # the operator's --allow-withdraw: may withdraw that many, even all
+    # downloads and normalised files of the dataset in hand (default: the system's temp)
+    work_dir: Path | None = None
+    # datasets harvested at once; below CKAN's web workers, so the portal keeps answering
+    workers: int = 2
+    # the operator's --allow-withdraw: may withdraw that many, even all
+    allow_withdraw: int = 0
 
 
 @dataclasses.dataclass
 class Outcome:
+    """How a run ended: its report, whose ``status`` is one of ``vierstaedte_contract.runs``
+    (ok, partial, failed; locked if another run held the lock and this one did nothing)."""
+
     report: dict[str, Any]
-    exit_code: int
+
+    @property
+    def status(self) -> str:
+        return self.report["status"]
 
 
 class _Lock:
@@ -84,7 +101,7 @@ class _Lock:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self.handle.close()
-            raise Locked(f"another run holds {path}")
+            raise Locked(f"another run holds {path}") from None
         try:  # the pid is for people; a full disk must not stop the run here
             self.handle.seek(0)
             self.handle.truncate()
@@ -99,11 +116,12 @@ class _Lock:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _fingerprint(*parts: Any) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _file_name(resource: SourceResource, fallback: str) -> str:
@@ -112,134 +130,107 @@ def _file_name(resource: SourceResource, fallback: str) -> str:
     return name or fallback
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _table_files(name: str, table: SourceResource, download, kind: str, normalised: Path,
-                 work: Path) -> list[ResourceSpec]:
-    """The city's original file and its normalised form, as resources to upload.
-
-    The original is published under a name of ours: the dataset's slug and the extension of the
-    format the reader found in it (``kind``, csv or xlsx). The source's file name, extension and
-    declared format are claims — a table saved as ``.html`` would be served as a page of the portal.
-    """
-    raw_path = work / f"{name}-original.{kind}"
-    download.path.rename(raw_path)
-    return [
-        ResourceSpec("raw", f"Originaldatei ({kind.upper()})", kind.upper(), raw_path,
-                     sha256=download.sha256, description=f"Unverändert von {table.url}"),
-        ResourceSpec("normalised", "Normalisierte Daten (CSV)", "CSV", normalised, sha256=_sha256(normalised),
-                     description=f"Nach dem gemeinsamen Schema city-statistics {vierstaedte_contract.SCHEMA_VERSION}"),
-    ]
-
-
 class Harvest:
     def __init__(self, options: Options):
         self.options = options
         self.config = city_config.load(options.city, options.config_path)
         self.fetcher = Fetcher(self.config.http)
-        self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
+        self.publisher = Publisher(options.ckan_url, options.token, options.city,
+                                   options.dry_run)
         self.state = State(options.state_dir / f"{options.city}.json")
-        self.state_lock = threading.Lock()  # workers take their dataset's entry out and put it back under it
-        self.in_ckan: dict[str, str] = {}  # name → source_identifier of every dataset of the city, from one search
+        # workers take their dataset's entry out and put it back under it
+        self.state_lock = threading.Lock()
+        # name → source_identifier of every dataset of the city, from one search
+        self.in_ckan: dict[str, str] = {}
 
     # --- one dataset -------------------------------------------------------------------
 
     def harvest(self, source: SourceDataset, work: Path) -> dict[str, Any]:
-        """Harvest one dataset; returns its report entry. Writes to CKAN only if everything before succeeded."""
+        """Harvest one dataset: fetch → normalise → publish; returns its report entry.
+
+        Writes to CKAN only if everything before succeeded, and remembers what it published
+        (in the state) only once CKAN has it.
+        """
         name = metadata.dataset_name(self.config.city, source)
-        entry: dict[str, Any] = {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
-                                 "ckan_name": name, "status": "errored", "errors": []}
+        entry: dict[str, Any] = {"source_id": source.guid,
+                                 "title": metadata.clean_text(source.title, 300),
+                                 "ckan_name": name, "status": runs.ERRORED, "errors": []}
         with self.state_lock:  # a private copy: saved only once the dataset is done
             remembered = copy.deepcopy(self.state.datasets.get(source.guid) or {"files": {}})
-        rule, table = self.config.table_for(source)
-        fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults, rule and rule.mapping.id,
-                                   vierstaedte_contract.SCHEMA_VERSION, __version__)
-        # the state is a cache: a dataset it remembers but CKAN lacks (restored database?) is published again
-        published = (remembered.get("status") == "published" and remembered.get("ckan_name") == name
+        rule, resource = self.config.table_for(source)
+        fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults,
+                                   rule and rule.mapping.id, vierstaedte_contract.SCHEMA_VERSION,
+                                   __version__)
+        # the state is a cache: a dataset it remembers but CKAN lacks (restored database?) is
+        # published again
+        published = (remembered.get("status") == PUBLISHED and remembered.get("ckan_name") == name
                      and name in self.in_ckan)
-        if published and self.options.since and source.modified and source.modified < self.options.since:
-            entry["status"] = "unchanged"
+        current = published and remembered.get("fingerprint") == fingerprint
+        since = self.options.since
+        if published and since and source.modified and source.modified < since:
+            entry["status"] = runs.UNCHANGED
             return entry
         download = None
-        if table is not None:
-            known = remembered["files"].get(table.url, {})
-            download = self.fetcher.download(table.url, work, known.get("etag"), known.get("last_modified"))
-            if download.unchanged or download.sha256 == known.get("sha256"):
-                if published and remembered.get("fingerprint") == fingerprint:
-                    entry["status"] = "unchanged"  # no CKAN call at all
-                    return entry
-                if download.unchanged:  # the metadata changed: the file is needed to compare with CKAN
-                    download = self.fetcher.download(table.url, work)
-        elif published and remembered.get("fingerprint") == fingerprint:
-            entry["status"] = "unchanged"
+        if resource is not None:
+            known = remembered["files"].get(resource.url, {})
+            download = self._download(resource.url, work, known, current)
+            if download is None:
+                entry["status"] = runs.UNCHANGED  # no CKAN call at all
+                return entry
+        elif current:
+            entry["status"] = runs.UNCHANGED
             return entry
 
         problems: list[str] = []  # source fields left out (an invalid URL): reported, not fatal
         desired = metadata.dataset_dict(source, self.config.city, self.config.defaults, name,
                                         rule.spatial_granularity if rule else None, problems)
-        files: list[ResourceSpec] = []
-        if table is not None:
+        table = None
+        if resource is not None:
             result = normalise(download.path, rule.mapping, out=work / f"{name}-normalisiert.csv")
             report = result.report.as_dict()
-            # the run report goes to CKAN and the portal: a summary, and the errors where they matter
-            entry["table_report"] = {k: report[k] for k in ("verdict", "rows_in", "rows_out", "error_counts",
-                                                           "warning_counts")}
+            # the run report goes to CKAN and the portal: a summary, and the errors that matter
+            entry["table_report"] = {key: report[key] for key in TABLE_REPORT}
             if not result.ok:
-                entry["status"] = "rejected"
-                entry["errors"] = [{"code": e["code"], "message": e["message"]} for e in report["errors"][:50]]
+                entry["status"] = runs.REJECTED
+                entry["errors"] = [{"code": e["code"], "message": e["message"]}
+                                   for e in report["errors"][:50]]
                 return entry
-            desired.update(validation_status=report["verdict"], table_schema_version=vierstaedte_contract.SCHEMA_VERSION)
-            if "temporal_start" not in desired and "temporal_end" not in desired and report["coverage"]:
-                # the source states no coverage: the table's own periods do (DCAT-AP dct:temporal)
-                desired.update(temporal_start=report["coverage"]["start"], temporal_end=report["coverage"]["end"])
-            files = _table_files(name, table, download, report["reading"]["format"],
-                                 result.out, work)
-        links = [ResourceSpec("link", metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
+            desired.update(_table_metadata(desired, report))
+            original = download.path.rename(work / f"{name}-original.{report['reading']['format']}")
+            table = Table(original, download.sha256, result.out, report=report,
+                          source={"title": source.title, "url": resource.url,
+                                  "modified": source.modified})
+        links = [ResourceSpec(LINK, metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
                               metadata.clean_text(r.format, 20), url=url)
                  for r in source.resources
-                 if r is not table and (url := metadata.link_url(r, problems))]
+                 if r is not resource and (url := metadata.link_url(r, problems))]
         if problems:
             entry["warnings"] = [{"code": "invalid-url", "message": text} for text in problems]
-        entry["status"] = self._publish(desired, files + links, source, table, report if table else None, work)
-        remembered.update(fingerprint=fingerprint, ckan_name=name, status="published", title=entry["title"])
+        entry["status"] = self.publisher.publish(desired, links, table, known=name in self.in_ckan)
+        remembered.update(fingerprint=fingerprint, ckan_name=name, status=PUBLISHED,
+                          title=entry["title"])
         if download is not None:
-            remembered["files"][table.url] = {"etag": download.etag, "last_modified": download.last_modified,
-                                              "sha256": download.sha256}
+            remembered["files"][resource.url] = {"etag": download.etag,
+                                                 "last_modified": download.last_modified,
+                                                 "sha256": download.sha256}
         with self.state_lock:
             self.state.datasets[source.guid] = remembered
         return entry
 
-    def _publish(self, desired: dict[str, Any], specs: list[ResourceSpec], source: SourceDataset,
-                 table: SourceResource | None, report: dict[str, Any] | None, work: Path) -> str:
-        """Dataset, files, DataStore, Data Package — each written only where CKAN differs. Returns the status.
+    def _download(self, url: str, work: Path, known: dict[str, Any],
+                  current: bool) -> Download | None:
+        """The table's file, or None if it is the one published and nothing else changed.
 
-        A new table dataset takes four calls: ``package_create`` (metadata and links),
-        ``package_revise`` (original and normalised file), ``datastore_create`` (the rows) and
-        ``package_revise`` (the Data Package and the marker that the DataStore holds this file).
+        ``known`` is what the state remembers of the file (ETag, Last-Modified, SHA-256) and
+        ``current`` whether the dataset's metadata is as published.
         """
-        dataset, status = self.publisher.upsert_dataset(desired, [spec for spec in specs if spec.role == "link"],
-                                                        known=desired["name"] in self.in_ckan)
-        if table is None:
-            return "updated" if self.publisher.sync_resources(dataset, specs)[2] and status == "unchanged" else status
-        normalised = next(spec for spec in specs if spec.role == "normalised")
-        old = next((r for r in dataset.get("resources", []) if r.get("role") == "normalised"), None)
-        # a replaced file's marker goes in the same call: it never vouches for the table being replaced
-        clear = ({"normalised": {"datastore_hash": ""}}
-                 if old and old.get("hash") != normalised.sha256 and old.get("datastore_hash") else None)
-        dataset, resources, wrote = self.publisher.sync_resources(dataset, specs, clear)
-        loaded = self.publisher.load_table(resources["normalised"], normalised.path, normalised.sha256, fresh=old is None)
-        package = datapackage.descriptor(dataset, resources["normalised"].get("url", ""), normalised.path.stem,
-                                         {"title": source.title, "url": table.url, "modified": source.modified},
-                                         report)
-        package_path = work / "datapackage.json"
-        package_path.write_bytes(datapackage.dumps(package))
-        spec = ResourceSpec("datapackage", "Data Package (datapackage.json)", "JSON", package_path,
-                            sha256=_sha256(package_path), description="Frictionless Data Package: Daten, Schema und Herkunft")
-        marker = {"normalised": {"datastore_hash": normalised.sha256}} if loaded else None
-        wrote = self.publisher.sync_resources(dataset, [spec], marker)[2] or loaded or wrote
-        return "updated" if status == "unchanged" and wrote else status
+        download = self.fetcher.download(url, work, known.get("etag"), known.get("last_modified"))
+        if download.unchanged or download.sha256 == known.get("sha256"):
+            if current:
+                return None
+            if download.unchanged:  # the metadata changed: the file is needed to compare with CKAN
+                download = self.fetcher.download(url, work)
+        return download
 
     # --- the run -----------------------------------------------------------------------
 
@@ -249,12 +240,14 @@ class Harvest:
         return read(config.protocol, self.fetcher, config.source, config.max_datasets)
 
     def run(self) -> dict[str, Any]:
+        """The run in its order: check the token, list, harvest each dataset, withdraw, report."""
         report: dict[str, Any] = {
             "city": self.config.city, "started": _now(), "harvester_version": __version__,
-            "source": {"protocol": self.config.protocol, "url": self.config.source.get("url") or self.config.source.get("path")},
+            "source": {"protocol": self.config.protocol, "url": self.config.source.location},
             "dry_run": self.options.dry_run, "datasets": [], "source_errors": [],
         }
-        report["source_errors"].extend(self.publisher.check_token())  # a token that writes elsewhere too
+        # a token that writes elsewhere too is reported
+        report["source_errors"].extend(self.publisher.check_token())
         self.in_ckan = self.publisher.harvested_names()  # one search, not one call per dataset
         progress = _progress(self.options.progress)
         listing = self.listing()
@@ -268,25 +261,27 @@ class Harvest:
             report["source_errors"].append(refused.error)
             withdrew = False
         report["finished"] = _now()
-        report["counts"] = runs.counts(report["datasets"])
+        report["counts"] = counts = runs.counts(report["datasets"])
         report["dataset_writes"] = len(self.publisher.writes)
         report["write_calls"] = dict(sorted(collections.Counter(self.publisher.writes).items()))
-        problems = report["counts"]["rejected"] + report["counts"]["errored"] + len(report["source_errors"])
-        succeeded = len(report["datasets"]) - report["counts"]["rejected"] - report["counts"]["errored"]
+        failed = sum(counts[status] for status in runs.PROBLEM_STATUSES)
+        problems = failed + len(report["source_errors"])
+        succeeded = len(report["datasets"]) - failed
         partial = succeeded and withdrew  # incomplete listing or refused withdrawal: run failed
-        report["status"] = "ok" if not problems else ("partial" if partial else "failed")
-        if not self.options.dry_run and self._save_state(report) and report["status"] == "ok":
-            report["status"] = "partial"  # published, but the state could not be saved
+        report["status"] = runs.OK if not problems else (runs.PARTIAL if partial else runs.FAILED)
+        if not self.options.dry_run and self._save_state(report) and report["status"] == runs.OK:
+            report["status"] = runs.PARTIAL  # published, but the state could not be saved
         return report
 
     def _harvest_all(self, listed: list[SourceDataset], report: dict[str, Any], progress) -> None:
-        """Harvest the listed datasets, ``workers`` at a time; report entries keep the listing's order.
+        """Harvest the listed datasets, ``workers`` at a time; the report keeps the listing's order.
 
-        A dataset whose state changed is recorded in the state's journal once it and every dataset
-        listed before it are done; unchanged ones write nothing. A few datasets are queued ahead,
-        never the whole listing.
+        A dataset whose state changed is recorded in the state's journal once it and every
+        dataset listed before it are done; unchanged ones write nothing. A few datasets are
+        queued ahead, never the whole listing.
         """
         pending: collections.deque = collections.deque()
+        workers = max(1, self.options.workers)
 
         def finish() -> None:
             guid, before, future = pending.popleft()
@@ -298,21 +293,23 @@ class Harvest:
             if changed and not self.options.dry_run:
                 self._save_state(report, guid)
 
-        pool = ThreadPoolExecutor(max(1, self.options.workers), thread_name_prefix="harvest")
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="harvest")
         try:
             for source in listed:
                 before = json.dumps(self.state.datasets.get(source.guid), sort_keys=True)
                 pending.append((source.guid, before, pool.submit(self._harvest_safely, source)))
-                while len(pending) > 2 * max(1, self.options.workers):
+                while len(pending) > 2 * workers:
                     finish()
             while pending:
                 finish()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: finish the datasets in hand, start no more
+        finally:  # Ctrl-C: finish the datasets in hand, start no more
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _save_state(self, report: dict[str, Any], guid: str | None = None) -> bool:
-        """Record one dataset's state (or, at the end, save all of it); a failure (disk full) is reported once
-        and the run goes on: CKAN stays the truth."""
+        """Record one dataset's state (or, at the end, save all of it); True if that failed.
+
+        A failure (disk full) is reported once and the run goes on: CKAN stays the truth.
+        """
         try:
             with self.state_lock:
                 if guid:
@@ -321,31 +318,34 @@ class Harvest:
                     self.state.save()
         except OSError as error:
             if not any(e["code"] == "state-not-saved" for e in report["source_errors"]):
-                report["source_errors"].append({"code": "state-not-saved", "message": _local_error(error, self.state.path)})
-                log.error("%s", report["source_errors"][-1]["message"])
+                message = _local_error(error, self.state.path)
+                report["source_errors"].append({"code": "state-not-saved", "message": message})
+                log.error("%s", message)
             return True
         return False
 
     def _harvest_safely(self, source: SourceDataset) -> dict[str, Any]:
-        with tempfile.TemporaryDirectory(prefix=f"vierstaedte-{self.config.city}-", dir=self.options.work_dir) as work:
+        prefix = f"vierstaedte-{self.config.city}-"
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=self.options.work_dir) as work:
             try:
                 return self.harvest(source, Path(work))
-            except (FetchError, PublishError, OSError) as error:
-                if isinstance(error, (FetchError, PublishError)):
-                    code, message = error.code, str(error)
-                else:  # the work directory: disk full, no permission
-                    code = "disk-full" if error.errno in (errno.ENOSPC, errno.EDQUOT) else "local-io-error"
-                    message = _local_error(error, Path(work))
+            except (FetchError, PublishError) as error:
+                code, message = error.code, str(error)
                 log.warning("%s: %s", source.guid, message)
-            except Exception as error:  # noqa: BLE001 - a bug met by one source's data must not stop the others
+            except OSError as error:  # the work directory: disk full, no permission
+                full = error.errno in (errno.ENOSPC, errno.EDQUOT)
+                code = "disk-full" if full else "local-io-error"
+                message = _local_error(error, Path(work))
+                log.warning("%s: %s", source.guid, message)
+            except Exception as error:
                 log.exception("%s: unexpected error", source.guid)
                 code, message = "internal-error", f"{error.__class__.__name__}: {error}"[:2000]
             return {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
-                    "ckan_name": metadata.dataset_name(self.config.city, source), "status": "errored",
-                    "errors": [{"code": code, "message": message}]}
+                    "ckan_name": metadata.dataset_name(self.config.city, source),
+                    "status": runs.ERRORED, "errors": [{"code": code, "message": message}]}
 
     def _withdraw(self, listing: Listing) -> list[dict[str, Any]]:
-        """Soft-delete what this source no longer lists (from state, and from CKAN if state was lost).
+        """Soft-delete what the source no longer lists (from state; from CKAN if state was lost).
 
         Only after a complete listing: a partial view of the source (a page that failed, ended
         early, repeated itself) says nothing about the datasets it did not show. And only up to
@@ -355,15 +355,15 @@ class Harvest:
         withdrawn and :class:`WithdrawalRefused` says how much would have been.
         """
         if not listing.complete:
-            log.error("the listing of the source is incomplete (%s) — nothing will be withdrawn on "
-                      "this run", "; ".join(gap["message"] for gap in listing.gaps))
+            log.error("the listing of the source is incomplete (%s) — nothing will be withdrawn "
+                      "on this run", "; ".join(gap["message"] for gap in listing.gaps))
             return []
         seen = {source.guid for source in listing.datasets}
-        prefixes = {guid.rsplit(":", 1)[0] + ":" for guid in seen} or {
-            guid.rsplit(":", 1)[0] + ":" for guid in self.state.datasets}
+        prefixes = ({guid.rsplit(":", 1)[0] + ":" for guid in seen}
+                    or {guid.rsplit(":", 1)[0] + ":" for guid in self.state.datasets})
         gone: dict[str, str] = {}
         for guid, remembered in self.state.datasets.items():
-            if guid not in seen and remembered.get("status") == "published":
+            if guid not in seen and remembered.get("status") == PUBLISHED:
                 gone[remembered["ckan_name"]] = guid
         for name, guid in self.in_ckan.items():  # in case the state was lost
             if guid not in seen and any(guid.startswith(prefix) for prefix in prefixes):
@@ -373,16 +373,18 @@ class Harvest:
         self._check_withdrawal(sorted(gone), len(set(gone) | (kept & set(self.in_ckan))))
         entries = []
         for name, guid in sorted(gone.items()):
-            entry = {"source_id": guid, "ckan_name": name, "title": self.state.datasets.get(guid, {}).get("title", ""),
-                     "status": "withdrawn", "errors": []}
+            title = self.state.datasets.get(guid, {}).get("title", "")
+            entry = {"source_id": guid, "ckan_name": name, "title": title,
+                     "status": runs.WITHDRAWN, "errors": []}
             try:
                 if not self.publisher.withdraw(name):  # gone from CKAN already: so says the state
-                    self.state.dataset(guid).update(status="withdrawn", ckan_name=name)
+                    self.state.dataset(guid).update(status=WITHDRAWN, ckan_name=name)
                     continue
             except PublishError as error:
-                entry.update(status="errored", errors=[{"code": error.code, "message": str(error)}])
+                entry.update(status=runs.ERRORED,
+                             errors=[{"code": error.code, "message": str(error)}])
             else:
-                self.state.dataset(guid).update(status="withdrawn", ckan_name=name)
+                self.state.dataset(guid).update(status=WITHDRAWN, ckan_name=name)
             entries.append(entry)
         return entries
 
@@ -403,12 +405,24 @@ class Harvest:
         raise WithdrawalRefused(message, len(names), published, limit)
 
 
+def _table_metadata(desired: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    """What a validated table adds to its dataset: its verdict, the schema's version and, where
+    the source states no coverage, the periods the table covers (DCAT-AP ``dct:temporal``)."""
+    added = {VALIDATION_STATUS: report["verdict"],
+             TABLE_SCHEMA_VERSION: vierstaedte_contract.SCHEMA_VERSION}
+    if "temporal_start" not in desired and "temporal_end" not in desired and report["coverage"]:
+        added.update(temporal_start=report["coverage"]["start"],
+                     temporal_end=report["coverage"]["end"])
+    return added
+
+
 def _listing_report(listing: Listing) -> dict[str, Any]:
     """Whether the listing was complete and how that is known; the records skipped (first 100)."""
     skipped = [{"source_id": s.guid, "type": s.kind, "title": metadata.clean_text(s.title, 300)}
                for s in listing.skipped[:MAX_SKIPPED_REPORTED]]
-    return {"complete": listing.complete, "proof": listing.proof, "datasets": len(listing.datasets),
-            "skipped_count": len(listing.skipped), "skipped": skipped}
+    return {"complete": listing.complete, "proof": listing.proof,
+            "datasets": len(listing.datasets), "skipped_count": len(listing.skipped),
+            "skipped": skipped}
 
 
 def _local_error(error: OSError, where: Path) -> str:
@@ -421,42 +435,45 @@ def _progress(enabled: bool):
         from tqdm import tqdm
 
         bar = tqdm(unit=" Datensätze", file=sys.stderr)
-        return lambda entry: (bar.update(1), bar.set_postfix_str(f"{entry['status']}: {entry['ckan_name']}"[:60]))
+
+        def show(entry: dict[str, Any]) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{entry['status']}: {entry['ckan_name']}"[:60])
+
+        return show
     counter = iter(range(1, 1 << 30))
     return lambda entry: log.info("[%d] %s: %s", next(counter), entry["ckan_name"], entry["status"])
 
 
 def execute(options: Options) -> Outcome:
-    """Run a city's harvest under its lock; write and record the report; map it to an exit code."""
-    from vierstaedte_harvest.cli import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PARTIAL
-
+    """Run a city's harvest under its lock; write the report and record it in CKAN."""
     try:
         lock = _Lock(options.state_dir / f"{options.city}.lock")
     except Locked as error:
-        return Outcome({"city": options.city, "status": "locked", "message": str(error)}, EXIT_LOCKED)
+        return Outcome({"city": options.city, "status": runs.LOCKED, "message": str(error)})
     try:
         harvest = Harvest(options)
         try:
             report = harvest.run()
         except PublishError as error:  # token or CKAN unusable: nothing was harvested
-            report = {"city": options.city, "started": _now(), "finished": _now(), "status": "failed", "datasets": [],
-                      "counts": runs.counts([]), "source_errors": [{"code": error.code, "message": str(error)}]}
+            report = {"city": options.city, "started": _now(), "finished": _now(),
+                      "status": runs.FAILED, "datasets": [], "counts": runs.counts([]),
+                      "source_errors": [{"code": error.code, "message": str(error)}]}
         try:
             _write_report(options, report)
         except OSError as error:
             report["report_error"] = _local_error(error, options.state_dir / "reports")
             log.error("the report was not saved: %s", report["report_error"])
-        unusable = {e["code"] for e in report["source_errors"]} & {"bad-token", "token-scope", "ckan-unreachable"}
+        unusable = {e["code"] for e in report["source_errors"]} & UNUSABLE
         if not options.dry_run and not unusable:
-            try:
-                harvest.publisher.record_run(for_portal(report))  # trimmed to what the portal stores
+            try:  # trimmed to what the portal stores
+                harvest.publisher.record_run(for_portal(report))
             except PublishError as error:
                 log.error("could not record the run in CKAN: %s", error)
                 report["record_error"] = str(error)
     finally:
         lock.release()
-    code = {"ok": EXIT_OK, "partial": EXIT_PARTIAL}.get(report["status"], EXIT_FAILED)
-    return Outcome(report, code)
+    return Outcome(report)
 
 
 def _write_report(options: Options, report: dict[str, Any]) -> Path:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = 1
+# what the state says of a dataset it remembers: published from the source, or withdrawn
+PUBLISHED, WITHDRAWN = "published", "withdrawn"
 log = logging.getLogger(__name__)
 
 
@@ -28,7 +30,8 @@ class State:
         self.path = path
         self.journal = path.with_name(path.name + ".journal")
         self.data: dict[str, Any] = {"format": FORMAT, "datasets": {}}
-        self.unreadable = 0  # journal lines a kill or a full disk cut short (their datasets are simply redone)
+        # journal lines a kill or a full disk cut short (their datasets are simply redone)
+        self.unreadable = 0
         if path.exists():
             loaded = json.loads(path.read_text(encoding="utf-8"))
             if loaded.get("format") == FORMAT:
@@ -48,8 +51,8 @@ class State:
                 except (ValueError, KeyError, TypeError):
                     self.unreadable += 1
         if self.unreadable:
-            log.warning("%s: %d unreadable line(s) skipped; those datasets are compared with CKAN again",
-                        self.journal, self.unreadable)
+            log.warning("%s: %d unreadable line(s) skipped; those datasets are compared with CKAN "
+                        "again", self.journal, self.unreadable)
 
     @property
     def datasets(self) -> dict[str, dict[str, Any]]:
@@ -62,10 +65,11 @@ class State:
         """Make one dataset's entry durable: one line appended to the journal and synced.
 
         A write that fails (disk full) is cut off again, so the journal never keeps half a line
-        from it; a kill mid-write can leave one, which the leading newline keeps apart from the next.
+        from it; a kill mid-write can leave one, which the leading newline keeps apart from the
+        next.
         """
-        line = "\n" + json.dumps({"guid": guid, "entry": self.datasets.get(guid)}, ensure_ascii=False,
-                                 sort_keys=True) + "\n"
+        record = {"guid": guid, "entry": self.datasets.get(guid)}
+        line = "\n" + json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.journal, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         start = os.lseek(fd, 0, os.SEEK_END)
@@ -83,7 +87,7 @@ class State:
             os.close(fd)
 
     def save(self) -> None:
-        """Write the whole state as the new snapshot (atomically), then drop the journal it includes."""
+        """Write the whole state as the new snapshot (atomically), then drop the journal in it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".tmp")
         try:
@@ -92,7 +96,7 @@ class State:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
-        except BaseException:  # e.g. disk full: the previous state stays as it was, no stray temporary file
+        except BaseException:  # e.g. disk full: the previous state stays, no stray temporary file
             os.unlink(tmp)
             raise
         self.journal.unlink(missing_ok=True)

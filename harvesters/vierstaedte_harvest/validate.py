@@ -1,6 +1,6 @@
 """Validation of normalised tables against the common Table Schema.
 
-Two validators read the same descriptor (``schemas/city-statistics.schema.json``):
+Two validators read the same descriptor (``vierstaedte_contract.table.descriptor()``):
 
 * :class:`SchemaValidator` checks a pandas chunk column-wise (types, required,
   enum, pattern, minimum/maximum, primary key across chunks). It is what the
