@@ -19,6 +19,7 @@ from vierstaedte_contract import path
 from vierstaedte_contract.vocabularies import DEFAULT_GEOCODING_LEVEL, GEOCODING_BASE
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{1,99}$")
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,7 @@ class City:
     regional_key: str
     website: str = ""
     coordinator: bool = False
+    colour: str = ""  # the city's line in charts (#rrggbb); without one, charts pick a colour
 
     def __post_init__(self):
         if not _NAME.match(self.name):
@@ -39,6 +41,8 @@ class City:
             raise ValueError(f"cities.json: {self.name}: ags {self.ags!r} must have 8 digits")
         if not (len(self.regional_key) == 12 and self.regional_key.isdigit()):
             raise ValueError(f"cities.json: {self.name}: regional_key must have 12 digits")
+        if self.colour and not _COLOUR.match(self.colour):
+            raise ValueError(f"cities.json: {self.name}: colour {self.colour!r} is no #rrggbb")
         if not self.regional_key.startswith(self.ags[:5]):
             raise ValueError(f"cities.json: {self.name}: regional_key and ags disagree")
 

@@ -19,6 +19,12 @@ NORMALISED = "normalised"  # the table in the common schema, loaded into the Dat
 DATAPACKAGE = "datapackage"  # a Frictionless Data Package describing the normalised table
 LINK = "link"  # a further file of the source, linked, not copied
 ROLES = (RAW, NORMALISED, DATAPACKAGE, LINK)
+ROLE_LABELS = {
+    RAW: {"de": "Originaldatei der Stadt", "en": "Original file of the city"},
+    NORMALISED: {"de": "Normalisierte Daten", "en": "Normalised data"},
+    DATAPACKAGE: {"de": "Data Package", "en": "Data Package"},
+    LINK: {"de": "Verweis auf die Quelle", "en": "Link to the source"},
+}
 
 DATASTORE_MARKER = "datastore_hash"
 

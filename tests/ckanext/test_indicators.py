@@ -11,6 +11,7 @@ from bs4 import BeautifulSoup
 import ckan.plugins.toolkit as tk
 from ckan.tests.helpers import call_action
 
+from vierstaedte_contract import cities
 from vierstaedte_contract.dataset import NORMALISED, resource_with_role
 
 from tests.factories import HarvestedDataset, Observation
@@ -165,8 +166,10 @@ class TestComparePage:
         # one x axis of years: Mainz's "2023" (year header) and Trier's "2023-12-31" (reference date) meet at 2023
         assert chart["labels"] == ["2021", "2022", "2023"]
         assert chart["datasets"] == [
-            {"label": "Mainz", "city": "mainz", "data": [220000, 221000, 222000], "periods": ["2021", "2022", "2023"]},
-            {"label": "Trier", "city": "trier", "data": [None, None, 111316], "periods": [None, None, "2023-12-31"]},
+            {"label": "Mainz", "city": "mainz", "colour": cities.get("mainz").colour,
+             "data": [220000, 221000, 222000], "periods": ["2021", "2022", "2023"]},
+            {"label": "Trier", "city": "trier", "colour": cities.get("trier").colour,
+             "data": [None, None, 111316], "periods": [None, None, "2023-12-31"]},
         ]
         assert (chart["x_title"], chart["period_title"]) == ("Jahr", "Zeitbezug")
         assert page.select_one("canvas[role=img]")["aria-label"].startswith("Diagramm: Einwohner insgesamt")

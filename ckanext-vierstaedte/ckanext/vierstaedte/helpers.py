@@ -6,7 +6,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search
-from vierstaedte_contract import vocabularies
+from vierstaedte_contract import dataset, vocabularies
 from ckanext.vierstaedte.logic import data_dictionary
 
 
@@ -16,6 +16,11 @@ def _choices(vocab: str):
 
     helper.__name__ = f"vierstaedte_{vocab}_choices"
     return helper
+
+
+def vierstaedte_role_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """The resource roles of the contract (``vierstaedte_contract.dataset``)."""
+    return [{"value": role, "label": dataset.ROLE_LABELS[role]} for role in dataset.ROLES]
 
 
 def vierstaedte_vocabulary_label(vocab: str, value: str) -> str:
@@ -50,6 +55,7 @@ def get_helpers() -> dict[str, Any]:
         "vierstaedte_geocoding_level_choices": _choices("geocoding_levels"),
         "vierstaedte_spatial_granularity_choices": _choices("spatial_granularities"),
         "vierstaedte_validation_status_choices": _choices("validation_statuses"),
+        "vierstaedte_role_choices": vierstaedte_role_choices,
         "vierstaedte_vocabulary_label": vierstaedte_vocabulary_label,
         "vierstaedte_cities": vierstaedte_cities,
         "vierstaedte_last_harvest": vierstaedte_last_harvest,

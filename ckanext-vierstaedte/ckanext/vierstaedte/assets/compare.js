@@ -25,7 +25,6 @@ ckan.module("vierstaedte-compare-form", function () {
 });
 
 ckan.module("vierstaedte-compare-chart", function () {
-  var CITY_COLOURS = {mainz: "#c8102e", trier: "#1f5fa8", koblenz: "#2e8540", ludwigshafen: "#e08a00"};
   // below city level a city has many series: one colour each, not the city's
   var SERIES_COLOURS = ["#1f5fa8", "#e08a00", "#2e8540", "#c8102e", "#6f42c1", "#17a2b8", "#795548", "#555555"];
 
@@ -47,7 +46,9 @@ ckan.module("vierstaedte-compare-chart", function () {
         data: {
           labels: data.labels,
           datasets: data.datasets.map(function (series, index) {
-            var colour = perCity ? CITY_COLOURS[series.city] : SERIES_COLOURS[index % SERIES_COLOURS.length];
+            // a city's own colour (cities.json) where each city has one series
+            var own = perCity && series.colour;
+            var colour = own || SERIES_COLOURS[index % SERIES_COLOURS.length];
             return {label: series.label, data: series.data, periods: series.periods, borderColor: colour,
                     backgroundColor: colour, spanGaps: true};
           })

@@ -353,8 +353,11 @@ def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str,
         if row["dimension"] != "none":
             parts.append(row["dimension_value"])
         label = " – ".join(parts)
-        entry = series.setdefault(label, {"label": label, "city": row["city"], "data": [None] * len(years),
-                                          "periods": [None] * len(years)})
+        member = cities.find(row["city"])
+        entry = series.setdefault(label, {
+            "label": label, "city": row["city"], "colour": member.colour if member else "",
+            "data": [None] * len(years), "periods": [None] * len(years),
+        })
         index = years.index(period_year(row["period"]))
         held = entry["periods"][index]
         if held is None or _day(row["period"].rpartition("/")[2], True) >= _day(held.rpartition("/")[2], True):

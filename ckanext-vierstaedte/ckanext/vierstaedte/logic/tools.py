@@ -28,12 +28,15 @@ def _cities() -> list[str]:
 
 def tool_schemas() -> dict[str, dict[str, Any]]:
     """Name → description and JSON Schema of the parameters of every tool."""
-    city = {"type": "string", "enum": _cities(),
-            "description": "Stadt als Kurzname: mainz, trier, koblenz oder ludwigshafen."}
+    names = _cities()
+    city = {"type": "string", "enum": names,
+            "description": f"Stadt als Kurzname: {', '.join(names[:-1])} oder {names[-1]}."}
+    titles = [c.short_title for c in cities.members()]
+    all_cities = f"{', '.join(titles[:-1])} und {titles[-1]}"
     known = ", ".join(sorted(vocabularies.indicators()))
     return {
         "vierstaedte_tool_search_datasets": {
-            "description": "Sucht Statistik-Datensätze der Städte Mainz, Trier, Koblenz und Ludwigshafen am Rhein "
+            "description": f"Sucht Statistik-Datensätze der Städte {all_cities} "
                            "nach Stichwörtern. Liefert je Treffer Name, Titel, Stadt, Gebietsebene, Indikatoren, "
                            "Zeitraum und URLs.",
             "parameters": {
