@@ -26,6 +26,8 @@ HARVEST_REQUIRES = [
     "pandas==3.1.1",
     "pyarrow==22.0.0",
     "openpyxl==3.1.5",
+    # the DCAT reader (sources/dcat.py); ckanext-dcat pulls it in on the portal, not here
+    "rdflib==7.6.0",
     "pyyaml==6.0.3",
     "tqdm==4.70.1",
 ]
