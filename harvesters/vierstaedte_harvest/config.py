@@ -70,7 +70,8 @@ class TableSettings:
     """One ``tables`` rule: which resource of which dataset a mapping normalises."""
 
     match: dict[str, Any]  # MATCH_KEYS → regular expression; all must match
-    mapping: str  # the mapping file, relative to the config
+    # the mapping file (relative to the config), or the mapping itself written in place
+    mapping: str | dict[str, Any]
     spatial_granularity: str | None = dataclasses.field(default=None,
                                                         metadata={"choices": _granularities})
 
@@ -177,11 +178,14 @@ def _rule(data: Any, path: Path, city: str, number: int) -> TableRule:
             raise SettingsError(unknown(key, list(MATCH_KEYS), f"{at}.match"))
     try:
         patterns = {k: re.compile(str(v), re.I) for k, v in rule.match.items()}
-        rules = mapping.load((path.parent / rule.mapping).resolve())
+        if isinstance(rule.mapping, dict):
+            rules = mapping.parse(rule.mapping, base_dir=path.parent)
+        else:
+            rules = mapping.load((path.parent / rule.mapping).resolve())
     except re.error as error:
         raise SettingsError(f"{at}: bad regular expression: {error}") from None
     except (mapping.MappingError, OSError) as error:
         raise SettingsError(f"{at}: {error}") from None
     if rules.city != city:
-        raise SettingsError(f"{at}: mapping {rule.mapping} is for {rules.city}, not {city}")
+        raise SettingsError(f"{at}: mapping {rules.id} is for {rules.city}, not {city}")
     return TableRule(patterns, rules, rule.spatial_granularity)

@@ -174,6 +174,20 @@ def test_a_misspelled_mapping_key_is_a_usage_error_too(tmp_path):
         "unmapped, values")
 
 
+INLINE = {"id": "mainz-test", "city": "mainz", "area": {"value": "Mainz"},
+          "values": [{"header": "Einwohner", "indicator": "population_total"}]}
+
+
+def test_a_mapping_written_in_place_is_checked_like_a_mapping_file(tmp_path):
+    """``tables[].mapping`` may hold the mapping itself: a new city needs no second file."""
+    rule = {"match": {"title": "Einwohner"}, "mapping": INLINE}
+    good = harvest(tmp_path, {**mainz(SOURCES["manifest"]), "tables": [rule]}, "run")
+    assert (good.returncode, good.stderr.strip()[:22]) == (2, "error: no API token: s")
+    typo = {**rule, "mapping": {**INLINE, "valeus": INLINE["values"]}}
+    message = refused(tmp_path, {**mainz(SOURCES["manifest"]), "tables": [typo]})
+    assert "tables[1]: mapping: unknown key(s) valeus (did you mean values?)" in message
+
+
 SHIPPED = sorted(path for path in (ROOT / "harvesters" / "vierstaedte_harvest" / "cities").glob(
     "*.yaml") if not path.stem.endswith("-manifest")) + sorted((DEMO / "configs").glob("*.yaml"))
 

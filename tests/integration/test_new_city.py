@@ -43,7 +43,10 @@ MAPPING = {"id": "kaiserslautern-einwohner", "city": CITY,
 
 
 def city_it_adds_the_city(directory: Path, replay_base: str) -> tuple[Path, Path]:
-    """The contract data with the new entry, and the harvester's config with its mapping."""
+    """The contract data with the new entry, and the harvester's config (its mapping in place).
+
+    Two files, nothing else: no code, no script, no compose edit.
+    """
     contract = directory / "contract"
     contract.mkdir()
     members = json.loads(vierstaedte_contract.path("cities.json").read_text(encoding="utf-8"))
@@ -51,7 +54,6 @@ def city_it_adds_the_city(directory: Path, replay_base: str) -> tuple[Path, Path
     (contract / "cities.json").write_text(json.dumps(members, ensure_ascii=False), encoding="utf-8")
     config = directory / "config" / f"{CITY}.yaml"
     config.parent.mkdir()
-    (config.parent / "einwohner.yaml").write_text(yaml.safe_dump(MAPPING), encoding="utf-8")
     config.write_text(yaml.safe_dump({
         "city": CITY,
         "source": {"protocol": "manifest",
@@ -60,8 +62,11 @@ def city_it_adds_the_city(directory: Path, replay_base: str) -> tuple[Path, Path
                  "backoff": 0},
         "defaults": {"license": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
                      "frequency": "ANNUAL", "spatial_granularity": "stadt"},
-        "tables": [{"match": {"title": "Einwohner"}, "mapping": "einwohner.yaml"}],
+        "tables": [{"match": {"title": "Einwohner"}, "mapping": MAPPING}],
     }, allow_unicode=True), encoding="utf-8")
+    written = sorted(p.relative_to(directory).as_posix()
+                     for folder in (contract, config.parent) for p in folder.rglob("*") if p.is_file())
+    assert written == ["config/kaiserslautern.yaml", "contract/cities.json"]
     return contract, config
 
 
