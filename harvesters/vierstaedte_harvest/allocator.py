@@ -5,11 +5,10 @@ chunk. glibc's malloc raises its mmap threshold each time such an array is
 freed, after which the next ones come from the heap and freed memory stays in
 the process. Fixing the threshold at its default keeps large arrays in their
 own mappings, returned to the system when freed: the resident memory of a
-harvest follows the data it holds (measured in ``bench/normalise.py``: peak
-1.3–1.7 × the file size instead of 1.7–3.0 ×). The price is a fresh mapping,
-and its page faults, per large array: about a fifth of the engine's
-throughput (0.29–0.31 × ``read_csv`` instead of ~0.4 ×); a 1 or 4 MB threshold
-was measured in between and kept neither target with margin.
+harvest follows the data it holds. The price is a fresh mapping, and its page
+faults, per large array: some of the engine's throughput. The figures, and the
+thresholds tried in between, are in ``docs/performance.md`` (``bench/normalise.py``
+measures them).
 """
 from __future__ import annotations
 

@@ -234,7 +234,7 @@ def _keep_ckan_out() -> None:
     """Run as on a harvester-only host, also where CKAN is installed beside the harvester.
 
     The harvester talks to CKAN over HTTP only. Where CKAN is importable (the docker image, the
-    local stack), ckanapi imports all of it, half a second of every run, only to reuse its
+    local stack), ckanapi imports all of it, a noticeable part of every run, only to reuse its
     exception classes, and then raises other classes than on a city IT host without CKAN. A
     ``None`` entry in ``sys.modules`` makes ``import ckan`` fail, so ckanapi defines its own, as
     it does there.

@@ -54,10 +54,10 @@ def parse_numbers(series: pd.Series, number_format: str | None = None) -> Parsed
     """Parse a column of German-formatted numbers.
 
     ``number_format`` forces ``de`` or ``en``; by default the column decides.
-    Runs on Arrow compute kernels: a million cells take a fraction of a second.
+    Runs on Arrow compute kernels (the figures are in docs/performance.md).
     Which kernels run is decided from the bytes of the whole column first: a
     column without ``,`` needs no decimal-comma pass, a plain ASCII one no
-    Unicode trimming, so a typical column costs a handful of passes.
+    Unicode trimming, so a typical column costs few passes.
     """
     cells = pc.fill_null(_arrow_strings(series), "")
     text = _bytes_of(cells)

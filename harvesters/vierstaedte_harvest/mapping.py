@@ -153,7 +153,10 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
                            "dimension_value", *DIMENSIONS}, at)
         indicator = _get(spec, "indicator", str, at)
         if indicator not in vocabulary:
-            raise MappingError(f"{at}: unknown indicator {indicator!r}; add it to schemas/indicators.csv or the mapping's 'indicators' file")
+            raise MappingError(
+                f"{at}: unknown indicator {indicator!r}; add it to "
+                "schemas/vierstaedte_contract/data/indicators.csv or the mapping's 'indicators' file"
+            )
         unit = spec.get("unit", vocabulary[indicator]["unit"])
         if unit not in vocabularies.units():
             raise MappingError(f"{at}: unknown unit {unit!r}")

@@ -27,10 +27,11 @@ from vierstaedte_contract.csvsafe import spreadsheet_safe
 from vierstaedte_harvest import german
 from vierstaedte_harvest.mapping import DIMENSIONS, Mapping
 from vierstaedte_harvest.reading import Table, open_table
-from vierstaedte_harvest.report import Issue, Report, TableRejected
+from vierstaedte_harvest.report import REJECTED, Issue, Report, TableRejected
 from vierstaedte_harvest.validate import SchemaValidator
 
-CHUNK_ROWS = 25_000  # rows per step: the working set (about 2 kB a row) stays well below the file's size
+# rows per step: the working set stays well below the file's size (docs/performance.md)
+CHUNK_ROWS = 25_000
 ROW_FIELDS = ("area_level", "area_code", "area_name", "period", *DIMENSIONS, "dimension_value")
 COLUMN_FIELDS = ("indicator", "unit", "source_column", "period", *DIMENSIONS, "dimension", "dimension_value")
 DEFAULTS = {"sex": "total", "age_group": "total", "nationality": "total", "dimension_value": "total"}
@@ -44,7 +45,7 @@ class Result:
 
     @property
     def ok(self) -> bool:
-        return self.report.verdict != "rejected"
+        return self.report.verdict != REJECTED
 
 
 @dataclasses.dataclass
@@ -117,7 +118,7 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
 
 
 class _CsvSink:
-    """Streams tidy chunks to one UTF-8 CSV with Arrow's writer (five times faster than DataFrame.to_csv)."""
+    """Streams tidy chunks to one UTF-8 CSV with Arrow's writer (faster than DataFrame.to_csv)."""
 
     def __init__(self, path: Path | None):
         self.path, self.writer = path, None

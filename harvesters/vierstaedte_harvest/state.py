@@ -8,7 +8,7 @@ Kept as a snapshot (``<city>.json``) and a journal beside it
 journal, synced to disk, so a killed run loses at most the datasets in flight,
 which the next run simply redoes. The end of a run folds the journal into a new
 snapshot. (Rewriting the whole snapshot per dataset made a first run of N
-datasets cost O(N²): 1.7 s of JSON for 300 datasets, minutes for 10,000.)
+datasets cost O(N²) in JSON; see ``docs/performance.md``.)
 """
 from __future__ import annotations
 

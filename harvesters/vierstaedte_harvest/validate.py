@@ -4,7 +4,7 @@ Two validators read the same descriptor (``vierstaedte_contract.table.descriptor
 
 * :class:`SchemaValidator` checks a pandas chunk column-wise (types, required,
   enum, pattern, minimum/maximum, primary key across chunks). It is what the
-  harvest runs: a million rows validate in about a second.
+  harvest runs, fast enough for tables of millions of rows (docs/performance.md).
 * :func:`frictionless_errors` runs the reference implementation, frictionless,
   on a written CSV. Tests run both on the same files and require the same
   verdict, so the fast path cannot drift from the standard.
