@@ -17,6 +17,7 @@ for the portal, ``.[test]`` the test tools, ``.[bench]`` the benchmarks' peer
 (ckanext-harvest). Versions are pinned: this is an
 application, and CI must install exactly what was tested.
 """
+
 from setuptools import find_namespace_packages, find_packages, setup
 
 HARVEST_REQUIRES = [
@@ -79,7 +80,9 @@ setup(
     },
     packages=(
         find_namespace_packages(where="ckanext-vierstaedte", include=["ckanext.*"])
-        + find_packages(where="harvesters", include=["vierstaedte_harvest", "vierstaedte_harvest.*"])
+        + find_packages(
+            where="harvesters", include=["vierstaedte_harvest", "vierstaedte_harvest.*"]
+        )
         + ["vierstaedte_contract"]
     ),
     include_package_data=True,

@@ -18,6 +18,7 @@ limits a fault to requests with those query parameters (``{"query": {"start": "2
 
 Run it by hand: ``python demo/replay.py demo/payloads --port 8765``. It binds 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,7 +48,9 @@ class LoopbackServer(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def start(self):
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -92,12 +95,18 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.get("status"):
                 return self._send(fault["status"], b"Internal Server Error", "text/plain")
             if "body" in fault:
-                return self._send(200, fault["body"], fault.get("content_type", "text/html"),
-                                  headers=fault.get("headers"))
+                return self._send(
+                    200,
+                    fault["body"],
+                    fault.get("content_type", "text/html"),
+                    headers=fault.get("headers"),
+                )
         try:
             body, content_type, stamp = self._route(url.path, query)
         except FileNotFoundError:
-            return self._send(404, b'{"success": false, "error": {"__type": "Not Found"}}', "application/json")
+            return self._send(
+                404, b'{"success": false, "error": {"__type": "Not Found"}}', "application/json"
+            )
         if fault and "truncate" in fault:
             body = body[: fault["truncate"]]
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -108,11 +117,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, path: str, query: dict[str, str]) -> tuple[bytes, str, float | None]:
         root = self.server.root
         if path.startswith("/files/"):
-            return self._file(root / "files" / path[len("/files/"):])
+            return self._file(root / "files" / path[len("/files/") :])
         if path.startswith("/ckan/api/3/action/"):
             return self._ckan(path.rsplit("/", 1)[-1], query)
         if path.startswith("/dcat/"):
-            target = root / "dcat" / path[len("/dcat/"):]
+            target = root / "dcat" / path[len("/dcat/") :]
             page = int(query.get("page", "1") or 1)
             if page > 1:
                 target = target.with_name(f"{target.stem}-page{page}{target.suffix}")
@@ -120,7 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
             kind = "text/turtle" if target.suffix == ".ttl" else "application/rdf+xml"
             return body, kind, stamp
         if path.startswith("/ods/api/explore/v2.1/catalog/datasets"):
-            return self._ods(path[len("/ods/api/explore/v2.1/catalog/datasets"):], query)
+            return self._ods(path[len("/ods/api/explore/v2.1/catalog/datasets") :], query)
         raise FileNotFoundError(path)
 
     def _safe(self, path: Path) -> Path:
@@ -135,8 +144,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _file(self, path: Path) -> tuple[bytes, str, float]:
         path = self._safe(path)
         body = path.read_bytes()
-        types = {".csv": "text/csv", ".json": "application/json", ".rdf": "application/rdf+xml",
-                 ".ttl": "text/turtle", ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        types = {
+            ".csv": "text/csv",
+            ".json": "application/json",
+            ".rdf": "application/rdf+xml",
+            ".ttl": "text/turtle",
+            ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        }
         if path.suffix in (".json", ".rdf", ".ttl", ".yaml"):
             body = self._text(body)
         return body, types.get(path.suffix, "application/octet-stream"), path.stat().st_mtime
@@ -157,9 +171,11 @@ class _Handler(BaseHTTPRequestHandler):
             fq = query.get("fq", "")
             if fq.startswith("organization:"):
                 wanted = fq.split(":", 1)[1].strip('"')
-                packages = [p for p in packages if (p.get("organization") or {}).get("name") == wanted]
+                packages = [
+                    p for p in packages if (p.get("organization") or {}).get("name") == wanted
+                ]
             start, rows = int(query.get("start", 0)), int(query.get("rows", 10))
-            result = {"count": len(packages), "results": packages[start: start + rows]}
+            result = {"count": len(packages), "results": packages[start : start + rows]}
         else:
             raise FileNotFoundError(action)
         body = json.dumps({"help": "", "success": True, "result": result}).encode()
@@ -170,19 +186,32 @@ class _Handler(BaseHTTPRequestHandler):
             return self._file(self.server.root / "ods" / "exports" / (rest.split("/")[1] + ".csv"))
         datasets = self._records("ods/datasets")
         offset, limit = int(query.get("offset", 0)), int(query.get("limit", 10))
-        body = json.dumps({"total_count": len(datasets), "results": datasets[offset: offset + limit]}).encode()
+        body = json.dumps(
+            {"total_count": len(datasets), "results": datasets[offset : offset + limit]}
+        ).encode()
         return body, "application/json; charset=utf-8", None
 
-    def _send(self, status: int, body: bytes, content_type: str, etag: str | None = None,
-              last_modified: float | None = None, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        etag: str | None = None,
+        last_modified: float | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         try:
-            self.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+            self.send_response(
+                status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+            )
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             if etag:
                 self.send_header("ETag", etag)
             if last_modified:
-                self.send_header("Last-Modified", email.utils.formatdate(last_modified, usegmt=True))
+                self.send_header(
+                    "Last-Modified", email.utils.formatdate(last_modified, usegmt=True)
+                )
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()
@@ -193,7 +222,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Replay recorded city-portal payloads on 127.0.0.1.")
+    parser = argparse.ArgumentParser(
+        description="Replay recorded city-portal payloads on 127.0.0.1."
+    )
     parser.add_argument("root", type=Path)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()

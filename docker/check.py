@@ -8,6 +8,7 @@
 
 Exit status 0 means healthy/ready. Messages never contain passwords.
 """
+
 from __future__ import annotations
 
 import configparser

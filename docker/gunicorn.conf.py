@@ -3,6 +3,7 @@
 Override any of them per deployment with GUNICORN_CMD_ARGS, e.g. ``--workers 4``
 (gunicorn lets that variable win over this file).
 """
+
 bind = "0.0.0.0:5000"
 # Processes, not threads: CKAN 2.12.0's DataStore reads a row after handing its connection back to
 # the pool (resource_id_from_alias); with several threads per worker another request can close the

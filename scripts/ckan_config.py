@@ -25,6 +25,7 @@ ckanext-harvest or run CKAN without ours), ``VIERSTAEDTE_SOLR_COMMIT=true`` (a
 Solr of your own that does not soft-commit by itself: CKAN then commits
 after every write).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,9 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
+PLUGINS = (
+    "vierstaedte dcat scheming_datasets scheming_organizations datastore datatables_view activity"
+)
 
 # solr_commit: the portal does not make Solr commit after every write. Solr soft-commits every 3 s
 # by itself (scripts/solr/solrconfig.xml, and the _default config of CKAN's Solr 9 image), so a
@@ -43,13 +46,34 @@ PLUGINS = "vierstaedte dcat scheming_datasets scheming_organizations datastore d
 # writes (docs/performance.md). The tests keep CKAN's default: they search for what they have
 # just written.
 PROFILES = {
-    "site": {"db": "ckan_default", "datastore": "datastore_default", "solr_core": "ckan",
-             "redis_db": "0", "site_id": "vierstaedte", "port": "5000", "solr_commit": "false"},
-    "test": {"db": "ckan_test", "datastore": "datastore_test", "solr_core": "ckan_test",
-             "redis_db": "1", "site_id": "vierstaedte-test", "port": "5001", "solr_commit": "true"},
+    "site": {
+        "db": "ckan_default",
+        "datastore": "datastore_default",
+        "solr_core": "ckan",
+        "redis_db": "0",
+        "site_id": "vierstaedte",
+        "port": "5000",
+        "solr_commit": "false",
+    },
+    "test": {
+        "db": "ckan_test",
+        "datastore": "datastore_test",
+        "solr_core": "ckan_test",
+        "redis_db": "1",
+        "site_id": "vierstaedte-test",
+        "port": "5001",
+        "solr_commit": "true",
+    },
     # benchmarks (bench/): their own databases, Solr core and ports; names overridable per bench slot
-    "bench": {"db": "ckan_bench", "datastore": "datastore_bench", "solr_core": "ckan_bench",
-              "redis_db": "2", "site_id": "vierstaedte-bench", "port": "5010", "solr_commit": "false"},
+    "bench": {
+        "db": "ckan_bench",
+        "datastore": "datastore_bench",
+        "solr_core": "ckan_bench",
+        "redis_db": "2",
+        "site_id": "vierstaedte-bench",
+        "port": "5010",
+        "solr_commit": "false",
+    },
 }
 
 
@@ -63,9 +87,13 @@ def _secret(name: str) -> str:
     return value
 
 
-def _optional_secret(name: str, env: os._Environ | dict, stack_file: str | None = None) -> str | None:
+def _optional_secret(
+    name: str, env: os._Environ | dict, stack_file: str | None = None
+) -> str | None:
     path = env.get(name + "_FILE")
-    if not path and stack_file and not env.get(name):  # the local stack's (scripts/lib.sh) if it has one
+    if (
+        not path and stack_file and not env.get(name)
+    ):  # the local stack's (scripts/lib.sh) if it has one
         local = Path(env.get("VIERSTAEDTE_STACK_DIR", ".stack")) / "secrets" / stack_file
         path = str(local) if local.is_file() else None
     value = Path(path).read_text(encoding="utf-8").strip() if path else env.get(name)
@@ -116,7 +144,9 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.datastore.read_url": f"postgresql://datastore_ro:{ro}@{pg}/{datastore}{query}",
         "solr_url": env.get("CKAN_SOLR_URL", f"http://127.0.0.1:8983/solr/{p['solr_core']}"),
         "ckan.search.solr_commit": _solr_commit(p, env),
-        "ckan.redis.url": _redis_url(env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"), env),
+        "ckan.redis.url": _redis_url(
+            env.get("CKAN_REDIS_URL", f"redis://127.0.0.1:6379/{p['redis_db']}"), env
+        ),
         "ckan.plugins": env.get("VIERSTAEDTE_CKAN_PLUGINS") or PLUGINS,
         "scheming.dataset_schemas": "ckanext.vierstaedte.schemas:dataset.yaml",
         "scheming.organization_schemas": "ckanext.vierstaedte.schemas:organization.yaml",
@@ -163,16 +193,24 @@ def main() -> None:
     ckan = str(Path(sys.executable).with_name("ckan"))
     if not args.out.exists():
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([ckan, "generate", "config", str(args.out)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [ckan, "generate", "config", str(args.out)], check=True, stdout=subprocess.DEVNULL
+        )
         args.out.chmod(0o600)
     values = settings(args.profile)
     Path(values["ckan.storage_path"]).mkdir(parents=True, exist_ok=True)
     # config-tool takes key=value pairs; the line holds passwords, so it is never echoed.
-    subprocess.run([ckan, "config-tool", str(args.out), *(f"{k}={v}" for k, v in values.items())],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [ckan, "config-tool", str(args.out), *(f"{k}={v}" for k, v in values.items())],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     # extensions log at DEBUG in the generated file; INFO keeps cron and CI logs readable
-    subprocess.run([ckan, "config-tool", str(args.out), "-s", "logger_ckanext", "level=INFO"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [ckan, "config-tool", str(args.out), "-s", "logger_ckanext", "level=INFO"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 if __name__ == "__main__":

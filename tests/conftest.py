@@ -4,6 +4,7 @@ The suite needs the real services; when one is missing it stops at once with
 a message naming the service and the command that starts it, instead of
 skipping tests.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -38,9 +39,15 @@ def _service_problems(config) -> list[str]:
     except Exception as error:  # noqa: BLE001 - any failure means "not usable"
         problems.append(f"PostgreSQL ({error.__class__.__name__}: {str(error).splitlines()[0]})")
     try:
-        credentials = (config["solr_user"], config["solr_password"]) if config.get("solr_password") else None
-        response = requests.get(config["solr_url"].rstrip("/") + "/admin/ping", params={"wt": "json"},
-                                auth=credentials, timeout=5)
+        credentials = (
+            (config["solr_user"], config["solr_password"]) if config.get("solr_password") else None
+        )
+        response = requests.get(
+            config["solr_url"].rstrip("/") + "/admin/ping",
+            params={"wt": "json"},
+            auth=credentials,
+            timeout=5,
+        )
         response.raise_for_status()
     except Exception as error:  # noqa: BLE001
         problems.append(f"Solr at {config['solr_url']} ({error})")
@@ -56,11 +63,15 @@ def pytest_sessionstart(session):
     from ckan.common import config
 
     if not config.get("sqlalchemy.url"):
-        pytest.exit("No CKAN config loaded: run the tests with scripts/test (it passes --ckan-ini).", returncode=3)
+        pytest.exit(
+            "No CKAN config loaded: run the tests with scripts/test (it passes --ckan-ini).",
+            returncode=3,
+        )
     problems = _service_problems(config)
     if problems:
         pytest.exit(
-            "Required services are not reachable: " + "; ".join(problems)
+            "Required services are not reachable: "
+            + "; ".join(problems)
             + ". Start them with `scripts/stack services` or run the suite with `scripts/test`.",
             returncode=3,
         )

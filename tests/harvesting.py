@@ -7,6 +7,7 @@ harvester and CKAN that sees every Action API call in order, so a test can
 act at an exact point of a run (kill the harvester, stop Solr, restart
 PostgreSQL) instead of guessing with sleeps.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -16,9 +17,10 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 import yaml
@@ -32,9 +34,20 @@ CITIES = tuple(cities.names())
 # the cities the demo has payloads and a config for (scripts/stack up harvests the same)
 DEMO_CITIES = tuple(city for city in CITIES if (DEMO / "configs" / f"{city}.yaml").is_file())
 # what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads
-WRITE_ACTIONS = frozenset({"package_create", "package_patch", "package_revise", "package_delete", "resource_create",
-                           "resource_patch", "datastore_create", "datastore_upsert", "datastore_delete",
-                           "vierstaedte_harvest_run_create"})
+WRITE_ACTIONS = frozenset(
+    {
+        "package_create",
+        "package_patch",
+        "package_revise",
+        "package_delete",
+        "resource_create",
+        "resource_patch",
+        "datastore_create",
+        "datastore_upsert",
+        "datastore_delete",
+        "vierstaedte_harvest_run_create",
+    }
+)
 
 
 def write_configs(replay_base: str, directory: Path, **http: Any) -> Path:
@@ -46,7 +59,9 @@ def write_configs(replay_base: str, directory: Path, **http: Any) -> Path:
         data["http"].update(timeout=2, retries=1, backoff=0, **http)
         for table in data["tables"]:
             table["mapping"] = str((DEMO / "configs" / table["mapping"]).resolve())
-        (directory / f"{city}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        (directory / f"{city}.yaml").write_text(
+            yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+        )
     return directory
 
 
@@ -54,14 +69,35 @@ def command(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("vierstaedte-harvest")), *args]
 
 
-def run_command(city: str, config: Path, ckan_url: str, state: Path, token: Path, *extra: str,
-                wait: bool = True, env: dict[str, str] | None = None, timeout: float = 300):
+def run_command(
+    city: str,
+    config: Path,
+    ckan_url: str,
+    state: Path,
+    token: Path,
+    *extra: str,
+    wait: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float = 300,
+):
     """``vierstaedte-harvest run CITY`` as cron runs it; the finished process, or the running one (``wait=False``)."""
-    argv = command("run", city, "--config", str(config), "--ckan-url", ckan_url, "--state-dir", str(state),
-                   "--no-progress", *extra)
+    argv = command(
+        "run",
+        city,
+        "--config",
+        str(config),
+        "--ckan-url",
+        ckan_url,
+        "--state-dir",
+        str(state),
+        "--no-progress",
+        *extra,
+    )
     environment = dict(os.environ, VIERSTAEDTE_API_TOKEN_FILE=str(token), **(env or {}))
     if not wait:
-        return subprocess.Popen(argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            argv, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
     return subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
@@ -86,8 +122,12 @@ def city_datasets(city: str) -> dict[str, dict]:
     from ckan.tests.helpers import call_action
 
     model.Session.remove()  # the CKAN server process wrote; read fresh rows, not this process's cached ones
-    found = call_action("package_search", fq=f"organization:{city}", rows=100, include_private=True)["results"]
-    return {d["name"]: call_action("package_show", context=dict(SYSADMIN), id=d["id"]) for d in found}
+    found = call_action(
+        "package_search", fq=f"organization:{city}", rows=100, include_private=True
+    )["results"]
+    return {
+        d["name"]: call_action("package_show", context=dict(SYSADMIN), id=d["id"]) for d in found
+    }
 
 
 def published_state() -> dict:
@@ -101,9 +141,20 @@ def published_state() -> dict:
             for resource in dataset["resources"]:
                 rows = None
                 if resource.get("datastore_active"):
-                    rows = call_action("datastore_search", resource_id=resource["id"], limit=0)["total"]
-                resources[resource.get("role"), resource["name"]] = (resource["id"], resource.get("hash"), rows)
-            state[name] = (dataset["state"], dataset["title"], dataset.get("validation_status"), resources)
+                    rows = call_action("datastore_search", resource_id=resource["id"], limit=0)[
+                        "total"
+                    ]
+                resources[resource.get("role"), resource["name"]] = (
+                    resource["id"],
+                    resource.get("hash"),
+                    rows,
+                )
+            state[name] = (
+                dataset["state"],
+                dataset["title"],
+                dataset.get("validation_status"),
+                resources,
+            )
     return state
 
 
@@ -112,15 +163,30 @@ def comparable(state: dict) -> dict:
 
     A Data Package names its dataset's and resources' ids; its hash is taken with those ids blanked out.
     """
-    return {name: (status, title, validation, {key: (_without_ids(rid) if key[0] == "datapackage" else digest, rows)
-                                               for key, (rid, digest, rows) in resources.items()})
-            for name, (status, title, validation, resources) in state.items()}
+    return {
+        name: (
+            status,
+            title,
+            validation,
+            {
+                key: (_without_ids(rid) if key[0] == "datapackage" else digest, rows)
+                for key, (rid, digest, rows) in resources.items()
+            },
+        )
+        for name, (status, title, validation, resources) in state.items()
+    }
 
 
 def _without_ids(resource_id: str) -> str:
     from ckan.common import config
 
-    stored = Path(config["ckan.storage_path"]) / "resources" / resource_id[:3] / resource_id[3:6] / resource_id[6:]
+    stored = (
+        Path(config["ckan.storage_path"])
+        / "resources"
+        / resource_id[:3]
+        / resource_id[3:6]
+        / resource_id[6:]
+    )
     return hashlib.sha256(UUID.sub("<id>", stored.read_text(encoding="utf-8")).encode()).hexdigest()
 
 
@@ -147,7 +213,6 @@ class CkanTap(LoopbackServer):
         self.lock = threading.Lock()
 
 
-
 class _TapHandler(BaseHTTPRequestHandler):
     server: CkanTap
     protocol_version = "HTTP/1.1"
@@ -163,19 +228,37 @@ class _TapHandler(BaseHTTPRequestHandler):
 
     def _forward(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        action = self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] if "/api/" in self.path else ""
+        action = (
+            self.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            if "/api/" in self.path
+            else ""
+        )
         number = 0
         with self.server.lock:
             self.server.calls.append(action)
             if action in WRITE_ACTIONS:
                 self.server.writes.append(action)
                 number = len(self.server.writes)
-        if number and self.server.before_write and self.server.before_write(number, action) == "drop":
+        if (
+            number
+            and self.server.before_write
+            and self.server.before_write(number, action) == "drop"
+        ):
             return  # the caller died before it could send this call: CKAN never sees it
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in ("host", "connection", "content-length")
+        }
         try:
-            answer = requests.request(self.command, self.server.upstream + self.path, data=body, headers=headers,
-                                      timeout=120, stream=True)
+            answer = requests.request(
+                self.command,
+                self.server.upstream + self.path,
+                data=body,
+                headers=headers,
+                timeout=120,
+                stream=True,
+            )
             payload = answer.raw.read(decode_content=False)
         except requests.RequestException as error:
             answer, payload = None, f"tap: CKAN not reachable: {error}".encode()
@@ -188,7 +271,12 @@ class _TapHandler(BaseHTTPRequestHandler):
             else:
                 self.send_response(answer.status_code, answer.reason)
                 for name, value in answer.headers.items():
-                    if name.lower() not in ("connection", "transfer-encoding", "content-length", "keep-alive"):
+                    if name.lower() not in (
+                        "connection",
+                        "transfer-encoding",
+                        "content-length",
+                        "keep-alive",
+                    ):
                         self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

@@ -9,6 +9,7 @@ databases with this test process, so a test can set the stage in-process
 (clean databases, city organisations, harvester users) and then run the real
 ``vierstaedte-harvest`` command against it.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,9 +34,19 @@ def ckan_server(request):
     url = f"http://127.0.0.1:{CKAN_PORT}"
     log = open(Path(ini).parent / "log" / "ckan-test-server.log", "w")
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{CKAN_PORT}", "--workers", "2",
-         "--timeout", "120", "ckanext.vierstaedte.wsgi:application"],
-        env=dict(os.environ, CKAN_INI=str(Path(ini).resolve())), stdout=log, stderr=subprocess.STDOUT,
+        [
+            str(Path(sys.executable).with_name("gunicorn")),
+            "--bind",
+            f"127.0.0.1:{CKAN_PORT}",
+            "--workers",
+            "2",
+            "--timeout",
+            "120",
+            "ckanext.vierstaedte.wsgi:application",
+        ],
+        env=dict(os.environ, CKAN_INI=str(Path(ini).resolve())),
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     deadline = time.monotonic() + 90
@@ -60,12 +71,14 @@ def ckan_server(request):
 def platform(ckan_server, with_plugins, clean_db, clean_index, tmp_path):
     """Empty CKAN with the four cities, a harvester user and token per city, and a sysadmin token."""
     from ckan.tests import factories
-
     from ckanext.datastore.tests import helpers as datastore_helpers
+
     from ckanext.vierstaedte import seed
 
     engine = datastore_helpers.db.get_write_engine()
-    datastore_helpers.rebuild_all_dbs(datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine)))
+    datastore_helpers.rebuild_all_dbs(
+        datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
+    )
     sysadmin = factories.SysadminWithToken()
     seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
     tokens = {}
@@ -74,7 +87,12 @@ def platform(ckan_server, with_plugins, clean_db, clean_index, tmp_path):
         seed.ensure_harvester(city, str(tokens[city]), echo=lambda _: None)
     admin = tmp_path / "admin.token"
     admin.write_text(sysadmin["token"])
-    return {"url": ckan_server, "tokens": tokens, "admin_token": sysadmin["token"], "admin_token_file": admin}
+    return {
+        "url": ckan_server,
+        "tokens": tokens,
+        "admin_token": sysadmin["token"],
+        "admin_token_file": admin,
+    }
 
 
 @pytest.fixture
@@ -86,10 +104,24 @@ def harvest(platform, replay, tmp_path):
     configs = write_configs(replay.base, tmp_path / "configs")
     state = tmp_path / "state"
 
-    def run(city: str, *extra: str, token: Path | None = None, wait: bool = True, ckan_url: str | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess | subprocess.Popen:
-        return run_command(city, configs / f"{city}.yaml", ckan_url or platform["url"], state,
-                           token or platform["tokens"][city], *extra, wait=wait, env=env)
+    def run(
+        city: str,
+        *extra: str,
+        token: Path | None = None,
+        wait: bool = True,
+        ckan_url: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> subprocess.CompletedProcess | subprocess.Popen:
+        return run_command(
+            city,
+            configs / f"{city}.yaml",
+            ckan_url or platform["url"],
+            state,
+            token or platform["tokens"][city],
+            *extra,
+            wait=wait,
+            env=env,
+        )
 
     run.state = state
     run.configs = configs

@@ -5,6 +5,7 @@ only ``HARVEST_REQUIRES`` of ``setup.py`` is installed; a module the harvester
 (or the contract) imports that only CKAN's extras pull in works on the portal's
 host and fails on theirs. rdflib was such a module (the DCAT reader).
 """
+
 from __future__ import annotations
 
 import ast

@@ -7,6 +7,7 @@ after upgrading CKAN; tests/docker checks that the file is current:
 
     .venv/bin/python docker/postgres/datastore_permissions.py
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -10,6 +10,7 @@ faults, per large array: some of the engine's throughput. The figures, and the
 thresholds tried in between, are in ``docs/performance.md`` (``bench/normalise.py``
 measures them).
 """
+
 from __future__ import annotations
 
 import ctypes

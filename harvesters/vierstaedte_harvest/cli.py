@@ -7,6 +7,7 @@ Exit codes (stable, for cron and monitoring):
   3  partial success: some datasets failed, the others were published
   4  another run of this city holds the lock
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,12 @@ from vierstaedte_contract import runs
 from vierstaedte_harvest import allocator
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_PARTIAL, EXIT_LOCKED = 0, 1, 2, 3, 4
-_EXIT_CODES = {runs.OK: EXIT_OK, runs.PARTIAL: EXIT_PARTIAL, runs.FAILED: EXIT_FAILED,
-               runs.LOCKED: EXIT_LOCKED}
+_EXIT_CODES = {
+    runs.OK: EXIT_OK,
+    runs.PARTIAL: EXIT_PARTIAL,
+    runs.FAILED: EXIT_FAILED,
+    runs.LOCKED: EXIT_LOCKED,
+}
 
 
 def exit_code(status: str) -> int:
@@ -53,9 +58,11 @@ def _validate(args: argparse.Namespace) -> int:
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
         args.report.write_text(text + "\n", encoding="utf-8")
-        print(f"{report['verdict']}: {report['rows_in']} rows in, "
-              f"{report['rows_out']} observations out; errors {report['error_counts'] or 0}, "
-              f"warnings {report['warning_counts'] or 0}; report: {args.report}")
+        print(
+            f"{report['verdict']}: {report['rows_in']} rows in, "
+            f"{report['rows_out']} observations out; errors {report['error_counts'] or 0}, "
+            f"warnings {report['warning_counts'] or 0}; report: {args.report}"
+        )
     else:
         print(text)
     return EXIT_FAILED if report["verdict"] == REJECTED else EXIT_OK
@@ -83,14 +90,25 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     if not token:
-        print("error: no API token: set VIERSTAEDTE_API_TOKEN_FILE (a file holding the token of "
-              "the city's harvester user) or pass --token-file", file=sys.stderr)
+        print(
+            "error: no API token: set VIERSTAEDTE_API_TOKEN_FILE (a file holding the token of "
+            "the city's harvester user) or pass --token-file",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
-    options = Options(city=args.city, ckan_url=args.ckan_url, token=token,
-                      state_dir=args.state_dir, config_path=args.config, dry_run=args.dry_run,
-                      since=args.since, progress=sys.stderr.isatty() and not args.no_progress,
-                      work_dir=args.work_dir, workers=args.workers,
-                      allow_withdraw=args.allow_withdraw)
+    options = Options(
+        city=args.city,
+        ckan_url=args.ckan_url,
+        token=token,
+        state_dir=args.state_dir,
+        config_path=args.config,
+        dry_run=args.dry_run,
+        since=args.since,
+        progress=sys.stderr.isatty() and not args.no_progress,
+        work_dir=args.work_dir,
+        workers=args.workers,
+        allow_withdraw=args.allow_withdraw,
+    )
     outcome = execute(options)
     report = outcome.report
     counts = report.get("counts", {})
@@ -100,8 +118,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  source: {problem['code']}: {problem['message']}", file=sys.stderr)
     for entry in report.get("datasets", []):
         for error in entry.get("errors", [])[:3]:
-            print(f"  {entry['ckan_name']}: {entry['status']}: {error['code']}: "
-                  f"{error['message']}", file=sys.stderr)
+            print(
+                f"  {entry['ckan_name']}: {entry['status']}: {error['code']}: {error['message']}",
+                file=sys.stderr,
+            )
     return exit_code(outcome.status)
 
 
@@ -114,14 +134,18 @@ def _status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
     else:
-        print(f"{args.city}: last run {report.get('started')} → {report.get('finished')}: "
-              f"{report['status']}")
+        print(
+            f"{args.city}: last run {report.get('started')} → {report.get('finished')}: "
+            f"{report['status']}"
+        )
         print("  " + ", ".join(f"{k} {v}" for k, v in report.get("counts", {}).items()))
         for entry in report.get("datasets", []):
             if entry["status"] in runs.PROBLEM_STATUSES:
                 first = (entry.get("errors") or [{"code": "?", "message": ""}])[0]
-                print(f"  {entry['status']}: {entry['ckan_name']}: {first['code']}: "
-                      f"{first['message']}")
+                print(
+                    f"  {entry['status']}: {entry['ckan_name']}: {first['code']}: "
+                    f"{first['message']}"
+                )
     return exit_code(report["status"])
 
 
@@ -138,8 +162,11 @@ def _list_sources(args: argparse.Namespace) -> int:
     try:
         for source in reader(config.protocol)(Fetcher(config.http), config.source):
             rule, table = config.table_for(source)
-            how = (f"normalised with {rule.mapping.id} from {table.url}" if rule
-                   else "metadata and links only")
+            how = (
+                f"normalised with {rule.mapping.id} from {table.url}"
+                if rule
+                else "metadata and links only"
+            )
             print(f"{source.guid}\t{source.title}\t{how}")
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -161,59 +188,93 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vierstaedte-harvest", description=__doc__.splitlines()[0],
+        prog="vierstaedte-harvest",
+        description=__doc__.splitlines()[0],
         epilog="\n".join(__doc__.splitlines()[2:]),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="normalise one local file and print the report")
     validate.add_argument("file", type=Path, help="CSV or XLSX file as the city publishes it")
-    validate.add_argument("--mapping", "-m", type=Path, required=True,
-                          help="the source's mapping (YAML)")
+    validate.add_argument(
+        "--mapping", "-m", type=Path, required=True, help="the source's mapping (YAML)"
+    )
     validate.add_argument("--out", "-o", type=Path, help="write the normalised CSV here")
-    validate.add_argument("--report", "-r", type=Path,
-                          help="write the JSON report here instead of stdout")
-    validate.add_argument("--frictionless", action="store_true",
-                          help="also validate --out with frictionless, the reference "
-                          "implementation (slower)")
+    validate.add_argument(
+        "--report", "-r", type=Path, help="write the JSON report here instead of stdout"
+    )
+    validate.add_argument(
+        "--frictionless",
+        action="store_true",
+        help="also validate --out with frictionless, the reference implementation (slower)",
+    )
     validate.set_defaults(handler=_validate)
 
     state_home = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state"))
-    state_default = Path(os.environ.get("VIERSTAEDTE_STATE_DIR")
-                         or state_home / "vierstaedte-harvest")
+    state_default = Path(
+        os.environ.get("VIERSTAEDTE_STATE_DIR") or state_home / "vierstaedte-harvest"
+    )
     from vierstaedte_contract import cities as members  # the contract's list: a new city is data
 
     cities = members.names()
     run = commands.add_parser("run", help="harvest one city into CKAN")
     run.add_argument("city", choices=cities)
-    run.add_argument("--config", type=Path,
-                     help="city config (default: the one shipped for the city)")
-    run.add_argument("--ckan-url",
-                     default=os.environ.get("VIERSTAEDTE_CKAN_URL", "http://127.0.0.1:5000"),
-                     help="CKAN to publish to (env VIERSTAEDTE_CKAN_URL; default %(default)s)")
-    run.add_argument("--token-file", type=Path,
-                     help="file holding the API token (env VIERSTAEDTE_API_TOKEN_FILE)")
-    run.add_argument("--state-dir", type=Path, default=state_default,
-                     help="state, lock and reports (default %(default)s)")
-    run.add_argument("--work-dir", type=Path,
-                     default=os.environ.get("VIERSTAEDTE_WORK_DIR") or None,
-                     help="where downloads are kept while a dataset is harvested (env "
-                     "VIERSTAEDTE_WORK_DIR; default: the system's temporary directory)")
-    run.add_argument("--dry-run", action="store_true",
-                     help="fetch and validate, but write nothing to CKAN")
-    run.add_argument("--since",
-                     help="only consider datasets the source modified on or after this ISO date")
-    run.add_argument("--workers", type=_workers, default=2, metavar="N",
-                     help="datasets harvested at once (default %(default)s); keep it below the "
-                     "number of CKAN's web workers, so the portal keeps answering during a harvest")
-    run.add_argument("--allow-withdraw", type=_positive, default=0, metavar="N",
-                     help="an operator's confirmation, never for cron: this run may withdraw up to "
-                     "N datasets (even all), more than source.max_withdraw allows")
-    run.add_argument("--no-progress", action="store_true",
-                     help="log lines instead of a progress bar")
-    run.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                     help="debug logging")
+    run.add_argument(
+        "--config", type=Path, help="city config (default: the one shipped for the city)"
+    )
+    run.add_argument(
+        "--ckan-url",
+        default=os.environ.get("VIERSTAEDTE_CKAN_URL", "http://127.0.0.1:5000"),
+        help="CKAN to publish to (env VIERSTAEDTE_CKAN_URL; default %(default)s)",
+    )
+    run.add_argument(
+        "--token-file",
+        type=Path,
+        help="file holding the API token (env VIERSTAEDTE_API_TOKEN_FILE)",
+    )
+    run.add_argument(
+        "--state-dir",
+        type=Path,
+        default=state_default,
+        help="state, lock and reports (default %(default)s)",
+    )
+    run.add_argument(
+        "--work-dir",
+        type=Path,
+        default=os.environ.get("VIERSTAEDTE_WORK_DIR") or None,
+        help="where downloads are kept while a dataset is harvested (env "
+        "VIERSTAEDTE_WORK_DIR; default: the system's temporary directory)",
+    )
+    run.add_argument(
+        "--dry-run", action="store_true", help="fetch and validate, but write nothing to CKAN"
+    )
+    run.add_argument(
+        "--since", help="only consider datasets the source modified on or after this ISO date"
+    )
+    run.add_argument(
+        "--workers",
+        type=_workers,
+        default=2,
+        metavar="N",
+        help="datasets harvested at once (default %(default)s); keep it below the "
+        "number of CKAN's web workers, so the portal keeps answering during a harvest",
+    )
+    run.add_argument(
+        "--allow-withdraw",
+        type=_positive,
+        default=0,
+        metavar="N",
+        help="an operator's confirmation, never for cron: this run may withdraw up to "
+        "N datasets (even all), more than source.max_withdraw allows",
+    )
+    run.add_argument(
+        "--no-progress", action="store_true", help="log lines instead of a progress bar"
+    )
+    run.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging"
+    )
     run.set_defaults(handler=_run)
 
     status = commands.add_parser("status", help="show the last run of a city")
@@ -223,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_status)
 
     sources = commands.add_parser(
-        "list-sources", help="list what a city's source offers and how it would be handled")
+        "list-sources", help="list what a city's source offers and how it would be handled"
+    )
     sources.add_argument("city", choices=cities)
     sources.add_argument("--config", type=Path)
     sources.set_defaults(handler=_list_sources)
@@ -247,8 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     _keep_ckan_out()
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     allocator.return_freed_memory()
     return args.handler(args)

@@ -11,6 +11,7 @@ the top level (:class:`CityFile`), ``source`` (the ``Settings`` of the protocol'
 and each ``tables`` rule (:class:`TableSettings`). A misspelled key is a :class:`ConfigError`,
 which the command reports as a usage error (exit 2) before it touches anything.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,8 +61,9 @@ class Defaults:
 
     themes: list[str] = dataclasses.field(default_factory=list)  # EU data-theme codes or URIs
     license: str | None = None  # a licence URI or DCAT-AP.de id
-    spatial_granularity: str = dataclasses.field(default="stadt",
-                                                 metadata={"choices": _granularities})
+    spatial_granularity: str = dataclasses.field(
+        default="stadt", metadata={"choices": _granularities}
+    )
     frequency: str | None = dataclasses.field(default=None, metadata={"choices": _frequencies})
 
 
@@ -72,8 +74,9 @@ class TableSettings:
     match: dict[str, Any]  # MATCH_KEYS → regular expression; all must match
     # the mapping file (relative to the config), or the mapping itself written in place
     mapping: str | dict[str, Any]
-    spatial_granularity: str | None = dataclasses.field(default=None,
-                                                        metadata={"choices": _granularities})
+    spatial_granularity: str | None = dataclasses.field(
+        default=None, metadata={"choices": _granularities}
+    )
 
 
 @dataclasses.dataclass
@@ -85,8 +88,13 @@ class TableRule:
     spatial_granularity: str | None = None
 
     def matches(self, dataset, resource) -> bool:
-        values = {"title": dataset.title, "name": dataset.name, "resource": resource.name,
-                  "url": resource.url, "format": resource.format}
+        values = {
+            "title": dataset.title,
+            "name": dataset.name,
+            "resource": resource.name,
+            "url": resource.url,
+            "format": resource.format,
+        }
         return all(pattern.search(values[key] or "") for key, pattern in self.match.items())
 
 
@@ -156,11 +164,18 @@ def _source(data: dict[str, Any], path: Path, city: str) -> SourceSettings:
     (city IT or the demo, without editing the file)."""
     protocol = data.get("protocol")
     if protocol not in PROTOCOLS:
-        raise SettingsError(f"source.protocol must be one of {', '.join(PROTOCOLS)}, "
-                            f"not {protocol!r}")
+        raise SettingsError(
+            f"source.protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}"
+        )
     given = {"city": city} if protocol == "manifest" else {}
-    source = build(settings_class(protocol), data, "source", f"for protocol {protocol}",
-                   taken=("protocol",), **given)
+    source = build(
+        settings_class(protocol),
+        data,
+        "source",
+        f"for protocol {protocol}",
+        taken=("protocol",),
+        **given,
+    )
     if getattr(source, "path", None):
         source = dataclasses.replace(source, path=str((path.parent / source.path).resolve()))
     override = os.environ.get("VIERSTAEDTE_SOURCE_URL")

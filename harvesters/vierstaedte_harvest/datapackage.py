@@ -3,6 +3,7 @@
 Deterministic: the same table and metadata give byte-identical JSON, so an
 unchanged dataset never looks changed to the harvester.
 """
+
 from __future__ import annotations
 
 import copy
@@ -13,21 +14,38 @@ import vierstaedte_contract
 from vierstaedte_contract import table
 
 
-def descriptor(dataset: dict[str, Any], table_url: str, table_name: str, source: dict[str, Any],
-               report: dict[str, Any]) -> dict[str, Any]:
+def descriptor(
+    dataset: dict[str, Any],
+    table_url: str,
+    table_name: str,
+    source: dict[str, Any],
+    report: dict[str, Any],
+) -> dict[str, Any]:
     """A tabular Data Package for one normalised table of ``dataset`` (a CKAN dataset dict)."""
-    template = json.loads(vierstaedte_contract.path("datapackage.template.json").read_text(encoding="utf-8"))
+    template = json.loads(
+        vierstaedte_contract.path("datapackage.template.json").read_text(encoding="utf-8")
+    )
     package = copy.deepcopy(template)
     package.update(
         name=dataset["name"],
         title=dataset["title"],
         description=dataset.get("notes", ""),
         version=vierstaedte_contract.SCHEMA_VERSION,
-        licenses=[{"name": dataset.get("license_id"), "path": dataset.get("license_id"),
-                   "title": dataset.get("license_title") or dataset.get("license_id")}],
+        licenses=[
+            {
+                "name": dataset.get("license_id"),
+                "path": dataset.get("license_id"),
+                "title": dataset.get("license_title") or dataset.get("license_id"),
+            }
+        ],
         sources=[{"title": source.get("title") or dataset["title"], "path": source.get("url")}],
-        contributors=[{"title": (dataset.get("organization") or {}).get("title") or dataset.get("owner_org"),
-                       "role": "publisher"}],
+        contributors=[
+            {
+                "title": (dataset.get("organization") or {}).get("title")
+                or dataset.get("owner_org"),
+                "role": "publisher",
+            }
+        ],
         keywords=[t["name"] for t in dataset.get("tags", [])],
         created=source.get("modified") or "",
     )
@@ -46,4 +64,6 @@ def descriptor(dataset: dict[str, Any], table_url: str, table_name: str, source:
 
 
 def dumps(package: dict[str, Any]) -> bytes:
-    return (json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    return (json.dumps(package, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(
+        "utf-8"
+    )

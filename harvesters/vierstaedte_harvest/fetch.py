@@ -13,6 +13,7 @@ connection goes to the very address that was checked (:class:`_PinnedAdapter`), 
 to a second DNS answer; the Host header, TLS SNI and certificate check keep the name.
 Redirects are followed by hand, so every hop is checked the same way.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,9 @@ import os
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -118,8 +120,10 @@ class HttpSettings:
                 raise ValueError(allowed)
             self.allowed_networks = tuple(ipaddress.ip_network(n, strict=False) for n in allowed)
         except ValueError:
-            raise ValueError(f"http: allow_private_addresses must be true, false or a list of "
-                             f"networks (e.g. [127.0.0.1/32]), not {allowed!r}") from None
+            raise ValueError(
+                f"http: allow_private_addresses must be true, false or a list of "
+                f"networks (e.g. [127.0.0.1/32]), not {allowed!r}"
+            ) from None
 
     def allows(self, ip: Address) -> bool:
         """Whether the config permits this non-public address (``true`` permits every one)."""
@@ -127,7 +131,7 @@ class HttpSettings:
         return networks is None or any(ip in network for network in networks)
 
     @classmethod
-    def from_config(cls, data: dict[str, Any] | None) -> "HttpSettings":
+    def from_config(cls, data: dict[str, Any] | None) -> HttpSettings:
         """The settings from the config's ``http`` section; SettingsError names a bad key."""
         return build(cls, data, "http")
 
@@ -175,10 +179,17 @@ def _http_url(url: str) -> tuple[str, int]:
 class Fetcher:
     def __init__(self, settings: HttpSettings | None = None):
         self.settings = settings or HttpSettings()
-        retry = Retry(total=self.settings.retries, connect=self.settings.retries, read=self.settings.retries,
-                      status=self.settings.retries, backoff_factor=self.settings.backoff,
-                      status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET", "HEAD"),
-                      raise_on_status=False, respect_retry_after_header=True)
+        retry = Retry(
+            total=self.settings.retries,
+            connect=self.settings.retries,
+            read=self.settings.retries,
+            status=self.settings.retries,
+            backoff_factor=self.settings.backoff,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=("GET", "HEAD"),
+            raise_on_status=False,
+            respect_retry_after_header=True,
+        )
         self._retry = retry
         self._local = threading.local()
 
@@ -205,9 +216,13 @@ class Fetcher:
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
             if not is_public(ip) and not self.settings.allows(ip):
-                raise FetchError("private-address", f"Refusing {url}: {host} resolves to the "
-                                 f"non-public address {address} (set http.allow_private_addresses "
-                                 "to permit)", url)
+                raise FetchError(
+                    "private-address",
+                    f"Refusing {url}: {host} resolves to the "
+                    f"non-public address {address} (set http.allow_private_addresses "
+                    "to permit)",
+                    url,
+                )
         if not addresses:
             raise FetchError("dns-error", f"Cannot resolve {host}: no address", url)
         return addresses[0]
@@ -217,45 +232,72 @@ class Fetcher:
         for _ in range(MAX_REDIRECTS + 1):
             _http_url(url)
             try:
-                response = self.session.get(url, timeout=self.settings.timeout, stream=True, allow_redirects=False,
-                                            **kwargs)
+                response = self.session.get(
+                    url, timeout=self.settings.timeout, stream=True, allow_redirects=False, **kwargs
+                )
             except requests.exceptions.Timeout:
-                raise FetchError("timeout", f"No answer from {url} within {self.settings.timeout:g} s "
-                                 f"(after {self.settings.retries} retries)", url)
+                raise FetchError(
+                    "timeout",
+                    f"No answer from {url} within {self.settings.timeout:g} s "
+                    f"(after {self.settings.retries} retries)",
+                    url,
+                )
             except requests.exceptions.RetryError as error:
-                raise FetchError("http-error", f"{url}: gave up after {self.settings.retries} retries ({error})", url)
+                raise FetchError(
+                    "http-error",
+                    f"{url}: gave up after {self.settings.retries} retries ({error})",
+                    url,
+                )
             except requests.exceptions.RequestException as error:
                 if _timed_out(error):
-                    raise FetchError("timeout", f"No answer from {url} within {self.settings.timeout:g} s "
-                                     f"(after {self.settings.retries} retries)", url)
-                raise FetchError("connection-error", f"{url}: {error.__class__.__name__}: {error}", url)
+                    raise FetchError(
+                        "timeout",
+                        f"No answer from {url} within {self.settings.timeout:g} s "
+                        f"(after {self.settings.retries} retries)",
+                        url,
+                    )
+                raise FetchError(
+                    "connection-error", f"{url}: {error.__class__.__name__}: {error}", url
+                )
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 response.close()
                 continue
             if response.status_code >= 400:
                 response.close()
-                raise FetchError("http-error", f"{url}: HTTP {response.status_code} {response.reason}", url)
+                raise FetchError(
+                    "http-error", f"{url}: HTTP {response.status_code} {response.reason}", url
+                )
             return response
         raise FetchError("too-many-redirects", f"{url}: more than {MAX_REDIRECTS} redirects", url)
 
     def _read_limited(self, response: requests.Response, sink) -> tuple[int, str]:
         declared = response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > self.settings.max_bytes:
-            raise FetchError("too-large", f"{response.url}: {int(declared):,} bytes announced, limit is "
-                             f"{self.settings.max_bytes:,}", response.url)
+            raise FetchError(
+                "too-large",
+                f"{response.url}: {int(declared):,} bytes announced, limit is "
+                f"{self.settings.max_bytes:,}",
+                response.url,
+            )
         digest, size = hashlib.sha256(), 0
         try:
             for block in response.iter_content(CHUNK):
                 size += len(block)
                 if size > self.settings.max_bytes:
-                    raise FetchError("too-large", f"{response.url}: more than {self.settings.max_bytes:,} bytes",
-                                     response.url)
+                    raise FetchError(
+                        "too-large",
+                        f"{response.url}: more than {self.settings.max_bytes:,} bytes",
+                        response.url,
+                    )
                 digest.update(block)
                 sink(block)
         except requests.exceptions.RequestException as error:
-            raise FetchError("connection-error", f"{response.url}: download broke off after {size:,} bytes ({error})",
-                             response.url)
+            raise FetchError(
+                "connection-error",
+                f"{response.url}: download broke off after {size:,} bytes ({error})",
+                response.url,
+            )
         finally:
             response.close()
         return size, digest.hexdigest()
@@ -272,11 +314,16 @@ class Fetcher:
         try:
             return requests.models.complexjson.loads(body)
         except ValueError:
-            kind = "an HTML page" if b"<html" in body[:2048].lower() else f"{content_type or 'no JSON'}"
+            kind = (
+                "an HTML page"
+                if b"<html" in body[:2048].lower()
+                else f"{content_type or 'no JSON'}"
+            )
             raise FetchError("bad-json", f"{url}: expected JSON, got {kind}", url)
 
-    def download(self, url: str, directory: Path, etag: str | None = None,
-                 last_modified: str | None = None) -> Download:
+    def download(
+        self, url: str, directory: Path, etag: str | None = None, last_modified: str | None = None
+    ) -> Download:
         """Stream a file to ``directory``; a 304 to the conditional request means unchanged."""
         headers = {}
         if etag:
@@ -294,5 +341,13 @@ class Fetcher:
         except BaseException:
             os.unlink(name)
             raise
-        return Download(url, Path(name), False, sha256, size, response.headers.get("ETag"),
-                        response.headers.get("Last-Modified"), response.headers.get("Content-Type", ""))
+        return Download(
+            url,
+            Path(name),
+            False,
+            sha256,
+            size,
+            response.headers.get("ETag"),
+            response.headers.get("Last-Modified"),
+            response.headers.get("Content-Type", ""),
+        )

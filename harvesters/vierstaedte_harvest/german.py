@@ -6,6 +6,7 @@ point two three four (English decimal point), and the decision is reported.
 Numbers are parsed with Arrow compute kernels; periods and dimensions, which
 repeat, are parsed once per distinct value.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,7 +21,9 @@ import pyarrow.compute as pc
 
 from vierstaedte_contract.names import TOTAL_WORDS
 
-MISSING_MARKERS = frozenset({"", ".", "..", "...", "…", "-", "–", "—", "/", "k.A.", "k. A.", "NA", "n.a.", "n. a."})
+MISSING_MARKERS = frozenset(
+    {"", ".", "..", "...", "…", "-", "–", "—", "/", "k.A.", "k. A.", "NA", "n.a.", "n. a."}
+)
 CONFIDENTIAL_MARKERS = frozenset({"x", "X", "geheim", "*"})
 
 # RE2 patterns (Arrow compute): evidence for a notation, and what a valid number looks like in it
@@ -43,7 +46,9 @@ class ParsedColumn:
     """A numeric column: values (NaN where none), per-cell status, and what was decided."""
 
     values: pd.Series
-    status: pd.Series  # categorical over STATUSES: "reported" | "missing" | "confidential" | "invalid"
+    status: (
+        pd.Series
+    )  # categorical over STATUSES: "reported" | "missing" | "confidential" | "invalid"
     number_format: str
     percent: bool
     note: str | None = None
@@ -64,12 +69,18 @@ def parse_numbers(series: pd.Series, number_format: str | None = None) -> Parsed
     plain = not _has_space_or_unicode(text)
     if not plain:
         cells = pc.utf8_trim_whitespace(cells)
-    markers = np.asarray(pc.fill_null(pc.index_in(cells, value_set=_MARKERS), -1).to_numpy(zero_copy_only=False))
+    markers = np.asarray(
+        pc.fill_null(pc.index_in(cells, value_set=_MARKERS), -1).to_numpy(zero_copy_only=False)
+    )
     missing = (markers >= 0) & (markers < len(MISSING_MARKERS))
     confidential = markers >= len(MISSING_MARKERS)
     reported = markers < 0
     if not plain:
-        for space in ("\u00a0", "\u202f", " "):  # spaces, no-break and thin spaces separate thousands too
+        for space in (
+            "\u00a0",
+            "\u202f",
+            " ",
+        ):  # spaces, no-break and thin spaces separate thousands too
             if space.encode() in text:
                 cells = pc.replace_substring(cells, space, "")
     percent = b"%" in text and bool(pc.any(pc.ends_with(cells, "%")).as_py())
@@ -87,17 +98,24 @@ def parse_numbers(series: pd.Series, number_format: str | None = None) -> Parsed
         if rows_de and rows_en:
             number_format = GERMAN if rows_de >= rows_en else ENGLISH
             conflicts = en if number_format == GERMAN else de
-            note = (f"mixed number formats: {rows_de} German-style and {rows_en} English-style cells; "
-                    f"read as {number_format}, the others are errors")
+            note = (
+                f"mixed number formats: {rows_de} German-style and {rows_en} English-style cells; "
+                f"read as {number_format}, the others are errors"
+            )
         elif rows_en:
             number_format = ENGLISH
-            note = "decimal point: English-style cells such as " + repr(series.iloc[int(np.argmax(en))])
+            note = "decimal point: English-style cells such as " + repr(
+                series.iloc[int(np.argmax(en))]
+            )
         elif rows_de or (has_comma and _matches(cells, _AMBIGUOUS_COMMA).any()):
             number_format = GERMAN
         elif has_dot and (ambiguous := _matches(cells, _AMBIGUOUS_DOT, reported)).any():
             number_format = GERMAN
-            note = ("ambiguous: every punctuated cell looks like " + repr(series.iloc[int(np.argmax(ambiguous))].strip())
-                    + "; read '.' as German thousands separator")
+            note = (
+                "ambiguous: every punctuated cell looks like "
+                + repr(series.iloc[int(np.argmax(ambiguous))].strip())
+                + "; read '.' as German thousands separator"
+            )
         else:
             number_format = INTEGER
     if not (has_comma or has_dot):
@@ -111,7 +129,9 @@ def parse_numbers(series: pd.Series, number_format: str | None = None) -> Parsed
         numeric = pc.replace_substring(cells, ".", "") if has_dot else cells
         numeric = pc.replace_substring(numeric, ",", ".") if has_comma else numeric
     readable = valid & reported & ~conflicts
-    numbers = pc.cast(pc.if_else(pa.array(readable), numeric, pa.scalar(None, pa.string())), pa.float64())
+    numbers = pc.cast(
+        pc.if_else(pa.array(readable), numeric, pa.scalar(None, pa.string())), pa.float64()
+    )
     values = np.asarray(numbers.to_numpy(zero_copy_only=False), dtype="float64")
     if negative is not None:
         values = np.where(negative, -values, values)
@@ -121,12 +141,20 @@ def parse_numbers(series: pd.Series, number_format: str | None = None) -> Parsed
     status[confidential] = CONFIDENTIAL
     return ParsedColumn(
         pd.Series(values, index=series.index),
-        pd.Series(pd.Categorical.from_codes(status, categories=pd.Index(STATUSES, dtype=object)), index=series.index),
-        number_format, percent, note, list(series.index[conflicts]),
+        pd.Series(
+            pd.Categorical.from_codes(status, categories=pd.Index(STATUSES, dtype=object)),
+            index=series.index,
+        ),
+        number_format,
+        percent,
+        note,
+        list(series.index[conflicts]),
     )
 
 
-_MARKERS = pa.array(sorted(MISSING_MARKERS) + sorted(CONFIDENTIAL_MARKERS))  # index < len(MISSING_MARKERS): missing
+_MARKERS = pa.array(
+    sorted(MISSING_MARKERS) + sorted(CONFIDENTIAL_MARKERS)
+)  # index < len(MISSING_MARKERS): missing
 
 
 def _strip_sign(cells: pa.Array, text: bytes, plain: bool) -> tuple[pa.Array, np.ndarray | None]:
@@ -134,8 +162,12 @@ def _strip_sign(cells: pa.Array, text: bytes, plain: bool) -> tuple[pa.Array, np
     if plain:  # ASCII only: '-' and '+'
         if b"-" not in text and b"+" not in text:
             return cells, None
-        minus = _mask(pc.starts_with(cells, "-")) if b"-" in text else np.zeros(len(cells), dtype=bool)
-        plus = _mask(pc.starts_with(cells, "+")) if b"+" in text else np.zeros(len(cells), dtype=bool)
+        minus = (
+            _mask(pc.starts_with(cells, "-")) if b"-" in text else np.zeros(len(cells), dtype=bool)
+        )
+        plus = (
+            _mask(pc.starts_with(cells, "+")) if b"+" in text else np.zeros(len(cells), dtype=bool)
+        )
         signed, negative = minus | plus, minus
     else:  # also the minus sign and the en dash that typesetting puts in front of numbers
         signed = _mask(pc.match_substring_regex(cells, r"^[-+\x{2212}\x{2013}]\d"))
@@ -180,12 +212,17 @@ _PERIOD_PATTERNS: list[tuple[re.Pattern, Any]] = [
     (re.compile(r"^(\d{4})$"), lambda m: m[1]),
     (re.compile(r"^(\d{4})-(\d{2})$"), lambda m: f"{m[1]}-{m[2]}"),
     (re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+)?$"), lambda m: f"{m[1]}-{m[2]}-{m[3]}"),
-    (re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: [\d:.]+)?$"), lambda m: f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}"),
+    (
+        re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?: [\d:.]+)?$"),
+        lambda m: f"{m[3]}-{int(m[2]):02d}-{int(m[1]):02d}",
+    ),
     (re.compile(r"^(\d{1,2})[./](\d{4})$"), lambda m: f"{m[2]}-{int(m[1]):02d}"),
     (re.compile(r"^(\d{4})\s*[/–-]\s*(\d{4})$"), lambda m: f"{m[1]}/{m[2]}"),
     (re.compile(r"^(\d{4})\s*[/–-]\s*(\d{2})$"), lambda m: f"{m[1]}/{m[1][:2]}{m[2]}"),
-    (re.compile(r"^([1-4])\.\s*(?:Quartal|Q)\s*(\d{4})$", re.I),
-     lambda m: f"{m[2]}-{3 * int(m[1]) - 2:02d}/{m[2]}-{3 * int(m[1]):02d}"),
+    (
+        re.compile(r"^([1-4])\.\s*(?:Quartal|Q)\s*(\d{4})$", re.I),
+        lambda m: f"{m[2]}-{3 * int(m[1]) - 2:02d}/{m[2]}-{3 * int(m[1]):02d}",
+    ),
 ]
 _PERIOD_PREFIX = re.compile(r"^(?:Stand|Stichtag|Jahr|Zeitraum|am)\s*:?\s*", re.I)
 
@@ -205,11 +242,14 @@ def parse_period(value: Any) -> str | None:
 
 def period_bounds(iso: str) -> tuple[str, str]:
     """First and last day of a canonical period: ``2023`` → 2023-01-01 … 2023-12-31; intervals span both ends."""
+
     def period(text: str) -> pd.Period:  # 2023, 2023-06 or 2023-06-30
         return pd.Period(text, freq=("Y", "M", "D")[text.count("-")])
 
     ends = iso.split("/")
-    return period(ends[0]).start_time.strftime("%Y-%m-%d"), period(ends[-1]).end_time.strftime("%Y-%m-%d")
+    return period(ends[0]).start_time.strftime("%Y-%m-%d"), period(ends[-1]).end_time.strftime(
+        "%Y-%m-%d"
+    )
 
 
 def _plausible(iso: str) -> bool:
@@ -231,10 +271,21 @@ def _plausible(iso: str) -> bool:
 
 
 _AGE_PATTERNS: list[tuple[re.Pattern, Any]] = [
-    (re.compile(r"^(\d{1,3})\s*(?:-|–|bis)\s*(?:unter|u\.)\s*(\d{1,3})(?:\s*jahre?n?)?$"), lambda m: f"{m[1]}-{int(m[2]) - 1}"),
-    (re.compile(r"^(\d{1,3})\s*(?:-|–|bis)\s*(\d{1,3})(?:\s*jahre?n?)?$"), lambda m: f"{m[1]}-{m[2]}"),
+    (
+        re.compile(r"^(\d{1,3})\s*(?:-|–|bis)\s*(?:unter|u\.)\s*(\d{1,3})(?:\s*jahre?n?)?$"),
+        lambda m: f"{m[1]}-{int(m[2]) - 1}",
+    ),
+    (
+        re.compile(r"^(\d{1,3})\s*(?:-|–|bis)\s*(\d{1,3})(?:\s*jahre?n?)?$"),
+        lambda m: f"{m[1]}-{m[2]}",
+    ),
     (re.compile(r"^unter\s*(\d{1,3})(?:\s*jahre?n?)?$"), lambda m: f"0-{int(m[1]) - 1}"),
-    (re.compile(r"^(\d{1,3})\s*(?:\+|(?:jahre?\s*)?(?:u\.|und)\s*(?:älter|aelter|mehr|darüber))$"), lambda m: f"{m[1]}+"),
+    (
+        re.compile(
+            r"^(\d{1,3})\s*(?:\+|(?:jahre?\s*)?(?:u\.|und)\s*(?:älter|aelter|mehr|darüber))$"
+        ),
+        lambda m: f"{m[1]}+",
+    ),
     (re.compile(r"^(\d{1,3})(?:\s*jahre?)?$"), lambda m: f"{m[1]}-{m[1]}"),
 ]
 
@@ -260,7 +311,16 @@ _SEX = {
 _NATIONALITY = {
     "total": TOTAL_WORDS,
     "german": {"deutsch", "deutsche", "deutsche staatsangehörigkeit", "deutschland"},
-    "foreign": {"ausländisch", "auslaendisch", "ausländer", "auslaender", "nichtdeutsch", "nichtdeutsche", "nicht-deutsch", "ausländerinnen und ausländer"},
+    "foreign": {
+        "ausländisch",
+        "auslaendisch",
+        "ausländer",
+        "auslaender",
+        "nichtdeutsch",
+        "nichtdeutsche",
+        "nicht-deutsch",
+        "ausländerinnen und ausländer",
+    },
 }
 
 
@@ -277,12 +337,14 @@ def parse_nationality(value: Any) -> str | None:
     return _lookup(_NATIONALITY, value)
 
 
-DIMENSION_PARSERS = {"sex": parse_sex, "age_group": parse_age_group, "nationality": parse_nationality}
+DIMENSION_PARSERS = {
+    "sex": parse_sex,
+    "age_group": parse_age_group,
+    "nationality": parse_nationality,
+}
 
 
 def normalise_header(value: Any) -> str:
     """One spelling per header: NFC, single spaces, no surrounding space or quotes."""
     text = unicodedata.normalize("NFC", str(value))
     return re.sub(r"\s+", " ", text).strip().strip('"').strip()
-
-

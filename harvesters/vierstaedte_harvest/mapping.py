@@ -13,6 +13,7 @@ Header matching is on the normalised header (single spaces, NFC); ``match``
 is a full-match regular expression whose named groups (``period``, ``sex``,
 ``age_group``, ``nationality``, ``dimension_value``) fill those fields.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,7 +43,9 @@ class ValueRule:
     unit: str
     header: str | None = None
     pattern: re.Pattern | None = None
-    fixed: dict[str, str] = dataclasses.field(default_factory=dict)  # sex, age_group, …, dimension, dimension_value, period
+    fixed: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # sex, age_group, …, dimension, dimension_value, period
     number_format: str | None = None  # "de" | "en"; None: the column's content decides
 
     def matches(self, header: str) -> re.Match | bool | None:
@@ -99,16 +102,34 @@ def _get(data: dict[str, Any], key: str, kind: type, where: str, default: Any = 
 def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(data) - allowed, key=str)
     if unknown:
-        raise MappingError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}"
-                           + suggestion(unknown[0], allowed)
-                           + f"; allowed: {', '.join(sorted(allowed))}")
+        raise MappingError(
+            f"{where}: unknown key(s) {', '.join(map(str, unknown))}"
+            + suggestion(unknown[0], allowed)
+            + f"; allowed: {', '.join(sorted(allowed))}"
+        )
 
 
 def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     if not isinstance(data, dict):
         raise MappingError("a mapping is a YAML mapping (key: value)")
-    _check_keys(data, {"id", "city", "area", "period", "dimensions", "values", "ignore", "ignore_match",
-                       "unmapped", "read", "indicators", "number_format"}, "mapping")
+    _check_keys(
+        data,
+        {
+            "id",
+            "city",
+            "area",
+            "period",
+            "dimensions",
+            "values",
+            "ignore",
+            "ignore_match",
+            "unmapped",
+            "read",
+            "indicators",
+            "number_format",
+        },
+        "mapping",
+    )
     source = _get(data, "id", str, "mapping")
     where = f"mapping {source}"
     city = _get(data, "city", str, where)
@@ -128,7 +149,9 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     period = _get(data, "period", dict, where, {})
     _check_keys(period, {"column", "value"}, f"{where}.period")
     if period.get("value") is not None and parse_period(str(period["value"])) is None:
-        raise MappingError(f"{where}.period: {period['value']!r} is not a period (e.g. 2023, 2023-06, 31.12.2023)")
+        raise MappingError(
+            f"{where}.period: {period['value']!r} is not a period (e.g. 2023, 2023-06, 31.12.2023)"
+        )
 
     dims = _get(data, "dimensions", dict, where, {})
     _check_keys(dims, {*DIMENSIONS, "dimension"}, f"{where}.dimensions")
@@ -149,8 +172,21 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
         at = f"{where}.values[{number}]"
         if not isinstance(spec, dict):
             raise MappingError(f"{at}: must be a mapping")
-        _check_keys(spec, {"header", "match", "indicator", "unit", "number_format", "period", "dimension",
-                           "dimension_value", *DIMENSIONS}, at)
+        _check_keys(
+            spec,
+            {
+                "header",
+                "match",
+                "indicator",
+                "unit",
+                "number_format",
+                "period",
+                "dimension",
+                "dimension_value",
+                *DIMENSIONS,
+            },
+            at,
+        )
         indicator = _get(spec, "indicator", str, at)
         if indicator not in vocabulary:
             raise MappingError(
@@ -170,13 +206,27 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
                 raise MappingError(f"{at}: invalid regular expression: {error}")
             unknown_groups = set(pattern.groupindex) - GROUPS
             if unknown_groups:
-                raise MappingError(f"{at}: unknown group(s) {', '.join(sorted(unknown_groups))}; allowed: {', '.join(sorted(GROUPS))}")
-        fixed = {k: str(spec[k]) for k in ("period", "dimension", "dimension_value", *DIMENSIONS) if k in spec}
+                raise MappingError(
+                    f"{at}: unknown group(s) {', '.join(sorted(unknown_groups))}; allowed: {', '.join(sorted(GROUPS))}"
+                )
+        fixed = {
+            k: str(spec[k])
+            for k in ("period", "dimension", "dimension_value", *DIMENSIONS)
+            if k in spec
+        }
         number_format = spec.get("number_format", default_format)
         if number_format not in (None, "de", "en"):
             raise MappingError(f"{at}: number_format must be 'de' or 'en'")
-        rules.append(ValueRule(indicator, unit, normalise_header(spec["header"]) if "header" in spec else None,
-                               pattern, fixed, number_format))
+        rules.append(
+            ValueRule(
+                indicator,
+                unit,
+                normalise_header(spec["header"]) if "header" in spec else None,
+                pattern,
+                fixed,
+                number_format,
+            )
+        )
 
     read = _get(data, "read", dict, where, {})
     _check_keys(read, {f.name for f in dataclasses.fields(ReadOptions)}, f"{where}.read")
@@ -184,15 +234,21 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     if unmapped not in ("error", "warn"):
         raise MappingError(f"{where}: unmapped must be 'error' or 'warn'")
     return Mapping(
-        id=source, city=city, area_level=level,
+        id=source,
+        city=city,
+        area_level=level,
         area_column=normalise_header(area["column"]) if "column" in area else None,
         area_value=str(area["value"]) if "value" in area else None,
         period_column=normalise_header(period["column"]) if "column" in period else None,
         period_value=str(period["value"]) if period.get("value") is not None else None,
-        dimension_columns=dimension_columns, dimension_name=dimension_name, values=rules,
+        dimension_columns=dimension_columns,
+        dimension_name=dimension_name,
+        values=rules,
         ignore=[normalise_header(i) for i in data.get("ignore", [])],
         ignore_patterns=[re.compile(p) for p in data.get("ignore_match", [])],
-        unmapped=unmapped, read=ReadOptions(**read), indicators=vocabulary,
+        unmapped=unmapped,
+        read=ReadOptions(**read),
+        indicators=vocabulary,
     )
 
 

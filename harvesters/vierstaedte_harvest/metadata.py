@@ -7,6 +7,7 @@ the portal's own rule) or it is left out and reported; tags are made
 acceptable to CKAN. Nothing is invented: a value that cannot be mapped is left
 out (and CKAN's validation reports a missing required field) rather than guessed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -123,9 +124,14 @@ def dataset_name(city: str, source: SourceDataset) -> str:
     return f"{city}-{slug}-{hashlib.sha1(source.guid.encode()).hexdigest()[:8]}"
 
 
-def dataset_dict(source: SourceDataset, city: str, defaults: dict[str, Any], name: str,
-                 granularity: str | None = None,
-                 problems: list[str] | None = None) -> dict[str, Any]:
+def dataset_dict(
+    source: SourceDataset,
+    city: str,
+    defaults: dict[str, Any],
+    name: str,
+    granularity: str | None = None,
+    problems: list[str] | None = None,
+) -> dict[str, Any]:
     """The dataset as the portal stores it (without resources and without validation fields).
 
     A source field the portal would refuse (a landing page that is no valid URL) is left
@@ -138,7 +144,8 @@ def dataset_dict(source: SourceDataset, city: str, defaults: dict[str, Any], nam
         "notes": clean_text(source.description, 30_000) or title,
         "owner_org": city,
         "theme": canonical_themes(source.themes) or canonical_themes(defaults.get("themes", [])),
-        "license_id": canonical_license(source.license) or canonical_license(defaults.get("license")),
+        "license_id": canonical_license(source.license)
+        or canonical_license(defaults.get("license")),
         "tags": clean_tags(source.tags),
         "spatial_granularity": granularity or defaults.get("spatial_granularity", "stadt"),
         "temporal_start": _date(source.temporal_start),
@@ -148,8 +155,12 @@ def dataset_dict(source: SourceDataset, city: str, defaults: dict[str, Any], nam
         "source_identifier": source.guid,
     }
     if source.contact_name or source.contact_email:
-        data["contact"] = [{"name": clean_text(source.contact_name, 200),
-                            "email": clean_text(source.contact_email, 200).removeprefix("mailto:")}]
+        data["contact"] = [
+            {
+                "name": clean_text(source.contact_name, 200),
+                "email": clean_text(source.contact_email, 200).removeprefix("mailto:"),
+            }
+        ]
     if source.publisher:
         data["publisher"] = [{"name": clean_text(source.publisher, 200)}]
     return {k: v for k, v in data.items() if v not in (None, [], "")}
@@ -161,7 +172,10 @@ def differs(desired: dict[str, Any], existing: dict[str, Any]) -> list[str]:
     for key, value in desired.items():
         current = existing.get(key)
         if key == "tags":
-            value, current = sorted(t["name"] for t in value), sorted(t["name"] for t in current or [])
+            value, current = (
+                sorted(t["name"] for t in value),
+                sorted(t["name"] for t in current or []),
+            )
         elif key == "owner_org":
             current = (existing.get("organization") or {}).get("name")
         elif key in ("contact", "publisher"):

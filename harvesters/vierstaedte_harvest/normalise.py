@@ -8,11 +8,13 @@ whole content decides the notation. Each chunk is validated against the Table
 Schema and appended to ``out`` (or kept in memory). Memory is bounded by the
 chunk size. A table with any error is *rejected*: publish nothing from it.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,8 +35,21 @@ from vierstaedte_harvest.validate import SchemaValidator
 # rows per step: the working set stays well below the file's size (docs/performance.md)
 CHUNK_ROWS = 25_000
 ROW_FIELDS = ("area_level", "area_code", "area_name", "period", *DIMENSIONS, "dimension_value")
-COLUMN_FIELDS = ("indicator", "unit", "source_column", "period", *DIMENSIONS, "dimension", "dimension_value")
-DEFAULTS = {"sex": "total", "age_group": "total", "nationality": "total", "dimension_value": "total"}
+COLUMN_FIELDS = (
+    "indicator",
+    "unit",
+    "source_column",
+    "period",
+    *DIMENSIONS,
+    "dimension",
+    "dimension_value",
+)
+DEFAULTS = {
+    "sex": "total",
+    "age_group": "total",
+    "nationality": "total",
+    "dimension_value": "total",
+}
 
 
 @dataclasses.dataclass
@@ -55,8 +70,12 @@ class _Column:
     name: str
     position: int
     role: str  # value | area | period | dimension | ignored | unmapped
-    fields: dict[str, str] = dataclasses.field(default_factory=dict)  # COLUMN_FIELDS that the header fixes
-    number_format: str | None = None  # forced by the mapping or decided by the first chunk with evidence
+    fields: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # COLUMN_FIELDS that the header fixes
+    number_format: str | None = (
+        None  # forced by the mapping or decided by the first chunk with evidence
+    )
     forced: bool = False
     saw_ambiguous: bool = False
     note: str | None = None  # how the notation was decided, for the report
@@ -70,9 +89,14 @@ class _Restart(Exception):
         self.column, self.number_format = column, number_format
 
 
-def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
-              chunk_rows: int = CHUNK_ROWS, progress: Callable[[int], None] | None = None,
-              _formats: dict[str, str] | None = None) -> Result:
+def normalise(
+    path: str | Path,
+    mapping: Mapping,
+    out: str | Path | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+    _formats: dict[str, str] | None = None,
+) -> Result:
     """Normalise the table at ``path``; write the tidy CSV to ``out`` or return it as a frame."""
     report = Report(source=mapping.id, schema_version=vierstaedte_contract.SCHEMA_VERSION)
     out = Path(out) if out else None
@@ -108,12 +132,22 @@ def normalise(path: str | Path, mapping: Mapping, out: str | Path | None = None,
         report.error(**rejected.issue.as_dict())
         return Result(report, None, None)
     except _Restart as restart:
-        return normalise(path, mapping, out, chunk_rows, progress,
-                         dict(_formats or {}, **{restart.column: restart.number_format}))
+        return normalise(
+            path,
+            mapping,
+            out,
+            chunk_rows,
+            progress,
+            dict(_formats or {}, **{restart.column: restart.number_format}),
+        )
     if report.rows_in == 0:
         report.error("empty-file", "The table has a header but no data rows.")
     report.columns = {c.name: _describe(c) for c in columns}
-    frame = None if out else (_concat(parts) if parts else pd.DataFrame(columns=contract_table.field_names()))
+    frame = (
+        None
+        if out
+        else (_concat(parts) if parts else pd.DataFrame(columns=contract_table.field_names()))
+    )
     return Result(report, frame, out)
 
 
@@ -123,10 +157,19 @@ class _CsvSink:
     def __init__(self, path: Path | None):
         self.path, self.writer = path, None
         # text columns stay dictionary-encoded (as the Categoricals are): the writer expands them, no copy per row
-        self.schema = pa.schema([(f["name"], pa.float64() if f["type"] == "number" else pa.dictionary(pa.int32(), pa.string()))
-                                 for f in contract_table.descriptor()["fields"]])
+        self.schema = pa.schema(
+            [
+                (
+                    f["name"],
+                    pa.float64()
+                    if f["type"] == "number"
+                    else pa.dictionary(pa.int32(), pa.string()),
+                )
+                for f in contract_table.descriptor()["fields"]
+            ]
+        )
 
-    def __enter__(self) -> "_CsvSink":
+    def __enter__(self) -> _CsvSink:
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -162,10 +205,14 @@ def _concat(parts: list[pd.DataFrame]) -> pd.DataFrame:
             codes = []
             for part in parts:
                 values = part[name].array
-                lookup = np.array([positions.setdefault(c, len(positions)) for c in values.categories] + [-1],
-                                  dtype=np.int32)
+                lookup = np.array(
+                    [positions.setdefault(c, len(positions)) for c in values.categories] + [-1],
+                    dtype=np.int32,
+                )
                 codes.append(lookup[values.codes])  # code -1 (missing) picks the last entry, -1
-            columns[name] = pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(list(positions), dtype=object))
+            columns[name] = pd.Categorical.from_codes(
+                np.concatenate(codes), categories=pd.Index(list(positions), dtype=object)
+            )
         for part in parts:
             del part[name]
     return pd.DataFrame(columns, index=index)
@@ -189,9 +236,13 @@ def _describe(column: _Column) -> dict[str, Any]:
 
 # --- columns ----------------------------------------------------------------------------
 
+
 def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
-    roles = {mapping.area_column: "area", mapping.period_column: "period",
-             **{source: "dimension" for source in mapping.dimension_columns.values()}}
+    roles = {
+        mapping.area_column: "area",
+        mapping.period_column: "period",
+        **{source: "dimension" for source in mapping.dimension_columns.values()},
+    }
     columns = []
     for position, name in enumerate(table.headers):
         if name in roles:
@@ -200,32 +251,59 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             columns.append(_Column(name, position, "ignored"))
         elif (found := mapping.rule_for(name)) is None:
             (report.error if mapping.unmapped == "error" else report.warning)(
-                "unmapped-column", f"Column {name!r} matches no rule of mapping {mapping.id}; map it or list it under 'ignore'.",
-                field=name)
+                "unmapped-column",
+                f"Column {name!r} matches no rule of mapping {mapping.id}; map it or list it under 'ignore'.",
+                field=name,
+            )
             columns.append(_Column(name, position, "unmapped"))
         else:
             rule, groups = found
-            fields = {"indicator": rule.indicator, "unit": rule.unit, "source_column": spreadsheet_safe(name),
-                      "dimension": mapping.dimension_name, **rule.fixed, **groups}
+            fields = {
+                "indicator": rule.indicator,
+                "unit": rule.unit,
+                "source_column": spreadsheet_safe(name),
+                "dimension": mapping.dimension_name,
+                **rule.fixed,
+                **groups,
+            }
             if fields.get("dimension_value"):
                 fields["dimension_value"] = spreadsheet_safe(fields["dimension_value"])
-            columns.append(_Column(name, position, "value", _parse_header_fields(fields, report), rule.number_format,
-                                   forced=rule.number_format is not None))
+            columns.append(
+                _Column(
+                    name,
+                    position,
+                    "value",
+                    _parse_header_fields(fields, report),
+                    rule.number_format,
+                    forced=rule.number_format is not None,
+                )
+            )
     present = {c.name for c in columns}
-    for required in filter(None, [mapping.area_column, mapping.period_column, *mapping.dimension_columns.values()]):
+    for required in filter(
+        None, [mapping.area_column, mapping.period_column, *mapping.dimension_columns.values()]
+    ):
         if required not in present:
-            report.error("missing-column", f"The mapping expects a column {required!r}; the table has {sorted(present)}.",
-                         field=required)
+            report.error(
+                "missing-column",
+                f"The mapping expects a column {required!r}; the table has {sorted(present)}.",
+                field=required,
+            )
     values = [c for c in columns if c.role == "value"]
     if not values and not report.error_counts:
-        report.error("no-value-columns", "No column of the table matches a value rule of the mapping.")
+        report.error(
+            "no-value-columns", "No column of the table matches a value rule of the mapping."
+        )
     for column in values:
         if "period" not in column.fields and not mapping.period_column:
             if mapping.period_value:
                 column.fields["period"] = german.parse_period(mapping.period_value)
             else:
-                report.error("missing-period", f"Column {column.name!r} has no period: give period.column, period.value "
-                             "or a (?P<period>…) group in its rule.", field=column.name)
+                report.error(
+                    "missing-period",
+                    f"Column {column.name!r} has no period: give period.column, period.value "
+                    "or a (?P<period>…) group in its rule.",
+                    field=column.name,
+                )
     return columns
 
 
@@ -236,40 +314,65 @@ def _parse_header_fields(fields: dict[str, str], report: Report) -> dict[str, st
         if field in fields:
             parsed = parse(fields[field])
             if parsed is None:
-                report.error(f"invalid-{field.replace('_', '-')}", f"Header {fields['source_column']!r}: "
-                             f"{fields[field]!r} is not a valid {field}.", field=fields["source_column"], value=fields[field])
+                report.error(
+                    f"invalid-{field.replace('_', '-')}",
+                    f"Header {fields['source_column']!r}: "
+                    f"{fields[field]!r} is not a valid {field}.",
+                    field=fields["source_column"],
+                    value=fields[field],
+                )
             fields[field] = parsed
     return fields
 
 
 # --- chunks -----------------------------------------------------------------------------
 
-def _categorical(values: pd.Series, parse: Callable[[Any], str | None], report: Report, code: str,
-                 field: str, what: str) -> pd.Categorical:
+
+def _categorical(
+    values: pd.Series,
+    parse: Callable[[Any], str | None],
+    report: Report,
+    code: str,
+    field: str,
+    what: str,
+) -> pd.Categorical:
     """Parse each distinct value once; unparsable values are reported (first row, count) and left empty."""
     codes, uniques = pd.factorize(values.fillna(""), sort=False)
     parsed = [parse(u) for u in uniques]
     for i, (raw, result) in enumerate(zip(uniques, parsed)):
         if result is None:
             hits = np.flatnonzero(codes == i)
-            report.error(code, f"{what}: {raw!r} ({len(hits)} row(s))", count=len(hits),
-                         row=int(values.index[hits[0]]), field=field, value=str(raw))
+            report.error(
+                code,
+                f"{what}: {raw!r} ({len(hits)} row(s))",
+                count=len(hits),
+                row=int(values.index[hits[0]]),
+                field=field,
+                value=str(raw),
+            )
     return _categories(parsed).take(codes) if len(codes) else pd.Categorical([])
 
 
 def _categories(values: list[Any]) -> pd.Categorical:
     """A Categorical over plain Python objects (pandas would otherwise convert every category list to Arrow)."""
     positions: dict[Any, int] = {}
-    codes = np.fromiter((-1 if v is None else positions.setdefault(v, len(positions)) for v in values),
-                        dtype=np.int32, count=len(values))
+    codes = np.fromiter(
+        (-1 if v is None else positions.setdefault(v, len(positions)) for v in values),
+        dtype=np.int32,
+        count=len(values),
+    )
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(positions), dtype=object))
 
 
 def _constant(value: Any, n: int) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([value], dtype=object))
+    return pd.Categorical.from_codes(
+        np.zeros(n, dtype=np.int8), categories=pd.Index([value], dtype=object)
+    )
 
 
-def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report) -> dict[str, pd.Categorical]:
+def _row_fields(
+    chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report
+) -> dict[str, pd.Categorical]:
     """Attributes that vary by row: area, period and dimension columns."""
     position = {c.name: c.position for c in columns}
     fields: dict[str, pd.Categorical] = {}
@@ -277,36 +380,70 @@ def _row_fields(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     if mapping.area_column:
         source = chunk[position[mapping.area_column]]
         where = f"Not an area of {mapping.city} at level {mapping.area_level} (see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv)"
-        areas = _categorical(source, lambda v: resolver.resolve(v, mapping.area_level), report,
-                             "unknown-area", mapping.area_column, where)
+        areas = _categorical(
+            source,
+            lambda v: resolver.resolve(v, mapping.area_level),
+            report,
+            "unknown-area",
+            mapping.area_column,
+            where,
+        )
         for i, field in enumerate(("area_level", "area_code", "area_name")):
             parts = _categories([dataclasses.astuple(a)[i] for a in areas.categories])
-            fields[field] = parts.take(areas.codes, allow_fill=True)  # code -1 (unknown area) stays missing
+            fields[field] = parts.take(
+                areas.codes, allow_fill=True
+            )  # code -1 (unknown area) stays missing
     else:
         area = resolver.resolve(mapping.area_value, mapping.area_level)
         if area is None:
-            raise TableRejected(Issue("unknown-area", f"area.value {mapping.area_value!r} is not an area of {mapping.city}"))
-        for field, value in zip(("area_level", "area_code", "area_name"), dataclasses.astuple(area)):
+            raise TableRejected(
+                Issue(
+                    "unknown-area",
+                    f"area.value {mapping.area_value!r} is not an area of {mapping.city}",
+                )
+            )
+        for field, value in zip(
+            ("area_level", "area_code", "area_name"), dataclasses.astuple(area)
+        ):
             fields[field] = _constant(value, len(chunk))
     if mapping.period_column:
-        fields["period"] = _categorical(chunk[position[mapping.period_column]], german.parse_period, report,
-                                        "invalid-period", mapping.period_column, "Not a date or period")
+        fields["period"] = _categorical(
+            chunk[position[mapping.period_column]],
+            german.parse_period,
+            report,
+            "invalid-period",
+            mapping.period_column,
+            "Not a date or period",
+        )
     for field, source_name in mapping.dimension_columns.items():
         source = chunk[position[source_name]]
         if field == "dimension_value":
-            fields[field] = _categorical(source, lambda v: spreadsheet_safe(v.strip()) or None, report,
-                                         "missing-dimension-value",
-                                         source_name, "Empty dimension value")
+            fields[field] = _categorical(
+                source,
+                lambda v: spreadsheet_safe(v.strip()) or None,
+                report,
+                "missing-dimension-value",
+                source_name,
+                "Empty dimension value",
+            )
         else:
-            fields[field] = _categorical(source, german.DIMENSION_PARSERS[field], report,
-                                         f"invalid-{field.replace('_', '-')}", source_name, f"Not a known {field} value")
+            fields[field] = _categorical(
+                source,
+                german.DIMENSION_PARSERS[field],
+                report,
+                f"invalid-{field.replace('_', '-')}",
+                source_name,
+                f"Not a known {field} value",
+            )
     return fields
 
 
 def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> german.ParsedColumn:
     raw = chunk[column.position]
     # keep deciding while only integers or ambiguous cells were seen, unless the mapping fixed the notation
-    detect = not column.forced and (column.number_format in (None, german.INTEGER) or column.saw_ambiguous)
+    detect = not column.forced and (
+        column.number_format in (None, german.INTEGER) or column.saw_ambiguous
+    )
     parsed = german.parse_numbers(raw, None if detect else column.number_format)
     if detect:
         if parsed.number_format == german.ENGLISH and column.saw_ambiguous:
@@ -316,12 +453,20 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
         column.note = parsed.note or column.note
     invalid = np.flatnonzero(parsed.status.cat.codes.to_numpy() == german.INVALID)
     if len(invalid):
-        report.error_cells("mixed-number-format" if parsed.conflict_rows else "invalid-number",
-                           f"Column {column.name!r}: not a number in the column's {column.number_format} notation.",
-                           [(int(raw.index[i]), str(raw.iloc[i])) for i in invalid[:20]], len(invalid), field=column.name)
+        report.error_cells(
+            "mixed-number-format" if parsed.conflict_rows else "invalid-number",
+            f"Column {column.name!r}: not a number in the column's {column.number_format} notation.",
+            [(int(raw.index[i]), str(raw.iloc[i])) for i in invalid[:20]],
+            len(invalid),
+            field=column.name,
+        )
     if parsed.percent and column.fields["unit"] != "percent":
-        report.warning("percent-values", f"Column {column.name!r} holds percentages; unit set to percent "
-                       f"instead of {column.fields['unit']}.", field=column.name)
+        report.warning(
+            "percent-values",
+            f"Column {column.name!r} holds percentages; unit set to percent "
+            f"instead of {column.fields['unit']}.",
+            field=column.name,
+        )
         column.fields["unit"] = "percent"
     return parsed
 
@@ -336,9 +481,15 @@ def _is_ambiguous(parsed: german.ParsedColumn) -> bool:
     return bool(parsed.note and parsed.note.startswith("ambiguous"))
 
 
-def _report_notation(columns: list[_Column], parsed: list[german.ParsedColumn], report: Report) -> None:
+def _report_notation(
+    columns: list[_Column], parsed: list[german.ParsedColumn], report: Report
+) -> None:
     """Warn about a column whose notation only a guess decided, unless another column of the table proves it."""
-    proven = [c.name for c, p in zip(columns, parsed) if p.number_format == german.GERMAN and p.note is None]
+    proven = [
+        c.name
+        for c, p in zip(columns, parsed)
+        if p.number_format == german.GERMAN and p.note is None
+    ]
     for column, result in zip(columns, parsed):
         if not result.note or column.reported_note:
             continue
@@ -346,10 +497,14 @@ def _report_notation(columns: list[_Column], parsed: list[german.ParsedColumn], 
         if _is_ambiguous(result) and proven:
             column.note = f"German notation, as column {proven[0]!r} of the same table proves"
             continue
-        report.warning("number-format-decision", f"Column {column.name!r}: {result.note}.", field=column.name)
+        report.warning(
+            "number-format-decision", f"Column {column.name!r}: {result.note}.", field=column.name
+        )
 
 
-def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report) -> pd.DataFrame:
+def _tidy_chunk(
+    chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report
+) -> pd.DataFrame:
     """Wide → long: one block of rows per value column, attributes as Categoricals."""
     values = [c for c in columns if c.role == "value"]
     n, k = len(chunk), len(values)
@@ -358,12 +513,14 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
     rows = _row_fields(chunk, columns, mapping, report)
     tile = np.tile(np.arange(n), k)
     data: dict[str, Any] = {
-        "city": _constant(mapping.city, n * k), "ags": _constant(mapping.ags, n * k),
+        "city": _constant(mapping.city, n * k),
+        "ags": _constant(mapping.ags, n * k),
         "source_dataset": _constant(mapping.id, n * k),
         "value": np.concatenate([p.values.to_numpy() for p in parsed]) if k else np.zeros(0),
         "value_status": pd.Categorical.from_codes(
-            np.concatenate([_status_codes(p) for p in parsed])
-            if k else np.zeros(0, dtype=np.int8), categories=pd.Index(german.STATUSES[:german.INVALID], dtype=object)),
+            np.concatenate([_status_codes(p) for p in parsed]) if k else np.zeros(0, dtype=np.int8),
+            categories=pd.Index(german.STATUSES[: german.INVALID], dtype=object),
+        ),
     }
     for field in dict.fromkeys((*COLUMN_FIELDS, *ROW_FIELDS)):
         by_column = [column.fields.get(field) for column in values]
@@ -371,10 +528,19 @@ def _tidy_chunk(chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, r
         if by_row is not None and all(v is None for v in by_column):
             data[field] = by_row.take(tile)
             continue
-        blocks = [_constant(v, n) if v is not None else by_row if by_row is not None
-                  else _constant(DEFAULTS.get(field, ""), n) for v in by_column]
+        blocks = [
+            _constant(v, n)
+            if v is not None
+            else by_row
+            if by_row is not None
+            else _constant(DEFAULTS.get(field, ""), n)
+            for v in by_column
+        ]
         data[field] = union_categoricals(blocks) if blocks else pd.Categorical([])
-    tidy = pd.DataFrame({name: data[name] for name in contract_table.field_names()}, index=np.tile(chunk.index.to_numpy(), k))
+    tidy = pd.DataFrame(
+        {name: data[name] for name in contract_table.field_names()},
+        index=np.tile(chunk.index.to_numpy(), k),
+    )
     # rows whose area, period or dimension could not be read are errors above; keep them out of the table
     unreadable = np.zeros(n, dtype=bool)
     for name, values_by_row in rows.items():

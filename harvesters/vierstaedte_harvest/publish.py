@@ -11,6 +11,7 @@ nothing new can prove it wrote nothing. Few calls matter for speed: every write
 re-validates, re-indexes and records the whole dataset, so a dataset's files go
 to CKAN in one ``package_revise``, not one call each.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -45,9 +46,16 @@ log = logging.getLogger(__name__)
 DATASTORE_BATCH = 10_000
 # what a call to CKAN may raise besides NotFound; where CKAN is installed, ckanapi re-raises CKAN's
 # own classes (SearchIndexError, NotAuthorized, ValidationError), which are no CKANAPIError
-_FAILURES = (ckanapi.NotAuthorized, ckanapi.ValidationError, ckanapi.SearchIndexError,
-             ckanapi.SearchError, ckanapi.SearchQueryError, ckanapi.CKANAPIError,
-             ckanapi.ServerIncompatibleError, OSError)
+_FAILURES = (
+    ckanapi.NotAuthorized,
+    ckanapi.ValidationError,
+    ckanapi.SearchIndexError,
+    ckanapi.SearchError,
+    ckanapi.SearchQueryError,
+    ckanapi.CKANAPIError,
+    ckanapi.ServerIncompatibleError,
+    OSError,
+)
 
 
 class PublishError(Exception):
@@ -90,13 +98,23 @@ class Table:
         """The original and the normalised file (whose digest is ``sha256``) as resources."""
         kind = self.report["reading"]["format"].upper()
         return [
-            ResourceSpec(RAW, f"Originaldatei ({kind})", kind, self.original,
-                         sha256=self.original_sha256,
-                         description=f"Unverändert von {self.source['url']}"),
-            ResourceSpec(NORMALISED, "Normalisierte Daten (CSV)", "CSV", self.normalised,
-                         sha256=sha256,
-                         description="Nach dem gemeinsamen Schema city-statistics "
-                                     f"{vierstaedte_contract.SCHEMA_VERSION}"),
+            ResourceSpec(
+                RAW,
+                f"Originaldatei ({kind})",
+                kind,
+                self.original,
+                sha256=self.original_sha256,
+                description=f"Unverändert von {self.source['url']}",
+            ),
+            ResourceSpec(
+                NORMALISED,
+                "Normalisierte Daten (CSV)",
+                "CSV",
+                self.normalised,
+                sha256=sha256,
+                description="Nach dem gemeinsamen Schema city-statistics "
+                f"{vierstaedte_contract.SCHEMA_VERSION}",
+            ),
         ]
 
 
@@ -117,13 +135,15 @@ class Publisher:
         client = getattr(self._local, "ckan", None)
         if client is None:
             client = self._local.ckan = ckanapi.RemoteCKAN(
-                self.url, apikey=self._token, user_agent=f"vierstaedte-harvest/{__version__}")
+                self.url, apikey=self._token, user_agent=f"vierstaedte-harvest/{__version__}"
+            )
         return client
 
     # --- calls -----------------------------------------------------------------------
 
-    def _call(self, action: str, write: bool, files: dict[str, Any] | None = None,
-              **data: Any) -> Any:
+    def _call(
+        self, action: str, write: bool, files: dict[str, Any] | None = None, **data: Any
+    ) -> Any:
         if write:
             self.writes.append(action)
             if self.dry_run:
@@ -145,19 +165,27 @@ class Publisher:
         if isinstance(error, ckanapi.ValidationError):
             return PublishError("ckan-validation", f"CKAN rejected {action}: {message}")
         if isinstance(error, ckanapi.SearchIndexError):
-            return PublishError("search-index", f"{action}: CKAN could not update its search "
-                                f"index (Solr down?), the call did not complete: {message}")
+            return PublishError(
+                "search-index",
+                f"{action}: CKAN could not update its search "
+                f"index (Solr down?), the call did not complete: {message}",
+            )
         if isinstance(error, (ckanapi.SearchError, ckanapi.SearchQueryError)):
             return PublishError("search-error", f"{action}: CKAN's search (Solr) failed: {message}")
         if isinstance(error, OSError):  # connection refused, reset, timeouts
-            return PublishError("ckan-unreachable",
-                                f"{action}: CKAN at {self.url} not reachable: {error}")
+            return PublishError(
+                "ckan-unreachable", f"{action}: CKAN at {self.url} not reachable: {error}"
+            )
         if "Search Connection Error" in message:
-            return PublishError("search-error",
-                                f"{action}: CKAN cannot reach its search server (Solr)")
+            return PublishError(
+                "search-error", f"{action}: CKAN cannot reach its search server (Solr)"
+            )
         if "Internal Server Error" in message:
-            return PublishError("ckan-error", f"{action}: CKAN failed with an internal error "
-                                "(HTTP 500); CKAN's log says why (its database down?)")
+            return PublishError(
+                "ckan-error",
+                f"{action}: CKAN failed with an internal error "
+                "(HTTP 500); CKAN's log says why (its database down?)",
+            )
         return PublishError("ckan-error", f"{action} failed: {message}")
 
     def read(self, action: str, **data: Any) -> Any:
@@ -179,32 +207,50 @@ class Publisher:
         leak, so a sysadmin has to remove them.
         """
         try:
-            writable = {organisation["name"] for organisation in
-                        self.read("organization_list_for_user", permission="create_dataset")}
+            writable = {
+                organisation["name"]
+                for organisation in self.read(
+                    "organization_list_for_user", permission="create_dataset"
+                )
+            }
             # a sysadmin is listed every organisation whatever the permission; no role has this one
             sysadmin = bool(self.read("organization_list_for_user", permission="sysadmin"))
         except PublishError as error:
-            raise PublishError("bad-token", f"CKAN does not accept the API token ({error}); "
-                               "revoked or mistyped?") from error
+            raise PublishError(
+                "bad-token", f"CKAN does not accept the API token ({error}); revoked or mistyped?"
+            ) from error
         if sysadmin:
-            raise PublishError("token-scope", "The API token is a sysadmin's; a city's harvester "
-                               f"must use a token of a user who is editor of {self.city!r} only")
+            raise PublishError(
+                "token-scope",
+                "The API token is a sysadmin's; a city's harvester "
+                f"must use a token of a user who is editor of {self.city!r} only",
+            )
         if self.city not in writable:
-            raise PublishError("token-scope", f"The API token cannot write organisation "
-                               f"{self.city!r}; make its user an editor there")
+            raise PublishError(
+                "token-scope",
+                f"The API token cannot write organisation "
+                f"{self.city!r}; make its user an editor there",
+            )
         others = sorted(writable - {self.city})
         if not others:
             return []
-        message = (f"The API token can also write {', '.join(others)}; this run wrote "
-                   f"{self.city!r} only. A sysadmin should remove the user from the other "
-                   f"organisations (ckan vierstaedte ensure-harvester {self.city})")
+        message = (
+            f"The API token can also write {', '.join(others)}; this run wrote "
+            f"{self.city!r} only. A sysadmin should remove the user from the other "
+            f"organisations (ckan vierstaedte ensure-harvester {self.city})"
+        )
         log.warning("%s", message)
         return [{"code": "token-too-broad", "message": message}]
 
     # --- one dataset: the protocol -----------------------------------------------------
 
-    def publish(self, desired: dict[str, Any], links: list[ResourceSpec],
-                table: Table | None = None, known: bool = True) -> str:
+    def publish(
+        self,
+        desired: dict[str, Any],
+        links: list[ResourceSpec],
+        table: Table | None = None,
+        known: bool = True,
+    ) -> str:
         """Bring one dataset to ``desired``, its ``links`` and its ``table``; returns its status.
 
         Each step writes only where CKAN differs, in this order:
@@ -231,7 +277,8 @@ class Publisher:
         replaced = old is not None and old.get("hash") != sha256  # the file is uploaded anew
         clear = {NORMALISED: {DATASTORE_MARKER: ""}}
         dataset, resources, wrote = self.sync_resources(
-            dataset, [*table.files(sha256), *links], clear if stale and replaced else None)
+            dataset, [*table.files(sha256), *links], clear if stale and replaced else None
+        )
         resource = resources[NORMALISED]
         if not complete:
             if stale and not replaced:
@@ -250,8 +297,9 @@ class Publisher:
         except ckanapi.NotFound:
             return None
 
-    def upsert_dataset(self, desired: dict[str, Any], links: list[ResourceSpec] = (),
-                       known: bool = True) -> tuple[dict[str, Any], str]:
+    def upsert_dataset(
+        self, desired: dict[str, Any], links: list[ResourceSpec] = (), known: bool = True
+    ) -> tuple[dict[str, Any], str]:
         """Create or update the dataset's metadata; returns it and its status
         (``added``, ``updated`` or ``unchanged``).
 
@@ -264,12 +312,21 @@ class Publisher:
         """
         existing = self.show(desired["name"]) if known else None
         if existing is None:
-            resources = [{"name": s.name, "format": s.format, ROLE_FIELD: s.role,
-                          "description": s.description, "url": s.url}
-                         for s in links if s.role == LINK]
+            resources = [
+                {
+                    "name": s.name,
+                    "format": s.format,
+                    ROLE_FIELD: s.role,
+                    "description": s.description,
+                    "url": s.url,
+                }
+                for s in links
+                if s.role == LINK
+            ]
             try:
-                created = self.write("package_create", **desired,
-                                     **({"resources": resources} if resources else {}))
+                created = self.write(
+                    "package_create", **desired, **({"resources": resources} if resources else {})
+                )
                 return created, runs.ADDED
             except PublishError as error:
                 if known or error.code != "ckan-validation":
@@ -279,25 +336,32 @@ class Publisher:
                     raise
         owner = (existing.get("organization") or {}).get("name")
         if owner not in (None, self.city):  # only a token that can also write elsewhere sees this
-            raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to "
-                               f"{owner!r}, not {self.city!r}")
+            raise PublishError(
+                "name-conflict",
+                f"Dataset {desired['name']!r} belongs to {owner!r}, not {self.city!r}",
+            )
         if existing.get("source_identifier") not in (None, "", desired.get("source_identifier")):
-            raise PublishError("name-conflict", f"Dataset {desired['name']!r} belongs to source "
-                               f"{existing.get('source_identifier')!r}, "
-                               f"not {desired.get('source_identifier')!r}")
+            raise PublishError(
+                "name-conflict",
+                f"Dataset {desired['name']!r} belongs to source "
+                f"{existing.get('source_identifier')!r}, "
+                f"not {desired.get('source_identifier')!r}",
+            )
         changed = {k: desired[k] for k in differs(desired, existing)}
         if existing.get("state") == "deleted":
             changed["state"] = "active"  # back at the source: un-withdraw
         if not changed:
             return existing, runs.UNCHANGED
         log.info("dataset %s: updating %s", desired["name"], ", ".join(sorted(changed)))
-        log.debug("dataset %s: before %s", desired["name"],
-                  {k: existing.get(k) for k in changed})
+        log.debug("dataset %s: before %s", desired["name"], {k: existing.get(k) for k in changed})
         return self.write("package_patch", id=existing["id"], **changed), runs.UPDATED
 
-    def sync_resources(self, dataset: dict[str, Any], specs: list[ResourceSpec],
-                       fields: dict[str, dict[str, Any]] | None = None,
-                       ) -> tuple[dict[str, Any], dict[str, dict], bool]:
+    def sync_resources(
+        self,
+        dataset: dict[str, Any],
+        specs: list[ResourceSpec],
+        fields: dict[str, dict[str, Any]] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, dict], bool]:
         """Bring the dataset's resources to ``specs`` in one ``package_revise``; ids stay stable.
 
         Changed files are uploaded and new resources appended in that call, so the dataset is
@@ -314,8 +378,12 @@ class Publisher:
         new: list[tuple[ResourceSpec, dict[str, Any]]] = []
         for spec in specs:
             current = links.get(spec.url) if spec.role == LINK else by_role.get(spec.role)
-            wanted = {"name": spec.name, "format": spec.format, ROLE_FIELD: spec.role,
-                      "description": spec.description}
+            wanted = {
+                "name": spec.name,
+                "format": spec.format,
+                ROLE_FIELD: spec.role,
+                "description": spec.description,
+            }
             if spec.role == LINK:
                 wanted["url"] = spec.url
                 if current and all(current.get(k) == v for k, v in wanted.items()):
@@ -333,16 +401,18 @@ class Publisher:
         for role, values in (fields or {}).items():
             form.update(_revise(by_role[role], values))
         if new:  # appended first, then addressed from the end of the list: -2, -1
-            form["update__resources__extend"] = json.dumps([wanted for _, wanted in new],
-                                                           ensure_ascii=False)
+            form["update__resources__extend"] = json.dumps(
+                [wanted for _, wanted in new], ensure_ascii=False
+            )
             for position, (spec, _) in enumerate(new):
                 if spec.path is not None:
                     uploads[f"update__resources__{position - len(new)}__upload"] = spec.path
         if form:
             files = {key: (path.name, path.open("rb")) for key, path in uploads.items()}
             try:
-                answer = self.write("package_revise", files=files or None,
-                                    match__id=dataset["id"], **form)
+                answer = self.write(
+                    "package_revise", files=files or None, match__id=dataset["id"], **form
+                )
             finally:
                 for _, handle in files.values():
                     handle.close()
@@ -351,8 +421,10 @@ class Publisher:
                 dataset = dict(dataset, resources=[*resources, *added])
             else:
                 dataset = answer["package"]
-        result = {r["url"] if r.get(ROLE_FIELD) == LINK else r.get(ROLE_FIELD) or "": r
-                  for r in dataset.get("resources", [])}
+        result = {
+            r["url"] if r.get(ROLE_FIELD) == LINK else r.get(ROLE_FIELD) or "": r
+            for r in dataset.get("resources", [])
+        }
         return dataset, result, bool(form)
 
     def _load(self, resource_id: str, csv_path: Path, replace: bool) -> None:
@@ -364,17 +436,32 @@ class Publisher:
         """
         if replace:
             try:
-                self.write("datastore_delete", resource_id=resource_id, force=True,
-                           calculate_record_count=False)
+                self.write(
+                    "datastore_delete",
+                    resource_id=resource_id,
+                    force=True,
+                    calculate_record_count=False,
+                )
             except ckanapi.NotFound:
                 pass
         batches = _batches(csv_path)
-        self._create_table(resource_id=resource_id, fields=datastore_fields(),
-                           primary_key=primary_key(), force=True, records=next(batches),
-                           calculate_record_count=False)
+        self._create_table(
+            resource_id=resource_id,
+            fields=datastore_fields(),
+            primary_key=primary_key(),
+            force=True,
+            records=next(batches),
+            calculate_record_count=False,
+        )
         for records in batches:
-            self.write("datastore_upsert", resource_id=resource_id, records=records,
-                       method="insert", force=True, calculate_record_count=False)
+            self.write(
+                "datastore_upsert",
+                resource_id=resource_id,
+                records=records,
+                method="insert",
+                force=True,
+                calculate_record_count=False,
+            )
 
     def _create_table(self, **data: Any) -> None:
         """``datastore_create``; the run's first alone, the others in parallel once one succeeded.
@@ -389,16 +476,23 @@ class Publisher:
             self.write("datastore_create", **data)
             self._tables_work = True
 
-    def _data_package(self, dataset: dict[str, Any], resource: dict[str, Any],
-                      table: Table) -> ResourceSpec:
+    def _data_package(
+        self, dataset: dict[str, Any], resource: dict[str, Any], table: Table
+    ) -> ResourceSpec:
         """The Data Package of ``table`` as published in ``dataset``, written beside the table."""
-        package = datapackage.descriptor(dataset, resource.get("url", ""), table.normalised.stem,
-                                         table.source, table.report)
+        package = datapackage.descriptor(
+            dataset, resource.get("url", ""), table.normalised.stem, table.source, table.report
+        )
         path = table.normalised.with_name("datapackage.json")
         path.write_bytes(datapackage.dumps(package))
-        return ResourceSpec(DATAPACKAGE, "Data Package (datapackage.json)", "JSON", path,
-                            sha256=_sha256(path),
-                            description="Frictionless Data Package: Daten, Schema und Herkunft")
+        return ResourceSpec(
+            DATAPACKAGE,
+            "Data Package (datapackage.json)",
+            "JSON",
+            path,
+            sha256=_sha256(path),
+            description="Frictionless Data Package: Daten, Schema und Herkunft",
+        )
 
     # --- the city ----------------------------------------------------------------------
 
@@ -414,8 +508,14 @@ class Publisher:
         """name → source_identifier (``""`` if none) of every dataset of this city."""
         found, start = {}, 0
         while True:
-            page = self.read("package_search", fq=f"organization:{self.city}", rows=1000,
-                             start=start, include_private=True, fl="name,source_identifier")
+            page = self.read(
+                "package_search",
+                fq=f"organization:{self.city}",
+                rows=1000,
+                start=start,
+                include_private=True,
+                fl="name,source_identifier",
+            )
             for item in page["results"]:
                 found[item["name"]] = item.get("source_identifier") or ""
             start += len(page["results"])
@@ -423,16 +523,26 @@ class Publisher:
                 return found
 
     def record_run(self, report: dict[str, Any]) -> None:
-        self.write("vierstaedte_harvest_run_create", organization=self.city,
-                   started=report["started"], finished=report["finished"],
-                   status=report["status"], counts=report["counts"], report=report,
-                   harvester_version=__version__)
+        self.write(
+            "vierstaedte_harvest_run_create",
+            organization=self.city,
+            started=report["started"],
+            finished=report["finished"],
+            status=report["status"],
+            counts=report["counts"],
+            report=report,
+            harvester_version=__version__,
+        )
 
 
 def _holds(resource: dict[str, Any] | None, sha256: str) -> bool:
     """Whether the DataStore holds the file ``sha256`` of ``resource`` completely loaded."""
-    return bool(resource and resource.get("datastore_active") and resource.get("hash") == sha256
-                and resource.get(DATASTORE_MARKER) == sha256)
+    return bool(
+        resource
+        and resource.get("datastore_active")
+        and resource.get("hash") == sha256
+        and resource.get(DATASTORE_MARKER) == sha256
+    )
 
 
 def _status(status: str, wrote: bool) -> str:
@@ -455,8 +565,7 @@ def _batches(csv_path: Path) -> Iterator[list[dict[str, Any]]]:
     Always at least one batch (maybe empty): the first creates the table.
     """
     empty = True
-    for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False,
-                             chunksize=DATASTORE_BATCH):
+    for chunk in pd.read_csv(csv_path, dtype=str, keep_default_na=False, chunksize=DATASTORE_BATCH):
         records = chunk.to_dict("records")
         for record in records:
             value = record[VALUE_FIELD]

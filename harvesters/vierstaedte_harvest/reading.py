@@ -5,6 +5,7 @@ large file never has to fit in memory. Everything it decides goes into the
 report's ``reading`` section; everything it cannot read raises
 :class:`TableRejected` with a specific code.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -14,8 +15,9 @@ import io
 import itertools
 import re
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -25,11 +27,16 @@ from vierstaedte_harvest.german import CONFIDENTIAL_MARKERS, MISSING_MARKERS, no
 from vierstaedte_harvest.report import Issue, TableRejected
 
 HEAD_BYTES = 256 * 1024
-XLSX_MAX_UNPACKED = 200 * 1024 * 1024  # what an .xlsx may unpack to; real workbooks pack 5–20×, zip bombs hundreds×
+XLSX_MAX_UNPACKED = (
+    200 * 1024 * 1024
+)  # what an .xlsx may unpack to; real workbooks pack 5–20×, zip bombs hundreds×
 XLSX_MAX_RATIO = 100
 DELIMITERS = (";", ",", "\t", "|")
 _NUMBERISH = re.compile(r"^[-−–+]?[\d.,\s\u00a0]+%?$")
-_FOOTER = re.compile(r"^\s*(©|\(c\)|copyright|quelle|source|stand|hinweis|anmerkung|fußnote|fussnote|\*|erläuterung|zeichenerklärung)", re.I)
+_FOOTER = re.compile(
+    r"^\s*(©|\(c\)|copyright|quelle|source|stand|hinweis|anmerkung|fußnote|fussnote|\*|erläuterung|zeichenerklärung)",
+    re.I,
+)
 
 
 @dataclasses.dataclass
@@ -56,7 +63,9 @@ def detect_encoding(head: bytes) -> str:
         head.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError as error:
-        if len(head) >= HEAD_BYTES and error.start >= len(head) - 4:  # a multi-byte character cut by the head limit
+        if (
+            len(head) >= HEAD_BYTES and error.start >= len(head) - 4
+        ):  # a multi-byte character cut by the head limit
             return "utf-8"
     return "cp1252"
 
@@ -65,10 +74,20 @@ def _check_text(head: bytes) -> None:
     stripped = head.lstrip().lower()
     if not stripped:
         raise _reject("empty-file", "The file is empty.")
-    if stripped.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<html" in stripped[:2048] or b"<body" in stripped[:2048]:
-        raise _reject("html-instead-of-csv", "The server sent an HTML/XML page instead of a table (an error or login page?).")
+    if (
+        stripped.startswith((b"<!doctype html", b"<html", b"<?xml"))
+        or b"<html" in stripped[:2048]
+        or b"<body" in stripped[:2048]
+    ):
+        raise _reject(
+            "html-instead-of-csv",
+            "The server sent an HTML/XML page instead of a table (an error or login page?).",
+        )
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _reject("encoding-error", "The file contains NUL bytes: it is binary or in an encoding without a byte-order mark (UTF-16?).")
+        raise _reject(
+            "encoding-error",
+            "The file contains NUL bytes: it is binary or in an encoding without a byte-order mark (UTF-16?).",
+        )
 
 
 def _rows(text: str, delimiter: str, limit: int = 80) -> list[list[str]]:
@@ -116,14 +135,20 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
     multi = [w for w in widths if w >= 2]
     if not multi:
         return 0, 1
-    width = max(set(multi), key=lambda w: (multi.count(w), w))  # the usual row width; one odd line cannot set it
+    width = max(
+        set(multi), key=lambda w: (multi.count(w), w)
+    )  # the usual row width; one odd line cannot set it
     data_like = [w >= max(2, width - 1) for w in widths]
     start = next((i for i, ok in enumerate(data_like) if ok), 0)
     # a title block line can be as wide as the table only when it is the header itself
-    while start > 0 and widths[start - 1] >= 2 and not all(_is_value(c) for c in rows[start - 1][1:] if c.strip()):
+    while (
+        start > 0
+        and widths[start - 1] >= 2
+        and not all(_is_value(c) for c in rows[start - 1][1:] if c.strip())
+    ):
         start -= 1
     header_rows = 1
-    for row in rows[start + 1:]:
+    for row in rows[start + 1 :]:
         texts = [c for c in row[1:] if c.strip()]
         # a data row with an empty first cell (e.g. an unused "Nr" column) has numbers; a header row has none
         if row and not row[0].strip() and texts and not any(_is_value(c) for c in texts):
@@ -160,7 +185,9 @@ class Table:
     info: dict[str, Any]
     _frame: pd.DataFrame | None = None  # xlsx: read at once
 
-    def chunks(self, size: int = 200_000, positions: list[int] | None = None) -> Iterator[pd.DataFrame]:
+    def chunks(
+        self, size: int = 200_000, positions: list[int] | None = None
+    ) -> Iterator[pd.DataFrame]:
         """Data rows as string cells, columns labelled by position; the index is the 1-based row number.
 
         ``positions`` limits the result to the columns needed (plus the first:
@@ -168,7 +195,9 @@ class Table:
         cell filled) are held back until a later data row shows they were not
         the end of the table.
         """
-        wanted = sorted({0, *positions}) if positions is not None else list(range(len(self.headers)))
+        wanted = (
+            sorted({0, *positions}) if positions is not None else list(range(len(self.headers)))
+        )
         held = None
         for chunk in self._raw_chunks(size, wanted):
             chunk = chunk if held is None else pd.concat([held, chunk])
@@ -177,7 +206,9 @@ class Table:
             if cut:
                 yield chunk.iloc[:cut]
         if held is not None and len(held):
-            self.info["footer_rows"] = [str(v) for v in held.iloc[:, 0] if str(v).strip()] + self.info.get("footer_rows", [])
+            self.info["footer_rows"] = [
+                str(v) for v in held.iloc[:, 0] if str(v).strip()
+            ] + self.info.get("footer_rows", [])
 
     def _raw_chunks(self, size: int, wanted: list[int]) -> Iterator[pd.DataFrame]:
         if self._frame is not None:
@@ -202,13 +233,22 @@ class Table:
         try:
             reader = pa_csv.open_csv(
                 self.path,
-                read_options=pa_csv.ReadOptions(encoding=self.info["encoding"], column_names=names,
-                                                skip_rows=self.info["skipped_title_rows"] + self.info["header_rows"],
-                                                block_size=1 << 19),
-                parse_options=pa_csv.ParseOptions(delimiter=self.info["delimiter"], newlines_in_values=True,
-                                                  invalid_row_handler=invalid_row),
-                convert_options=pa_csv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                      strings_can_be_null=False, quoted_strings_can_be_null=False),
+                read_options=pa_csv.ReadOptions(
+                    encoding=self.info["encoding"],
+                    column_names=names,
+                    skip_rows=self.info["skipped_title_rows"] + self.info["header_rows"],
+                    block_size=1 << 19,
+                ),
+                parse_options=pa_csv.ParseOptions(
+                    delimiter=self.info["delimiter"],
+                    newlines_in_values=True,
+                    invalid_row_handler=invalid_row,
+                ),
+                convert_options=pa_csv.ConvertOptions(
+                    column_types={n: pa.string() for n in names},
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
             )
             offset, pending = 0, []
             for batch in itertools.chain(reader, [None]):
@@ -226,11 +266,15 @@ class Table:
                 yield chunk
         except pa.ArrowInvalid as error:
             if open_quote:
-                raise _reject("truncated-file", f"The file ends inside a quoted cell: it was cut off "
-                              f"({open_quote[0][:80]!r}).") from None
+                raise _reject(
+                    "truncated-file",
+                    f"The file ends inside a quoted cell: it was cut off ({open_quote[0][:80]!r}).",
+                ) from None
             raise _reject(*_arrow_problem(str(error), width)) from None
         except (UnicodeDecodeError, LookupError) as error:
-            raise _reject("encoding-error", f"Not readable as {self.info['encoding']}: {error}") from None
+            raise _reject(
+                "encoding-error", f"Not readable as {self.info['encoding']}: {error}"
+            ) from None
         if short_rows:
             self._check_short_rows_are_footer(short_rows, width)
 
@@ -240,10 +284,14 @@ class Table:
             handle.seek(max(0, self.path.stat().st_size - 65536))
             tail = handle.read().decode(self.info["encoding"], errors="replace").splitlines()
         tail = [line for line in tail if line.strip()]
-        last = [line.strip() for line in tail[-len(rows):]]
-        if last != [row.strip() for row in rows] or not all(_FOOTER.match(r) or len(r.split(self.info["delimiter"])) == 1
-                                                             for r in rows):
-            raise _reject("malformed-row", f"A row has fewer cells than the {width} columns of the header: {rows[0]!r}")
+        last = [line.strip() for line in tail[-len(rows) :]]
+        if last != [row.strip() for row in rows] or not all(
+            _FOOTER.match(r) or len(r.split(self.info["delimiter"])) == 1 for r in rows
+        ):
+            raise _reject(
+                "malformed-row",
+                f"A row has fewer cells than the {width} columns of the header: {rows[0]!r}",
+            )
         self.info.setdefault("footer_rows", []).extend(row.strip() for row in rows)
 
 
@@ -275,7 +323,9 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
     if head.startswith(b"PK\x03\x04"):
         return _open_xlsx(path, options)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _reject("unsupported-format", "Old Excel format (.xls) is not supported; ask for .xlsx or CSV.")
+        raise _reject(
+            "unsupported-format", "Old Excel format (.xls) is not supported; ask for .xlsx or CSV."
+        )
     _check_text(head)
     encoding = options.encoding or detect_encoding(head)
     try:
@@ -283,7 +333,10 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
     except (UnicodeDecodeError, LookupError) as error:
         raise _reject("encoding-error", f"Not readable as {encoding}: {error}")
     if "Ã¤" in text or "Ã¼" in text or "Ã¶" in text:
-        raise _reject("encoding-error", "The text is UTF-8 that was decoded as Latin-1 once before (mojibake such as 'Ã¤').")
+        raise _reject(
+            "encoding-error",
+            "The text is UTF-8 that was decoded as Latin-1 once before (mojibake such as 'Ã¤').",
+        )
     delimiter = options.delimiter or sniff_delimiter(text)
     rows = _rows(text, delimiter)
     if not rows:
@@ -293,16 +346,20 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
         skip = options.skip_rows
     if options.header_rows is not None:
         header_rows = options.header_rows
-    header_block = rows[skip: skip + header_rows]
+    header_block = rows[skip : skip + header_rows]
     if not header_block:
         raise _reject("empty-file", "The file has a title but no table.")
     headers = combine_headers(header_block)
     if not headers:
         raise _reject("empty-file", "The file has no columns.")
     info = {
-        "format": "csv", "encoding": encoding, "delimiter": delimiter,
-        "skipped_title_rows": skip, "title": _title(rows[:skip]),
-        "header_rows": header_rows, "columns": headers,
+        "format": "csv",
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "skipped_title_rows": skip,
+        "title": _title(rows[:skip]),
+        "header_rows": header_rows,
+        "columns": headers,
     }
     _check_headers(headers)
     _check_tail(path, encoding, delimiter, len(headers))
@@ -316,11 +373,16 @@ def _check_tail(path: Path, encoding: str, delimiter: str, width: int) -> None:
         tail = handle.read()
     if tail.endswith((b"\n", b"\r")):
         return
-    last = tail.replace(b"\r", b"\n").rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")  # CR-only files too
+    last = (
+        tail.replace(b"\r", b"\n").rsplit(b"\n", 1)[-1].decode(encoding, errors="replace")
+    )  # CR-only files too
     cells = next(csv.reader([last], delimiter=delimiter), [])
     if len(cells) < width:
-        raise _reject("truncated-file", f"The last line has {len(cells)} of {width} columns and no line end: "
-                      "the file was cut off.")
+        raise _reject(
+            "truncated-file",
+            f"The last line has {len(cells)} of {width} columns and no line end: "
+            "the file was cut off.",
+        )
 
 
 def _title(rows: list[list[str]]) -> list[str]:
@@ -331,7 +393,11 @@ def _check_headers(headers: list[str]) -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(headers, start=1):
         if name and name in seen:
-            raise _reject("duplicate-header", f"Column {position} repeats the header {name!r} of column {seen[name]}.", field=name)
+            raise _reject(
+                "duplicate-header",
+                f"Column {position} repeats the header {name!r} of column {seen[name]}.",
+                field=name,
+            )
         seen[name] = position
 
 
@@ -358,10 +424,15 @@ def _open_xlsx(path: Path, options: ReadOptions) -> Table:
         raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}")
     ratio = unpacked / max(path.stat().st_size, 1)
     if unpacked > XLSX_MAX_UNPACKED or (unpacked > 10 * 1024 * 1024 and ratio > XLSX_MAX_RATIO):
-        raise _reject("too-large", f"The Excel file unpacks to {unpacked:,} bytes ({ratio:,.0f}× its size); "
-                      "refused as a possible zip bomb.")
+        raise _reject(
+            "too-large",
+            f"The Excel file unpacks to {unpacked:,} bytes ({ratio:,.0f}× its size); "
+            "refused as a possible zip bomb.",
+        )
     try:
-        frame = pd.read_excel(path, sheet_name=options.sheet or 0, header=None, dtype=object, engine="openpyxl")
+        frame = pd.read_excel(
+            path, sheet_name=options.sheet or 0, header=None, dtype=object, engine="openpyxl"
+        )
     except Exception as error:  # noqa: BLE001 - openpyxl raises many types for broken files
         raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}")
     rows = [[_xlsx_cell(v) for v in r] for r in frame.itertuples(index=False, name=None)]
@@ -370,12 +441,17 @@ def _open_xlsx(path: Path, options: ReadOptions) -> Table:
     skip, header_rows = find_header(rows[:80])
     skip = options.skip_rows if options.skip_rows is not None else skip
     header_rows = options.header_rows if options.header_rows is not None else header_rows
-    headers = combine_headers(rows[skip: skip + header_rows])
+    headers = combine_headers(rows[skip : skip + header_rows])
     _check_headers(headers)
-    data = pd.DataFrame(rows[skip + header_rows:], columns=range(len(headers)), dtype=str)
+    data = pd.DataFrame(rows[skip + header_rows :], columns=range(len(headers)), dtype=str)
     data = data[(data != "").any(axis=1)]
     data.index = pd.RangeIndex(1, len(data) + 1)
-    info = {"format": "xlsx", "sheet": options.sheet or 0, "skipped_title_rows": skip,
-            "title": _title(rows[:skip]), "header_rows": header_rows,
-            "columns": headers}
+    info = {
+        "format": "xlsx",
+        "sheet": options.sheet or 0,
+        "skipped_title_rows": skip,
+        "title": _title(rows[:skip]),
+        "header_rows": header_rows,
+        "columns": headers,
+    }
     return Table(path, "xlsx", headers, info, _frame=data)

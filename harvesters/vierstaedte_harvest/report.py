@@ -8,6 +8,7 @@ A run's report goes to the portal as well, which stores and shows a bounded
 amount: :func:`for_portal` trims it to fit, so a run with thousands of
 problems is still recorded (the local report file keeps everything).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,7 +63,9 @@ class Report:
     columns: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     rows_in: int = 0
     rows_out: int = 0
-    coverage: dict[str, str] = dataclasses.field(default_factory=dict)  # first and last day the periods cover
+    coverage: dict[str, str] = dataclasses.field(
+        default_factory=dict
+    )  # first and last day the periods cover
 
     def _add(self, issues: list[Issue], counts: Counter, issue: Issue, count: int = 1) -> None:
         counts[issue.code] += count
@@ -75,7 +78,9 @@ class Report:
     def warning(self, code: str, message: str, count: int = 1, **where: Any) -> None:
         self._add(self.warnings, self.warning_counts, Issue(code, message, **where), count)
 
-    def error_cells(self, code: str, message: str, cells: list[tuple[int, Any]], total: int, **where: Any) -> None:
+    def error_cells(
+        self, code: str, message: str, cells: list[tuple[int, Any]], total: int, **where: Any
+    ) -> None:
         """One error counted ``total`` times, listed for the first few (row, value) cells it affects."""
         self.error_counts[code] += total
         for row, value in cells[:SHOWN_CELLS]:
@@ -116,8 +121,9 @@ def _short(error: Any) -> Any:
     return error
 
 
-def for_portal(run: dict[str, Any], max_bytes: int = PORTAL_MAX_BYTES,
-               max_problems: int = PORTAL_MAX_PROBLEMS) -> dict[str, Any]:
+def for_portal(
+    run: dict[str, Any], max_bytes: int = PORTAL_MAX_BYTES, max_problems: int = PORTAL_MAX_PROBLEMS
+) -> dict[str, Any]:
     """The run report as the portal stores it: at most ``max_problems`` problem datasets and
     source errors, at most ``max_bytes`` of JSON; what is left out is counted in ``omitted``.
 
@@ -125,8 +131,10 @@ def for_portal(run: dict[str, Any], max_bytes: int = PORTAL_MAX_BYTES,
     counts keep them), then the problems are halved until it fits. The order of
     the datasets, ``counts`` and everything else stay as they are.
     """
-    entries = [dict(d, errors=[_short(e) for e in d["errors"]]) if isinstance(d.get("errors"), list) else d
-               for d in run.get("datasets", [])]
+    entries = [
+        dict(d, errors=[_short(e) for e in d["errors"]]) if isinstance(d.get("errors"), list) else d
+        for d in run.get("datasets", [])
+    ]
     source_errors = [_short(e) for e in run.get("source_errors", [])]
 
     def trimmed(problems_kept: int, others_kept: bool) -> dict[str, Any]:

@@ -9,6 +9,7 @@ of the source. Runs of one city never overlap (a lock), and a run killed at any
 point is finished by the next one (state is saved per dataset; CKAN is
 compared, not trusted blindly).
 """
+
 from __future__ import annotations
 
 import collections
@@ -59,8 +60,13 @@ class WithdrawalRefused(Exception):
 
     def __init__(self, message: str, would: int, published: int, limit: int):
         super().__init__(message)
-        self.error = {"code": "mass-withdrawal-refused", "message": message,
-                      "would_withdraw": would, "published": published, "limit": limit}
+        self.error = {
+            "code": "mass-withdrawal-refused",
+            "message": message,
+            "would_withdraw": would,
+            "published": published,
+            "limit": limit,
+        }
 
 
 @dataclasses.dataclass
@@ -135,8 +141,7 @@ class Harvest:
         self.options = options
         self.config = city_config.load(options.city, options.config_path)
         self.fetcher = Fetcher(self.config.http)
-        self.publisher = Publisher(options.ckan_url, options.token, options.city,
-                                   options.dry_run)
+        self.publisher = Publisher(options.ckan_url, options.token, options.city, options.dry_run)
         self.state = State(options.state_dir / f"{options.city}.json")
         # workers take their dataset's entry out and put it back under it
         self.state_lock = threading.Lock()
@@ -152,19 +157,30 @@ class Harvest:
         (in the state) only once CKAN has it.
         """
         name = metadata.dataset_name(self.config.city, source)
-        entry: dict[str, Any] = {"source_id": source.guid,
-                                 "title": metadata.clean_text(source.title, 300),
-                                 "ckan_name": name, "status": runs.ERRORED, "errors": []}
+        entry: dict[str, Any] = {
+            "source_id": source.guid,
+            "title": metadata.clean_text(source.title, 300),
+            "ckan_name": name,
+            "status": runs.ERRORED,
+            "errors": [],
+        }
         with self.state_lock:  # a private copy: saved only once the dataset is done
             remembered = copy.deepcopy(self.state.datasets.get(source.guid) or {"files": {}})
         rule, resource = self.config.table_for(source)
-        fingerprint = _fingerprint(dataclasses.asdict(source), self.config.defaults,
-                                   rule and rule.mapping.id, vierstaedte_contract.SCHEMA_VERSION,
-                                   __version__)
+        fingerprint = _fingerprint(
+            dataclasses.asdict(source),
+            self.config.defaults,
+            rule and rule.mapping.id,
+            vierstaedte_contract.SCHEMA_VERSION,
+            __version__,
+        )
         # the state is a cache: a dataset it remembers but CKAN lacks (restored database?) is
         # published again
-        published = (remembered.get("status") == PUBLISHED and remembered.get("ckan_name") == name
-                     and name in self.in_ckan)
+        published = (
+            remembered.get("status") == PUBLISHED
+            and remembered.get("ckan_name") == name
+            and name in self.in_ckan
+        )
         current = published and remembered.get("fingerprint") == fingerprint
         since = self.options.since
         if published and since and source.modified and source.modified < since:
@@ -182,8 +198,14 @@ class Harvest:
             return entry
 
         problems: list[str] = []  # source fields left out (an invalid URL): reported, not fatal
-        desired = metadata.dataset_dict(source, self.config.city, self.config.defaults, name,
-                                        rule.spatial_granularity if rule else None, problems)
+        desired = metadata.dataset_dict(
+            source,
+            self.config.city,
+            self.config.defaults,
+            name,
+            rule.spatial_granularity if rule else None,
+            problems,
+        )
         table = None
         if resource is not None:
             result = normalise(download.path, rule.mapping, out=work / f"{name}-normalisiert.csv")
@@ -192,33 +214,48 @@ class Harvest:
             entry["table_report"] = {key: report[key] for key in TABLE_REPORT}
             if not result.ok:
                 entry["status"] = runs.REJECTED
-                entry["errors"] = [{"code": e["code"], "message": e["message"]}
-                                   for e in report["errors"][:50]]
+                entry["errors"] = [
+                    {"code": e["code"], "message": e["message"]} for e in report["errors"][:50]
+                ]
                 return entry
             desired.update(_table_metadata(desired, report))
             original = download.path.rename(work / f"{name}-original.{report['reading']['format']}")
-            table = Table(original, download.sha256, result.out, report=report,
-                          source={"title": source.title, "url": resource.url,
-                                  "modified": source.modified})
-        links = [ResourceSpec(LINK, metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
-                              metadata.clean_text(r.format, 20), url=url)
-                 for r in source.resources
-                 if r is not resource and (url := metadata.link_url(r, problems))]
+            table = Table(
+                original,
+                download.sha256,
+                result.out,
+                report=report,
+                source={"title": source.title, "url": resource.url, "modified": source.modified},
+            )
+        links = [
+            ResourceSpec(
+                LINK,
+                metadata.clean_text(r.name, 200) or _file_name(r, "Datei"),
+                metadata.clean_text(r.format, 20),
+                url=url,
+            )
+            for r in source.resources
+            if r is not resource and (url := metadata.link_url(r, problems))
+        ]
         if problems:
             entry["warnings"] = [{"code": "invalid-url", "message": text} for text in problems]
         entry["status"] = self.publisher.publish(desired, links, table, known=name in self.in_ckan)
-        remembered.update(fingerprint=fingerprint, ckan_name=name, status=PUBLISHED,
-                          title=entry["title"])
+        remembered.update(
+            fingerprint=fingerprint, ckan_name=name, status=PUBLISHED, title=entry["title"]
+        )
         if download is not None:
-            remembered["files"][resource.url] = {"etag": download.etag,
-                                                 "last_modified": download.last_modified,
-                                                 "sha256": download.sha256}
+            remembered["files"][resource.url] = {
+                "etag": download.etag,
+                "last_modified": download.last_modified,
+                "sha256": download.sha256,
+            }
         with self.state_lock:
             self.state.datasets[source.guid] = remembered
         return entry
 
-    def _download(self, url: str, work: Path, known: dict[str, Any],
-                  current: bool) -> Download | None:
+    def _download(
+        self, url: str, work: Path, known: dict[str, Any], current: bool
+    ) -> Download | None:
         """The table's file, or None if it is the one published and nothing else changed.
 
         ``known`` is what the state remembers of the file (ETag, Last-Modified, SHA-256) and
@@ -242,9 +279,13 @@ class Harvest:
     def run(self) -> dict[str, Any]:
         """The run in its order: check the token, list, harvest each dataset, withdraw, report."""
         report: dict[str, Any] = {
-            "city": self.config.city, "started": _now(), "harvester_version": __version__,
+            "city": self.config.city,
+            "started": _now(),
+            "harvester_version": __version__,
             "source": {"protocol": self.config.protocol, "url": self.config.source.location},
-            "dry_run": self.options.dry_run, "datasets": [], "source_errors": [],
+            "dry_run": self.options.dry_run,
+            "datasets": [],
+            "source_errors": [],
         }
         # a token that writes elsewhere too is reported
         report["source_errors"].extend(self.publisher.check_token())
@@ -340,9 +381,13 @@ class Harvest:
             except Exception as error:
                 log.exception("%s: unexpected error", source.guid)
                 code, message = "internal-error", f"{error.__class__.__name__}: {error}"[:2000]
-            return {"source_id": source.guid, "title": metadata.clean_text(source.title, 300),
-                    "ckan_name": metadata.dataset_name(self.config.city, source),
-                    "status": runs.ERRORED, "errors": [{"code": code, "message": message}]}
+            return {
+                "source_id": source.guid,
+                "title": metadata.clean_text(source.title, 300),
+                "ckan_name": metadata.dataset_name(self.config.city, source),
+                "status": runs.ERRORED,
+                "errors": [{"code": code, "message": message}],
+            }
 
     def _withdraw(self, listing: Listing) -> list[dict[str, Any]]:
         """Soft-delete what the source no longer lists (from state; from CKAN if state was lost).
@@ -355,12 +400,16 @@ class Harvest:
         withdrawn and :class:`WithdrawalRefused` says how much would have been.
         """
         if not listing.complete:
-            log.error("the listing of the source is incomplete (%s) — nothing will be withdrawn "
-                      "on this run", "; ".join(gap["message"] for gap in listing.gaps))
+            log.error(
+                "the listing of the source is incomplete (%s) — nothing will be withdrawn "
+                "on this run",
+                "; ".join(gap["message"] for gap in listing.gaps),
+            )
             return []
         seen = {source.guid for source in listing.datasets}
-        prefixes = ({guid.rsplit(":", 1)[0] + ":" for guid in seen}
-                    or {guid.rsplit(":", 1)[0] + ":" for guid in self.state.datasets})
+        prefixes = {guid.rsplit(":", 1)[0] + ":" for guid in seen} or {
+            guid.rsplit(":", 1)[0] + ":" for guid in self.state.datasets
+        }
         gone: dict[str, str] = {}
         for guid, remembered in self.state.datasets.items():
             if guid not in seen and remembered.get("status") == PUBLISHED:
@@ -374,15 +423,21 @@ class Harvest:
         entries = []
         for name, guid in sorted(gone.items()):
             title = self.state.datasets.get(guid, {}).get("title", "")
-            entry = {"source_id": guid, "ckan_name": name, "title": title,
-                     "status": runs.WITHDRAWN, "errors": []}
+            entry = {
+                "source_id": guid,
+                "ckan_name": name,
+                "title": title,
+                "status": runs.WITHDRAWN,
+                "errors": [],
+            }
             try:
                 if not self.publisher.withdraw(name):  # gone from CKAN already: so says the state
                     self.state.dataset(guid).update(status=WITHDRAWN, ckan_name=name)
                     continue
             except PublishError as error:
-                entry.update(status=runs.ERRORED,
-                             errors=[{"code": error.code, "message": str(error)}])
+                entry.update(
+                    status=runs.ERRORED, errors=[{"code": error.code, "message": str(error)}]
+                )
             else:
                 self.state.dataset(guid).update(status=WITHDRAWN, ckan_name=name)
             entries.append(entry)
@@ -395,12 +450,15 @@ class Harvest:
             return
         shown = ", ".join(names[:5]) + (", …" if len(names) > 5 else "")
         allowed = "source.max_withdraw" + (
-            ", --allow-withdraw" if self.options.allow_withdraw else "")
-        message = (f"the source's complete listing would withdraw {len(names)} of {published} "
-                   f"datasets published from it ({shown}), more than the {limit} allowed "
-                   f"({allowed}): nothing was withdrawn. Check the source (its filter, "
-                   "organisation, a migration); if they are really gone, run once by hand with "
-                   f"--allow-withdraw {len(names)}")
+            ", --allow-withdraw" if self.options.allow_withdraw else ""
+        )
+        message = (
+            f"the source's complete listing would withdraw {len(names)} of {published} "
+            f"datasets published from it ({shown}), more than the {limit} allowed "
+            f"({allowed}): nothing was withdrawn. Check the source (its filter, "
+            "organisation, a migration); if they are really gone, run once by hand with "
+            f"--allow-withdraw {len(names)}"
+        )
         log.error("%s", message)
         raise WithdrawalRefused(message, len(names), published, limit)
 
@@ -408,21 +466,30 @@ class Harvest:
 def _table_metadata(desired: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
     """What a validated table adds to its dataset: its verdict, the schema's version and, where
     the source states no coverage, the periods the table covers (DCAT-AP ``dct:temporal``)."""
-    added = {VALIDATION_STATUS: report["verdict"],
-             TABLE_SCHEMA_VERSION: vierstaedte_contract.SCHEMA_VERSION}
+    added = {
+        VALIDATION_STATUS: report["verdict"],
+        TABLE_SCHEMA_VERSION: vierstaedte_contract.SCHEMA_VERSION,
+    }
     if "temporal_start" not in desired and "temporal_end" not in desired and report["coverage"]:
-        added.update(temporal_start=report["coverage"]["start"],
-                     temporal_end=report["coverage"]["end"])
+        added.update(
+            temporal_start=report["coverage"]["start"], temporal_end=report["coverage"]["end"]
+        )
     return added
 
 
 def _listing_report(listing: Listing) -> dict[str, Any]:
     """Whether the listing was complete and how that is known; the records skipped (first 100)."""
-    skipped = [{"source_id": s.guid, "type": s.kind, "title": metadata.clean_text(s.title, 300)}
-               for s in listing.skipped[:MAX_SKIPPED_REPORTED]]
-    return {"complete": listing.complete, "proof": listing.proof,
-            "datasets": len(listing.datasets), "skipped_count": len(listing.skipped),
-            "skipped": skipped}
+    skipped = [
+        {"source_id": s.guid, "type": s.kind, "title": metadata.clean_text(s.title, 300)}
+        for s in listing.skipped[:MAX_SKIPPED_REPORTED]
+    ]
+    return {
+        "complete": listing.complete,
+        "proof": listing.proof,
+        "datasets": len(listing.datasets),
+        "skipped_count": len(listing.skipped),
+        "skipped": skipped,
+    }
 
 
 def _local_error(error: OSError, where: Path) -> str:
@@ -456,9 +523,15 @@ def execute(options: Options) -> Outcome:
         try:
             report = harvest.run()
         except PublishError as error:  # token or CKAN unusable: nothing was harvested
-            report = {"city": options.city, "started": _now(), "finished": _now(),
-                      "status": runs.FAILED, "datasets": [], "counts": runs.counts([]),
-                      "source_errors": [{"code": error.code, "message": str(error)}]}
+            report = {
+                "city": options.city,
+                "started": _now(),
+                "finished": _now(),
+                "status": runs.FAILED,
+                "datasets": [],
+                "counts": runs.counts([]),
+                "source_errors": [{"code": error.code, "message": str(error)}],
+            }
         try:
             _write_report(options, report)
         except OSError as error:

@@ -10,6 +10,7 @@ that is missing and a value of the wrong type. The field types say what is allow
 only when a config does) or ``parse`` (YAML value → setting; ValueError says what it expects).
 A field whose ``metadata`` has ``key=False`` is not read from YAML; the loader sets it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -31,8 +32,14 @@ def keys(cls: type) -> list[str]:
     return [f.name for f in dataclasses.fields(cls) if f.metadata.get("key", True)]
 
 
-def build(cls: type[T], data: Any, section: str = "", context: str = "",
-          taken: tuple[str, ...] = (), **given: Any) -> T:
+def build(
+    cls: type[T],
+    data: Any,
+    section: str = "",
+    context: str = "",
+    taken: tuple[str, ...] = (),
+    **given: Any,
+) -> T:
     """``cls`` from the YAML mapping ``data``, or SettingsError naming ``section.key``.
 
     ``section`` is where ``data`` sits in the file (``source``, ``tables[2]``; empty for the top
@@ -53,8 +60,9 @@ def build(cls: type[T], data: Any, section: str = "", context: str = "",
     for field in dataclasses.fields(cls):
         if field.name not in data or not field.metadata.get("key", True):
             if _required(field) and field.name not in values:
-                raise SettingsError(f"{_name(section, field.name)} is required"
-                                    + (f" {context}" if context else ""))
+                raise SettingsError(
+                    f"{_name(section, field.name)} is required" + (f" {context}" if context else "")
+                )
             continue
         values[field.name] = _value(field, hints[field.name], data[field.name], section)
     try:
@@ -65,8 +73,12 @@ def build(cls: type[T], data: Any, section: str = "", context: str = "",
 
 def unknown(key: Any, allowed: list[str], section: str = "", context: str = "") -> str:
     """The message for a key not in ``allowed``, with the closest allowed key if there is one."""
-    return (f"unknown key {_name(section, key)}" + (f" {context}" if context else "")
-            + suggestion(key, allowed) + f"; allowed: {', '.join(sorted(allowed))}")
+    return (
+        f"unknown key {_name(section, key)}"
+        + (f" {context}" if context else "")
+        + suggestion(key, allowed)
+        + f"; allowed: {', '.join(sorted(allowed))}"
+    )
 
 
 def suggestion(key: Any, allowed: typing.Iterable[str]) -> str:
@@ -89,8 +101,7 @@ def describe(field: dataclasses.Field, hint: Any) -> str:
 
 
 def _required(field: dataclasses.Field) -> bool:
-    return (field.default is dataclasses.MISSING
-            and field.default_factory is dataclasses.MISSING)
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _name(section: str, key: Any) -> str:
@@ -109,13 +120,17 @@ def _value(field: dataclasses.Field, hint: Any, value: Any, section: str) -> Any
         try:
             return parse(value)
         except ValueError:
-            raise SettingsError(f"{name} must be {describe(field, hint)}, "
-                                f"not {_shown(value)}") from None
+            raise SettingsError(
+                f"{name} must be {describe(field, hint)}, not {_shown(value)}"
+            ) from None
     low, high = field.metadata.get("low"), field.metadata.get("high")
     choices = field.metadata.get("choices")
-    if (not _fits(value, hint) or (low is not None and value < low)
-            or (high is not None and value > high)
-            or (choices is not None and value is not None and value not in choices())):
+    if (
+        not _fits(value, hint)
+        or (low is not None and value < low)
+        or (high is not None and value > high)
+        or (choices is not None and value is not None and value not in choices())
+    ):
         raise SettingsError(f"{name} must be {describe(field, hint)}, not {_shown(value)}")
     return float(value) if hint is float else value
 

@@ -10,6 +10,7 @@ which the next run simply redoes. The end of a run folds the journal into a new
 snapshot. (Rewriting the whole snapshot per dataset made a first run of N
 datasets cost O(N²) in JSON; see ``docs/performance.md``.)
 """
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,11 @@ class State:
                 except (ValueError, KeyError, TypeError):
                     self.unreadable += 1
         if self.unreadable:
-            log.warning("%s: %d unreadable line(s) skipped; those datasets are compared with CKAN "
-                        "again", self.journal, self.unreadable)
+            log.warning(
+                "%s: %d unreadable line(s) skipped; those datasets are compared with CKAN again",
+                self.journal,
+                self.unreadable,
+            )
 
     @property
     def datasets(self) -> dict[str, dict[str, Any]]:
@@ -76,7 +80,7 @@ class State:
         try:
             data = memoryview(line.encode("utf-8"))
             while data:
-                data = data[os.write(fd, data):]
+                data = data[os.write(fd, data) :]
             os.fsync(fd)
         except OSError:
             os.ftruncate(fd, start)

@@ -19,6 +19,7 @@ One module per concept, as frictionless-py does:
 * ``runs``: harvest run and dataset statuses, report counts;
 * ``csvsafe``: the rule that keeps spreadsheet formulas out of every CSV we publish.
 """
+
 from __future__ import annotations
 
 import os

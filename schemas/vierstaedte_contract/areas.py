@@ -11,6 +11,7 @@ districts.
 Names are compared by :func:`vierstaedte_contract.names.name_key`; unknown
 names stay unknown, nothing is guessed.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,12 @@ class Area:
         return [s for s in (self.name, self.code, *self.aliases) if s]
 
     def as_dict(self) -> dict[str, str]:
-        return {"level": self.level, "code": self.code, "name": self.name,
-                "aliases": "|".join(self.aliases)}
+        return {
+            "level": self.level,
+            "code": self.code,
+            "name": self.name,
+            "aliases": "|".join(self.aliases),
+        }
 
 
 @functools.cache
@@ -46,9 +51,20 @@ def areas(city: str) -> tuple[Area, ...]:
     """The city's reference list: the city first, then its areas as the file lists them."""
     member = cities.get(city)
     file = path(f"areas/{city}.csv")
-    rows = list(csv.DictReader(io.StringIO(file.read_text(encoding="utf-8")))) if file.is_file() else []
-    listed = [Area(r["level"], r.get("code") or "", r["name"],
-                   tuple(a for a in (r.get("aliases") or "").split("|") if a)) for r in rows]
+    rows = (
+        list(csv.DictReader(io.StringIO(file.read_text(encoding="utf-8"))))
+        if file.is_file()
+        else []
+    )
+    listed = [
+        Area(
+            r["level"],
+            r.get("code") or "",
+            r["name"],
+            tuple(a for a in (r.get("aliases") or "").split("|") if a),
+        )
+        for r in rows
+    ]
     if not any(a.level == CITY_LEVEL for a in listed):
         listed.insert(0, Area(CITY_LEVEL, "", member.short_title, (member.title,)))
     return tuple(listed)
@@ -90,8 +106,9 @@ class AreaResolver:
         found = self._by_key.get((level, key)) or self._by_key.get((CITY_LEVEL, key))
         if found is None and key.isdigit():  # "1" for code "01"
             code = key.lstrip("0")
-            found = next((a for a in self.areas
-                          if a.level == level and a.code.lstrip("0") == code), None)
+            found = next(
+                (a for a in self.areas if a.level == level and a.code.lstrip("0") == code), None
+            )
         return found
 
     def find(self, name: str | None) -> list[Area]:

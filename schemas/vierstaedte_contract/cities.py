@@ -8,6 +8,7 @@ enum, the portal's organizations, the harvester's choices and the local
 stack's tokens all come from this list, so a fifth city is one entry here
 (plus its areas and a harvester config), never an edit of code.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,10 @@ class City:
 
     def __post_init__(self):
         if not _NAME.match(self.name):
-            raise ValueError(f"cities.json: city name {self.name!r} must be lower-case letters, "
-                             "digits and '-' (it names the CKAN organization)")
+            raise ValueError(
+                f"cities.json: city name {self.name!r} must be lower-case letters, "
+                "digits and '-' (it names the CKAN organization)"
+            )
         if not (len(self.ags) == 8 and self.ags.isdigit()):
             raise ValueError(f"cities.json: {self.name}: ags {self.ags!r} must have 8 digits")
         if not (len(self.regional_key) == 12 and self.regional_key.isdigit()):
@@ -57,8 +60,11 @@ class City:
 
     def as_dict(self) -> dict:
         """The city as the portal shows it, with its geocoding URIs."""
-        return dict(dataclasses.asdict(self), political_geocoding_uri=self.geocoding_uri,
-                    political_geocoding_level_uri=self.geocoding_level_uri)
+        return dict(
+            dataclasses.asdict(self),
+            political_geocoding_uri=self.geocoding_uri,
+            political_geocoding_level_uri=self.geocoding_level_uri,
+        )
 
 
 @functools.cache

@@ -5,6 +5,7 @@ its normalised tables, the portal its comparison download. Text from a city's
 headers or cells that a spreadsheet would run (``=HYPERLINK(…)``) gets a
 leading apostrophe, the way OWASP's CSV-injection advice recommends.
 """
+
 from __future__ import annotations
 
 import functools

@@ -9,6 +9,7 @@ loaded from, written only after the load completed, cleared before a table is
 replaced. A reader trusts a DataStore table only while the marker equals the
 resource's ``hash``.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -37,4 +38,3 @@ PASSING_VALIDATION = ("valid", "valid_with_warnings")
 def resource_with_role(dataset: dict[str, Any], role: str) -> dict[str, Any] | None:
     """The dataset's (first) resource in ``role``, or None."""
     return next((r for r in dataset.get("resources") or [] if r.get(ROLE_FIELD) == role), None)
-

@@ -5,6 +5,7 @@ Cities spell the same district ``Mainz-Gonsenheim``, ``mainz gonsenheim`` or
 slashes and blanks irrelevant, and nothing else (no stemming, no fuzzy match):
 a name either is a known spelling or it stays unknown.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,10 +13,18 @@ import unicodedata
 from typing import Any
 
 # words that name "all of it" in a breakdown column or an area column
-TOTAL_WORDS = frozenset({
-    "insgesamt", "gesamt", "zusammen", "summe", "total", "alle", "alle altersgruppen",
-    "stadt insgesamt",
-})
+TOTAL_WORDS = frozenset(
+    {
+        "insgesamt",
+        "gesamt",
+        "zusammen",
+        "summe",
+        "total",
+        "alle",
+        "alle altersgruppen",
+        "stadt insgesamt",
+    }
+)
 
 _UMLAUTS = (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss"))
 _SEPARATORS = re.compile(r"[\s\-/_.,]+")

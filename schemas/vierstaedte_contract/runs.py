@@ -6,6 +6,7 @@ could not be read, nothing was published); ``locked`` is only ever printed by
 the harvester (another run held the lock) and never recorded. Each dataset of
 a run has one status; a report counts them under ``counts``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

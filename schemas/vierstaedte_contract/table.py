@@ -5,6 +5,7 @@ The ``city`` field's ``enum`` is not written in it: it is the list of member
 cities (``cities.json``) and is set when the descriptor is loaded, so that a
 new city is one entry of data, not an edit of the schema.
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,8 +35,9 @@ _SEMVER = re.compile(r"^(\d+)\.\d+\.\d+$")
 def _descriptor() -> dict[str, Any]:
     descriptor = json.loads(path(FILE).read_text(encoding="utf-8"))
     if descriptor["version"] != SCHEMA_VERSION:
-        raise RuntimeError(f"{FILE} says version {descriptor['version']}, "
-                           f"the contract package {SCHEMA_VERSION}")
+        raise RuntimeError(
+            f"{FILE} says version {descriptor['version']}, the contract package {SCHEMA_VERSION}"
+        )
     city = next(f for f in descriptor["fields"] if f["name"] == "city")
     city.setdefault("constraints", {})["enum"] = cities.names()
     return descriptor
@@ -77,8 +79,11 @@ def major(version: Any) -> str | None:
 def datastore_fields() -> list[dict[str, Any]]:
     """The DataStore ``fields`` of a normalised table: ids, types and the schema's labels."""
     return [
-        {"id": f["name"], "type": DATASTORE_TYPES[f["type"]],
-         "info": {"label": f.get("title", ""), "notes": f.get("description", "")}}
+        {
+            "id": f["name"],
+            "type": DATASTORE_TYPES[f["type"]],
+            "info": {"label": f.get("title", ""), "notes": f.get("description", "")},
+        }
         for f in _descriptor()["fields"]
     ]
 

@@ -5,6 +5,7 @@ vocabularies JSON, and the licences CKAN's licence-register format, so that
 CKAN's own ``licenses_group_url`` reads the very same file. This module is
 their only reader, and it holds the one rule for spelling a DCAT-AP.de URI.
 """
+
 from __future__ import annotations
 
 import csv
@@ -65,8 +66,10 @@ def indicators(extra: Path | str | None = None) -> dict[str, dict[str, str]]:
     if extra is not None:
         for row in _csv_rows(Path(extra).read_text(encoding="utf-8")):
             if row.get("unit") not in units():
-                raise ValueError(f"{extra}: indicator {row.get('id')!r} has unknown unit "
-                                 f"{row.get('unit')!r}; known units: {', '.join(units())}")
+                raise ValueError(
+                    f"{extra}: indicator {row.get('id')!r} has unknown unit "
+                    f"{row.get('unit')!r}; known units: {', '.join(units())}"
+                )
             result[row["id"]] = row
     return result
 
@@ -90,8 +93,12 @@ def indicator_info(indicator: str, lang: str = "de") -> dict[str, str]:
 def unit_info(unit: str, lang: str = "de") -> dict[str, str]:
     """Id and labels of a unit; an unknown unit is labelled with its id."""
     row = units().get(unit, {"label_de": unit, "label_en": unit})
-    return {"id": unit, "label": row["label_en" if lang == "en" else "label_de"],
-            "label_de": row["label_de"], "label_en": row["label_en"]}
+    return {
+        "id": unit,
+        "label": row["label_en" if lang == "en" else "label_de"],
+        "label_de": row["label_de"],
+        "label_en": row["label_en"],
+    }
 
 
 @functools.cache
@@ -112,8 +119,10 @@ def vocabulary(name: str) -> list[dict[str, Any]]:
     ``validation_statuses``) from ``vocabularies.json``.
     """
     if name == "licenses":
-        return [{"value": lic["id"], "label": {"de": lic["title"], "en": lic["title_en"]}}
-                for lic in licences()]
+        return [
+            {"value": lic["id"], "label": {"de": lic["title"], "en": lic["title_en"]}}
+            for lic in licences()
+        ]
     return _json("vocabularies.json")[name]
 
 

@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 
 import vierstaedte_harvest
+from tests.factories import HarvestedDataset, Observation
 from vierstaedte_contract.csvsafe import spreadsheet_safe
 from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
-
-from tests.factories import HarvestedDataset, Observation
 
 RULE = [
     ("=1+1", "'=1+1"),
@@ -97,11 +96,21 @@ def test_the_normalised_csv_quotes_text_neutralises_formulas_and_keeps_numbers(t
 def test_the_comparison_csv_quotes_text_neutralises_formulas_and_keeps_numbers(
     app, clean_datastore, cities
 ):
-    HarvestedDataset(name="mainz-wahl", title="Wahl", records=[
-        Observation(period="2024", value=value, indicator="votes_by_party", dimension="party",
-                    dimension_value=party, unit="votes")
-        for party, value in zip([*PARTIES, "\tTab"], [1, 2, -3.5, 4, 5, 6], strict=True)
-    ])
+    HarvestedDataset(
+        name="mainz-wahl",
+        title="Wahl",
+        records=[
+            Observation(
+                period="2024",
+                value=value,
+                indicator="votes_by_party",
+                dimension="party",
+                dimension_value=party,
+                unit="votes",
+            )
+            for party, value in zip([*PARTIES, "\tTab"], [1, 2, -3.5, 4, 5, 6], strict=True)
+        ],
+    )
     response = app.get(
         "/vergleich.csv", query_string={"indicator": "votes_by_party", "cities": "mainz"}
     )

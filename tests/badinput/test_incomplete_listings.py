@@ -12,6 +12,7 @@ A listing that is complete but would withdraw most of what a city published from
 (``count: 0`` from a broken filter, a migrated or emptied portal) withdraws nothing either,
 unless the operator confirms the number with ``--allow-withdraw N``.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,11 @@ def test_ckan_listing_that_is_not_provably_complete_withdraws_nothing(harvest, r
     before = published_state()
     assert len(before) == 3 and all(state == "active" for state, *_ in before.values())
     second_page, code = CKAN_CASES[case]
-    replay.faults[SEARCH] = {"query": {"start": ROWS}, "body": answer(second_page(replay)),
-                             "content_type": "application/json"}
+    replay.faults[SEARCH] = {
+        "query": {"start": ROWS},
+        "body": answer(second_page(replay)),
+        "content_type": "application/json",
+    }
 
     done = harvest("mainz")
     assert done.returncode == 1, done.stdout + done.stderr
@@ -88,8 +92,13 @@ def test_ckan_records_that_are_not_datasets_are_skipped_and_reported(harvest, re
     packages = replay.root / "ckan" / "packages"
     template = json.loads((packages / "stadtplan-mainz-wms.json").read_text(encoding="utf-8"))
     for n, kind in enumerate(("harvest", "showcase")):
-        record = dict(template, id=f"5f6d1f0e-0009-4b6e-9a51-6d0b6c2f000{n}", name=f"quelle-{kind}",
-                      title=f"Keine Daten: {kind}", type=kind)
+        record = dict(
+            template,
+            id=f"5f6d1f0e-0009-4b6e-9a51-6d0b6c2f000{n}",
+            name=f"quelle-{kind}",
+            title=f"Keine Daten: {kind}",
+            type=kind,
+        )
         (packages / f"zz-{kind}.json").write_text(json.dumps(record), encoding="utf-8")
 
     done = harvest("mainz")
@@ -98,15 +107,19 @@ def test_ckan_records_that_are_not_datasets_are_skipped_and_reported(harvest, re
     assert len(summary["datasets"]) == 3
     skipped = summary["listing"]["skipped"]
     assert sorted((s["type"], s["title"]) for s in skipped) == [
-        ("harvest", "Keine Daten: harvest"), ("showcase", "Keine Daten: showcase")]
+        ("harvest", "Keine Daten: harvest"),
+        ("showcase", "Keine Daten: showcase"),
+    ]
     assert all(s["source_id"].startswith("ckan:") for s in skipped)
     assert "Keine Daten" in done.stderr  # logged, so cron mail shows it
 
 
 TRIER_CATALOGUE = "dcat/catalog.rdf"
-ORTSBEIRAETE = ('<dcat:dataset>\n      '
-                '<dcat:Dataset rdf:about="https://daten.rlp.de/dataset/ortsbeiraete-trier">',
-                "</dcat:Dataset>\n    </dcat:dataset>")
+ORTSBEIRAETE = (
+    "<dcat:dataset>\n      "
+    '<dcat:Dataset rdf:about="https://daten.rlp.de/dataset/ortsbeiraete-trier">',
+    "</dcat:Dataset>\n    </dcat:dataset>",
+)
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -133,15 +146,17 @@ def test_dcat_catalogue_listing_fewer_than_its_total_withdraws_nothing(harvest, 
 def test_dcat_entries_that_are_not_datasets_are_skipped_and_reported(harvest, replay):
     catalogue = replay.root / TRIER_CATALOGUE
     trier = '<dct:publisher rdf:resource="https://daten.rlp.de/organization/stadt_trier"/>'
-    series = ('<dcat:dataset>'
-              '<rdf:Description rdf:about="https://daten.rlp.de/dataset/wahlen-trier-serie">'
-              '<rdf:type rdf:resource="http://www.w3.org/ns/dcat#DatasetSeries"/>'
-              f'<dct:title xml:lang="de">Wahlen (Serie)</dct:title>{trier}'
-              '</rdf:Description></dcat:dataset>\n'
-              '    <dcat:service><dcat:DataService rdf:about="https://daten.rlp.de/wms/trier">'
-              f'<dct:title xml:lang="de">Stadtplan-Dienst</dct:title>{trier}'
-              '</dcat:DataService></dcat:service>\n'
-              '  </dcat:Catalog>')
+    series = (
+        "<dcat:dataset>"
+        '<rdf:Description rdf:about="https://daten.rlp.de/dataset/wahlen-trier-serie">'
+        '<rdf:type rdf:resource="http://www.w3.org/ns/dcat#DatasetSeries"/>'
+        f'<dct:title xml:lang="de">Wahlen (Serie)</dct:title>{trier}'
+        "</rdf:Description></dcat:dataset>\n"
+        '    <dcat:service><dcat:DataService rdf:about="https://daten.rlp.de/wms/trier">'
+        f'<dct:title xml:lang="de">Stadtplan-Dienst</dct:title>{trier}'
+        "</dcat:DataService></dcat:service>\n"
+        "  </dcat:Catalog>"
+    )
     text = catalogue.read_text(encoding="utf-8").replace("</dcat:Catalog>", series)
     text = text.replace(">3</hydra:totalItems>", ">5</hydra:totalItems>")
     catalogue.write_text(text, encoding="utf-8")
@@ -150,8 +165,10 @@ def test_dcat_entries_that_are_not_datasets_are_skipped_and_reported(harvest, re
     titles = [d["title"] for d in city_datasets("trier").values()]
     assert len(titles) == 2 and "Wahlen (Serie)" not in titles and "Stadtplan-Dienst" not in titles
     skipped = {s["title"]: s["type"] for s in summary["listing"]["skipped"]}
-    assert skipped == {"Wahlen (Serie)": "dcat:DatasetSeries",
-                       "Stadtplan-Dienst": "dcat:DataService"}
+    assert skipped == {
+        "Wahlen (Serie)": "dcat:DatasetSeries",
+        "Stadtplan-Dienst": "dcat:DataService",
+    }
     assert summary["listing"]["complete"] is True
 
 
@@ -201,8 +218,10 @@ def test_a_source_answering_count_0_withdraws_nothing_until_an_operator_confirms
     ok(harvest("mainz"))
     before = published_state()
     assert len(before) == 3
-    replay.faults[SEARCH] = {"body": answer({"count": 0, "results": []}),
-                             "content_type": "application/json"}
+    replay.faults[SEARCH] = {
+        "body": answer({"count": 0, "results": []}),
+        "content_type": "application/json",
+    }
 
     assert refused(harvest("mainz"), 3, 3)["listing"]["proof"] == "all 0 of count 0 on 1 page"
     assert published_state() == before
@@ -216,14 +235,18 @@ def test_a_source_answering_count_0_withdraws_nothing_until_an_operator_confirms
 
 # dropped: how many of the four Mainz datasets the source stops listing; setting: max_withdraw
 @pytest.mark.usefixtures("with_plugins")
-@pytest.mark.parametrize("dropped, setting, refuses", [
-    (3, None, True),  # 3 of 4 is more than the default 50 %
-    (2, None, False),  # 2 of 4 is 50 %: a normal withdrawal
-    (3, "75%", False),
-    (3, 2, True),
-])
-def test_a_complete_listing_dropping_most_datasets_withdraws_nothing(harvest, replay, dropped, setting,
-                                                                      refuses):
+@pytest.mark.parametrize(
+    "dropped, setting, refuses",
+    [
+        (3, None, True),  # 3 of 4 is more than the default 50 %
+        (2, None, False),  # 2 of 4 is 50 %: a normal withdrawal
+        (3, "75%", False),
+        (3, 2, True),
+    ],
+)
+def test_a_complete_listing_dropping_most_datasets_withdraws_nothing(
+    harvest, replay, dropped, setting, refuses
+):
     if setting is not None:
         max_withdraw(harvest, setting)
     record = add_map(replay, "Karte vier")

@@ -5,6 +5,7 @@ instead of one city) must not turn into 20,000 datasets of one city. Past
 ``source.max_datasets`` (default 10,000) the run publishes nothing, withdraws
 nothing, says why, and exits 1; ``list-sources`` still lists it all.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,6 @@ import pytest
 import yaml
 
 from demo.replay import LoopbackServer
-
 from tests.harvesting import city_datasets, command
 
 TOTAL = 20_000
@@ -34,11 +34,27 @@ class _Catalogue(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
         start, rows = int(query.get("start", 0)), min(int(query.get("rows", 10)), 1000)
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        results = [{"id": f"00000000-0000-4000-8000-{i:012d}", "name": f"datensatz-{i}", "title": f"Datensatz {i}",
-                    "notes": "Erzeugt.", "organization": {"name": "stadt_mainz", "title": "Stadt Mainz"},
-                    "resources": [{"id": f"r{i}", "url": f"{base}/files/{i}.csv", "format": "CSV", "name": "Tabelle"}]}
-                   for i in range(start, min(start + rows, TOTAL))]
-        body = json.dumps({"success": True, "result": {"count": TOTAL, "results": results}}).encode()
+        results = [
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "name": f"datensatz-{i}",
+                "title": f"Datensatz {i}",
+                "notes": "Erzeugt.",
+                "organization": {"name": "stadt_mainz", "title": "Stadt Mainz"},
+                "resources": [
+                    {
+                        "id": f"r{i}",
+                        "url": f"{base}/files/{i}.csv",
+                        "format": "CSV",
+                        "name": "Tabelle",
+                    }
+                ],
+            }
+            for i in range(start, min(start + rows, TOTAL))
+        ]
+        body = json.dumps(
+            {"success": True, "result": {"count": TOTAL, "results": results}}
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -60,7 +76,13 @@ def measured(argv: list[str], env: dict[str, str], tmp_path) -> tuple[int, str, 
         process = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr)
         _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, out.read_text(), err.read_text(), time.monotonic() - started, usage.ru_maxrss / 1024
+    return (
+        process.returncode,
+        out.read_text(),
+        err.read_text(),
+        time.monotonic() - started,
+        usage.ru_maxrss / 1024,
+    )
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -72,8 +94,20 @@ def test_twenty_thousand_datasets(harvest, platform, catalogue, tmp_path):
     env = dict(os.environ, VIERSTAEDTE_API_TOKEN_FILE=str(platform["tokens"]["mainz"]))
 
     code, out, err, seconds, megabytes = measured(
-        command("run", "mainz", "--config", str(config_path), "--ckan-url", platform["url"],
-                "--state-dir", str(harvest.state), "--no-progress"), env, tmp_path)
+        command(
+            "run",
+            "mainz",
+            "--config",
+            str(config_path),
+            "--ckan-url",
+            platform["url"],
+            "--state-dir",
+            str(harvest.state),
+            "--no-progress",
+        ),
+        env,
+        tmp_path,
+    )
     assert code == 1, out + err
     assert seconds < 60 and megabytes < 500, (seconds, megabytes)
     report = json.loads(open(out.rsplit("report: ", 1)[-1].strip(), encoding="utf-8").read())
@@ -82,10 +116,13 @@ def test_twenty_thousand_datasets(harvest, platform, catalogue, tmp_path):
     assert report["datasets"] == [] and report["dataset_writes"] == 0
     assert city_datasets("mainz") == {}
 
-    config["source"]["max_datasets"] = 25_000  # the city says the catalogue is that big: it is listed in full
+    config["source"]["max_datasets"] = (
+        25_000  # the city says the catalogue is that big: it is listed in full
+    )
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    code, out, err, seconds, megabytes = measured(command("list-sources", "mainz", "--config", str(config_path)),
-                                                   env, tmp_path)
+    code, out, err, seconds, megabytes = measured(
+        command("list-sources", "mainz", "--config", str(config_path)), env, tmp_path
+    )
     assert code == 0, err
     assert len(out.splitlines()) == TOTAL
     assert seconds < 60 and megabytes < 500, (seconds, megabytes)

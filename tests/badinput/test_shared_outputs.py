@@ -17,15 +17,13 @@ import json
 
 import pytest
 import sqlalchemy as sa
-from rdflib import Graph
-
 from ckan import model
 from ckan.lib import search
 from ckan.tests.helpers import call_action
-
-from vierstaedte_contract.dataset import LINK, NORMALISED, ROLE_FIELD, resource_with_role
+from rdflib import Graph
 
 from tests.factories import HarvestedDataset, Metadata, Observation
+from vierstaedte_contract.dataset import LINK, NORMALISED, ROLE_FIELD, resource_with_role
 
 BAD = "mainz-kaputt"
 BAD_TITLE = "Kaputte Tabelle"
@@ -40,10 +38,17 @@ def broken(*records: dict, **metadata) -> dict:
 def good(clean_datastore, cities):
     """Population of Mainz and Trier in tables that keep the contract."""
     return {
-        "mainz": HarvestedDataset(name="mainz-einwohner", title="Einwohner Mainz",
-                                  records=[Observation(period="2023", value=222000)]),
-        "trier": HarvestedDataset(city="trier", name="trier-einwohner", title="Einwohner Trier",
-                                  records=[Observation(city="trier", period="2023-12-31", value=111316)]),
+        "mainz": HarvestedDataset(
+            name="mainz-einwohner",
+            title="Einwohner Mainz",
+            records=[Observation(period="2023", value=222000)],
+        ),
+        "trier": HarvestedDataset(
+            city="trier",
+            name="trier-einwohner",
+            title="Einwohner Trier",
+            records=[Observation(city="trier", period="2023-12-31", value=111316)],
+        ),
     }
 
 
@@ -66,7 +71,9 @@ def missing_columns():
         {"id": "indicator", "type": "text"},
         {"id": "wert", "type": "numeric"},
     ]
-    return broken({"city": "mainz", "indicator": "population_total", "wert": 1}, fields=fields, primary_key=[])
+    return broken(
+        {"city": "mainz", "indicator": "population_total", "wert": 1}, fields=fields, primary_key=[]
+    )
 
 
 def table_gone():
@@ -226,9 +233,9 @@ def test_a_stored_bad_url_does_not_break_the_dcat_catalogue(app, good, url):
         graph = Graph().parse(data=response.body, format=rdf_format)
         objects = {str(o) for o in graph.objects()}
         assert url not in objects, path
-        assert any(
-            dataset["id"] in str(s) for s in graph.subjects()
-        ), path  # the dataset stays, without the bad URL
+        assert any(dataset["id"] in str(s) for s in graph.subjects()), (
+            path
+        )  # the dataset stays, without the bad URL
     for path in ("/catalog.ttl", "/katalog.jsonl", "/katalog/datapackage.json"):
         assert "trier-einwohner" in app.get(path).body
 
@@ -314,7 +321,8 @@ def test_a_harvested_bad_url_is_left_out_and_reported(harvest, platform, replay)
     package = json.loads(path.read_text(encoding="utf-8"))
     package["url"] = 'https://www.mainz.de/statistik"><script>alert(1)</script>'
     package["resources"].append(
-        {"url": "https://www.mainz.de/ein link", "name": "Kaputt", "format": "HTML"})
+        {"url": "https://www.mainz.de/ein link", "name": "Kaputt", "format": "HTML"}
+    )
     path.write_text(json.dumps(package, ensure_ascii=False), encoding="utf-8")
 
     run = ok(harvest("mainz"))

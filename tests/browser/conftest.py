@@ -2,6 +2,7 @@
 
 The live CKAN, the cities and the harvest come from `tests/live.py`.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,23 +11,33 @@ import pytest
 
 from tests.harvesting import DEMO_CITIES
 
-
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory):
     """One Chromium for the session; a missing Chromium fails the tests, it never skips them."""
     if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's packages chromium and chromium-driver "
-                    "(scripts/test does so through scripts/lib.sh install_system_packages).")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's packages chromium and chromium-driver "
+            "(scripts/test does so through scripts/lib.sh install_system_packages)."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS,
-                                              headless=True)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True
+        )
         yield chromium
         chromium.close()
 

@@ -4,6 +4,7 @@ axe-core comes from the npm registry, pinned in ``tests/browser/axe/package-lock
 ``scripts/test`` installs it into ``.stack/npm`` (``install_test_tools`` in ``scripts/lib.sh``).
 It is injected into the page; nothing is loaded from the network at run time.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,13 @@ import requests
 from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = Path(os.environ.get("VIERSTAEDTE_STACK_DIR", ROOT / ".stack")) / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = (
+    Path(os.environ.get("VIERSTAEDTE_STACK_DIR", ROOT / ".stack"))
+    / "npm"
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
 # WCAG 2.1 A and AA; the impacts that must not occur at all
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
@@ -25,30 +32,55 @@ BLOCKING = {"serious", "critical"}
 @pytest.fixture(scope="session")
 def axe_source() -> str:
     if not AXE.is_file():
-        pytest.fail(f"axe-core is missing at {AXE}: run the suite with scripts/test (scripts/lib.sh install_test_tools)")
+        pytest.fail(
+            f"axe-core is missing at {AXE}: run the suite with scripts/test (scripts/lib.sh install_test_tools)"
+        )
     return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture
 def pages(platform, harvested) -> dict[str, str]:
     """The pages people open: home, a city, a dataset with a normalised table, the comparison."""
-    found = requests.get(platform["url"] + "/api/3/action/package_search", timeout=10, params={
-        "fq": "organization:mainz", "q": "title:Einwohner"}).json()["result"]["results"]
-    dataset = next(d["name"] for d in found if any(r.get("role") == "normalised" for r in d["resources"]))
-    return {"home": "/", "city": "/organization/mainz", "dataset": f"/dataset/{dataset}", "comparison": "/vergleich",
-            "cities": "/staedte", "harvest": "/staedte/mainz/harvest", "english home": "/en/"}
+    found = requests.get(
+        platform["url"] + "/api/3/action/package_search",
+        timeout=10,
+        params={"fq": "organization:mainz", "q": "title:Einwohner"},
+    ).json()["result"]["results"]
+    dataset = next(
+        d["name"] for d in found if any(r.get("role") == "normalised" for r in d["resources"])
+    )
+    return {
+        "home": "/",
+        "city": "/organization/mainz",
+        "dataset": f"/dataset/{dataset}",
+        "comparison": "/vergleich",
+        "cities": "/staedte",
+        "harvest": "/staedte/mainz/harvest",
+        "english home": "/en/",
+    }
 
 
 def axe_violations(page, axe_source: str) -> list[dict]:
     # a script file of the page's own origin, answered by the browser itself: the portal's
     # Content-Security-Policy (rightly) refuses inline script, and the check runs under it
     axe_url = re.match(r"https?://[^/]+", page.url).group(0) + "/__axe-core.js"
-    page.route(axe_url, lambda route: route.fulfill(body=axe_source, content_type="text/javascript"))
+    page.route(
+        axe_url, lambda route: route.fulfill(body=axe_source, content_type="text/javascript")
+    )
     page.add_script_tag(url=axe_url)
-    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
-                           AXE_TAGS)
-    return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-             "nodes": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]]
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
+        AXE_TAGS,
+    )
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
 
 
 def no_horizontal_overflow(page) -> dict | None:
@@ -77,7 +109,9 @@ class TestAccessibility:
             violations = axe_violations(page, axe_source)
             checked.append(name)
             blocking[name] = [v for v in violations if v["impact"] in BLOCKING]
-            minor[name] = [f"{v['id']} ({v['impact']})" for v in violations if v["impact"] not in BLOCKING]
+            minor[name] = [
+                f"{v['id']} ({v['impact']})" for v in violations if v["impact"] not in BLOCKING
+            ]
         assert checked == list(pages)
         print("moderate/minor axe findings:", minor)
         found = {name: violations for name, violations in blocking.items() if violations}
@@ -86,9 +120,13 @@ class TestAccessibility:
     def test_axe_finds_what_it_should(self, page, platform, axe_source, pages):
         """The check itself works: an image without alt text on a real page is a critical violation."""
         page.goto(platform["url"] + "/")
-        page.evaluate("() => { const img = document.createElement('img'); img.src = '/base/images/ckan-logo.png';"
-                      " document.querySelector('main, [role=main]').append(img); }")
-        assert "image-alt" in {v["id"] for v in axe_violations(page, axe_source) if v["impact"] == "critical"}
+        page.evaluate(
+            "() => { const img = document.createElement('img'); img.src = '/base/images/ckan-logo.png';"
+            " document.querySelector('main, [role=main]').append(img); }"
+        )
+        assert "image-alt" in {
+            v["id"] for v in axe_violations(page, axe_source) if v["impact"] == "critical"
+        }
 
     def test_comparison_form_by_keyboard(self, page, platform, pages):
         """Tab reaches every control; choosing by keyboard does not reload the page; the button shows the choice."""
@@ -97,7 +135,9 @@ class TestAccessibility:
         reached = []
         for _ in range(80):
             page.keyboard.press("Tab")
-            focused = page.evaluate("() => document.activeElement.id || document.activeElement.textContent.trim()")
+            focused = page.evaluate(
+                "() => document.activeElement.id || document.activeElement.textContent.trim()"
+            )
             reached.append(focused)
             if focused == "vergleich-indicator":
                 break
@@ -122,12 +162,21 @@ class TestAccessibility:
         with page.expect_navigation():
             page.keyboard.press("Enter")
         assert "indicator=households" in page.url and "mainz" not in page.url
-        expect(page.locator("table.vierstaedte-compare-table caption")).to_contain_text("Privathaushalte")
+        expect(page.locator("table.vierstaedte-compare-table caption")).to_contain_text(
+            "Privathaushalte"
+        )
 
-    def test_phone_width_has_no_horizontal_overflow(self, browser, platform, pages, screenshots, axe_source):
+    def test_phone_width_has_no_horizontal_overflow(
+        self, browser, platform, pages, screenshots, axe_source
+    ):
         """At a phone's width nothing scrolls sideways but the tables' own (focusable) scroll boxes; axe agrees."""
-        context = browser.new_context(locale="de-DE", viewport={"width": 360, "height": 740}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True)
+        context = browser.new_context(
+            locale="de-DE",
+            viewport={"width": 360, "height": 740},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        )
         phone = context.new_page()
         try:
             overflowing, blocking = {}, {}
@@ -137,7 +186,9 @@ class TestAccessibility:
                 overflow = no_horizontal_overflow(phone)
                 if overflow:
                     overflowing[name] = overflow
-                phone.screenshot(path=screenshots / f"phone-{name.replace(' ', '-')}.png", full_page=True)
+                phone.screenshot(
+                    path=screenshots / f"phone-{name.replace(' ', '-')}.png", full_page=True
+                )
                 found = [v for v in axe_violations(phone, axe_source) if v["impact"] in BLOCKING]
                 if found:
                     blocking[name] = found

@@ -5,13 +5,13 @@ and on the console; both are collected from every frame (the DataTables view is 
 pages must also still do their work: the view shows the table's rows, the chart draws, the
 resource form's buttons (wired by our files, not CKAN's onclick attributes) switch file and link.
 """
+
 from __future__ import annotations
 
 import pytest
 import requests
-from playwright.sync_api import expect
-
 from ckan.tests import factories
+from playwright.sync_api import expect
 
 LISTEN = """document.addEventListener('securitypolicyviolation', e => {
     window.__violations = window.__violations || [];
@@ -24,13 +24,20 @@ def watched(page):
     """The page, and the CSP violations it and its frames report (events and console messages)."""
     found = []
     page.context.add_init_script(LISTEN)
-    page.on("console", lambda message: found.append(message.text)
-            if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text)
+            if "Content Security Policy" in message.text or "Refused to" in message.text
+            else None
+        ),
+    )
     page.on("pageerror", lambda error: found.append(str(error)))
 
     def violations() -> list[str]:
-        events = [v for frame in page.frames
-                  for v in frame.evaluate("() => window.__violations || []")]
+        events = [
+            v for frame in page.frames for v in frame.evaluate("() => window.__violations || []")
+        ]
         return found + events
 
     page.violations = violations
@@ -40,14 +47,17 @@ def watched(page):
 def normalised_dataset(platform) -> tuple[str, str]:
     """A harvested table's dataset and resource, with the DataTables view a city would add."""
     url = platform["url"]
-    found = requests.get(url + "/api/3/action/package_search", params={"q": "title:Einwohner"},
-                         timeout=30).json()["result"]["results"]
+    found = requests.get(
+        url + "/api/3/action/package_search", params={"q": "title:Einwohner"}, timeout=30
+    ).json()["result"]["results"]
     dataset = next(d for d in found if any(r.get("role") == "normalised" for r in d["resources"]))
     resource = next(r for r in dataset["resources"] if r.get("role") == "normalised")
-    requests.post(url + "/api/3/action/resource_view_create", timeout=30,
-                  headers={"Authorization": platform["admin_token"]},
-                  json={"resource_id": resource["id"], "view_type": "datatables_view",
-                        "title": "Tabelle"}).raise_for_status()
+    requests.post(
+        url + "/api/3/action/resource_view_create",
+        timeout=30,
+        headers={"Authorization": platform["admin_token"]},
+        json={"resource_id": resource["id"], "view_type": "datatables_view", "title": "Tabelle"},
+    ).raise_for_status()
     return dataset["name"], resource["id"]
 
 
@@ -55,8 +65,16 @@ def normalised_dataset(platform) -> tuple[str, str]:
 def test_main_pages_run_without_csp_violations(watched, platform, harvested):
     url = platform["url"]
     dataset, resource = normalised_dataset(platform)
-    for path in ("/", "/dataset/", "/organization/mainz", "/staedte", "/staedte/mainz/harvest",
-                 "/user/login", "/en/", "/vergleich"):
+    for path in (
+        "/",
+        "/dataset/",
+        "/organization/mainz",
+        "/staedte",
+        "/staedte/mainz/harvest",
+        "/user/login",
+        "/en/",
+        "/vergleich",
+    ):
         watched.goto(url + path)
         watched.wait_for_load_state("load")
         assert watched.violations() == [], path

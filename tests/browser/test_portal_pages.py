@@ -1,4 +1,5 @@
 """The portal in a real browser: the pages people open, and the city comparison with its chart."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,9 @@ from playwright.sync_api import expect
 
 def chart_series(page) -> list[str]:
     """The series Chart.js actually draws on the comparison canvas."""
-    return page.evaluate("() => Chart.getChart('vierstaedte-compare-canvas').data.datasets.map(d => d.label)")
+    return page.evaluate(
+        "() => Chart.getChart('vierstaedte-compare-canvas').data.datasets.map(d => d.label)"
+    )
 
 
 def chart_points(page) -> dict:
@@ -24,7 +27,8 @@ def chart_points(page) -> dict:
 
 def table_rows(page) -> list[list[str]]:
     return page.locator("table.vierstaedte-compare-table tbody tr").evaluate_all(
-        "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))")
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent.trim()))"
+    )
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -49,10 +53,15 @@ class TestInTheBrowser:
         expect(status.locator(".badge")).to_have_text("gültig")
         dictionary = page.locator("section.vierstaedte-data-dictionary")
         expect(dictionary.get_by_role("heading", name="Datenfelder")).to_be_visible()
-        value_row = dictionary.locator("tbody tr", has=page.locator("th", has_text=re.compile("^value$")))
-        expect(value_row.locator("td")).to_have_text(["Wert", "Zahl", "Personen", re.compile("^Wert; leer")])
+        value_row = dictionary.locator(
+            "tbody tr", has=page.locator("th", has_text=re.compile("^value$"))
+        )
+        expect(value_row.locator("td")).to_have_text(
+            ["Wert", "Zahl", "Personen", re.compile("^Wert; leer")]
+        )
         expect(dictionary.locator(".vierstaedte-data-dictionary-indicators li")).to_have_text(
-            ["Einwohner insgesamt (population_total): Personen"])
+            ["Einwohner insgesamt (population_total): Personen"]
+        )
         dictionary.screenshot(path=screenshots / "dataset-datenfelder.png")
         page.screenshot(path=screenshots / "dataset.png", full_page=True)
 
@@ -61,7 +70,9 @@ class TestInTheBrowser:
         expect(page.locator("section.vierstaedte-data-dictionary h2")).to_have_text("Data fields")
         assert errors == []
 
-    def test_comparison_chart_and_table_follow_the_indicator(self, page, platform, harvested, screenshots):
+    def test_comparison_chart_and_table_follow_the_indicator(
+        self, page, platform, harvested, screenshots
+    ):
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
 
@@ -74,19 +85,29 @@ class TestInTheBrowser:
         assert chart_series(page) == ["Mainz", "Trier", "Koblenz"]
         rows = table_rows(page)
         assert [r[:5] for r in rows if r[0] in ("Mainz", "Trier")] == [
-            ["Mainz", "Mainz", "2021", "2021", "220000"], ["Mainz", "Mainz", "2022", "2022", "221000"],
-            ["Mainz", "Mainz", "2023", "2023", "222000"], ["Trier", "Trier", "2023", "2023-12-31", "111316"]]
+            ["Mainz", "Mainz", "2021", "2021", "220000"],
+            ["Mainz", "Mainz", "2022", "2022", "221000"],
+            ["Mainz", "Mainz", "2023", "2023", "222000"],
+            ["Trier", "Trier", "2023", "2023-12-31", "111316"],
+        ]
         # one x axis of years: Mainz's year header and Trier's reference date are the same point
-        assert chart_points(page) == {"labels": ["2021", "2022", "2023"],
-                                      "Mainz": [220000, 221000, 222000], "Trier": [None, None, 111316]}
+        assert chart_points(page) == {
+            "labels": ["2021", "2022", "2023"],
+            "Mainz": [220000, 221000, 222000],
+            "Trier": [None, None, 111316],
+        }
         assert canvas.bounding_box()["height"] > 200
         page.screenshot(path=screenshots / "vergleich-einwohner.png", full_page=True)
 
         with page.expect_navigation():
-            page.get_by_label("Indikator").select_option("households")  # compare.js submits the form
+            page.get_by_label("Indikator").select_option(
+                "households"
+            )  # compare.js submits the form
         assert "indicator=households" in page.url
         expect(page.get_by_label("Gebietsebene")).to_have_value("stadtteil")
-        expect(page.locator("table.vierstaedte-compare-table caption")).to_contain_text("Privathaushalte")
+        expect(page.locator("table.vierstaedte-compare-table caption")).to_contain_text(
+            "Privathaushalte"
+        )
         assert {r[0] for r in table_rows(page)} == {"Ludwigshafen am Rhein"}
         assert "Ludwigshafen am Rhein – Friesenheim" in chart_series(page)
         page.screenshot(path=screenshots / "vergleich-haushalte.png", full_page=True)

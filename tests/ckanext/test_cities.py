@@ -1,8 +1,8 @@
 """The city organisations, the seed command and the city actions."""
+
 from __future__ import annotations
 
 import pytest
-
 from ckan.tests.helpers import call_action
 
 EXPECTED = {
@@ -31,27 +31,49 @@ class TestSeed:
 
     def test_harvester_user_is_editor_of_its_city_only(self, cli, cities, tmp_path):
         from ckan.lib import api_token
+
         from ckanext.vierstaedte.cli import vierstaedte
 
-        call_action("organization_member_create", id="trier", username=_user("harvester-mainz"), role="editor")
+        call_action(
+            "organization_member_create",
+            id="trier",
+            username=_user("harvester-mainz"),
+            role="editor",
+        )
         token_file = tmp_path / "mainz.token"
-        result = cli.invoke(vierstaedte, ["ensure-harvester", "mainz", "--token-file", str(token_file)])
+        result = cli.invoke(
+            vierstaedte, ["ensure-harvester", "mainz", "--token-file", str(token_file)]
+        )
         assert result.exit_code == 0, result.output
         assert "removed from trier" in result.output
-        orgs = call_action("organization_list_for_user", id="harvester-mainz", permission="create_dataset")
+        orgs = call_action(
+            "organization_list_for_user", id="harvester-mainz", permission="create_dataset"
+        )
         assert [o["name"] for o in orgs] == ["mainz"]
-        assert api_token.get_user_from_token(token_file.read_text().strip()).name == "harvester-mainz"
-        refused = cli.invoke(vierstaedte, ["ensure-harvester", "berlin", "--token-file", str(token_file)])
+        assert (
+            api_token.get_user_from_token(token_file.read_text().strip()).name == "harvester-mainz"
+        )
+        refused = cli.invoke(
+            vierstaedte, ["ensure-harvester", "berlin", "--token-file", str(token_file)]
+        )
         assert refused.exit_code != 0 and "unknown city" in refused.output
 
     def test_ensure_sysadmin_writes_a_working_token_once(self, cli, tmp_path):
         import os
 
         from ckan.lib import api_token
+
         from ckanext.vierstaedte.cli import vierstaedte
 
         token_file = tmp_path / "token"
-        args = ["ensure-sysadmin", "stackadmin", "--email", "a@example.org", "--token-file", str(token_file)]
+        args = [
+            "ensure-sysadmin",
+            "stackadmin",
+            "--email",
+            "a@example.org",
+            "--token-file",
+            str(token_file),
+        ]
         result = cli.invoke(vierstaedte, args)
         assert result.exit_code == 0, result.output
         token = token_file.read_text().strip()
@@ -79,8 +101,15 @@ class TestCityActions:
         assert all(c["dataset_count"] == 0 for c in result)
 
     def test_city_show_by_name_or_ags_and_clear_errors(self, app, cities):
-        assert app.get("/api/3/action/vierstaedte_city_show", query_string={"id": "07211000"}).json["result"]["name"] == "trier"
-        missing = app.get("/api/3/action/vierstaedte_city_show", query_string={"id": "berlin"}, status=404).json
+        assert (
+            app.get("/api/3/action/vierstaedte_city_show", query_string={"id": "07211000"}).json[
+                "result"
+            ]["name"]
+            == "trier"
+        )
+        missing = app.get(
+            "/api/3/action/vierstaedte_city_show", query_string={"id": "berlin"}, status=404
+        ).json
         assert "berlin" in missing["error"]["message"]
         invalid = app.get("/api/3/action/vierstaedte_city_show", status=409).json
         assert "id" in invalid["error"]

@@ -1,8 +1,8 @@
 """The dataset schema through the real Action API, indexed in the real Solr."""
+
 from __future__ import annotations
 
 import pytest
-
 from ckan.tests import factories
 from ckan.tests.helpers import call_action
 
@@ -13,7 +13,9 @@ REGI = "http://publications.europa.eu/resource/authority/data-theme/REGI"
 
 
 def _post(app, action, data, token, status=200):
-    response = app.post(f"/api/3/action/{action}", json=data, headers={"Authorization": token}, status=status)
+    response = app.post(
+        f"/api/3/action/{action}", json=data, headers={"Authorization": token}, status=status
+    )
     return response.json
 
 
@@ -46,7 +48,10 @@ class TestCreateAndSearch:
     def test_theme_facet_items_carry_german_labels(self, city_editor):
         call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
         result = call_action("package_search", **{"facet.field": ["vocab_theme"]})
-        labels = {item["name"]: item["display_name"] for item in result["search_facets"]["vocab_theme"]["items"]}
+        labels = {
+            item["name"]: item["display_name"]
+            for item in result["search_facets"]["vocab_theme"]["items"]
+        }
         assert labels[SOCI] == "Bevölkerung und Gesellschaft"
         assert labels[REGI] == "Regionen und Städte"
 
@@ -70,11 +75,21 @@ INVALID = [
     pytest.param({"notes": None}, "notes", id="missing-description"),
     pytest.param({"theme": None}, "theme", id="missing-theme"),
     pytest.param({"spatial_granularity": None}, "spatial_granularity", id="missing-granularity"),
-    pytest.param({"license_id": "http://example.org/my-licence"}, "license_id", id="bad-licence-uri"),
+    pytest.param(
+        {"license_id": "http://example.org/my-licence"}, "license_id", id="bad-licence-uri"
+    ),
     pytest.param({"theme": ["SOCI", "MAGIC"]}, "theme", id="unknown-theme"),
-    pytest.param({"temporal_start": "2023-12-31", "temporal_end": "2023-01-01"}, "temporal_end", id="end-before-start"),
+    pytest.param(
+        {"temporal_start": "2023-12-31", "temporal_end": "2023-01-01"},
+        "temporal_end",
+        id="end-before-start",
+    ),
     pytest.param({"temporal_start": "31.12.2023"}, "temporal_start", id="german-date-format"),
-    pytest.param({"political_geocoding_uri": "http://example.org/mainz"}, "political_geocoding_uri", id="bad-geocoding"),
+    pytest.param(
+        {"political_geocoding_uri": "http://example.org/mainz"},
+        "political_geocoding_uri",
+        id="bad-geocoding",
+    ),
     pytest.param({"source_url": "javascript:alert(1)"}, "source_url", id="script-url"),
     pytest.param({"table_schema_version": "v1"}, "table_schema_version", id="bad-schema-version"),
     pytest.param({"frequency": "sometimes"}, "frequency", id="unknown-frequency"),
@@ -84,19 +99,25 @@ INVALID = [
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestInvalidPayloads:
     @pytest.mark.parametrize("overrides, field", INVALID)
-    def test_rejected_with_field_level_error_and_nothing_written(self, app, city_editor, overrides, field):
+    def test_rejected_with_field_level_error_and_nothing_written(
+        self, app, city_editor, overrides, field
+    ):
         body = _post(app, "package_create", Metadata(**overrides), city_editor["token"], status=409)
 
         assert body["success"] is False
         error = body["error"]
         assert error["__type"] == "Validation Error"
         assert field in error, error
-        assert error[field] and all(isinstance(message, str) and message for message in error[field])
+        assert error[field] and all(
+            isinstance(message, str) and message for message in error[field]
+        )
         assert call_action("package_list") == []
         assert call_action("package_search")["count"] == 0
 
     def test_unknown_theme_message_names_the_value(self, app, city_editor):
-        body = _post(app, "package_create", Metadata(theme=["MAGIC"]), city_editor["token"], status=409)
+        body = _post(
+            app, "package_create", Metadata(theme=["MAGIC"]), city_editor["token"], status=409
+        )
         assert "MAGIC" in body["error"]["theme"][0]
         assert "SOCI" in body["error"]["theme"][0]  # the allowed values are listed
 
@@ -107,7 +128,11 @@ class TestCityAuthorization:
         _post(app, "package_create", Metadata(), city_editor["token"])
 
         body = _post(
-            app, "package_create", Metadata(name="trier-einwohner", owner_org="trier"), city_editor["token"], status=403
+            app,
+            "package_create",
+            Metadata(name="trier-einwohner", owner_org="trier"),
+            city_editor["token"],
+            status=403,
         )
         assert body["error"]["__type"] == "Authorization Error"
         assert [d["owner_org"] for d in call_action("package_search")["results"]] == [
@@ -116,12 +141,29 @@ class TestCityAuthorization:
 
     def test_city_editor_cannot_move_or_edit_another_citys_dataset(self, app, city_editor, cities):
         sysadmin = factories.SysadminWithToken()
-        trier = _post(app, "package_create", Metadata(name="trier-daten", owner_org="trier"), sysadmin["token"])["result"]
+        trier = _post(
+            app,
+            "package_create",
+            Metadata(name="trier-daten", owner_org="trier"),
+            sysadmin["token"],
+        )["result"]
 
-        _post(app, "package_patch", {"id": trier["id"], "title": "gekapert"}, city_editor["token"], status=403)
+        _post(
+            app,
+            "package_patch",
+            {"id": trier["id"], "title": "gekapert"},
+            city_editor["token"],
+            status=403,
+        )
         mine = _post(app, "package_create", Metadata(), city_editor["token"])["result"]
         # CKAN's owner_org validator refuses the move as a field-level error
-        moved = _post(app, "package_patch", {"id": mine["id"], "owner_org": "trier"}, city_editor["token"], status=409)
+        moved = _post(
+            app,
+            "package_patch",
+            {"id": mine["id"], "owner_org": "trier"},
+            city_editor["token"],
+            status=409,
+        )
         assert "owner_org" in moved["error"]
 
         assert call_action("package_show", id=trier["id"])["title"] == Metadata()["title"]

@@ -1,17 +1,16 @@
 """DCAT-AP.de output of the real ckanext-dcat endpoints with our profile chained after DCAT-AP 3."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 import pytest
+from ckan.tests.helpers import call_action
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
-from ckan.tests.helpers import call_action
-
-from vierstaedte_contract.dataset import NORMALISED, RAW, ROLE_FIELD
-
 from tests.factories import Metadata
+from vierstaedte_contract.dataset import NORMALISED, RAW, ROLE_FIELD
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
@@ -36,11 +35,21 @@ def _dataset_ref(graph: Graph) -> URIRef:
 def dataset(app, city_editor):
     """A dataset created through the Action API, with a normalised table and a raw file."""
     headers = {"Authorization": city_editor["token"]}
-    created = app.post("/api/3/action/package_create", json=Metadata(), headers=headers).json["result"]
+    created = app.post("/api/3/action/package_create", json=Metadata(), headers=headers).json[
+        "result"
+    ]
     for role, fmt in ((RAW, "XLSX"), (NORMALISED, "CSV")):
-        app.post("/api/3/action/resource_create", headers=headers, json={
-            "package_id": created["id"], ROLE_FIELD: role, "format": fmt, "name": role,
-            "url": f"https://files.example.org/{role}.{fmt.lower()}"})
+        app.post(
+            "/api/3/action/resource_create",
+            headers=headers,
+            json={
+                "package_id": created["id"],
+                ROLE_FIELD: role,
+                "format": fmt,
+                "name": role,
+                "url": f"https://files.example.org/{role}.{fmt.lower()}",
+            },
+        )
     return call_action("package_show", id=created["id"])
 
 
@@ -51,9 +60,11 @@ class TestDatasetRdf:
         ref = _dataset_ref(graph)
 
         assert set(graph.objects(ref, DCATDE.politicalGeocodingURI)) == {
-            URIRef("http://dcat-ap.de/def/politicalGeocoding/regionalKey/073150000000")}
+            URIRef("http://dcat-ap.de/def/politicalGeocoding/regionalKey/073150000000")
+        }
         assert set(graph.objects(ref, DCATDE.politicalGeocodingLevelURI)) == {
-            URIRef("http://dcat-ap.de/def/politicalGeocoding/Level/municipality")}
+            URIRef("http://dcat-ap.de/def/politicalGeocoding/Level/municipality")
+        }
         assert set(graph.objects(ref, DCAT.theme)) == {SOCI, REGI}
         assert set(graph.objects(ref, DCTERMS.license)) == {DL_BY_DE}
         # no contributor id is configured: GovData assigns one
@@ -82,10 +93,14 @@ class TestDatasetRdf:
         (contact,) = graph.objects(ref, DCAT.contactPoint)
         assert len(set(graph.predicate_objects(contact))) >= 2
 
-    def test_distributions_carry_licence_and_the_normalised_one_its_table_schema(self, app, dataset):
+    def test_distributions_carry_licence_and_the_normalised_one_its_table_schema(
+        self, app, dataset
+    ):
         graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
-        distributions = {str(graph.value(d, DCTERMS.title)): d
-                         for d in graph.objects(_dataset_ref(graph), DCAT.distribution)}
+        distributions = {
+            str(graph.value(d, DCTERMS.title)): d
+            for d in graph.objects(_dataset_ref(graph), DCAT.distribution)
+        }
 
         assert set(distributions) == {RAW, NORMALISED}
         for distribution in distributions.values():
@@ -98,16 +113,24 @@ class TestDatasetRdf:
     @pytest.mark.ckan_config("ckanext.vierstaedte.dcatde.contributor_id", CONTRIBUTOR)
     def test_contributor_id_from_the_config(self, app, dataset):
         graph = _graph(app, f"/dataset/{dataset['name']}.rdf", "xml")
-        assert set(graph.objects(_dataset_ref(graph), DCATDE.contributorID)) == {URIRef(CONTRIBUTOR)}
+        assert set(graph.objects(_dataset_ref(graph), DCATDE.contributorID)) == {
+            URIRef(CONTRIBUTOR)
+        }
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
 class TestCatalogueRdf:
-    @pytest.mark.parametrize("url, rdf_format", [("/catalog.ttl", "turtle"), ("/catalog.rdf", "xml")])
-    def test_catalogue_lists_public_datasets_with_dcat_ap_de_properties(self, app, dataset, city_editor,
-                                                                        url, rdf_format):
-        call_action("package_create", context={"user": city_editor["user"]["name"]},
-                    **Metadata(name="mainz-privat", private=True))
+    @pytest.mark.parametrize(
+        "url, rdf_format", [("/catalog.ttl", "turtle"), ("/catalog.rdf", "xml")]
+    )
+    def test_catalogue_lists_public_datasets_with_dcat_ap_de_properties(
+        self, app, dataset, city_editor, url, rdf_format
+    ):
+        call_action(
+            "package_create",
+            context={"user": city_editor["user"]["name"]},
+            **Metadata(name="mainz-privat", private=True),
+        )
         graph = _graph(app, url, rdf_format)
 
         (catalog,) = graph.subjects(RDF.type, DCAT.Catalog)
@@ -120,8 +143,11 @@ class TestCatalogueRdf:
     @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", 2)
     def test_catalogue_pages_are_hydra_collections(self, app, city_editor):
         for number in range(3):
-            call_action("package_create", context={"user": city_editor["user"]["name"]},
-                        **Metadata(name=f"mainz-{number}"))
+            call_action(
+                "package_create",
+                context={"user": city_editor["user"]["name"]},
+                **Metadata(name=f"mainz-{number}"),
+            )
 
         first = _graph(app, "/catalog.ttl?page=1", "turtle")
         (collection,) = first.subjects(RDF.type, HYDRA.PagedCollection)
@@ -130,4 +156,7 @@ class TestCatalogueRdf:
         assert len(set(first.subjects(RDF.type, DCAT.Dataset))) == 2
         second = _graph(app, "/catalog.ttl?page=2", "turtle")
         assert len(set(second.subjects(RDF.type, DCAT.Dataset))) == 1
-        assert all((d, DCATDE.politicalGeocodingURI, None) in second for d in second.subjects(RDF.type, DCAT.Dataset))
+        assert all(
+            (d, DCATDE.politicalGeocodingURI, None) in second
+            for d in second.subjects(RDF.type, DCAT.Dataset)
+        )

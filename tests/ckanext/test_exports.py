@@ -1,16 +1,15 @@
 """Catalogue exports for AI tools: JSON Lines and one Data Package, from real DataStore tables."""
+
 from __future__ import annotations
 
 import json
 
 import frictionless
 import pytest
-
 from ckan.tests.helpers import call_action
 
-from vierstaedte_contract import table
-
 from tests.factories import HarvestedDataset, Metadata
+from vierstaedte_contract import table
 
 SCHEMA = table.descriptor()
 
@@ -23,7 +22,9 @@ def _jsonl(app) -> list[dict]:
 
 @pytest.mark.usefixtures("with_plugins")
 class TestCatalogueJsonLines:
-    def test_one_record_per_public_dataset_with_indicators_periods_fields_and_urls(self, app, published):
+    def test_one_record_per_public_dataset_with_indicators_periods_fields_and_urls(
+        self, app, published
+    ):
         records = _jsonl(app)
 
         assert [r["name"] for r in records] == ["mainz-einwohner-2023"]
@@ -31,10 +32,16 @@ class TestCatalogueJsonLines:
         dataset = published["public"]
         assert record["id"] == dataset["id"]
         assert record["title"] == "Einwohner nach Ortsbezirken 2023"
-        assert record["city"] == {"name": "mainz", "title": "Landeshauptstadt Mainz", "ags": "07315000"}
+        assert record["city"] == {
+            "name": "mainz",
+            "title": "Landeshauptstadt Mainz",
+            "ags": "07315000",
+        }
         assert record["area_level"] == "ortsbezirk"
-        assert [(i["id"], i["label_de"], i["unit"], i["first_period"], i["last_period"], i["rows"])
-                for i in record["indicators"]] == [
+        assert [
+            (i["id"], i["label_de"], i["unit"], i["first_period"], i["last_period"], i["rows"])
+            for i in record["indicators"]
+        ] == [
             ("households", "Privathaushalte", "households", "2023", "2023", 1),
             ("population_total", "Einwohner insgesamt", "persons", "2022", "2023", 3),
         ]
@@ -44,13 +51,17 @@ class TestCatalogueJsonLines:
         assert list(fields) == [f["name"] for f in SCHEMA["fields"]]
         assert fields["value"]["units"] == ["households", "persons"]
         assert "Gebietsebene" in fields["area_level"]["title"]
-        assert record["licence"] == {"uri": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                                     "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0"}
+        assert record["licence"] == {
+            "uri": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+            "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+        }
         urls = record["urls"]
         assert urls["page"].endswith("/dataset/mainz-einwohner-2023")
         assert urls["api"].endswith(f"/api/3/action/package_show?id={dataset['id']}")
         assert urls["csv"] == "https://files.example.org/mainz-einwohner-2023.csv"
-        assert urls["datapackage"] == "https://files.example.org/mainz-einwohner-2023/datapackage.json"
+        assert (
+            urls["datapackage"] == "https://files.example.org/mainz-einwohner-2023/datapackage.json"
+        )
         assert urls["source_file"] == "https://daten.mainz.de/mainz-einwohner-2023.xlsx"
         assert record["table_schema"]["url"].endswith("/katalog/city-statistics.schema.json")
         assert record["validation_status"] == "valid" and record["table_skipped"] is None
@@ -68,12 +79,16 @@ class TestCatalogueJsonLines:
 
     def test_action_pages_through_the_same_records(self, app, published, gonsenheim):
         HarvestedDataset(records=gonsenheim, name="mainz-zweiter", title="Zweiter")
-        result = app.get("/api/3/action/vierstaedte_catalogue_export", query_string={"rows": 1, "start": 1}).json
+        result = app.get(
+            "/api/3/action/vierstaedte_catalogue_export", query_string={"rows": 1, "start": 1}
+        ).json
         assert result["result"]["count"] == 2
         assert [r["name"] for r in result["result"]["results"]] == ["mainz-zweiter"]
 
     def test_action_rejects_bad_paging(self, app, published):
-        response = app.get("/api/3/action/vierstaedte_catalogue_export", query_string={"rows": "viele"}, status=409)
+        response = app.get(
+            "/api/3/action/vierstaedte_catalogue_export", query_string={"rows": "viele"}, status=409
+        )
         assert "rows" in response.json["error"]
 
 
@@ -86,9 +101,13 @@ class TestCatalogueDataPackage:
         resource = package["resources"][0]
         assert resource["path"] == "https://files.example.org/mainz-einwohner-2023.csv"
         assert resource["schema"] == SCHEMA
-        assert package["licenses"] == [{"name": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                                        "path": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                                        "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0"}]
+        assert package["licenses"] == [
+            {
+                "name": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+                "path": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+                "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+            }
+        ]
         assert package["sources"][0]["title"] == "Landeshauptstadt Mainz"
         assert package["skipped"] == []
 
@@ -98,7 +117,9 @@ class TestCatalogueDataPackage:
         report = frictionless.Package.validate_descriptor(descriptor)
         assert report.valid, report.flatten(["type", "note"])
         package = frictionless.Package.from_descriptor(descriptor)
-        assert package.get_resource("mainz-einwohner-2023").schema.primary_key == SCHEMA["primaryKey"]
+        assert (
+            package.get_resource("mainz-einwohner-2023").schema.primary_key == SCHEMA["primaryKey"]
+        )
 
     def test_table_schema_is_served(self, app):
         assert app.get("/katalog/city-statistics.schema.json").json == SCHEMA

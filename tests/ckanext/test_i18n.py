@@ -4,6 +4,7 @@ German is the source language (the msgids are the German texts); ``en`` translat
 them. A string added to a template or to the code without updating the catalogues
 (``scripts/i18n update``, translate, ``scripts/i18n compile``) fails here.
 """
+
 from __future__ import annotations
 
 import gettext
@@ -17,7 +18,6 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from bs4 import BeautifulSoup
-
 from ckan.tests.helpers import call_action
 
 from tests.factories import HarvestedDataset, Metadata, Observation
@@ -32,7 +32,10 @@ def extracted() -> set:
     """The msgids in the extension's templates and code, found as `scripts/i18n update` finds them."""
     with open(EXTENSION / "babel.cfg", encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config, str(EXTENSION / "babel.cfg"))
-    return {message[2] for message in extract_from_dir(str(EXTENSION), method_map, options_map, DEFAULT_KEYWORDS)}
+    return {
+        message[2]
+        for message in extract_from_dir(str(EXTENSION), method_map, options_map, DEFAULT_KEYWORDS)
+    }
 
 
 def catalogue(path: Path):
@@ -70,8 +73,9 @@ class TestCatalogues:
             strings = texts(message.string)
             if message.fuzzy or not all(strings):
                 problems.append(f"untranslated: {message.id!r}")
-            elif {p for s in texts(message.id) for p in PLACEHOLDER.findall(s)} != \
-                    {p for s in strings for p in PLACEHOLDER.findall(s)}:
+            elif {p for s in texts(message.id) for p in PLACEHOLDER.findall(s)} != {
+                p for s in strings for p in PLACEHOLDER.findall(s)
+            }:
                 problems.append(f"placeholders differ: {message.id!r} → {message.string!r}")
         assert problems == []
 
@@ -88,12 +92,20 @@ class TestCatalogues:
 @pytest.fixture
 def portal(clean_datastore, cities):
     """A harvested-looking dataset of Mainz with population in its normalised table."""
-    return HarvestedDataset(name="mainz-einwohner", records=[
-        Observation(period="2022", value=221000), Observation(period="2023", value=222000)])
+    return HarvestedDataset(
+        name="mainz-einwohner",
+        records=[
+            Observation(period="2022", value=221000),
+            Observation(period="2023", value=222000),
+        ],
+    )
 
 
 def texts_of(html: str, selector: str) -> list[str]:
-    return [element.get_text(" ", strip=True) for element in BeautifulSoup(html, "html.parser").select(selector)]
+    return [
+        element.get_text(" ", strip=True)
+        for element in BeautifulSoup(html, "html.parser").select(selector)
+    ]
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -101,24 +113,48 @@ class TestEnglishPages:
     def test_home(self, app, portal):
         german, english = app.get("/").body, app.get("/en/").body
         assert '<html lang="de"' in german and '<html lang="en"' in english
-        assert "Datensätze durchsuchen" in german and "Die Städte" in german and "1 Datensatz" in german
+        assert (
+            "Datensätze durchsuchen" in german
+            and "Die Städte" in german
+            and "1 Datensatz" in german
+        )
         assert "Search datasets" in english and "The cities" in english and "1 dataset" in english
-        assert "0 datasets" in english and "Municipality key" in english and "Last harvest run" in english
+        assert (
+            "0 datasets" in english
+            and "Municipality key" in english
+            and "Last harvest run" in english
+        )
         assert "Datensätze durchsuchen" not in english and "Letzter Harvest-Lauf" not in english
 
     def test_cities(self, app, portal):
         german, english = app.get("/staedte").body, app.get("/en/staedte").body
         assert texts_of(german, "h1")[-1] == "Die vier Städte"
         assert texts_of(english, "h1")[-1] == "The four cities"
-        assert texts_of(english, "table th[scope=col]") == ["City", "Municipality key (AGS)", "Regional key (ARS)",
-                                                             "Geocoding URI"]
+        assert texts_of(english, "table th[scope=col]") == [
+            "City",
+            "Municipality key (AGS)",
+            "Regional key (ARS)",
+            "Geocoding URI",
+        ]
 
     def test_comparison(self, app, portal):
         german, english = app.get("/vergleich").body, app.get("/en/vergleich").body
-        assert texts_of(german, "table.vierstaedte-compare-table thead th")[:4] == ["Stadt", "Gebiet", "Jahr",
-                                                                                    "Zeitbezug"]
+        assert texts_of(german, "table.vierstaedte-compare-table thead th")[:4] == [
+            "Stadt",
+            "Gebiet",
+            "Jahr",
+            "Zeitbezug",
+        ]
         assert texts_of(english, "table.vierstaedte-compare-table thead th") == [
-            "City", "Area", "Year", "Period", "Value", "Unit", "Value status", "Source"]
+            "City",
+            "Area",
+            "Year",
+            "Period",
+            "Value",
+            "Unit",
+            "Value status",
+            "Source",
+        ]
         assert texts_of(english, "h1")[-1] == "Compare cities"
         assert texts_of(english, "label[for=vergleich-indicator]") == ["Indicator"]
         assert texts_of(english, "form.vierstaedte-compare-form button") == ["Show"]
@@ -131,13 +167,18 @@ class TestEnglishPages:
         assert texts_of(english, "#vierstaedte-datenfelder") == ["Data fields"]
         assert "Validation status" in english and "Indicators in this table" in english
         search = app.get("/en/dataset/").body
-        assert {"Cities", "Themes", "Spatial granularity"} <= set(texts_of(search, ".module-heading"))
+        assert {"Cities", "Themes", "Spatial granularity"} <= set(
+            texts_of(search, ".module-heading")
+        )
         assert "Räumliche Gliederung" not in search
 
     def test_validation_messages(self, app, portal):
         response = app.get("/en/vergleich?indicator=unknown_thing", status=400)
         assert "Unknown indicator: unknown_thing" in response.body
-        assert "Unbekannter Indikator: unknown_thing" in app.get("/vergleich?indicator=unknown_thing", status=400).body
+        assert (
+            "Unbekannter Indikator: unknown_thing"
+            in app.get("/vergleich?indicator=unknown_thing", status=400).body
+        )
 
     def test_german_is_the_default(self, app, city_editor):
         call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())

@@ -1,4 +1,5 @@
 """Resource roles come from the contract: the dataset schema takes exactly its roles."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,16 +18,31 @@ class TestRoles:
     @pytest.mark.parametrize("role", ROLES)
     def test_each_role_of_the_contract_is_accepted(self, app, city_editor, role):
         dataset = _post(app, "package_create", Metadata(), city_editor["token"])["result"]
-        resource = _post(app, "resource_create", {
-            "package_id": dataset["id"], "url": "https://www.mainz.de/a.csv", ROLE_FIELD: role,
-        }, city_editor["token"])["result"]
+        resource = _post(
+            app,
+            "resource_create",
+            {
+                "package_id": dataset["id"],
+                "url": "https://www.mainz.de/a.csv",
+                ROLE_FIELD: role,
+            },
+            city_editor["token"],
+        )["result"]
         assert resource[ROLE_FIELD] == role
 
     def test_a_role_outside_the_contract_is_refused(self, app, city_editor):
         dataset = _post(app, "package_create", Metadata(), city_editor["token"])["result"]
-        error = _post(app, "resource_create", {
-            "package_id": dataset["id"], "url": "https://www.mainz.de/a.csv", ROLE_FIELD: "raw-ish",
-        }, city_editor["token"], status=409)["error"]
+        error = _post(
+            app,
+            "resource_create",
+            {
+                "package_id": dataset["id"],
+                "url": "https://www.mainz.de/a.csv",
+                ROLE_FIELD: "raw-ish",
+            },
+            city_editor["token"],
+            status=409,
+        )["error"]
         assert ROLE_FIELD in error
 
     def test_the_form_offers_the_contract_roles_with_their_labels(self, app):

@@ -2,6 +2,7 @@
 
 The helpers the tests import are in ``tools.py``: nobody imports a conftest module.
 """
+
 from __future__ import annotations
 
 import json

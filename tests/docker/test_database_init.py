@@ -5,6 +5,7 @@ runs on it the way the postgres image runs /docker-entrypoint-initdb.d (as the
 superuser, .sh executed, .sql through psql), then `entrypoint.sh init` migrates it
 as CKAN would in the ckan-init container.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,9 +26,16 @@ INITDB = DOCKER / "postgres" / "initdb"
 def pg_bindir() -> Path:
     pg_config = shutil.which("pg_config")
     if not pg_config:
-        pytest.fail("pg_config not found: the PostgreSQL 15 server and libpq-dev are needed "
-                    "(scripts/test installs them)", pytrace=False)
-    bindir = Path(subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=True).stdout.strip())
+        pytest.fail(
+            "pg_config not found: the PostgreSQL 15 server and libpq-dev are needed "
+            "(scripts/test installs them)",
+            pytrace=False,
+        )
+    bindir = Path(
+        subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     if not (bindir / "initdb").exists():
         pytest.fail(f"no initdb in {bindir}: install the PostgreSQL server package", pytrace=False)
     return bindir
@@ -49,25 +57,67 @@ def cluster():
     base = Path(tempfile.mkdtemp(prefix="vierstaedte-pg-"))
     base.chmod(0o755)
     try:
-        subprocess.run([str(DOCKER / "make-secrets.sh"), str(base / "secrets")], check=True, capture_output=True,
-                       env=clean_env())
-        (base / "secrets").chmod(0o755)  # stands in for /run/secrets, which every container user can read
+        subprocess.run(
+            [str(DOCKER / "make-secrets.sh"), str(base / "secrets")],
+            check=True,
+            capture_output=True,
+            env=clean_env(),
+        )
+        (base / "secrets").chmod(
+            0o755
+        )  # stands in for /run/secrets, which every container user can read
         for sub in ("data", "run"):
             (base / sub).mkdir()
             if os.getuid() == 0:
                 shutil.chown(base / sub, "postgres", "postgres")
         port = free_port()
-        subprocess.run(as_postgres([str(bindir / "initdb"), "-D", str(base / "data"), "-U", "postgres", "-E", "UTF8",
-                                    "--locale=C", "--auth-local=trust", "--auth-host=scram-sha-256"]),
-                       check=True, capture_output=True, cwd=base)
+        subprocess.run(
+            as_postgres(
+                [
+                    str(bindir / "initdb"),
+                    "-D",
+                    str(base / "data"),
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            cwd=base,
+        )
         options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base / 'run'}"
-        subprocess.run(as_postgres([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-o", options, "-w",
-                                    "-l", str(base / "run" / "log"), "start"]), check=True, capture_output=True,
-                       cwd=base)
-        env = clean_env(PATH=f"{bindir}:/usr/bin:/bin", POSTGRES_USER="postgres", POSTGRES_DB="postgres",
-                        PGHOST=str(base / "run"), PGPORT=str(port),
-                        VIERSTAEDTE_PG_PASSWORD_FILE=str(base / "secrets" / "pg_password"),
-                        VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(base / "secrets" / "pg_readonly_password"))
+        subprocess.run(
+            as_postgres(
+                [
+                    str(bindir / "pg_ctl"),
+                    "-D",
+                    str(base / "data"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-l",
+                    str(base / "run" / "log"),
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            cwd=base,
+        )
+        env = clean_env(
+            PATH=f"{bindir}:/usr/bin:/bin",
+            POSTGRES_USER="postgres",
+            POSTGRES_DB="postgres",
+            PGHOST=str(base / "run"),
+            PGPORT=str(port),
+            VIERSTAEDTE_PG_PASSWORD_FILE=str(base / "secrets" / "pg_password"),
+            VIERSTAEDTE_PG_READONLY_PASSWORD_FILE=str(base / "secrets" / "pg_readonly_password"),
+        )
         # copied as the image copies them to /docker-entrypoint-initdb.d: postgres may not be able to
         # enter the checkout (a clone in a `mktemp -d` folder, mode 700)
         initdb = shutil.copytree(INITDB, base / "initdb")
@@ -75,40 +125,70 @@ def cluster():
             if script.suffix == ".sh":
                 command = [str(script)]
             elif script.suffix == ".sql":
-                command = [str(bindir / "psql"), "-v", "ON_ERROR_STOP=1", "--username", "postgres", "--no-password",
-                           "--no-psqlrc", "--dbname", "postgres", "-f", str(script)]
+                command = [
+                    str(bindir / "psql"),
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "--username",
+                    "postgres",
+                    "--no-password",
+                    "--no-psqlrc",
+                    "--dbname",
+                    "postgres",
+                    "-f",
+                    str(script),
+                ]
             else:
                 continue
-            result = subprocess.run(as_postgres(command), capture_output=True, text=True, env=env, cwd=base)
+            result = subprocess.run(
+                as_postgres(command), capture_output=True, text=True, env=env, cwd=base
+            )
             assert result.returncode == 0, f"{script.name}: {result.stderr}"
         yield {"port": port, "secrets": base / "secrets"}
     finally:
         if (base / "data" / "postmaster.pid").exists():
-            subprocess.run(as_postgres([str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"]),
-                           capture_output=True, cwd=base)
+            subprocess.run(
+                as_postgres(
+                    [str(bindir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"]
+                ),
+                capture_output=True,
+                cwd=base,
+            )
         shutil.rmtree(base, ignore_errors=True)
 
 
 def connect(cluster, user: str, database: str):
     secret = {"ckan_default": "pg_password", "datastore_ro": "pg_readonly_password"}[user]
     password = (cluster["secrets"] / secret).read_text()
-    connection = psycopg2.connect(host="127.0.0.1", port=cluster["port"], user=user, password=password,
-                                  dbname=database, connect_timeout=5)
+    connection = psycopg2.connect(
+        host="127.0.0.1",
+        port=cluster["port"],
+        user=user,
+        password=password,
+        dbname=database,
+        connect_timeout=5,
+    )
     connection.autocommit = True
     return connection
 
 
 def test_datastore_permissions_file_is_what_the_pinned_ckan_emits():
-    spec = importlib.util.spec_from_file_location("datastore_permissions", DOCKER / "postgres" / "datastore_permissions.py")
+    spec = importlib.util.spec_from_file_location(
+        "datastore_permissions", DOCKER / "postgres" / "datastore_permissions.py"
+    )
     generator = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(generator)
     assert generator.TARGET.read_text(encoding="utf-8") == generator.render(), (
-        "run: .venv/bin/python docker/postgres/datastore_permissions.py")
+        "run: .venv/bin/python docker/postgres/datastore_permissions.py"
+    )
 
 
 def test_roles_log_in_with_the_secret_files_passwords(cluster):
-    for user, database in (("ckan_default", "ckan_default"), ("ckan_default", "datastore_default"),
-                           ("datastore_ro", "datastore_default")):
+    for user, database in (
+        ("ckan_default", "ckan_default"),
+        ("ckan_default", "datastore_default"),
+        ("datastore_ro", "datastore_default"),
+    ):
         connect(cluster, user, database).close()
 
 
@@ -149,18 +229,30 @@ def test_datastore_tables_are_readable_but_not_writable_for_the_read_only_role(c
         writer.close()
 
 
-def test_image_init_migrates_the_fresh_databases_and_creates_the_cities(cluster, compose_model, ckan_test_config,
-                                                                        tmp_path):
+def test_image_init_migrates_the_fresh_databases_and_creates_the_cities(
+    cluster, compose_model, ckan_test_config, tmp_path
+):
     env = service_env(compose_model, "ckan-init", cluster["secrets"])
-    env.update(VIERSTAEDTE_PG_HOST="127.0.0.1", VIERSTAEDTE_PG_PORT=str(cluster["port"]),
-               VIERSTAEDTE_STORAGE_PATH=str(tmp_path / "storage"),
-               CKAN_SOLR_URL=ckan_test_config["solr_url"], CKAN_REDIS_URL=ckan_test_config["ckan.redis.url"])
-    (tmp_path / "solr-password").write_text(ckan_test_config["solr_password"])  # the suite's Solr, not the file's
+    env.update(
+        VIERSTAEDTE_PG_HOST="127.0.0.1",
+        VIERSTAEDTE_PG_PORT=str(cluster["port"]),
+        VIERSTAEDTE_STORAGE_PATH=str(tmp_path / "storage"),
+        CKAN_SOLR_URL=ckan_test_config["solr_url"],
+        CKAN_REDIS_URL=ckan_test_config["ckan.redis.url"],
+    )
+    (tmp_path / "solr-password").write_text(
+        ckan_test_config["solr_password"]
+    )  # the suite's Solr, not the file's
     env["VIERSTAEDTE_SOLR_PASSWORD_FILE"] = str(tmp_path / "solr-password")
     command = [str(DOCKER / "entrypoint.sh"), "init"]
     for attempt in ("first start", "restart"):  # compose re-runs ckan-init on every `up`
-        result = subprocess.run(command, capture_output=True, text=True, timeout=600,
-                                env=clean_env(CKAN_INI=str(tmp_path / "ckan.ini"), **env))
+        result = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=clean_env(CKAN_INI=str(tmp_path / "ckan.ini"), **env),
+        )
         assert result.returncode == 0, f"{attempt}: {result.stderr[-3000:]}"
         assert result.stdout == "", "init must keep stdout clean"
 

@@ -1,4 +1,5 @@
 """docker/Dockerfile and the image's scripts: hadolint, shellcheck and the image's rules."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,17 @@ def final_stage() -> list[tuple[str, str]]:
 
 
 def test_hadolint_passes():
-    result = subprocess.run([find_tool("hadolint"), "--no-color", "--config", str(DOCKER / ".hadolint.yaml"),
-                             str(DOCKER / "Dockerfile")], capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            find_tool("hadolint"),
+            "--no-color",
+            "--config",
+            str(DOCKER / ".hadolint.yaml"),
+            str(DOCKER / "Dockerfile"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -44,7 +54,11 @@ def test_shell_scripts_pass_shellcheck_and_are_executable(script):
 
 
 def test_base_image_is_python_311_slim_bookworm_pinned_to_a_patch_release():
-    arg = next(args for keyword, args in instructions() if keyword == "ARG" and args.startswith("PYTHON_IMAGE="))
+    arg = next(
+        args
+        for keyword, args in instructions()
+        if keyword == "ARG" and args.startswith("PYTHON_IMAGE=")
+    )
     assert re.fullmatch(r"PYTHON_IMAGE=python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", arg)
     for keyword, args in instructions():
         if keyword == "FROM":
@@ -65,7 +79,11 @@ def test_installs_this_repository_with_the_ckan_extra():
 
 
 def test_serves_the_wsgi_app_with_gunicorn_and_checks_status_show():
-    stage = dict((keyword, args) for keyword, args in final_stage() if keyword in {"CMD", "ENTRYPOINT", "HEALTHCHECK"})
+    stage = dict(
+        (keyword, args)
+        for keyword, args in final_stage()
+        if keyword in {"CMD", "ENTRYPOINT", "HEALTHCHECK"}
+    )
     cmd = json.loads(stage["CMD"])
     assert cmd[0] == "gunicorn" and cmd[-1] == "ckanext.vierstaedte.wsgi:application"
     assert cmd[cmd.index("--config") + 1] == "/srv/app/src/vierstaedte/docker/gunicorn.conf.py"
@@ -81,7 +99,9 @@ def test_nothing_secret_or_remote_goes_into_the_image():
             assert not re.search(r"PASSWORD|SECRET|TOKEN", args), args
         if keyword == "COPY" and "--from=" not in args:
             sources = args.split()[:-1]
-            assert "." not in sources and "docker" not in sources, f"COPY {args}: copy named files only"
+            assert "." not in sources and "docker" not in sources, (
+                f"COPY {args}: copy named files only"
+            )
 
 
 def test_every_copied_file_passes_the_dockerignore_allow_list():
@@ -92,7 +112,9 @@ def test_every_copied_file_passes_the_dockerignore_allow_list():
     for keyword, args in instructions():
         if keyword == "COPY" and "--from=" not in args:
             for source in args.split()[:-1]:
-                assert any(source == a or source.startswith(a + "/") for a in allowed), f"{source} is ignored"
+                assert any(source == a or source.startswith(a + "/") for a in allowed), (
+                    f"{source} is ignored"
+                )
                 assert (ROOT / source).exists(), source
     for private in ("docker/secrets", "docker/.env", "docker/tls", ".stack", ".venv"):
         assert not any(private == a or private.startswith(a + "/") for a in allowed), private
@@ -101,15 +123,26 @@ def test_every_copied_file_passes_the_dockerignore_allow_list():
 def test_gunicorn_settings_load_and_gunicorn_cmd_args_override_them(ckan_test_config):
     # --print-config also imports the WSGI app, which reads CKAN_INI
     def printed(**env: str) -> str:
-        result = subprocess.run([str(VENV_BIN / "gunicorn"), "--config", str(DOCKER / "gunicorn.conf.py"),
-                                 "--print-config", "ckanext.vierstaedte.wsgi:application"],
-                                capture_output=True, text=True, timeout=120,
-                                env=clean_env(CKAN_INI=ckan_test_config["ini"], **env))
+        result = subprocess.run(
+            [
+                str(VENV_BIN / "gunicorn"),
+                "--config",
+                str(DOCKER / "gunicorn.conf.py"),
+                "--print-config",
+                "ckanext.vierstaedte.wsgi:application",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=clean_env(CKAN_INI=ckan_test_config["ini"], **env),
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 
     defaults = printed()
     assert re.search(r"^bind\s*=\s*\['0\.0\.0\.0:5000'\]$", defaults, re.M)
     assert re.search(r"^workers\s*=\s*3$", defaults, re.M)
-    assert re.search(r"^threads\s*=\s*1$", defaults, re.M)  # CKAN's DataStore is not thread-safe (see the conf)
+    assert re.search(
+        r"^threads\s*=\s*1$", defaults, re.M
+    )  # CKAN's DataStore is not thread-safe (see the conf)
     assert re.search(r"^workers\s*=\s*6$", printed(GUNICORN_CMD_ARGS="--workers 6"), re.M)

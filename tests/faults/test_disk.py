@@ -3,6 +3,7 @@
 A real size-limited filesystem (tmpfs, mounted for the test) filled to the
 last byte, so writes fail with ENOSPC exactly as on a full disk.
 """
+
 from __future__ import annotations
 
 import errno
@@ -13,7 +14,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from ckan.tests.helpers import call_action
 
 from tests.harvesting import city_datasets, ok, published_state, report, run_command
@@ -26,9 +26,13 @@ def small_disk():
     def mount(size: str = "1m") -> Path:
         path = Path(tempfile.mkdtemp(prefix="vierstaedte-full-disk-"))
         argv = ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(path)]
-        done = subprocess.run(argv if os.geteuid() == 0 else ["sudo", "-n", *argv], capture_output=True, text=True)
+        done = subprocess.run(
+            argv if os.geteuid() == 0 else ["sudo", "-n", *argv], capture_output=True, text=True
+        )
         if done.returncode:
-            pytest.fail(f"cannot mount a small tmpfs for the disk-full test (needs root): {done.stderr}")
+            pytest.fail(
+                f"cannot mount a small tmpfs for the disk-full test (needs root): {done.stderr}"
+            )
         mounted.append(path)
         return path
 
@@ -67,10 +71,20 @@ def test_full_download_directory(harvest, replay, small_disk):
     filler = fill(work)
 
     full = harvest("mainz", env={"VIERSTAEDTE_WORK_DIR": str(work)})
-    assert full.returncode == 3, full.stdout + full.stderr  # partial: the unchanged link dataset is fine
-    failed = [d for d in report(full)["datasets"] if d["status"] == "errored"]  # the changed table; the others: 304
-    assert [(d["title"], e["code"]) for d in failed for e in d["errors"]] == [("Einwohner nach Ortsbezirken", "disk-full")]
-    assert all(str(work) in e["message"] and "No space left on device" in e["message"] for d in failed for e in d["errors"])
+    assert full.returncode == 3, (
+        full.stdout + full.stderr
+    )  # partial: the unchanged link dataset is fine
+    failed = [
+        d for d in report(full)["datasets"] if d["status"] == "errored"
+    ]  # the changed table; the others: 304
+    assert [(d["title"], e["code"]) for d in failed for e in d["errors"]] == [
+        ("Einwohner nach Ortsbezirken", "disk-full")
+    ]
+    assert all(
+        str(work) in e["message"] and "No space left on device" in e["message"]
+        for d in failed
+        for e in d["errors"]
+    )
     assert "disk-full" in full.stderr
     assert published_state() == before  # nothing half-uploaded
     assert list(work.iterdir()) == [filler]  # no partial downloads left behind
@@ -86,7 +100,9 @@ def test_full_state_directory(harvest, platform, replay, small_disk, tmp_path):
     state = small_disk()
 
     def run(city: str = "mainz"):
-        return run_command(city, harvest.configs / f"{city}.yaml", platform["url"], state, platform["tokens"][city])
+        return run_command(
+            city, harvest.configs / f"{city}.yaml", platform["url"], state, platform["tokens"][city]
+        )
 
     ok(run())
     kept = files(state)
@@ -98,19 +114,29 @@ def test_full_state_directory(harvest, platform, replay, small_disk, tmp_path):
     assert "report: -" in full.stdout  # no half-written report either
     assert "state-not-saved" in full.stderr and "No space left on device" in full.stderr
     assert "the report was not saved" in full.stderr
-    run_record = next(r for r in _runs("mainz") if r["status"] == "partial")  # CKAN has the run on record
+    run_record = next(
+        r for r in _runs("mainz") if r["status"] == "partial"
+    )  # CKAN has the run on record
     assert run_record["counts"]["updated"] == 1
     # the state and the reports are exactly what the last good run left: no corrupt or stray files
     assert files(state, filler) == kept
     json.loads((state / "mainz.json").read_text(encoding="utf-8"))
-    updated = next(d for d in city_datasets("mainz").values() if d["title"] == "Einwohner nach Ortsbezirken")
+    updated = next(
+        d for d in city_datasets("mainz").values() if d["title"] == "Einwohner nach Ortsbezirken"
+    )
     table = next(r["id"] for r in updated["resources"] if r.get("role") == "normalised")
-    rows = call_action("datastore_search", resource_id=table, filters={"area_name": "Gonsenheim", "period": "2023"})
-    assert [float(r["value"]) for r in rows["records"]] == [25302.0]  # published although the state was not saved
+    rows = call_action(
+        "datastore_search", resource_id=table, filters={"area_name": "Gonsenheim", "period": "2023"}
+    )
+    assert [float(r["value"]) for r in rows["records"]] == [
+        25302.0
+    ]  # published although the state was not saved
 
     filler.unlink()
     again = ok(run())
-    assert again["dataset_writes"] == 0  # the stale state costs downloads, not writes: CKAN already has it
+    assert (
+        again["dataset_writes"] == 0
+    )  # the stale state costs downloads, not writes: CKAN already has it
     assert ok(run())["counts"]["unchanged"] == 3
 
 
@@ -120,5 +146,8 @@ def _runs(city: str) -> list[dict]:
 
 def files(folder: Path, *leave_out: Path) -> dict[Path, bytes]:
     """Every file below ``folder`` with its content; the lock file holds a pid and is left out."""
-    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*")
-            if p.is_file() and p.suffix != ".lock" and p not in leave_out}
+    return {
+        p.relative_to(folder): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.suffix != ".lock" and p not in leave_out
+    }

@@ -3,6 +3,7 @@
 Each fault strikes at an exact point of the run: a :class:`CkanTap` between
 the harvester and CKAN acts before (or after) a chosen write call.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,12 +27,21 @@ def ok(process) -> dict:
 
 def datastore_rows(stack, city: str) -> list[int]:
     tables = stack.datastore_tables()
-    return sorted(tables[rid] for d in stack.datasets_in_db(city).values() for rid, r in d["resources"].items()
-                  if r.get("datastore_active"))
+    return sorted(
+        tables[rid]
+        for d in stack.datasets_in_db(city).values()
+        for rid, r in d["resources"].items()
+        if r.get("datastore_active")
+    )
 
 
 def orphan_tables(stack) -> list[str]:
-    active = {rid for d in stack.datasets_in_db().values() for rid, r in d["resources"].items() if r.get("datastore_active")}
+    active = {
+        rid
+        for d in stack.datasets_in_db().values()
+        for rid, r in d["resources"].items()
+        if r.get("datastore_active")
+    }
     return sorted(set(stack.datastore_tables()) - active)
 
 
@@ -55,8 +65,12 @@ def test_solr_killed_mid_harvest_then_rebuilt(private_stack, replay, tap):
     assert summary["status"] == "failed"
     errors = [e for d in summary["datasets"] for e in d["errors"]]
     assert {e["code"] for e in errors} == {"search-index"} and len(errors) == 3, errors
-    assert errors[0]["message"].startswith("datastore_create: ")  # the table's flag could not be indexed
-    assert all(e["message"].startswith("package_create: ") for e in errors[1:])  # then no dataset gets indexed
+    assert errors[0]["message"].startswith(
+        "datastore_create: "
+    )  # the table's flag could not be indexed
+    assert all(
+        e["message"].startswith("package_create: ") for e in errors[1:]
+    )  # then no dataset gets indexed
     assert all("Solr" in e["message"] for e in errors) and "(Solr down?)" in broken.stderr
     assert stack.solr.process.poll() is not None  # it really was down
     runs = stack.admin.action.vierstaedte_harvest_run_list(organization="mainz")["results"]
@@ -75,8 +89,9 @@ def test_solr_killed_mid_harvest_then_rebuilt(private_stack, replay, tap):
     stack.solr.start()
     stack.ckan("search-index", "rebuild")
     assert search_differences(stack) == []
-    assert stack.admin.action.package_search(fq="organization:mainz", include_private=True)["count"] == \
-        len(stack.datasets_in_db("mainz"))
+    assert stack.admin.action.package_search(fq="organization:mainz", include_private=True)[
+        "count"
+    ] == len(stack.datasets_in_db("mainz"))
 
     ok(stack.harvest("mainz", replay, ckan_url=tap.base))
     assert len(stack.datasets_in_db("mainz")) == 3
@@ -129,8 +144,12 @@ def test_redis_unavailable(private_stack, replay):
         assert done["counts"]["added"] == 1
         rows = datastore_rows(stack, "koblenz")
         assert len(rows) == 1 and rows[0] > 0
-        table, resource = next((rid, r) for d in stack.datasets_in_db("koblenz").values()
-                               for rid, r in d["resources"].items() if r.get("role") == "normalised")
+        table, resource = next(
+            (rid, r)
+            for d in stack.datasets_in_db("koblenz").values()
+            for rid, r in d["resources"].items()
+            if r.get("role") == "normalised"
+        )
         assert resource.get("datastore_hash")
         assert stack.admin.action.datastore_search(resource_id=table, limit=0)["total"] == rows[0]
         assert half_written(stack, "koblenz") == []

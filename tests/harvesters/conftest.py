@@ -1,13 +1,13 @@
 """Fixtures for the harvester tests: file paths and mapping loading."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
-from vierstaedte_harvest import mapping
-
 from tests.harvesters.paths import MAPPINGS, REAL
+from vierstaedte_harvest import mapping
 
 
 @pytest.fixture
@@ -33,7 +33,9 @@ def real_fixture():
     def path(name: str) -> Path:
         found = REAL / name
         if not found.exists():
-            pytest.fail(f"shared fixture {found} is missing: the repository expects ../shared next to it")
+            pytest.fail(
+                f"shared fixture {found} is missing: the repository expects ../shared next to it"
+            )
         return found
 
     return path

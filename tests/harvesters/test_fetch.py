@@ -4,6 +4,7 @@ The address checks resolve names through ``socket.getaddrinfo``; the DNS-rebindi
 in-process with a resolver that answers differently on successive calls, which tests our code's
 "resolve once, connect to what was checked", not a stand-in for a service.
 """
+
 from __future__ import annotations
 
 import socket
@@ -14,8 +15,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from vierstaedte_harvest.fetch import FetchError, Fetcher, HttpSettings
 from demo.replay import LoopbackServer, ReplayServer
+from vierstaedte_harvest.fetch import Fetcher, FetchError, HttpSettings
 
 
 @pytest.fixture
@@ -64,20 +65,31 @@ def test_gives_up_after_retries_with_a_clear_code(server, tmp_path):
 def test_timeout(server, tmp_path):
     server.faults["/files/table.csv"] = {"delay": 1.5, "times": 5}
     with pytest.raises(FetchError) as error:
-        Fetcher(HttpSettings(allow_private_addresses=True, timeout=0.5, retries=1, backoff=0)).download(
-            f"{server.base}/files/table.csv", tmp_path)
+        Fetcher(
+            HttpSettings(allow_private_addresses=True, timeout=0.5, retries=1, backoff=0)
+        ).download(f"{server.base}/files/table.csv", tmp_path)
     assert error.value.code == "timeout"
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x.csv", "http://localhost/x.csv", "http://10.1.2.3/x.csv",
-                                 "http://169.254.169.254/latest/meta-data/", "http://[::1]/x.csv"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/x.csv",
+        "http://localhost/x.csv",
+        "http://10.1.2.3/x.csv",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/x.csv",
+    ],
+)
 def test_private_and_loopback_addresses_are_refused_by_default(url, tmp_path):
     with pytest.raises(FetchError) as error:
         Fetcher().download(url, tmp_path)
     assert error.value.code == "private-address"
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.org/x.csv", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.org/x.csv", "javascript:alert(1)"]
+)
 def test_only_http_urls(url, tmp_path):
     with pytest.raises(FetchError) as error:
         Fetcher().download(url, tmp_path)
@@ -179,9 +191,28 @@ def test_the_checked_address_is_connected_to_with_the_name_as_host(recorder, tmp
 def tls_recorder(tmp_path):
     """The recorder over TLS, certified for ``portal.test`` only; ``names``: the clients' SNI."""
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=portal.test", "-addext", "subjectAltName=DNS:portal.test",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=portal.test",
+            "-addext",
+            "subjectAltName=DNS:portal.test",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     names = []
@@ -194,8 +225,11 @@ def tls_recorder(tmp_path):
 
 def test_tls_to_the_checked_address_verifies_the_name(tls_recorder, tmp_path, monkeypatch):
     port = tls_recorder.server_address[1]
-    monkeypatch.setattr(socket, "getaddrinfo", Resolver({"portal.test": ["127.0.0.1", "127.0.0.2"],
-                                                         "other.test": ["127.0.0.1"]}))
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        Resolver({"portal.test": ["127.0.0.1", "127.0.0.2"], "other.test": ["127.0.0.1"]}),
+    )
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_recorder.ca))
     download = loopback(retries=0).download(f"https://portal.test:{port}/x.csv", tmp_path)
     assert download.path.read_bytes() == b"ok"
@@ -205,15 +239,42 @@ def test_tls_to_the_checked_address_verifies_the_name(tls_recorder, tmp_path, mo
         loopback(retries=0).download(f"https://other.test:{port}/x.csv", tmp_path)
 
 
-@pytest.mark.parametrize("address", [
-    "100.64.0.1", "100.127.255.254",  # shared address space (carrier-grade NAT)
-    "0.0.0.0", "0.1.2.3", "127.0.0.2", "10.0.0.1", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-    "192.0.0.8", "192.0.2.1", "198.18.0.1", "224.0.0.1", "239.255.255.250", "240.0.0.1",
-    "255.255.255.255", "::", "::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254",
-    "fe80::1", "fc00::1",
-    "ff02::1", "ff0e::1", "2001:db8::1", "2002:7f00:1::1", "2002:a9fe:a9fe::1", "64:ff9b::7f00:1",
-    "64:ff9b::a9fe:a9fe", "2001::1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "100.64.0.1",
+        "100.127.255.254",  # shared address space (carrier-grade NAT)
+        "0.0.0.0",
+        "0.1.2.3",
+        "127.0.0.2",
+        "10.0.0.1",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "192.0.0.8",
+        "192.0.2.1",
+        "198.18.0.1",
+        "224.0.0.1",
+        "239.255.255.250",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::",
+        "::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "::ffff:169.254.169.254",
+        "fe80::1",
+        "fc00::1",
+        "ff02::1",
+        "ff0e::1",
+        "2001:db8::1",
+        "2002:7f00:1::1",
+        "2002:a9fe:a9fe::1",
+        "64:ff9b::7f00:1",
+        "64:ff9b::a9fe:a9fe",
+        "2001::1",
+    ],
+)
 def test_every_non_global_address_is_refused(address, monkeypatch):
     """Literals and names alike; nothing is connected to (check_url resolves and decides)."""
     monkeypatch.setattr(socket, "getaddrinfo", Resolver({"inside.test": [address]}))
@@ -232,8 +293,10 @@ def test_global_addresses_pass_the_check(address, monkeypatch):
 
 def test_one_non_global_answer_among_several_refuses_the_name(monkeypatch):
     def both(host, port, *args, **kwargs):
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443)),
-                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("100.64.0.1", 443))]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("100.64.0.1", 443)),
+        ]
 
     monkeypatch.setattr(socket, "getaddrinfo", both)
     with pytest.raises(FetchError, match="100.64.0.1"):
@@ -248,8 +311,10 @@ def test_every_redirect_hop_is_checked(recorder, tmp_path):
     assert fetcher.get_bytes(f"{base}/redirect?to={quote(base + '/table.csv')}")[0] == b"ok"
     elsewhere = f"http://127.0.0.2:{recorder.server_address[1]}/x.csv"
     second_hop = f"{base}/redirect?to={quote(elsewhere)}"
-    for start in (f"{base}/redirect?to={quote(elsewhere)}",
-                  f"{base}/redirect?to={quote(second_hop, safe='')}"):
+    for start in (
+        f"{base}/redirect?to={quote(elsewhere)}",
+        f"{base}/redirect?to={quote(second_hop, safe='')}",
+    ):
         with pytest.raises(FetchError) as error:
             fetcher.download(start, tmp_path)
         assert error.value.code == "private-address" and "127.0.0.2" in str(error.value)

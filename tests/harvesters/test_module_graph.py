@@ -3,6 +3,7 @@
 Read from the source (every import statement, also those inside functions), not from what one
 import happens to load. That no package has a cycle at all is ``tests/test_architecture.py``'s.
 """
+
 from __future__ import annotations
 
 import ast
@@ -43,15 +44,19 @@ def _graph() -> dict[str, set[str]]:
 def test_only_the_command_line_knows_exit_codes():
     graph = _graph()
     assert not [name for name, imported in graph.items() if CLI in imported]
-    speaking = [path.name for path in PACKAGE.rglob("*.py")
-                if "EXIT_" in path.read_text(encoding="utf-8")]
+    speaking = [
+        path.name for path in PACKAGE.rglob("*.py") if "EXIT_" in path.read_text(encoding="utf-8")
+    ]
     assert speaking == ["cli.py"]
 
 
 def test_every_module_imports_alone_in_a_fresh_interpreter():
     probe = "import importlib, sys; importlib.import_module(sys.argv[1])"
-    running = {name: subprocess.Popen([sys.executable, "-c", probe, name],
-                                      stderr=subprocess.PIPE, text=True)
-               for name in _modules()}
+    running = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", probe, name], stderr=subprocess.PIPE, text=True
+        )
+        for name in _modules()
+    }
     failed = {name: process.communicate(timeout=120)[1] for name, process in running.items()}
     assert {name: error for name, error in failed.items() if running[name].returncode} == {}

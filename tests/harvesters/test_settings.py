@@ -5,6 +5,7 @@ IT would after editing it: exit code 2 (usage error) and a message naming the ke
 and the allowed keys. Before, ``organisation:`` was ignored and the CKAN reader listed the whole
 state portal. The tables in docs/harvesters.md are checked against the dataclasses.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,8 +39,13 @@ def harvest(tmp_path: Path, document: dict, *command: str) -> subprocess.Complet
     path = tmp_path / "mainz.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("VIERSTAEDTE_")}
-    return subprocess.run([CLI, *(command or ("list-sources",)), "mainz", "--config", str(path)],
-                          capture_output=True, text=True, timeout=60, env=environment)
+    return subprocess.run(
+        [CLI, *(command or ("list-sources",)), "mainz", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+    )
 
 
 def refused(tmp_path: Path, document: dict, *command: str) -> str:
@@ -54,101 +60,183 @@ def mainz(base: dict | None = None, **source: typing.Any) -> dict:
     return {"city": "mainz", "source": {**(base or {}), **source}}
 
 
-@pytest.mark.parametrize("protocol, typo, meant", [
-    ("ckan", "organisation", "organization"),
-    ("dcat", "publsher", "publisher"),
-    ("opendatasoft", "were", "where"),
-    ("manifest", "pth", "path"),
-])
+@pytest.mark.parametrize(
+    "protocol, typo, meant",
+    [
+        ("ckan", "organisation", "organization"),
+        ("dcat", "publsher", "publisher"),
+        ("opendatasoft", "were", "where"),
+        ("manifest", "pth", "path"),
+    ],
+)
 def test_a_misspelled_source_key_is_a_usage_error(tmp_path, protocol, typo, meant):
     source = dict(SOURCES[protocol], **{typo: "stadt_mainz"})
     allowed = ", ".join(sorted(["protocol", *settings.keys(settings_class(protocol))]))
     assert refused(tmp_path, mainz(**source)) == (
         f"error: {tmp_path / 'mainz.yaml'}: unknown key source.{typo} for protocol {protocol} "
-        f"(did you mean {meant}?); allowed: {allowed}")
+        f"(did you mean {meant}?); allowed: {allowed}"
+    )
 
 
 def test_the_run_command_refuses_it_too_before_anything_else(tmp_path):
     source = dict(SOURCES["ckan"], organisation="stadt_mainz")
     del source["organization"]
     message = refused(tmp_path, mainz(**source), "run")  # no token, no CKAN: the config comes first
-    assert ("unknown key source.organisation for protocol ckan (did you mean organization?)"
-            in message)
+    assert (
+        "unknown key source.organisation for protocol ckan (did you mean organization?)" in message
+    )
 
 
-@pytest.mark.parametrize("document, message", [
-    (dict(mainz(SOURCES["ckan"]), tabels=[]),
-     "unknown key tabels (did you mean tables?); allowed: city, defaults, http, source, tables"),
-    (dict(mainz(SOURCES["ckan"]), http={"timout": 5}),
-     "unknown key http.timout (did you mean timeout?); allowed: allow_private_addresses, "
-     "backoff, max_bytes, retries, timeout"),
-    (dict(mainz(SOURCES["ckan"]), defaults={"licence": "dl-by-de/2.0"}),
-     "unknown key defaults.licence (did you mean license?); allowed: frequency, license, "
-     "spatial_granularity, themes"),
-    (dict(mainz(SOURCES["ckan"]), tables=[{"match": {"title": "x"}, "mapping": "m.yaml",
-                                              "granularity": "stadtteil"}]),
-     "unknown key tables[1].granularity (did you mean spatial_granularity?); allowed: mapping, "
-     "match, spatial_granularity"),
-    (dict(mainz(SOURCES["ckan"]), tables=[{"match": {"titel": "x"}, "mapping": "m.yaml"}]),
-     "unknown key tables[1].match.titel (did you mean title?); allowed: format, name, resource, "
-     "title, url"),
-    (dict(mainz(SOURCES["ckan"]), colour="red"),
-     "unknown key colour; allowed: city, defaults, http, source, tables"),
-], ids=["top-level", "http", "defaults", "tables", "tables-match", "no-close-match"])
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        (
+            dict(mainz(SOURCES["ckan"]), tabels=[]),
+            "unknown key tabels (did you mean tables?); allowed: city, defaults, http, source, tables",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), http={"timout": 5}),
+            "unknown key http.timout (did you mean timeout?); allowed: allow_private_addresses, "
+            "backoff, max_bytes, retries, timeout",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), defaults={"licence": "dl-by-de/2.0"}),
+            "unknown key defaults.licence (did you mean license?); allowed: frequency, license, "
+            "spatial_granularity, themes",
+        ),
+        (
+            dict(
+                mainz(SOURCES["ckan"]),
+                tables=[{"match": {"title": "x"}, "mapping": "m.yaml", "granularity": "stadtteil"}],
+            ),
+            "unknown key tables[1].granularity (did you mean spatial_granularity?); allowed: mapping, "
+            "match, spatial_granularity",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), tables=[{"match": {"titel": "x"}, "mapping": "m.yaml"}]),
+            "unknown key tables[1].match.titel (did you mean title?); allowed: format, name, resource, "
+            "title, url",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), colour="red"),
+            "unknown key colour; allowed: city, defaults, http, source, tables",
+        ),
+    ],
+    ids=["top-level", "http", "defaults", "tables", "tables-match", "no-close-match"],
+)
 def test_a_misspelled_key_elsewhere_is_a_usage_error(tmp_path, document, message):
     assert refused(tmp_path, document) == f"error: {tmp_path / 'mainz.yaml'}: {message}"
 
 
-@pytest.mark.parametrize("document, message", [
-    (mainz(SOURCES["ckan"], rows="100"), "source.rows must be a whole number from 1 to 1000, "
-                                           "not '100'"),
-    (mainz(SOURCES["ckan"], max_pages=0), "source.max_pages must be a whole number ≥ 1, not 0"),
-    (mainz(SOURCES["ckan"], max_datasets=True), "source.max_datasets must be a whole number ≥ 1, "
-                                                  "not True"),
-    (mainz(SOURCES["dcat"], format="json-ld"), "source.format must be one of xml, turtle, "
-                                                 "not 'json-ld'"),
-    (mainz(SOURCES["dcat"], publisher=["a", "b"]), "source.publisher must be text, "
-                                                     "not ['a', 'b']"),
-    (mainz(SOURCES["opendatasoft"], refine=3), "source.refine must be text or a list (text each), "
-                                                 "not 3"),
-    (mainz(SOURCES["manifest"], max_withdraw="half"),
-     "source.max_withdraw must be a share from 1% to 100% or a whole number ≥ 0 of datasets, "
-     "not 'half'"),
-    (dict(mainz(SOURCES["ckan"]), http={"retries": "many"}),
-     "http.retries must be a whole number ≥ 0, not 'many'"),
-    (dict(mainz(SOURCES["ckan"]), defaults={"themes": "REGI"}),
-     "defaults.themes must be a list (text each), not 'REGI'"),
-    (dict(mainz(SOURCES["ckan"]), defaults={"frequency": "YEARLY"}),
-     "defaults.frequency must be one of ANNUAL, ANNUAL_2, BIENNIAL, DAILY, IRREG, MONTHLY, NEVER, "
-     "QUARTERLY, UNKNOWN, WEEKLY, not 'YEARLY'"),
-    (dict(mainz(SOURCES["ckan"]), tables={"match": {"title": "x"}, "mapping": "m.yaml"}),
-     "tables must be a list (a mapping of keys to values each), not {'mapping': 'm.yaml', "
-     "'match': {'title': 'x'}}"),
-    ({"city": "mainz", "source": "ckan"}, "source must be a mapping of keys to values, not 'ckan'"),
-], ids=["rows-text", "max-pages-0", "max-datasets-bool", "dcat-format", "publisher-list",
-        "refine-number", "max-withdraw", "http-retries", "themes-text", "frequency", "tables-dict",
-        "source-text"])
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        (
+            mainz(SOURCES["ckan"], rows="100"),
+            "source.rows must be a whole number from 1 to 1000, not '100'",
+        ),
+        (mainz(SOURCES["ckan"], max_pages=0), "source.max_pages must be a whole number ≥ 1, not 0"),
+        (
+            mainz(SOURCES["ckan"], max_datasets=True),
+            "source.max_datasets must be a whole number ≥ 1, not True",
+        ),
+        (
+            mainz(SOURCES["dcat"], format="json-ld"),
+            "source.format must be one of xml, turtle, not 'json-ld'",
+        ),
+        (
+            mainz(SOURCES["dcat"], publisher=["a", "b"]),
+            "source.publisher must be text, not ['a', 'b']",
+        ),
+        (
+            mainz(SOURCES["opendatasoft"], refine=3),
+            "source.refine must be text or a list (text each), not 3",
+        ),
+        (
+            mainz(SOURCES["manifest"], max_withdraw="half"),
+            "source.max_withdraw must be a share from 1% to 100% or a whole number ≥ 0 of datasets, "
+            "not 'half'",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), http={"retries": "many"}),
+            "http.retries must be a whole number ≥ 0, not 'many'",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), defaults={"themes": "REGI"}),
+            "defaults.themes must be a list (text each), not 'REGI'",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), defaults={"frequency": "YEARLY"}),
+            "defaults.frequency must be one of ANNUAL, ANNUAL_2, BIENNIAL, DAILY, IRREG, MONTHLY, NEVER, "
+            "QUARTERLY, UNKNOWN, WEEKLY, not 'YEARLY'",
+        ),
+        (
+            dict(mainz(SOURCES["ckan"]), tables={"match": {"title": "x"}, "mapping": "m.yaml"}),
+            "tables must be a list (a mapping of keys to values each), not {'mapping': 'm.yaml', "
+            "'match': {'title': 'x'}}",
+        ),
+        (
+            {"city": "mainz", "source": "ckan"},
+            "source must be a mapping of keys to values, not 'ckan'",
+        ),
+    ],
+    ids=[
+        "rows-text",
+        "max-pages-0",
+        "max-datasets-bool",
+        "dcat-format",
+        "publisher-list",
+        "refine-number",
+        "max-withdraw",
+        "http-retries",
+        "themes-text",
+        "frequency",
+        "tables-dict",
+        "source-text",
+    ],
+)
 def test_a_value_of_the_wrong_type_is_a_usage_error(tmp_path, document, message):
     assert refused(tmp_path, document) == f"error: {tmp_path / 'mainz.yaml'}: {message}"
 
 
-@pytest.mark.parametrize("document, message", [
-    (mainz(protocol="ckan", organization="stadt_mainz"),
-     "source.url is required for protocol ckan"),
-    (mainz(protocol="dcat"), "source.url is required for protocol dcat"),
-    (mainz(protocol="opendatasoft"), "source.url is required for protocol opendatasoft"),
-    (mainz(protocol="manifest"), "source.path or source.url is required for protocol manifest"),
-    (mainz(SOURCES["manifest"], path="manifest.yaml"),
-     "source.path and source.url: give one, not both"),
-    (mainz(protocol="ckan", url="https://x", organization="a", fq="groups:b"),
-     "source.organization and source.fq: give one, not both (to filter by both, "
-     "fq: 'organization:a AND …')"),
-    ({"source": SOURCES["ckan"]}, "city is required"),
-    ({"city": "mainz"}, "source is required"),
-    (dict(mainz(SOURCES["ckan"]), tables=[{"match": {"title": "x"}}]),
-     "tables[1].mapping is required"),
-], ids=["ckan-url", "dcat-url", "ods-url", "manifest-location", "manifest-both",
-        "ckan-two-filters", "city", "source", "tables-mapping"])
+@pytest.mark.parametrize(
+    "document, message",
+    [
+        (
+            mainz(protocol="ckan", organization="stadt_mainz"),
+            "source.url is required for protocol ckan",
+        ),
+        (mainz(protocol="dcat"), "source.url is required for protocol dcat"),
+        (mainz(protocol="opendatasoft"), "source.url is required for protocol opendatasoft"),
+        (mainz(protocol="manifest"), "source.path or source.url is required for protocol manifest"),
+        (
+            mainz(SOURCES["manifest"], path="manifest.yaml"),
+            "source.path and source.url: give one, not both",
+        ),
+        (
+            mainz(protocol="ckan", url="https://x", organization="a", fq="groups:b"),
+            "source.organization and source.fq: give one, not both (to filter by both, "
+            "fq: 'organization:a AND …')",
+        ),
+        ({"source": SOURCES["ckan"]}, "city is required"),
+        ({"city": "mainz"}, "source is required"),
+        (
+            dict(mainz(SOURCES["ckan"]), tables=[{"match": {"title": "x"}}]),
+            "tables[1].mapping is required",
+        ),
+    ],
+    ids=[
+        "ckan-url",
+        "dcat-url",
+        "ods-url",
+        "manifest-location",
+        "manifest-both",
+        "ckan-two-filters",
+        "city",
+        "source",
+        "tables-mapping",
+    ],
+)
 def test_a_missing_key_is_a_usage_error(tmp_path, document, message):
     assert refused(tmp_path, document) == f"error: {tmp_path / 'mainz.yaml'}: {message}"
 
@@ -161,21 +249,32 @@ def test_a_good_config_passes_the_check(tmp_path):
 
 def test_a_misspelled_mapping_key_is_a_usage_error_too(tmp_path):
     mapping = tmp_path / "mainz-test.yaml"
-    mapping.write_text("id: mainz-test\ncity: mainz\narea: {value: Mainz}\n"
-                       "valeus: [{header: Einwohner, indicator: population_total}]\n")
+    mapping.write_text(
+        "id: mainz-test\ncity: mainz\narea: {value: Mainz}\n"
+        "valeus: [{header: Einwohner, indicator: population_total}]\n"
+    )
     table = tmp_path / "table.csv"
     table.write_text("Einwohner\n218578\n")
-    done = subprocess.run([CLI, "validate", str(table), "-m", str(mapping)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [CLI, "validate", str(table), "-m", str(mapping)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip() == (
         "error: mapping: unknown key(s) valeus (did you mean values?); allowed: area, city, "
         "dimensions, id, ignore, ignore_match, indicators, number_format, period, read, "
-        "unmapped, values")
+        "unmapped, values"
+    )
 
 
-INLINE = {"id": "mainz-test", "city": "mainz", "area": {"value": "Mainz"},
-          "values": [{"header": "Einwohner", "indicator": "population_total"}]}
+INLINE = {
+    "id": "mainz-test",
+    "city": "mainz",
+    "area": {"value": "Mainz"},
+    "values": [{"header": "Einwohner", "indicator": "population_total"}],
+}
 
 
 def test_a_mapping_written_in_place_is_checked_like_a_mapping_file(tmp_path):
@@ -188,8 +287,11 @@ def test_a_mapping_written_in_place_is_checked_like_a_mapping_file(tmp_path):
     assert "tables[1]: mapping: unknown key(s) valeus (did you mean values?)" in message
 
 
-SHIPPED = sorted(path for path in (ROOT / "harvesters" / "vierstaedte_harvest" / "cities").glob(
-    "*.yaml") if not path.stem.endswith("-manifest")) + sorted((DEMO / "configs").glob("*.yaml"))
+SHIPPED = sorted(
+    path
+    for path in (ROOT / "harvesters" / "vierstaedte_harvest" / "cities").glob("*.yaml")
+    if not path.stem.endswith("-manifest")
+) + sorted((DEMO / "configs").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: f"{path.parent.name}/{path.name}")
@@ -208,9 +310,14 @@ def test_the_readers_get_settings_not_dicts():
 
 
 # the tables in docs/harvesters.md, each after a marker <!-- settings: NAME -->
-SECTIONS = {"top": config.CityFile, "source": SourceSettings, "http": HttpSettings,
-            "defaults": config.Defaults, "tables": config.TableSettings,
-            **{protocol: settings_class(protocol) for protocol in PROTOCOLS}}
+SECTIONS = {
+    "top": config.CityFile,
+    "source": SourceSettings,
+    "http": HttpSettings,
+    "defaults": config.Defaults,
+    "tables": config.TableSettings,
+    **{protocol: settings_class(protocol) for protocol in PROTOCOLS},
+}
 COMMON = {"max_datasets", "max_withdraw"}  # documented once, in the "source" table
 
 

@@ -1,4 +1,5 @@
 """Opendatasoft Explore API v2.1 reader against the replay server: mapping, export URL, paging, faults."""
+
 from __future__ import annotations
 
 import json
@@ -32,13 +33,26 @@ def listing(server, fetcher, **config):
 def add_generated(server, count):
     """``count`` more datasets as a portal returns them, sorted after the recorded ones."""
     for number in range(count):
-        item = {"dataset_id": f"zz-generiert-{number:03d}", "has_records": True, "data_visible": True,
-                "metas": {"default": {"title": f"Generierter Datensatz {number}", "modified": "2024-01-01T00:00:00+00:00"}}}
-        (server.root / "ods" / "datasets" / f"zz-generiert-{number:03d}.json").write_text(json.dumps(item))
+        item = {
+            "dataset_id": f"zz-generiert-{number:03d}",
+            "has_records": True,
+            "data_visible": True,
+            "metas": {
+                "default": {
+                    "title": f"Generierter Datensatz {number}",
+                    "modified": "2024-01-01T00:00:00+00:00",
+                }
+            },
+        }
+        (server.root / "ods" / "datasets" / f"zz-generiert-{number:03d}.json").write_text(
+            json.dumps(item)
+        )
 
 
 def catalogue_queries(server):
-    return [parse_qs(urlsplit(path).query) for _, path in server.log if urlsplit(path).path == CATALOG]
+    return [
+        parse_qs(urlsplit(path).query) for _, path in server.log if urlsplit(path).path == CATALOG
+    ]
 
 
 def test_mapping_of_recorded_payloads(server, fetcher):
@@ -49,20 +63,35 @@ def test_mapping_of_recorded_payloads(server, fetcher):
     assert population.description.startswith("<p>Einwohnerinnen und Einwohner")  # HTML kept as text
     assert population.tags == ["Einwohner", "Stadtteile", "Bevölkerung"]
     assert population.themes == ["Bevölkerung", "Regionen und Städte"]
-    assert population.license == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"  # license_url, canonicalised
+    assert (
+        population.license == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+    )  # license_url, canonicalised
     assert population.modified == "2024-03-12T09:41:27+00:00"
     assert population.issued == "2019-05-06T00:00:00+00:00"
-    assert (population.temporal_start, population.temporal_end) == ("2015-12-31T00:00:00+00:00",
-                                                                    "2023-12-31T00:00:00+00:00")
+    assert (population.temporal_start, population.temporal_end) == (
+        "2015-12-31T00:00:00+00:00",
+        "2023-12-31T00:00:00+00:00",
+    )
     assert population.publisher == "Stadt Koblenz – Kommunalstatistik"
-    assert (population.contact_name, population.contact_email) == ("Kommunalstatistik und Stadtforschung",
-                                                                   "statistik@stadt.koblenz.de")
-    assert population.landing_page == f"{server.base}/ods/explore/dataset/bevoelkerung-nach-stadtteilen/"
+    assert (population.contact_name, population.contact_email) == (
+        "Kommunalstatistik und Stadtforschung",
+        "statistik@stadt.koblenz.de",
+    )
+    assert (
+        population.landing_page
+        == f"{server.base}/ods/explore/dataset/bevoelkerung-nach-stadtteilen/"
+    )
     assert population.extras == {"territory": ["Koblenz"]}
     [export] = population.resources
-    assert export.url == f"{server.base}{CATALOG}/bevoelkerung-nach-stadtteilen/exports/csv?delimiter=%3B"
-    assert (export.format, export.id, export.modified) == ("CSV", "bevoelkerung-nach-stadtteilen/exports/csv",
-                                                           "2024-03-12T09:41:31+00:00")
+    assert (
+        export.url
+        == f"{server.base}{CATALOG}/bevoelkerung-nach-stadtteilen/exports/csv?delimiter=%3B"
+    )
+    assert (export.format, export.id, export.modified) == (
+        "CSV",
+        "bevoelkerung-nach-stadtteilen/exports/csv",
+        "2024-03-12T09:41:31+00:00",
+    )
     assert budget.resources == []  # has_records false: a document-only dataset has no export
     assert (budget.tags, budget.license, budget.issued) == (["Haushalt"], "CC BY 4.0", None)
     assert (polling.description, polling.tags, polling.themes) == ("", [], [])
@@ -83,7 +112,9 @@ def test_paging_until_total_count(server, fetcher):
     assert len({d.guid for d in datasets}) == 153
     assert datasets[-1].title == "Generierter Datensatz 149"
     assert [(q["limit"], q["offset"], q["order_by"]) for q in catalogue_queries(server)] == [
-        (["100"], ["0"], ["dataset_id"]), (["100"], ["100"], ["dataset_id"])]
+        (["100"], ["0"], ["dataset_id"]),
+        (["100"], ["100"], ["dataset_id"]),
+    ]
 
 
 def test_complete_listing_says_how_it_knows(server, fetcher):
@@ -96,8 +127,11 @@ def test_portal_that_ignores_offset_is_incomplete(server, fetcher):
     add_generated(server, 150)
     params = {"order_by": "dataset_id", "limit": 100, "offset": 0}
     first = fetcher.get_json(f"{server.base}{CATALOG}", params=params)
-    server.faults[CATALOG] = {"query": {"offset": 100}, "body": json.dumps(first).encode(),
-                              "content_type": "application/json"}
+    server.faults[CATALOG] = {
+        "query": {"offset": 100},
+        "body": json.dumps(first).encode(),
+        "content_type": "application/json",
+    }
     found = read("opendatasoft", fetcher, Settings(url=f"{server.base}/ods"))
     assert not found.complete and len(found.datasets) == 100
     assert "repeated-ids" in [gap["code"] for gap in found.gaps]
@@ -106,7 +140,12 @@ def test_portal_that_ignores_offset_is_incomplete(server, fetcher):
 
 
 def test_where_and_refine_are_passed_through(server, fetcher):
-    listing(server, fetcher, where="modified >= date'2024-01-01'", refine=["theme:Bevölkerung", "territory:Koblenz"])
+    listing(
+        server,
+        fetcher,
+        where="modified >= date'2024-01-01'",
+        refine=["theme:Bevölkerung", "territory:Koblenz"],
+    )
     [query] = catalogue_queries(server)
     assert query["where"] == ["modified >= date'2024-01-01'"]
     assert query["refine"] == ["theme:Bevölkerung", "territory:Koblenz"]
@@ -114,7 +153,10 @@ def test_where_and_refine_are_passed_through(server, fetcher):
 
 def test_500_raises(server, fetcher):
     server.faults[CATALOG] = {"status": 500}
-    with pytest.raises(SourceError, match=r"listing page 1 of \S+/ods/api/explore/v2\.1/catalog/datasets .*HTTP 500"):
+    with pytest.raises(
+        SourceError,
+        match=r"listing page 1 of \S+/ods/api/explore/v2\.1/catalog/datasets .*HTTP 500",
+    ):
         listing(server, fetcher)
 
 
@@ -142,13 +184,31 @@ def test_max_pages(server, fetcher):
         listing(server, fetcher, max_pages=1)
 
 
-@pytest.mark.parametrize("body, content_type, message", [
-    (b"<!DOCTYPE html><html><body>Wartung</body></html>", "text/html", "expected JSON, got an HTML page"),
-    (b'{"total_count": 5, "results": []}', "application/json", "page 1 is empty after 0 of 5 datasets"),
-    (b'{"error_code": "ODSQLError", "message": "Unknown field"}', "application/json",
-     "did not answer like the Opendatasoft Explore API"),
-    (b'{"total_count": 1, "results": [{"metas": {}}]}', "application/json", "a result without a dataset_id"),
-])
+@pytest.mark.parametrize(
+    "body, content_type, message",
+    [
+        (
+            b"<!DOCTYPE html><html><body>Wartung</body></html>",
+            "text/html",
+            "expected JSON, got an HTML page",
+        ),
+        (
+            b'{"total_count": 5, "results": []}',
+            "application/json",
+            "page 1 is empty after 0 of 5 datasets",
+        ),
+        (
+            b'{"error_code": "ODSQLError", "message": "Unknown field"}',
+            "application/json",
+            "did not answer like the Opendatasoft Explore API",
+        ),
+        (
+            b'{"total_count": 1, "results": [{"metas": {}}]}',
+            "application/json",
+            "a result without a dataset_id",
+        ),
+    ],
+)
 def test_bad_answers_raise(server, fetcher, body, content_type, message):
     server.faults[CATALOG] = {"body": body, "content_type": content_type}
     with pytest.raises(SourceError, match=message):

@@ -3,29 +3,44 @@
 A listing is complete only when the reader can prove it (all of ``count`` on pages that never
 came back empty, repeated nothing and kept the same ``count``); anything else is incomplete.
 """
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from vierstaedte_harvest.sources import (Listing, SourceDataset, SourceError, ckan, manifest, read,
-                                         reader)
+from vierstaedte_harvest.sources import (
+    Listing,
+    SourceDataset,
+    SourceError,
+    ckan,
+    manifest,
+    read,
+    reader,
+)
 
 
 def test_ckan_pages_through_package_search(fetcher, replay):
     packages = replay.root / "ckan" / "packages"
     template = json.loads((packages / "stadtplan-mainz-wms.json").read_text())
     for n in range(250):
-        (packages / f"extra-{n:03d}.json").write_text(json.dumps(dict(template, id=f"id-{n:03d}", name=f"extra-{n:03d}")))
+        (packages / f"extra-{n:03d}.json").write_text(
+            json.dumps(dict(template, id=f"id-{n:03d}", name=f"extra-{n:03d}"))
+        )
     settings = ckan.Settings(url=f"{replay.base}/ckan", organization="stadt_mainz", rows=100)
     found = list(reader("ckan")(fetcher, settings))
     assert len(found) == 253 and len({d.guid for d in found}) == 253
     searches = [path for _, path in replay.log if "package_search" in path]
     assert len(searches) == 3 and all("fq=organization%3Astadt_mainz" in path for path in searches)
     population = next(d for d in found if d.name == "einwohner-ortsbezirke-mainz")
-    assert population.title == "Einwohner nach Ortsbezirken" and population.temporal_start == "2021-01-01"
-    assert population.resources[0].format == "CSV" and population.resources[0].url.startswith(replay.base)
+    assert (
+        population.title == "Einwohner nach Ortsbezirken"
+        and population.temporal_start == "2021-01-01"
+    )
+    assert population.resources[0].format == "CSV" and population.resources[0].url.startswith(
+        replay.base
+    )
     assert population.contact_email == "statistik@stadt.mainz.de"
 
 
@@ -37,7 +52,10 @@ def test_ckan_failure_is_a_source_error(fetcher, replay):
 
 
 def test_ckan_answer_that_is_not_ckan(fetcher, replay):
-    replay.faults["/ckan/api/3/action/package_search"] = {"body": b'{"hello": "world"}', "content_type": "application/json"}
+    replay.faults["/ckan/api/3/action/package_search"] = {
+        "body": b'{"hello": "world"}',
+        "content_type": "application/json",
+    }
     with pytest.raises(SourceError, match="CKAN Action API"):
         list(reader("ckan")(fetcher, ckan.Settings(url=f"{replay.base}/ckan")))
 
@@ -49,19 +67,30 @@ def test_manifest_over_http_and_from_a_file(fetcher, replay, tmp_path):
     assert remote[0].resources[0].url == f"{replay.base}/files/koblenz/einwohner-stadtteile.csv"
     assert remote[0].modified == "2024-01-31"
     local = tmp_path / "m.yaml"
-    local.write_text("datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://example.org/a.csv'}]\n")
+    local.write_text(
+        "datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://example.org/a.csv'}]\n"
+    )
     found = reader("manifest")(fetcher, manifest.Settings(path=str(local), city="trier"))
     assert [d.resources[0].format for d in found] == ["CSV"]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("datasets: {}", "top-level 'datasets:' list"),
-    ("datasets:\n  - title: no id\n    files: [{url: 'https://x/a.csv'}]", "'id' is required"),
-    ("datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://x/a.csv'}]\n  - id: a\n    title: B\n"
-     "    files: [{url: 'https://x/b.csv'}]", "listed more than once"),
-    ("datasets:\n  - id: a\n    title: A\n    colour: red\n    files: [{url: 'https://x/a.csv'}]", "unknown key"),
-    ("datasets: [: broken", "not valid YAML"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("datasets: {}", "top-level 'datasets:' list"),
+        ("datasets:\n  - title: no id\n    files: [{url: 'https://x/a.csv'}]", "'id' is required"),
+        (
+            "datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://x/a.csv'}]\n  - id: a\n    title: B\n"
+            "    files: [{url: 'https://x/b.csv'}]",
+            "listed more than once",
+        ),
+        (
+            "datasets:\n  - id: a\n    title: A\n    colour: red\n    files: [{url: 'https://x/a.csv'}]",
+            "unknown key",
+        ),
+        ("datasets: [: broken", "not valid YAML"),
+    ],
+)
 def test_bad_manifests(fetcher, tmp_path, text, message):
     path = tmp_path / "m.yaml"
     path.write_text(text)
@@ -79,8 +108,11 @@ def ckan_config(replay) -> ckan.Settings:
 
 def second_page(replay, result: dict) -> None:
     body = json.dumps({"success": True, "result": result}).encode()
-    replay.faults[SEARCH] = {"query": {"start": 2}, "body": body,
-                             "content_type": "application/json"}
+    replay.faults[SEARCH] = {
+        "query": {"start": 2},
+        "body": body,
+        "content_type": "application/json",
+    }
 
 
 def first_page(fetcher, replay) -> dict:
@@ -88,11 +120,15 @@ def first_page(fetcher, replay) -> dict:
     return fetcher.get_json(f"{replay.base}{SEARCH}", params=params)["result"]
 
 
-@pytest.mark.parametrize("result, message", [
-    ({"count": 3, "results": []}, r"page 2 .* is empty after 2 of count 3"),
-    ({"count": 2, "results": []}, r"page 2 .*count changed from 3 to 2"),
-    ({"count": 4, "results": [{"id": "new-4"}]}, r"page 2 .*count changed from 3 to 4"),
-], ids=["empty-page-before-count", "count-shrank", "count-grew"])
+@pytest.mark.parametrize(
+    "result, message",
+    [
+        ({"count": 3, "results": []}, r"page 2 .* is empty after 2 of count 3"),
+        ({"count": 2, "results": []}, r"page 2 .*count changed from 3 to 2"),
+        ({"count": 4, "results": [{"id": "new-4"}]}, r"page 2 .*count changed from 3 to 4"),
+    ],
+    ids=["empty-page-before-count", "count-shrank", "count-grew"],
+)
 def test_ckan_listing_that_ends_early_or_moves_is_incomplete(fetcher, replay, result, message):
     second_page(replay, result)
     with pytest.raises(SourceError, match=message):
@@ -122,7 +158,10 @@ def test_complete_ckan_listing_says_how_it_knows(fetcher, replay):
     assert listing.complete and listing.gaps == []
     assert listing.proof == "all 3 of count 3 on 2 pages"
     assert [d.name for d in listing.datasets] == [
-        "einwohner-ortsbezirke-mainz", "stadtplan-mainz-wms", "stadtratswahl-2024-mainz"]
+        "einwohner-ortsbezirke-mainz",
+        "stadtplan-mainz-wms",
+        "stadtratswahl-2024-mainz",
+    ]
 
 
 def test_ckan_records_that_are_not_datasets_are_skipped_and_reported(fetcher, replay):
@@ -137,7 +176,9 @@ def test_ckan_records_that_are_not_datasets_are_skipped_and_reported(fetcher, re
     listing = read("ckan", fetcher, ckan_config(replay))
     assert listing.complete  # the skipped records are accounted for in the count
     assert [(s.guid.rsplit(":", 1)[1], s.kind) for s in listing.skipped] == [
-        ("id-harvest", "harvest"), ("id-showcase", "showcase")]
+        ("id-harvest", "harvest"),
+        ("id-showcase", "showcase"),
+    ]
 
 
 def test_more_datasets_than_the_limit_lists_none(fetcher, replay):

@@ -1,4 +1,5 @@
 """The harvest state: snapshot plus journal, so that a run records each dataset in O(1) and a kill loses nothing done."""
+
 import errno
 import json
 import os
@@ -18,7 +19,10 @@ def test_records_survive_without_a_snapshot_and_fold_into_it(tmp_path):
     assert not path.exists()  # a killed run has written its journal only
 
     reloaded = State(path)
-    assert reloaded.datasets == {"a": {"files": {}, "status": "published"}, "b": {"files": {}, "status": "published"}}
+    assert reloaded.datasets == {
+        "a": {"files": {}, "status": "published"},
+        "b": {"files": {}, "status": "published"},
+    }
 
     reloaded.save()
     assert not state.journal.exists()
@@ -38,7 +42,10 @@ def test_a_line_cut_short_costs_only_its_own_dataset(tmp_path):
     state.record("c")
 
     reloaded = State(path)
-    assert {guid: entry["status"] for guid, entry in reloaded.datasets.items()} == {"a": "withdrawn", "c": "published"}
+    assert {guid: entry["status"] for guid, entry in reloaded.datasets.items()} == {
+        "a": "withdrawn",
+        "c": "published",
+    }
     assert reloaded.unreadable == 1
 
 

@@ -4,6 +4,7 @@ A source that answers a truthful-looking ``count: 0`` (a broken filter, a migrat
 would otherwise withdraw everything the city published from it. The end-to-end cases are in
 ``tests/badinput/test_incomplete_listings.py``; here is the rule itself, its config and flag.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -11,27 +12,30 @@ import ipaddress
 import pytest
 import yaml
 
+from tests.harvesting import DEMO
 from vierstaedte_harvest import cli, config
 from vierstaedte_harvest.config import WithdrawLimit
-from tests.harvesting import DEMO
 
 
 # published: datasets the city has from the source; the most one run may withdraw of them
-@pytest.mark.parametrize("limit, published, most", [
-    (WithdrawLimit(), 1, 1),  # default 50 %: one dataset is never a mass withdrawal
-    (WithdrawLimit(), 2, 1),
-    (WithdrawLimit(), 3, 1),
-    (WithdrawLimit(), 4, 2),
-    (WithdrawLimit(), 5, 2),
-    (WithdrawLimit(), 100, 50),
-    (WithdrawLimit(percent=100), 4, 3),  # never all of two or more, whatever the setting
-    (WithdrawLimit(percent=100), 1, 1),
-    (WithdrawLimit(percent=10), 3, 1),  # a share always allows one
-    (WithdrawLimit(number=5), 3, 2),
-    (WithdrawLimit(number=5), 100, 5),
-    (WithdrawLimit(number=0), 1, 0),  # 0: every withdrawal needs --allow-withdraw
-    (WithdrawLimit(number=0), 10, 0),
-])
+@pytest.mark.parametrize(
+    "limit, published, most",
+    [
+        (WithdrawLimit(), 1, 1),  # default 50 %: one dataset is never a mass withdrawal
+        (WithdrawLimit(), 2, 1),
+        (WithdrawLimit(), 3, 1),
+        (WithdrawLimit(), 4, 2),
+        (WithdrawLimit(), 5, 2),
+        (WithdrawLimit(), 100, 50),
+        (WithdrawLimit(percent=100), 4, 3),  # never all of two or more, whatever the setting
+        (WithdrawLimit(percent=100), 1, 1),
+        (WithdrawLimit(percent=10), 3, 1),  # a share always allows one
+        (WithdrawLimit(number=5), 3, 2),
+        (WithdrawLimit(number=5), 100, 5),
+        (WithdrawLimit(number=0), 1, 0),  # 0: every withdrawal needs --allow-withdraw
+        (WithdrawLimit(number=0), 10, 0),
+    ],
+)
 def test_the_most_a_run_may_withdraw(limit, published, most):
     assert limit.of(published) == most
 
@@ -48,11 +52,16 @@ def mainz_config(folder, max_withdraw):
     return path
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("75%", WithdrawLimit(percent=75)), (" 5 % ", WithdrawLimit(percent=5)),
-    ("100%", WithdrawLimit(percent=100)),
-    (0, WithdrawLimit(number=0)), (12, WithdrawLimit(number=12)),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("75%", WithdrawLimit(percent=75)),
+        (" 5 % ", WithdrawLimit(percent=5)),
+        ("100%", WithdrawLimit(percent=100)),
+        (0, WithdrawLimit(number=0)),
+        (12, WithdrawLimit(number=12)),
+    ],
+)
 def test_settings(tmp_path, value, expected):
     loaded = config.load("mainz", mainz_config(tmp_path, value))
     assert loaded.max_withdraw == loaded.source.max_withdraw == expected

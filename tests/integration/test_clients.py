@@ -1,4 +1,5 @@
 """Developers' and AI tools' view: real HTTP clients against a live CKAN filled by the real harvester."""
+
 from __future__ import annotations
 
 import json
@@ -20,15 +21,30 @@ def test_assistant_answers_with_a_cited_number(harvest, platform):
     assert "vierstaedte_tool_query_indicator" in json.dumps(manifest)
 
     # „Wie viele Menschen lebten 2023 in Mainz-Gonsenheim?“
-    answer = client.call_action("vierstaedte_tool_query_indicator", {
-        "indicator": "population_total", "city": "mainz", "area_name": "Mainz-Gonsenheim", "period": "2023"})
+    answer = client.call_action(
+        "vierstaedte_tool_query_indicator",
+        {
+            "indicator": "population_total",
+            "city": "mainz",
+            "area_name": "Mainz-Gonsenheim",
+            "period": "2023",
+        },
+    )
     result = answer["results"][0]
-    assert result["value"] == 25301 and result["unit"] == "persons" and result["area"]["name"] == "Gonsenheim"
-    assert "25.301 Personen" in answer["answer"] and "Einwohner nach Ortsbezirken" in answer["answer"]
+    assert (
+        result["value"] == 25301
+        and result["unit"] == "persons"
+        and result["area"]["name"] == "Gonsenheim"
+    )
+    assert (
+        "25.301 Personen" in answer["answer"] and "Einwohner nach Ortsbezirken" in answer["answer"]
+    )
     assert result["citation"]["dataset_url"].startswith(platform["url"] + "/dataset/")
 
     with pytest.raises(ckanapi.ValidationError):
-        client.call_action("vierstaedte_tool_query_indicator", {"indicator": "population_total", "city": "berlin"})
+        client.call_action(
+            "vierstaedte_tool_query_indicator", {"indicator": "population_total", "city": "berlin"}
+        )
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -38,11 +54,17 @@ def test_catalogue_exports_for_machines(harvest, platform):
     records = [json.loads(line) for line in lines]
     table = next(r for r in records if r["title"].startswith("Bevölkerung"))
     assert table["city"]["ags"] == "07211000"
-    assert {(i["id"], i["unit"]) for i in table["indicators"]} == {("population_total", "persons"), ("population_share", "percent")}
+    assert {(i["id"], i["unit"]) for i in table["indicators"]} == {
+        ("population_total", "persons"),
+        ("population_share", "percent"),
+    }
 
-    graph = rdflib.Graph().parse(data=requests.get(f"{platform['url']}/catalog.ttl", timeout=10).text, format="turtle")
+    graph = rdflib.Graph().parse(
+        data=requests.get(f"{platform['url']}/catalog.ttl", timeout=10).text, format="turtle"
+    )
     datasets = list(graph.subjects(rdflib.RDF.type, DCAT.Dataset))
     assert len(datasets) == 2
     for dataset in datasets:
         assert graph.value(dataset, DCATDE.politicalGeocodingURI) == rdflib.URIRef(
-            "http://dcat-ap.de/def/politicalGeocoding/regionalKey/072110000000")
+            "http://dcat-ap.de/def/politicalGeocoding/regionalKey/072110000000"
+        )

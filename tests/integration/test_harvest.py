@@ -1,4 +1,5 @@
 """The city harvesters end to end: real CKAN process, real replay server, the real command."""
+
 from __future__ import annotations
 
 import json
@@ -6,10 +7,17 @@ import shutil
 import time
 
 import pytest
-
 from ckan.tests.helpers import call_action
 
-from tests.harvesting import SYSADMIN, by_role, city_datasets, comparable, ok, published_state, report
+from tests.harvesting import (
+    SYSADMIN,
+    by_role,
+    city_datasets,
+    comparable,
+    ok,
+    published_state,
+    report,
+)
 
 
 @pytest.mark.usefixtures("with_plugins")
@@ -29,21 +37,42 @@ class TestFirstHarvest:
         assert population["table_schema_version"] == "1.0.0"
         assert population["source_identifier"].startswith("ckan:127.0.0.1:")
         assert population["spatial_granularity"] == "ortsbezirk"
-        rows = call_action("datastore_search", resource_id=resources["normalised"]["id"],
-                           filters={"area_name": "Gonsenheim", "period": "2023"})["records"]
-        assert [(r["indicator"], float(r["value"])) for r in rows] == [("population_total", 25301.0)]
-        fields = {f["id"]: f for f in call_action("datastore_info", id=resources["normalised"]["id"])["fields"]}
-        assert fields["area_name"]["info"]["label"].startswith("Gebiet")  # the data dictionary travels along
+        rows = call_action(
+            "datastore_search",
+            resource_id=resources["normalised"]["id"],
+            filters={"area_name": "Gonsenheim", "period": "2023"},
+        )["records"]
+        assert [(r["indicator"], float(r["value"])) for r in rows] == [
+            ("population_total", 25301.0)
+        ]
+        fields = {
+            f["id"]: f
+            for f in call_action("datastore_info", id=resources["normalised"]["id"])["fields"]
+        }
+        assert fields["area_name"]["info"]["label"].startswith(
+            "Gebiet"
+        )  # the data dictionary travels along
 
         wms = next(d for d in mainz.values() if "WMS" in d["title"])
-        assert [r["role"] for r in wms["resources"]] == ["link"] and wms["validation_status"] == "not_validated"
+        assert [r["role"] for r in wms["resources"]] == ["link"] and wms[
+            "validation_status"
+        ] == "not_validated"
 
         trier = city_datasets("trier")
-        assert {d["title"] for d in trier.values()} == {"Bevölkerung nach Altersgruppen und Geschlecht 2023",
-                                                        "Ortsbeiräte der Stadt Trier"}
+        assert {d["title"] for d in trier.values()} == {
+            "Bevölkerung nach Altersgruppen und Geschlecht 2023",
+            "Ortsbeiräte der Stadt Trier",
+        }
         age = next(d for d in trier.values() if d["title"].startswith("Bevölkerung"))
-        assert age["license_id"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"  # from https://www.…/2_0
-        assert call_action("datastore_search", resource_id=by_role(age)["normalised"]["id"], limit=0)["total"] == 48
+        assert (
+            age["license_id"] == "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+        )  # from https://www.…/2_0
+        assert (
+            call_action("datastore_search", resource_id=by_role(age)["normalised"]["id"], limit=0)[
+                "total"
+            ]
+            == 48
+        )
         # coverage as the source states it, else from the table's own periods
         assert population["temporal_start"] == "2021-01-01"
         assert (age["temporal_start"], age["temporal_end"]) == ("2023-12-31", "2023-12-31")
@@ -61,7 +90,9 @@ class TestFirstHarvest:
         sequential = ok(harvest("mainz", "--workers", "1"))
         assert comparable(published_state()) == published and len(published) == 3
         # the report lists the datasets in the source's order however many were harvested at once
-        assert [d["source_id"] for d in parallel["datasets"]] == [d["source_id"] for d in sequential["datasets"]]
+        assert [d["source_id"] for d in parallel["datasets"]] == [
+            d["source_id"] for d in sequential["datasets"]
+        ]
         assert parallel["write_calls"] == sequential["write_calls"]
 
     def test_workers_must_be_a_small_whole_number(self, harvest):
@@ -103,7 +134,9 @@ class TestReruns:
     def test_dataset_lost_in_ckan_is_published_again(self, harvest):
         ok(harvest("ludwigshafen"))
         name = next(iter(city_datasets("ludwigshafen")))
-        call_action("dataset_purge", context=dict(SYSADMIN), id=name)  # e.g. a database restored from an old backup
+        call_action(
+            "dataset_purge", context=dict(SYSADMIN), id=name
+        )  # e.g. a database restored from an old backup
         again = ok(harvest("ludwigshafen"))
         assert again["counts"]["added"] == 1
         assert list(city_datasets("ludwigshafen")) == [name]
@@ -113,15 +146,22 @@ class TestReruns:
         dataset = next(iter(city_datasets("koblenz").values()))
         ids = {role: r["id"] for role, r in by_role(dataset).items()}
         table = replay.root / "files" / "koblenz" / "einwohner-stadtteile.csv"
-        table.write_bytes(table.read_bytes().replace(b"Metternich;31.12.2023;9.560", b"Metternich;31.12.2023;9.999"))
+        table.write_bytes(
+            table.read_bytes().replace(
+                b"Metternich;31.12.2023;9.560", b"Metternich;31.12.2023;9.999"
+            )
+        )
 
         again = harvest("koblenz")
         assert again.returncode == 0, again.stderr
         assert report(again)["counts"]["updated"] == 1
         dataset = next(iter(city_datasets("koblenz").values()))
         assert {role: r["id"] for role, r in by_role(dataset).items()} == ids  # stable resource ids
-        rows = call_action("datastore_search", resource_id=ids["normalised"],
-                           filters={"area_name": "Metternich", "sex": "total", "nationality": "total"})["records"]
+        rows = call_action(
+            "datastore_search",
+            resource_id=ids["normalised"],
+            filters={"area_name": "Metternich", "sex": "total", "nationality": "total"},
+        )["records"]
         assert [float(r["value"]) for r in rows] == [9999.0]
 
     def test_dataset_removed_at_source_is_withdrawn_not_purged(self, harvest, replay):
@@ -132,28 +172,42 @@ class TestReruns:
         withdrawn = [d for d in report(again)["datasets"] if d["status"] == "withdrawn"]
         assert len(withdrawn) == 1
         dataset = call_action("package_show", context=dict(SYSADMIN), id=withdrawn[0]["ckan_name"])
-        assert dataset["state"] == "deleted"  # soft: recoverable, and back when the source lists it again
+        assert (
+            dataset["state"] == "deleted"
+        )  # soft: recoverable, and back when the source lists it again
         assert call_action("package_search", fq="organization:mainz")["count"] == 2
 
 
 @pytest.mark.usefixtures("with_plugins")
 class TestFaultsLeavePublishedDataIntact:
-    @pytest.mark.parametrize("fault, status, code", [
-        ({"status": 500, "times": 5}, "errored", "http-error"),
-        ({"delay": 3, "times": 5}, "errored", "timeout"),
-        ({"body": b"<!DOCTYPE html><html><body>Wartung</body></html>", "times": 5}, "rejected", "html-instead-of-csv"),
-        ({"truncate": 160, "times": 5}, "rejected", "truncated-file"),
-    ], ids=["http-500", "timeout", "html-error-page", "truncated-csv"])
+    @pytest.mark.parametrize(
+        "fault, status, code",
+        [
+            ({"status": 500, "times": 5}, "errored", "http-error"),
+            ({"delay": 3, "times": 5}, "errored", "timeout"),
+            (
+                {"body": b"<!DOCTYPE html><html><body>Wartung</body></html>", "times": 5},
+                "rejected",
+                "html-instead-of-csv",
+            ),
+            ({"truncate": 160, "times": 5}, "rejected", "truncated-file"),
+        ],
+        ids=["http-500", "timeout", "html-error-page", "truncated-csv"],
+    )
     def test_broken_file(self, harvest, replay, fault, status, code):
         ok(harvest("mainz"))
         before = published_state()
         table = replay.root / "files" / "mainz" / "einwohner-ortsbezirke.csv"
-        table.write_bytes(table.read_bytes().replace(b"25.301", b"25.302"))  # a change, so it is fetched
+        table.write_bytes(
+            table.read_bytes().replace(b"25.301", b"25.302")
+        )  # a change, so it is fetched
         (harvest.state / "mainz.json").unlink()  # and no cached ETag spares the download
         replay.faults["/files/mainz/einwohner-ortsbezirke.csv"] = fault
 
         broken = harvest("mainz")
-        assert broken.returncode == 3, broken.stdout + broken.stderr  # partial: the other datasets are fine
+        assert broken.returncode == 3, (
+            broken.stdout + broken.stderr
+        )  # partial: the other datasets are fine
         summary = report(broken)
         assert summary["status"] == "partial"
         entry = next(d for d in summary["datasets"] if d["status"] not in ("unchanged", "updated"))

@@ -8,6 +8,7 @@ harvester a ``cities.json`` that is the packaged one plus the new entry. Everyth
 its own process against the suite's databases: a CKAN started for the new contract (the
 session's CKAN knows only the four cities), the CLI commands, the real harvester.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,18 +29,35 @@ from tests.harvesting import ok, run_command
 from vierstaedte_contract.dataset import NORMALISED, resource_with_role
 
 CITY = "kaiserslautern"
-ENTRY = {"name": CITY, "title": "Stadt Kaiserslautern", "short_title": "Kaiserslautern",
-         "ags": "07312000", "regional_key": "073120000000",
-         "website": "https://www.kaiserslautern.de"}
+ENTRY = {
+    "name": CITY,
+    "title": "Stadt Kaiserslautern",
+    "short_title": "Kaiserslautern",
+    "ags": "07312000",
+    "regional_key": "073120000000",
+    "website": "https://www.kaiserslautern.de",
+}
 TABLE = "Gebiet;Einwohner 2022;Einwohner 2023\nKaiserslautern;99.662;100.030\n"
-MANIFEST = {"datasets": [{
-    "id": "einwohner", "title": "Einwohner der Stadt Kaiserslautern",
-    "description": "Bevölkerung mit Hauptwohnsitz am 31.12.", "license": "dl-by-de/2.0",
-    "themes": ["SOCI"], "modified": "2024-03-01",
-    "files": [{"url": "{base}/files/kaiserslautern/einwohner.csv", "format": "CSV"}]}]}
-MAPPING = {"id": "kaiserslautern-einwohner", "city": CITY,
-           "area": {"column": "Gebiet", "level": "stadt"}, "number_format": "de",
-           "values": [{"match": r"Einwohner (?P<period>\d{4})", "indicator": "population_total"}]}
+MANIFEST = {
+    "datasets": [
+        {
+            "id": "einwohner",
+            "title": "Einwohner der Stadt Kaiserslautern",
+            "description": "Bevölkerung mit Hauptwohnsitz am 31.12.",
+            "license": "dl-by-de/2.0",
+            "themes": ["SOCI"],
+            "modified": "2024-03-01",
+            "files": [{"url": "{base}/files/kaiserslautern/einwohner.csv", "format": "CSV"}],
+        }
+    ]
+}
+MAPPING = {
+    "id": "kaiserslautern-einwohner",
+    "city": CITY,
+    "area": {"column": "Gebiet", "level": "stadt"},
+    "number_format": "de",
+    "values": [{"match": r"Einwohner (?P<period>\d{4})", "indicator": "population_total"}],
+}
 
 
 def city_it_adds_the_city(directory: Path, replay_base: str) -> tuple[Path, Path]:
@@ -54,18 +72,37 @@ def city_it_adds_the_city(directory: Path, replay_base: str) -> tuple[Path, Path
     (contract / "cities.json").write_text(json.dumps(members, ensure_ascii=False), encoding="utf-8")
     config = directory / "config" / f"{CITY}.yaml"
     config.parent.mkdir()
-    config.write_text(yaml.safe_dump({
-        "city": CITY,
-        "source": {"protocol": "manifest",
-                   "url": f"{replay_base}/files/kaiserslautern-manifest.yaml"},
-        "http": {"allow_private_addresses": ["127.0.0.1/32"], "timeout": 2, "retries": 1,
-                 "backoff": 0},
-        "defaults": {"license": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                     "frequency": "ANNUAL", "spatial_granularity": "stadt"},
-        "tables": [{"match": {"title": "Einwohner"}, "mapping": MAPPING}],
-    }, allow_unicode=True), encoding="utf-8")
-    written = sorted(p.relative_to(directory).as_posix()
-                     for folder in (contract, config.parent) for p in folder.rglob("*") if p.is_file())
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "city": CITY,
+                "source": {
+                    "protocol": "manifest",
+                    "url": f"{replay_base}/files/kaiserslautern-manifest.yaml",
+                },
+                "http": {
+                    "allow_private_addresses": ["127.0.0.1/32"],
+                    "timeout": 2,
+                    "retries": 1,
+                    "backoff": 0,
+                },
+                "defaults": {
+                    "license": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+                    "frequency": "ANNUAL",
+                    "spatial_granularity": "stadt",
+                },
+                "tables": [{"match": {"title": "Einwohner"}, "mapping": MAPPING}],
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    written = sorted(
+        p.relative_to(directory).as_posix()
+        for folder in (contract, config.parent)
+        for p in folder.rglob("*")
+        if p.is_file()
+    )
     assert written == ["config/kaiserslautern.yaml", "contract/cities.json"]
     return contract, config
 
@@ -95,11 +132,27 @@ def restarted_ckan(request, platform, tmp_path):
     def start(env: dict[str, str]) -> str:
         url = f"http://127.0.0.1:{free_port()}"
         log = open(tmp_path / "ckan.log", "w")
-        servers.append((subprocess.Popen(
-            [str(Path(sys.executable).with_name("gunicorn")), "--bind", url.removeprefix("http://"),
-             "--workers", "1", "--timeout", "120", "ckanext.vierstaedte.wsgi:application"],
-            env=dict(os.environ, **env, CKAN_INI=ini, CKAN_SITE_URL=url), stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True), log))
+        servers.append(
+            (
+                subprocess.Popen(
+                    [
+                        str(Path(sys.executable).with_name("gunicorn")),
+                        "--bind",
+                        url.removeprefix("http://"),
+                        "--workers",
+                        "1",
+                        "--timeout",
+                        "120",
+                        "ckanext.vierstaedte.wsgi:application",
+                    ],
+                    env=dict(os.environ, **env, CKAN_INI=ini, CKAN_SITE_URL=url),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                ),
+                log,
+            )
+        )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert servers[-1][0].poll() is None, (tmp_path / "ckan.log").read_text()
@@ -120,8 +173,13 @@ def restarted_ckan(request, platform, tmp_path):
 
 def ckan_command(ini: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     ckan = str(Path(sys.executable).with_name("ckan"))
-    done = subprocess.run([ckan, "-c", ini, "vierstaedte", *args], env=dict(os.environ, **env),
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [ckan, "-c", ini, "vierstaedte", *args],
+        env=dict(os.environ, **env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
@@ -132,8 +190,9 @@ def action(url: str, name: str, **params) -> dict:
     return answer["result"]
 
 
-def test_a_fifth_city_is_harvested_from_its_contract_entry_and_config(restarted_ckan, replay,
-                                                                       tmp_path):
+def test_a_fifth_city_is_harvested_from_its_contract_entry_and_config(
+    restarted_ckan, replay, tmp_path
+):
     contract, config = city_it_adds_the_city(tmp_path, replay.base)
     the_source_publishes(replay)
     env = {vierstaedte_contract.DATA_OVERRIDE: str(contract)}
@@ -155,4 +214,5 @@ def test_a_fifth_city_is_harvested_from_its_contract_entry_and_config(restarted_
     rows = action(url, "datastore_search", resource_id=table["id"], sort="period")["records"]
     assert [(r["city"], r["ags"], r["area_name"], r["period"], r["value"]) for r in rows] == [
         (CITY, "07312000", "Kaiserslautern", "2022", 99662),
-        (CITY, "07312000", "Kaiserslautern", "2023", 100030)]
+        (CITY, "07312000", "Kaiserslautern", "2023", 100030),
+    ]

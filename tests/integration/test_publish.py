@@ -1,5 +1,6 @@
 """The publisher against the real CKAN: the publish protocol, what a harvest costs in writes,
 and the DataStore load in batches."""
+
 from __future__ import annotations
 
 import csv
@@ -15,9 +16,14 @@ from vierstaedte_contract.dataset import DATASTORE_MARKER, NORMALISED
 from vierstaedte_harvest.metadata import THEME_BASE
 from vierstaedte_harvest.publish import DATASTORE_BATCH, Publisher, Table
 
-DESIRED = {"name": "gross", "title": "Große Tabelle", "notes": "Mehr als ein Stapel.",
-           "owner_org": "mainz", "theme": [THEME_BASE + "SOCI"],  # as the harvester maps it
-           "spatial_granularity": "stadt"}
+DESIRED = {
+    "name": "gross",
+    "title": "Große Tabelle",
+    "notes": "Mehr als ein Stapel.",
+    "owner_org": "mainz",
+    "theme": [THEME_BASE + "SOCI"],  # as the harvester maps it
+    "spatial_granularity": "stadt",
+}
 
 
 def normalised_table(path, rows: int) -> str:
@@ -25,12 +31,27 @@ def normalised_table(path, rows: int) -> str:
         writer = csv.DictWriter(handle, table.field_names())
         writer.writeheader()
         for n in range(rows):
-            writer.writerow(dict(city="mainz", ags="07315000", area_level="ortsbezirk",
-                                 area_code="", area_name=f"Bezirk {n}",
-                                 indicator="population_total", sex="total", age_group="total",
-                                 nationality="total", dimension="total", dimension_value="total",
-                                 period="2023", value=str(n), value_status="reported",
-                                 unit="persons", source_dataset="test", source_column="Einwohner"))
+            writer.writerow(
+                dict(
+                    city="mainz",
+                    ags="07315000",
+                    area_level="ortsbezirk",
+                    area_code="",
+                    area_name=f"Bezirk {n}",
+                    indicator="population_total",
+                    sex="total",
+                    age_group="total",
+                    nationality="total",
+                    dimension="total",
+                    dimension_value="total",
+                    period="2023",
+                    value=str(n),
+                    value_status="reported",
+                    unit="persons",
+                    source_dataset="test",
+                    source_column="Einwohner",
+                )
+            )
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
@@ -48,7 +69,8 @@ def validated_table(folder, rows: int) -> tuple[Table, str]:
 
 @pytest.mark.usefixtures("with_plugins")
 def test_the_marker_goes_before_a_table_is_replaced_and_comes_back_after_its_last_row(
-        platform, tmp_path):
+    platform, tmp_path
+):
     """After every write of the protocol, CKAN is read: the marker vouches for the DataStore
     table only once it is complete, before that and while it is replaced it is empty; a run
     with the same file makes no call at all."""
@@ -56,8 +78,9 @@ def test_the_marker_goes_before_a_table_is_replaced_and_comes_back_after_its_las
     admin = {"Authorization": platform["admin_token"]}
 
     def action(name: str, **data) -> dict | None:
-        answer = requests.post(f"{platform['url']}/api/3/action/{name}", json=data, headers=admin,
-                               timeout=60)
+        answer = requests.post(
+            f"{platform['url']}/api/3/action/{name}", json=data, headers=admin, timeout=60
+        )
         return answer.json()["result"] if answer.ok else None
 
     def in_ckan() -> tuple[str, int | None]:
@@ -73,20 +96,26 @@ def test_the_marker_goes_before_a_table_is_replaced_and_comes_back_after_its_las
 
         big, big_sha = validated_table(tmp_path / "gross", 2 * DATASTORE_BATCH + 1)
         assert publisher.publish(dict(DESIRED), [], big, known=False) == "added"
-        assert seen == [("package_create", "", None), ("package_revise", "", None),
-                        ("datastore_create", "", DATASTORE_BATCH),
-                        ("datastore_upsert", "", 2 * DATASTORE_BATCH),
-                        ("datastore_upsert", "", 2 * DATASTORE_BATCH + 1),
-                        # the Data Package, and the marker after the last row
-                        ("package_revise", big_sha, 2 * DATASTORE_BATCH + 1)]
+        assert seen == [
+            ("package_create", "", None),
+            ("package_revise", "", None),
+            ("datastore_create", "", DATASTORE_BATCH),
+            ("datastore_upsert", "", 2 * DATASTORE_BATCH),
+            ("datastore_upsert", "", 2 * DATASTORE_BATCH + 1),
+            # the Data Package, and the marker after the last row
+            ("package_revise", big_sha, 2 * DATASTORE_BATCH + 1),
+        ]
 
         seen.clear()
         small, small_sha = validated_table(tmp_path / "klein", 3)
         assert publisher.publish(dict(DESIRED), [], small) == "updated"
         # the marker goes with the new file, before the old table is dropped
-        assert seen == [("package_revise", "", 2 * DATASTORE_BATCH + 1),
-                        ("datastore_delete", "", None), ("datastore_create", "", 3),
-                        ("package_revise", small_sha, 3)]
+        assert seen == [
+            ("package_revise", "", 2 * DATASTORE_BATCH + 1),
+            ("datastore_delete", "", None),
+            ("datastore_create", "", 3),
+            ("package_revise", small_sha, 3),
+        ]
 
         seen.clear()
         calls = len(tap.calls)
@@ -101,9 +130,12 @@ def test_a_lost_table_is_loaded_again_and_marked_again(harvest, platform):
     ok(harvest("koblenz"))
     table = by_role(next(iter(city_datasets("koblenz").values())))[NORMALISED]
     rows = call_action("datastore_search", resource_id=table["id"], limit=0)["total"]
-    dropped = requests.post(f"{platform['url']}/api/3/action/datastore_delete",
-                            json={"resource_id": table["id"], "force": True},
-                            headers={"Authorization": platform["admin_token"]}, timeout=60)
+    dropped = requests.post(
+        f"{platform['url']}/api/3/action/datastore_delete",
+        json={"resource_id": table["id"], "force": True},
+        headers={"Authorization": platform["admin_token"]},
+        timeout=60,
+    )
     assert dropped.ok, dropped.text
     # so that the run compares with CKAN instead of trusting its cache
     (harvest.state / "koblenz.json").unlink()
@@ -111,8 +143,12 @@ def test_a_lost_table_is_loaded_again_and_marked_again(harvest, platform):
     again = ok(harvest("koblenz"))
     # the marker cleared on its own, the (gone) table dropped, created with its rows, then Data
     # Package and marker in one call
-    assert again["write_calls"] == {"resource_patch": 1, "datastore_delete": 1,
-                                    "datastore_create": 1, "package_revise": 1}
+    assert again["write_calls"] == {
+        "resource_patch": 1,
+        "datastore_delete": 1,
+        "datastore_create": 1,
+        "package_revise": 1,
+    }
     assert call_action("datastore_search", resource_id=table["id"], limit=0)["total"] == rows
     marker = call_action("resource_show", id=table["id"])[DATASTORE_MARKER]
     assert marker == table[DATASTORE_MARKER]
@@ -127,10 +163,15 @@ def test_a_dataset_the_search_does_not_show_yet_is_looked_up_not_duplicated(plat
     (``known=False``), CKAN refuses the taken name, and the look-up finds it unchanged: one
     refused call, nothing written."""
     token = platform["tokens"]["mainz"].read_text().strip()
-    desired = {"name": "soeben-geschrieben", "title": "Soeben geschrieben",
-               "notes": "Noch nicht im Suchindex.", "owner_org": "mainz",
-               "theme": [THEME_BASE + "SOCI"], "spatial_granularity": "stadt",
-               "source_identifier": "ckan:example:1"}  # as the harvester maps it
+    desired = {
+        "name": "soeben-geschrieben",
+        "title": "Soeben geschrieben",
+        "notes": "Noch nicht im Suchindex.",
+        "owner_org": "mainz",
+        "theme": [THEME_BASE + "SOCI"],
+        "spatial_granularity": "stadt",
+        "source_identifier": "ckan:example:1",
+    }  # as the harvester maps it
     first = Publisher(platform["url"], token, "mainz")
     created, status = first.upsert_dataset(dict(desired), known=False)
     assert status == "added"

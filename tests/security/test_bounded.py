@@ -6,6 +6,7 @@ Observed before: a 2 MB harvest report became a 38 MB public harvest page taking
 character, a lone surrogate or an offset of 2^63 in a parameter made actions and pages answer
 500 (CKAN's own too); a run dated in the future stayed "the newest run" and hid every later one.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -19,7 +20,6 @@ import requests
 import yaml
 
 from demo.replay import LoopbackServer
-
 from tests.harvesting import report
 
 pytestmark = pytest.mark.usefixtures("with_plugins")
@@ -29,13 +29,14 @@ MINUTE = datetime.timedelta(minutes=1)
 
 
 def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _api(platform, action: str, token: str | None = None, **data) -> requests.Response:
     headers = {"Authorization": token} if token else {}
-    return requests.post(f"{platform['url']}/api/3/action/{action}", json=data, headers=headers,
-                         timeout=60)
+    return requests.post(
+        f"{platform['url']}/api/3/action/{action}", json=data, headers=headers, timeout=60
+    )
 
 
 def _token(platform, city: str) -> str:
@@ -46,9 +47,15 @@ def _run(city: str = "mainz", started: datetime.datetime | None = None, **report
     started = started or _now() - 60 * MINUTE
     datasets = report.get("datasets", [])
     counts = {s: sum(1 for d in datasets if d["status"] == s) for s in COUNTS}
-    return {"organization": city, "started": started.isoformat(),
-            "finished": (started + 10 * MINUTE).isoformat(), "status": "partial", "counts": counts,
-            "report": {"city": city, **report}, "harvester_version": "test"}
+    return {
+        "organization": city,
+        "started": started.isoformat(),
+        "finished": (started + 10 * MINUTE).isoformat(),
+        "status": "partial",
+        "counts": counts,
+        "report": {"city": city, **report},
+        "harvester_version": "test",
+    }
 
 
 def _get(platform, path: str, **params) -> requests.Response:
@@ -57,16 +64,18 @@ def _get(platform, path: str, **params) -> requests.Response:
 
 # --- a huge report: capped when stored, paginated on the page ----------------------------------
 
+
 def test_huge_report_is_capped_and_the_harvest_page_stays_small(platform):
     """21,000 rejected datasets in a report just under 2 MB (accepted before, like the one that
     made a 38 MB page)."""
-    datasets = [{"status": "rejected", "title": f"T{i}",
-                 "errors": [{"code": "x", "message": "kaputt"}]} for i in range(21_000)]
+    datasets = [
+        {"status": "rejected", "title": f"T{i}", "errors": [{"code": "x", "message": "kaputt"}]}
+        for i in range(21_000)
+    ]
     sent = _run(datasets=datasets)
     assert len(json.dumps(sent["report"]).encode()) < 2 * 1024 * 1024
 
-    response = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"),
-                    **sent)
+    response = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"), **sent)
 
     assert response.status_code == 200, response.text[:500]
     stored = response.json()["result"]
@@ -93,13 +102,18 @@ def test_huge_report_is_capped_and_the_harvest_page_stays_small(platform):
 
 def test_long_messages_and_many_errors_are_cut_on_the_page(platform):
     """The page does not grow with a report's texts: 10 problems × 50 errors × 2,000 characters."""
-    datasets = [{"status": "errored", "title": "<" * 5000, "source_id": "s" * 5000,
-                 "ckan_name": "n" * 5000,
-                 "errors": [{"code": "c" * 100, "message": "<" * 2000}] * 50}
-                for _ in range(10)]
+    datasets = [
+        {
+            "status": "errored",
+            "title": "<" * 5000,
+            "source_id": "s" * 5000,
+            "ckan_name": "n" * 5000,
+            "errors": [{"code": "c" * 100, "message": "<" * 2000}] * 50,
+        }
+        for _ in range(10)
+    ]
     sent = _run(datasets=datasets, source_errors=[{"code": "e", "message": "<" * 2000}] * 300)
-    response = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"),
-                    **sent)
+    response = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"), **sent)
     assert response.status_code == 200, response.text[:300]
 
     page = _get(platform, "/staedte/mainz/harvest")
@@ -126,13 +140,25 @@ class _Catalogue(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         start, rows = int(query.get("start", 0)), int(query.get("rows", 10))
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        results = [{"id": f"00000000-0000-4000-8000-{i:012d}", "name": f"einwohner-{i}",
-                    "type": "dataset", "title": f"Einwohner nach Ortsbezirken {i}",
-                    "notes": "Erzeugt.",
-                    "organization": {"name": "stadt_mainz", "title": "Stadt Mainz"},
-                    "resources": [{"id": f"r{i}", "url": f"{base}/fehlt/{i}/{'x' * 3000}.csv",
-                                   "format": "CSV", "name": "Tabelle"}]}
-                   for i in range(start, min(start + rows, self.DATASETS))]
+        results = [
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "name": f"einwohner-{i}",
+                "type": "dataset",
+                "title": f"Einwohner nach Ortsbezirken {i}",
+                "notes": "Erzeugt.",
+                "organization": {"name": "stadt_mainz", "title": "Stadt Mainz"},
+                "resources": [
+                    {
+                        "id": f"r{i}",
+                        "url": f"{base}/fehlt/{i}/{'x' * 3000}.csv",
+                        "format": "CSV",
+                        "name": "Tabelle",
+                    }
+                ],
+            }
+            for i in range(start, min(start + rows, self.DATASETS))
+        ]
         result = {"count": self.DATASETS, "results": results}
         body = json.dumps({"success": True, "result": result}).encode()
         self.send_response(200)
@@ -156,8 +182,12 @@ def test_harvester_records_a_run_whose_report_exceeds_the_portal_limit(harvest, 
     local = report(process)
     assert len(local["datasets"]) == 700 and local["counts"]["errored"] == 700
     assert len(json.dumps(local).encode()) > 2 * 1024 * 1024  # the local file keeps everything
-    runs = _get(platform, "/api/3/action/vierstaedte_harvest_run_list", organization="mainz",
-                include_report="true").json()["result"]
+    runs = _get(
+        platform,
+        "/api/3/action/vierstaedte_harvest_run_list",
+        organization="mainz",
+        include_report="true",
+    ).json()["result"]
     assert runs["count"] == 1
     recorded = runs["results"][0]
     assert recorded["counts"]["errored"] == 700
@@ -172,15 +202,27 @@ def test_the_harvester_trims_datasets_without_problems_first_and_keeps_the_order
     from vierstaedte_harvest.report import for_portal
 
     unchanged = [{"status": "unchanged", "title": "u" * 100} for _ in range(150)]
-    rejected = [{"status": "rejected", "title": f"R{i}",
-                 "errors": [{"code": "x", "message": "m" * 5000}]} for i in range(4)]
-    run = {"city": "mainz", "counts": {"unchanged": 300, "rejected": 4},
-           "datasets": unchanged + rejected + unchanged,
-           "source_errors": [{"code": "s", "message": "q" * 3000}] * 5}
+    rejected = [
+        {"status": "rejected", "title": f"R{i}", "errors": [{"code": "x", "message": "m" * 5000}]}
+        for i in range(4)
+    ]
+    run = {
+        "city": "mainz",
+        "counts": {"unchanged": 300, "rejected": 4},
+        "datasets": unchanged + rejected + unchanged,
+        "source_errors": [{"code": "s", "message": "q" * 3000}] * 5,
+    }
 
-    assert for_portal(run) == dict(run, datasets=[
-        dict(d, errors=[{"code": "x", "message": "m" * 2000}]) if d["status"] == "rejected" else d
-        for d in run["datasets"]], source_errors=[{"code": "s", "message": "q" * 2000}] * 5)
+    assert for_portal(run) == dict(
+        run,
+        datasets=[
+            dict(d, errors=[{"code": "x", "message": "m" * 2000}])
+            if d["status"] == "rejected"
+            else d
+            for d in run["datasets"]
+        ],
+        source_errors=[{"code": "s", "message": "q" * 2000}] * 5,
+    )
     small = for_portal(run, max_bytes=30_000, max_problems=3)
     assert [d["title"] for d in small["datasets"]] == ["R0", "R1", "R2"]
     assert small["omitted"] == {"unchanged": 300, "rejected": 1, "source_errors": 2}
@@ -193,8 +235,11 @@ def test_the_harvester_trims_datasets_without_problems_first_and_keeps_the_order
 # --- malformed input: 400 with a message, never 500 --------------------------------------------
 
 BAD_QUERIES = [
-    pytest.param("/api/3/action/vierstaedte_harvest_run_list", {"organization": "main\x00z"},
-                 id="nul-our-action"),
+    pytest.param(
+        "/api/3/action/vierstaedte_harvest_run_list",
+        {"organization": "main\x00z"},
+        id="nul-our-action",
+    ),
     pytest.param("/api/3/action/vierstaedte_city_show", {"id": "\x00"}, id="nul-city-show"),
     pytest.param("/api/3/action/package_show", {"id": "a\x00b"}, id="nul-core-action"),
     pytest.param("/api/3/action/package_search", {"q": "x", "fq\x00": "y"}, id="nul-in-a-name"),
@@ -218,37 +263,57 @@ def test_nul_in_a_query_or_path_is_a_400_with_a_message(platform, path, params):
 
 
 BAD_BODIES = [
-    pytest.param("vierstaedte_harvest_run_list", '{"organization": "\\ud800"}', "Surrogat",
-                 id="surrogate"),
-    pytest.param("vierstaedte_harvest_run_create",
-                 '{"organization": "mainz", "report": {"x": "\\udfff"}}', "Surrogat",
-                 id="surrogate-in-report"),
+    pytest.param(
+        "vierstaedte_harvest_run_list", '{"organization": "\\ud800"}', "Surrogat", id="surrogate"
+    ),
+    pytest.param(
+        "vierstaedte_harvest_run_create",
+        '{"organization": "mainz", "report": {"x": "\\udfff"}}',
+        "Surrogat",
+        id="surrogate-in-report",
+    ),
     pytest.param("package_create", '{"name": "a\\u0000b"}', "NUL-Zeichen", id="nul-core-action"),
-    pytest.param("vierstaedte_harvest_run_create",
-                 '{"report": ' + "[" * 100_000 + "]" * 100_000 + "}", "zu tief verschachtelt",
-                 id="deep-json-body"),
-    pytest.param("vierstaedte_harvest_run_create", '{"counts": ' + "[" * 200 + "]" * 200 + "}",
-                 "zu tief verschachtelt", id="nested-200"),
-    pytest.param("vierstaedte_catalogue_export", '{"q": "[\\"\\\\u0000\\"]"}', "NUL-Zeichen",
-                 id="nul-in-json-text-in-json"),
+    pytest.param(
+        "vierstaedte_harvest_run_create",
+        '{"report": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "zu tief verschachtelt",
+        id="deep-json-body",
+    ),
+    pytest.param(
+        "vierstaedte_harvest_run_create",
+        '{"counts": ' + "[" * 200 + "]" * 200 + "}",
+        "zu tief verschachtelt",
+        id="nested-200",
+    ),
+    pytest.param(
+        "vierstaedte_catalogue_export",
+        '{"q": "[\\"\\\\u0000\\"]"}',
+        "NUL-Zeichen",
+        id="nul-in-json-text-in-json",
+    ),
 ]
 
 
 def test_deep_json_text_in_a_form_is_a_400(platform):
     """CKAN parses ``facet.field`` as JSON: nested past Python's recursion limit it was a 500."""
-    response = requests.post(f"{platform['url']}/api/3/action/package_search",
-                             data={"facet.field": "[" * 5000 + "]" * 5000}, timeout=60)
+    response = requests.post(
+        f"{platform['url']}/api/3/action/package_search",
+        data={"facet.field": "[" * 5000 + "]" * 5000},
+        timeout=60,
+    )
 
     assert response.status_code == 400, (response.status_code, response.text[:300])
     assert "„facet.field“ ist zu tief verschachtelt" in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("action, body, message", BAD_BODIES)
-def test_surrogates_nul_and_deep_nesting_in_a_json_body_are_a_400(platform, action, body,
-                                                                   message):
-    response = requests.post(f"{platform['url']}/api/3/action/{action}", data=body.encode(),
-                             headers={"Content-Type": "application/json",
-                                      "Authorization": platform["admin_token"]}, timeout=60)
+def test_surrogates_nul_and_deep_nesting_in_a_json_body_are_a_400(platform, action, body, message):
+    response = requests.post(
+        f"{platform['url']}/api/3/action/{action}",
+        data=body.encode(),
+        headers={"Content-Type": "application/json", "Authorization": platform["admin_token"]},
+        timeout=60,
+    )
 
     assert response.status_code == 400, (response.status_code, response.text[:300])
     assert message in response.json()["error"]["message"]
@@ -258,13 +323,16 @@ RUNS = "/api/3/action/vierstaedte_harvest_run_list"
 EXPORT = "/api/3/action/vierstaedte_catalogue_export"
 
 
-@pytest.mark.parametrize("path, params, field", [
-    pytest.param(RUNS, {"organization": "mainz", "offset": 2**63}, "offset", id="offset-2^63"),
-    pytest.param(RUNS, {"organization": "mainz", "offset": " "}, "offset", id="blank-offset"),
-    pytest.param(RUNS, {"organization": "mainz", "limit": 2**64}, "limit", id="limit-2^64"),
-    pytest.param(EXPORT, {"start": 2**63}, "start", id="start-2^63"),
-    pytest.param(EXPORT, {"rows": " "}, "rows", id="blank-rows"),
-])
+@pytest.mark.parametrize(
+    "path, params, field",
+    [
+        pytest.param(RUNS, {"organization": "mainz", "offset": 2**63}, "offset", id="offset-2^63"),
+        pytest.param(RUNS, {"organization": "mainz", "offset": " "}, "offset", id="blank-offset"),
+        pytest.param(RUNS, {"organization": "mainz", "limit": 2**64}, "limit", id="limit-2^64"),
+        pytest.param(EXPORT, {"start": 2**63}, "start", id="start-2^63"),
+        pytest.param(EXPORT, {"rows": " "}, "rows", id="blank-rows"),
+    ],
+)
 def test_huge_or_blank_numbers_are_field_errors(platform, path, params, field):
     response = _get(platform, path, **params)
 
@@ -273,8 +341,9 @@ def test_huge_or_blank_numbers_are_field_errors(platform, path, params, field):
 
 
 def test_include_report_must_be_a_boolean(platform):
-    response = _api(platform, "vierstaedte_harvest_run_list", organization="mainz",
-                    include_report=5)
+    response = _api(
+        platform, "vierstaedte_harvest_run_list", organization="mainz", include_report=5
+    )
     assert response.status_code == 409
     assert "true oder false" in response.json()["error"]["include_report"][0]
 
@@ -287,23 +356,26 @@ def test_harvest_page_numbers_out_of_range_are_a_400(platform, page):
         assert "ganze Zahl von 1 bis 10000" in response.text
 
 
-@pytest.mark.parametrize("started", [
-    pytest.param("99999-01-01T00:00:00Z", id="year-99999"),
-    pytest.param("-0001-01-01T00:00:00Z", id="negative-year"),
-    pytest.param("0001-01-01T00:00:00+01:00", id="before-year-1-in-utc"),
-    pytest.param("9999-12-31T23:59:59-14:00", id="after-year-9999-in-utc"),
-    pytest.param("1970-01-01T00:00:00Z", id="before-2000"),
-    pytest.param(10**30, id="a-number"),
-])
+@pytest.mark.parametrize(
+    "started",
+    [
+        pytest.param("99999-01-01T00:00:00Z", id="year-99999"),
+        pytest.param("-0001-01-01T00:00:00Z", id="negative-year"),
+        pytest.param("0001-01-01T00:00:00+01:00", id="before-year-1-in-utc"),
+        pytest.param("9999-12-31T23:59:59-14:00", id="after-year-9999-in-utc"),
+        pytest.param("1970-01-01T00:00:00Z", id="before-2000"),
+        pytest.param(10**30, id="a-number"),
+    ],
+)
 def test_out_of_range_times_are_field_errors(platform, started):
     sent = dict(_run(), started=started)
-    response = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"),
-                    **sent)
+    response = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"), **sent)
     assert response.status_code == 409, (response.status_code, response.text[:300])
     assert "started" in response.json()["error"]
 
 
 # --- a run dated in the future -----------------------------------------------------------------
+
 
 def test_a_run_dated_in_the_future_is_refused(platform):
     token = _token(platform, "mainz")
@@ -324,15 +396,23 @@ def test_a_run_stored_with_a_future_date_does_not_hide_later_runs(platform):
 
     from ckanext.vierstaedte.model import HarvestRun
 
-    year_2099 = datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc)
-    model.Session.add(HarvestRun(organization_id=model.Group.get("mainz").id, status="failed",
-                                 counts=COUNTS, report={"city": "mainz"}, started=year_2099,
-                                 finished=year_2099 + MINUTE,
-                                 created=_now() - 2 * 24 * 60 * MINUTE))
+    year_2099 = datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)
+    model.Session.add(
+        HarvestRun(
+            organization_id=model.Group.get("mainz").id,
+            status="failed",
+            counts=COUNTS,
+            report={"city": "mainz"},
+            started=year_2099,
+            finished=year_2099 + MINUTE,
+            created=_now() - 2 * 24 * 60 * MINUTE,
+        )
+    )
     model.Session.commit()
     sent = _run(datasets=[{"status": "rejected", "title": "Neuer Fehler", "errors": []}])
-    later = _api(platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"),
-                 **sent).json()["result"]
+    later = _api(
+        platform, "vierstaedte_harvest_run_create", _token(platform, "mainz"), **sent
+    ).json()["result"]
 
     runs = _get(platform, RUNS, organization="mainz").json()["result"]
     assert [run["id"] for run in runs["results"]][0] == later["id"]

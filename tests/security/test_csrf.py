@@ -10,6 +10,7 @@ token from then on, for everyone. The harvesters send tokens all day, and anybod
 anonymous GET. These tests first make those requests, many times so that every worker sees
 them, and then attack with the session cookie alone from a foreign origin.
 """
+
 from __future__ import annotations
 
 import http.cookiejar
@@ -33,7 +34,10 @@ class BrowserCookies(http.cookiejar.DefaultCookiePolicy):
 
     def set_ok_domain(self, cookie, request):
         if cookie.domain_specified and cookie.domain == ".":
-            cookie.domain, cookie.domain_specified = http.cookiejar.eff_request_host(request)[1], False
+            cookie.domain, cookie.domain_specified = (
+                http.cookiejar.eff_request_host(request)[1],
+                False,
+            )
         return super().set_ok_domain(cookie, request)
 
 
@@ -49,12 +53,18 @@ def csrf_field(page: requests.Response) -> dict[str, str]:
     return {match.group(1): match.group(2)}
 
 
-def log_in(url: str, login: str, password: str, session: requests.Session | None = None) -> requests.Response:
+def log_in(
+    url: str, login: str, password: str, session: requests.Session | None = None
+) -> requests.Response:
     """Post the login form as a browser does (with its CSRF field); the session keeps the cookies."""
     session = session or new_session()
     form = session.get(f"{url}/user/login", timeout=30)
-    return session.post(f"{url}/user/login", data={"login": login, "password": password, **csrf_field(form)},
-                        allow_redirects=False, timeout=30)
+    return session.post(
+        f"{url}/user/login",
+        data={"login": login, "password": password, **csrf_field(form)},
+        allow_redirects=False,
+        timeout=30,
+    )
 
 
 def browser(url: str, name: str) -> requests.Session:
@@ -74,9 +84,23 @@ def victim(platform):
     """A Mainz admin logged in with a browser session, and a Mainz dataset."""
     factories.Sysadmin(name="site-admin-of-the-test")
     user = factories.User(password=PASSWORD, fullname="Opfer Original", about="unverändert")
-    call_action("organization_member_create", context=admin(), id="mainz", username=user["name"], role="admin")
-    dataset = call_action("package_create", context=admin(), name="mainz-ziel", title="Ziel", owner_org="mainz",
-                          notes="Ziel der CSRF-Prüfung.", theme=["SOCI"], spatial_granularity="stadt")
+    call_action(
+        "organization_member_create",
+        context=admin(),
+        id="mainz",
+        username=user["name"],
+        role="admin",
+    )
+    dataset = call_action(
+        "package_create",
+        context=admin(),
+        name="mainz-ziel",
+        title="Ziel",
+        owner_org="mainz",
+        notes="Ziel der CSRF-Prüfung.",
+        theme=["SOCI"],
+        spatial_granularity="stadt",
+    )
     return {"user": user, "dataset": dataset, "session": browser(platform["url"], user["name"])}
 
 
@@ -84,36 +108,68 @@ def token_and_anonymous_requests(url: str, token: str, paths: list[str]) -> None
     """What the platform sees all day: harvester token calls, and anonymous visitors."""
     for _ in range(ROUNDS):
         for path in paths:
-            requests.get(url + path, headers={"Authorization": token}, allow_redirects=False, timeout=30)
+            requests.get(
+                url + path, headers={"Authorization": token}, allow_redirects=False, timeout=30
+            )
             requests.get(url + path, allow_redirects=False, timeout=30)
-        requests.post(f"{url}/api/3/action/organization_list_for_user", json={"permission": "create_dataset"},
-                      headers={"Authorization": token}, timeout=30)
+        requests.post(
+            f"{url}/api/3/action/organization_list_for_user",
+            json={"permission": "create_dataset"},
+            headers={"Authorization": token},
+            timeout=30,
+        )
         requests.post(f"{url}/api/3/action/package_search", json={"rows": 0}, timeout=30)
 
 
 def test_cookie_only_cross_origin_posts_stay_refused_after_token_requests(platform, victim):
-    url, user, dataset, session = platform["url"], victim["user"], victim["dataset"], victim["session"]
+    url, user, dataset, session = (
+        platform["url"],
+        victim["user"],
+        victim["dataset"],
+        victim["session"],
+    )
     name, token = user["name"], platform["tokens"]["mainz"].read_text().strip()
     forms = {
-        "user-edit": (f"/user/edit/{name}", {"name": name, "email": user["email"], "fullname": "Gekapert",
-                                             "about": "gekapert", "save": ""}),
+        "user-edit": (
+            f"/user/edit/{name}",
+            {
+                "name": name,
+                "email": user["email"],
+                "fullname": "Gekapert",
+                "about": "gekapert",
+                "save": "",
+            },
+        ),
         "api-token": (f"/user/{name}/api-tokens", {"name": "gekapert"}),
         "dataset-delete": (f"/dataset/delete/{dataset['id']}", {"delete": ""}),
     }
-    api = {"user_patch": {"id": name, "about": "gekapert per API"},
-           "package_patch": {"id": dataset["id"], "title": "Gekapert per API"}}
+    api = {
+        "user_patch": {"id": name, "about": "gekapert per API"},
+        "package_patch": {"id": dataset["id"], "title": "Gekapert per API"},
+    }
     token_and_anonymous_requests(url, token, [path for path, _ in forms.values()])
 
     accepted = []
     for _ in range(ROUNDS // 2):  # new connections: the attacks reach both workers
         for kind, (path, data) in forms.items():
-            response = requests.post(url + path, data=data, cookies=session.cookies, headers=EVIL,
-                                     allow_redirects=False, timeout=30)
+            response = requests.post(
+                url + path,
+                data=data,
+                cookies=session.cookies,
+                headers=EVIL,
+                allow_redirects=False,
+                timeout=30,
+            )
             if response.status_code not in (400, 403):
                 accepted.append(f"{kind}: HTTP {response.status_code}")
         for action, data in api.items():
-            response = requests.post(f"{url}/api/3/action/{action}", json=data, cookies=session.cookies,
-                                     headers=EVIL, timeout=30)
+            response = requests.post(
+                f"{url}/api/3/action/{action}",
+                json=data,
+                cookies=session.cookies,
+                headers=EVIL,
+                timeout=30,
+            )
             if response.status_code not in (400, 403):
                 accepted.append(f"{action}: HTTP {response.status_code}")
     assert accepted == []
@@ -124,17 +180,34 @@ def test_cookie_only_cross_origin_posts_stay_refused_after_token_requests(platfo
     assert (package["state"], package["title"]) == ("active", "Ziel")
 
     # what must keep working: token calls to the API, and the portal's own forms with their CSRF field
-    patched = requests.post(f"{url}/api/3/action/package_patch", json={"id": dataset["id"], "title": "Per Token"},
-                            headers={"Authorization": token}, timeout=30)
+    patched = requests.post(
+        f"{url}/api/3/action/package_patch",
+        json={"id": dataset["id"], "title": "Per Token"},
+        headers={"Authorization": token},
+        timeout=30,
+    )
     assert patched.status_code == 200, patched.text[:500]
     edit = session.get(f"{url}/user/edit/{name}", timeout=30)
-    saved = session.post(f"{url}/user/edit/{name}", allow_redirects=False, timeout=30, data={
-        **forms["user-edit"][1], "fullname": "Selbst geändert", "about": "per Formular", **csrf_field(edit)})
+    saved = session.post(
+        f"{url}/user/edit/{name}",
+        allow_redirects=False,
+        timeout=30,
+        data={
+            **forms["user-edit"][1],
+            "fullname": "Selbst geändert",
+            "about": "per Formular",
+            **csrf_field(edit),
+        },
+    )
     assert saved.status_code == 302, saved.text[:500]
     assert call_action("user_show", context=admin(), id=name)["fullname"] == "Selbst geändert"
     confirm = session.get(f"{url}/dataset/delete/{dataset['id']}", timeout=30)
-    deleted = session.post(f"{url}/dataset/delete/{dataset['id']}", data={"delete": "", **csrf_field(confirm)},
-                           allow_redirects=False, timeout=30)
+    deleted = session.post(
+        f"{url}/dataset/delete/{dataset['id']}",
+        data={"delete": "", **csrf_field(confirm)},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert deleted.status_code == 302, deleted.text[:500]
     assert call_action("package_show", context=admin(), id=dataset["id"])["state"] == "deleted"
 
@@ -152,7 +225,12 @@ def test_password_guessing_locks_the_account_for_that_address(platform):
     assert log_in(url, user["name"], PASSWORD).status_code == 302
     for attempt in range(5):
         # by name and by e-mail: the same account
-        assert log_in(url, user["email"] if attempt % 2 else user["name"], f"falsch-{attempt}").status_code == 200
+        assert (
+            log_in(
+                url, user["email"] if attempt % 2 else user["name"], f"falsch-{attempt}"
+            ).status_code
+            == 200
+        )
     for login in (user["name"], user["email"]):
         locked = log_in(url, login, PASSWORD)
         assert locked.status_code == 429, locked.status_code

@@ -5,6 +5,7 @@ runs only the portal's own script files and forbids framing by anyone (the resou
 the dataset page frames, by the portal's own pages only), ``nosniff``, a Referrer-Policy. The
 browser test (``tests/browser/test_csp.py``) proves the pages still work under the policy.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,12 +15,24 @@ import requests
 
 from vierstaedte_contract.dataset import NORMALISED, resource_with_role
 
-PAGES = ["/", "/dataset/", "/organization/mainz", "/vergleich", "/staedte",
-         "/staedte/mainz/harvest", "/user/login", "/en/", "/api/3/action/status_show",
-         "/nicht-vorhanden"]
+PAGES = [
+    "/",
+    "/dataset/",
+    "/organization/mainz",
+    "/vergleich",
+    "/staedte",
+    "/staedte/mainz/harvest",
+    "/user/login",
+    "/en/",
+    "/api/3/action/status_show",
+    "/nicht-vorhanden",
+]
 # a script element without src that is not a JSON data block; an event handler attribute
-INLINE = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")[^>]*>"
-                    r"|<[^>]+\son[a-z]+\s*=", re.I)
+INLINE = re.compile(
+    r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/(?:ld\+)?json\")[^>]*>"
+    r"|<[^>]+\son[a-z]+\s*=",
+    re.I,
+)
 
 
 def policy(response: requests.Response) -> dict[str, str]:
@@ -33,18 +46,23 @@ def pages(platform, harvest) -> list[str]:
     """The main pages, and a harvested dataset's page, resource page and DataTables view."""
     assert harvest("mainz").returncode == 0
     url = platform["url"]
-    found = requests.get(url + "/api/3/action/package_search", params={"q": "title:Einwohner"},
-                         timeout=30).json()["result"]["results"]
+    found = requests.get(
+        url + "/api/3/action/package_search", params={"q": "title:Einwohner"}, timeout=30
+    ).json()["result"]["results"]
     dataset = next(d for d in found if resource_with_role(d, NORMALISED))
     resource = resource_with_role(dataset, NORMALISED)
     # the view a city adds to show a table on its resource page (the harvest adds none)
-    view = requests.post(url + "/api/3/action/resource_view_create", timeout=30,
-                         headers={"Authorization": platform["admin_token"]},
-                         json={"resource_id": resource["id"], "view_type": "datatables_view",
-                               "title": "Tabelle"}).json()["result"]
+    view = requests.post(
+        url + "/api/3/action/resource_view_create",
+        timeout=30,
+        headers={"Authorization": platform["admin_token"]},
+        json={"resource_id": resource["id"], "view_type": "datatables_view", "title": "Tabelle"},
+    ).json()["result"]
     base = f"/dataset/{dataset['name']}/resource/{resource['id']}"
-    return {"pages": [*PAGES, f"/dataset/{dataset['name']}", base],
-            "view": f"{base}/view/{view['id']}"}
+    return {
+        "pages": [*PAGES, f"/dataset/{dataset['name']}", base],
+        "view": f"{base}/view/{view['id']}",
+    }
 
 
 @pytest.mark.usefixtures("with_plugins")

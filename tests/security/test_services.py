@@ -10,6 +10,7 @@ Secret files are mode 600, also when they existed before with a wider mode.
 Checked against the services ``scripts/test`` started (scripts/lib.sh), with
 the test profile's config (scripts/ckan_config.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -63,9 +64,18 @@ def test_redis_refuses_clients_without_password(redis_url):
 
 # harmless forms, so that a Redis without the protection is not harmed by the test that finds it out;
 # DEBUG is left out: Redis 7 refuses it to every client by itself
-@pytest.mark.parametrize("command", [("CONFIG", "GET", "dir"), ("CONFIG", "SET", "maxmemory-samples", "5"),
-                                     ("SHUTDOWN", "ABORT"), ("ACL", "LIST"),
-                                     ("MODULE", "LIST"), ("REPLICAOF", "NO", "ONE"), ("SWAPDB", "15", "15")])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("CONFIG", "GET", "dir"),
+        ("CONFIG", "SET", "maxmemory-samples", "5"),
+        ("SHUTDOWN", "ABORT"),
+        ("ACL", "LIST"),
+        ("MODULE", "LIST"),
+        ("REPLICAOF", "NO", "ONE"),
+        ("SWAPDB", "15", "15"),
+    ],
+)
 def test_redis_app_user_has_no_admin_commands(redis_url, command):
     app = redis.Redis.from_url(redis_url, socket_timeout=5)
     assert app.ping()
@@ -76,8 +86,13 @@ def test_redis_app_user_has_no_admin_commands(redis_url, command):
 def test_redis_app_user_cannot_wipe_the_databases(redis_url):
     """Asked of Redis without running them (ACL DRYRUN, as the scripts' admin user)."""
     parts = urlsplit(redis_url)
-    admin = redis.Redis(host=parts.hostname, port=parts.port, username="admin", socket_timeout=5,
-                        password=(STACK_DIR / "secrets" / "redis-admin-password").read_text().strip())
+    admin = redis.Redis(
+        host=parts.hostname,
+        port=parts.port,
+        username="admin",
+        socket_timeout=5,
+        password=(STACK_DIR / "secrets" / "redis-admin-password").read_text().strip(),
+    )
     for command in ("FLUSHALL", "FLUSHDB"):
         verdict = admin.execute_command("ACL", "DRYRUN", parts.username, command)
         assert verdict != b"OK" and b"no permissions" in verdict, f"{command}: {verdict}"
@@ -99,16 +114,23 @@ def test_redis_app_user_does_its_work(redis_url):
 def solr(ckan_config) -> dict:
     parts = urlsplit(ckan_config["solr_url"])
     admin = STACK_DIR / "secrets" / "solr-admin-password"
-    return {"base": f"{parts.scheme}://{parts.netloc}/solr", "core": parts.path.rstrip("/").rsplit("/", 1)[1],
-            "ckan": (ckan_config.get("solr_user", ""), ckan_config.get("solr_password", "")),
-            "admin": ("admin", admin.read_text().strip() if admin.exists() else "")}
+    return {
+        "base": f"{parts.scheme}://{parts.netloc}/solr",
+        "core": parts.path.rstrip("/").rsplit("/", 1)[1],
+        "ckan": (ckan_config.get("solr_user", ""), ckan_config.get("solr_password", "")),
+        "admin": ("admin", admin.read_text().strip() if admin.exists() else ""),
+    }
 
 
 def test_solr_admin_api_refuses_anonymous_and_the_app_user(solr):
     base, core = solr["base"], solr["core"]
     requests_ = {
         "core status": ("GET", f"{base}/admin/cores", {"action": "STATUS", "wt": "json"}),
-        "core reload": ("GET", f"{base}/admin/cores", {"action": "RELOAD", "core": core, "wt": "json"}),
+        "core reload": (
+            "GET",
+            f"{base}/admin/cores",
+            {"action": "RELOAD", "core": core, "wt": "json"},
+        ),
         "config": ("GET", f"{base}/{core}/config", {"wt": "json"}),
         "system info": ("GET", f"{base}/admin/info/system", {"wt": "json"}),
         "security": ("GET", f"{base}/admin/authentication", {"wt": "json"}),
@@ -118,20 +140,44 @@ def test_solr_admin_api_refuses_anonymous_and_the_app_user(solr):
         assert anonymous.status_code == 401, f"anonymous {what}: {anonymous.status_code}"
         app = requests.request(method, url, params=params, auth=solr["ckan"], timeout=30)
         assert app.status_code == 403, f"CKAN's user, {what}: {app.status_code}"
-    change = requests.post(f"{base}/{core}/config", json={"set-user-property": {"vierstaedte.probe": "1"}},
-                           auth=solr["ckan"], timeout=30)
+    change = requests.post(
+        f"{base}/{core}/config",
+        json={"set-user-property": {"vierstaedte.probe": "1"}},
+        auth=solr["ckan"],
+        timeout=30,
+    )
     assert change.status_code == 403, f"CKAN's user changed the config: {change.status_code}"
-    assert requests.get(f"{base}/admin/cores", params={"action": "STATUS", "wt": "json"}, auth=solr["admin"],
-                        timeout=30).status_code == 200, "the admin user (scripts) must manage cores"
+    assert (
+        requests.get(
+            f"{base}/admin/cores",
+            params={"action": "STATUS", "wt": "json"},
+            auth=solr["admin"],
+            timeout=30,
+        ).status_code
+        == 200
+    ), "the admin user (scripts) must manage cores"
 
 
 def test_solr_documents_are_not_anonymous(solr):
     """The index holds private datasets too: only CKAN's user reads it (anonymous clients may only ping)."""
     url = f"{solr['base']}/{solr['core']}"
     assert requests.get(f"{url}/select", params={"q": "*:*"}, timeout=30).status_code == 401
-    assert requests.post(f"{url}/update", json={"delete": {"query": "id:no-such-id"}}, timeout=30).status_code == 401
-    assert requests.get(f"{url}/select", params={"q": "*:*"}, auth=solr["ckan"], timeout=30).status_code == 200
-    assert requests.get(f"{url}/admin/ping", params={"wt": "json"}, timeout=30).json()["status"] == "OK"
+    assert (
+        requests.post(
+            f"{url}/update", json={"delete": {"query": "id:no-such-id"}}, timeout=30
+        ).status_code
+        == 401
+    )
+    assert (
+        requests.get(
+            f"{url}/select", params={"q": "*:*"}, auth=solr["ckan"], timeout=30
+        ).status_code
+        == 200
+    )
+    assert (
+        requests.get(f"{url}/admin/ping", params={"wt": "json"}, timeout=30).json()["status"]
+        == "OK"
+    )
 
 
 def test_redis_and_solr_do_not_run_as_root(ckan_config):
@@ -155,7 +201,9 @@ def test_token_files_become_private(platform, tmp_path):
     assert kept.read_text() == token
     assert stale.read_text().strip() != "kein-gültiges-token"
     for path in (kept, stale):
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name}: {oct(path.stat().st_mode)}"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, (
+            f"{path.name}: {oct(path.stat().st_mode)}"
+        )
 
 
 def test_stack_secrets_become_private(tmp_path):
@@ -163,7 +211,11 @@ def test_stack_secrets_become_private(tmp_path):
     secret = tmp_path / "pg-password"
     secret.write_text("schon-da\n")
     secret.chmod(0o644)
-    subprocess.run(["bash", "-c", 'source scripts/lib.sh && ensure_secret "$1"', "-", str(secret)], cwd=ROOT,
-                   env=dict(os.environ, VIERSTAEDTE_STACK_DIR=str(tmp_path)), check=True)
+    subprocess.run(
+        ["bash", "-c", 'source scripts/lib.sh && ensure_secret "$1"', "-", str(secret)],
+        cwd=ROOT,
+        env=dict(os.environ, VIERSTAEDTE_STACK_DIR=str(tmp_path)),
+        check=True,
+    )
     assert secret.read_text() == "schon-da\n"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600

@@ -5,6 +5,7 @@ with Solr unreachable, ``package_create`` answered with the password and logged 
 (``ckanext/vierstaedte/solr.py``). The tests call the real Action API in-process with Solr
 at a closed port, and index and search in the real, password-protected test Solr.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,6 @@ from urllib.parse import quote
 
 import pysolr
 import pytest
-
 from ckan.common import config
 from ckan.lib.search import common
 from ckan.tests import factories
@@ -33,8 +33,7 @@ UNREACHABLE = f"http://127.0.0.1:{_closed_port()}/solr/ckan_test"
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_db")
-def test_unreachable_solr_error_does_not_show_the_password(
-        app, cities, caplog, monkeypatch):
+def test_unreachable_solr_error_does_not_show_the_password(app, cities, caplog, monkeypatch):
     token = factories.SysadminWithToken()["token"]
     # Solr goes away after the set-up, which searches
     settings = {"solr_url": UNREACHABLE, "solr_user": "ckan", "solr_password": MADE_UP_PW}
@@ -43,8 +42,12 @@ def test_unreachable_solr_error_does_not_show_the_password(
     # the ini's logging set-up disables loggers created before it, pysolr's among them
     monkeypatch.setattr(logging.getLogger("pysolr"), "disabled", False)
     caplog.set_level(logging.DEBUG)
-    response = app.post("/api/3/action/package_create", json=Metadata(),
-                        headers={"Authorization": token}, status=500)
+    response = app.post(
+        "/api/3/action/package_create",
+        json=Metadata(),
+        headers={"Authorization": token},
+        status=500,
+    )
 
     assert response.json["error"]["__type"] == "Search Index Error"
     assert "Unable to add package to search index" in response.json["error"]["message"]

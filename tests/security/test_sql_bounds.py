@@ -13,6 +13,7 @@ once, end within the bound with a clean 409 that echoes no SQL, and a health
 probe sent while more of them than there are workers run is answered once the
 bound has passed, not a minute later.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import sqlalchemy
-
 from ckan.tests.helpers import call_action
 
 BOUND = 5.0  # seconds: the statement timeout the portal promises for the SQL search
@@ -33,8 +33,10 @@ SERIES = "SELECT count(*) AS n FROM generate_series(1, 10000000000) AS g"
 def hostile(table: str) -> dict[str, str]:
     return {
         "generate_series": SERIES,
-        "cross join": (f'SELECT count(*) AS n FROM "{table}" a CROSS JOIN generate_series(1, 100000000) g '
-                       "CROSS JOIN generate_series(1, 100000000) h"),
+        "cross join": (
+            f'SELECT count(*) AS n FROM "{table}" a CROSS JOIN generate_series(1, 100000000) g '
+            "CROSS JOIN generate_series(1, 100000000) h"
+        ),
         "sort": "SELECT g FROM generate_series(1, 10000000000) AS g ORDER BY md5(g::text) LIMIT 1",
     }
 
@@ -42,15 +44,36 @@ def hostile(table: str) -> dict[str, str]:
 @pytest.fixture
 def table(platform):
     """A public dataset of Mainz with a DataStore table, as every anonymous caller sees it."""
-    context = {"ignore_auth": True, "user": call_action("get_site_user", context={"ignore_auth": True})["name"]}
-    dataset = call_action("package_create", context=context, name="sql-grenzen", title="SQL-Grenzen",
-                          notes="Tabelle für die Grenzen der SQL-Suche.", owner_org="mainz", theme=["SOCI"],
-                          spatial_granularity="stadt")
-    resource = call_action("resource_create", context=context, package_id=dataset["id"], name="Tabelle",
-                           url="http://example.org/t.csv", format="CSV")
-    call_action("datastore_create", context=context, resource_id=resource["id"], force=True,
-                fields=[{"id": "area_name", "type": "text"}, {"id": "value", "type": "numeric"}],
-                records=[{"area_name": "Altstadt", "value": 1}, {"area_name": "Neustadt", "value": 2}])
+    context = {
+        "ignore_auth": True,
+        "user": call_action("get_site_user", context={"ignore_auth": True})["name"],
+    }
+    dataset = call_action(
+        "package_create",
+        context=context,
+        name="sql-grenzen",
+        title="SQL-Grenzen",
+        notes="Tabelle für die Grenzen der SQL-Suche.",
+        owner_org="mainz",
+        theme=["SOCI"],
+        spatial_granularity="stadt",
+    )
+    resource = call_action(
+        "resource_create",
+        context=context,
+        package_id=dataset["id"],
+        name="Tabelle",
+        url="http://example.org/t.csv",
+        format="CSV",
+    )
+    call_action(
+        "datastore_create",
+        context=context,
+        resource_id=resource["id"],
+        force=True,
+        fields=[{"id": "area_name", "type": "text"}, {"id": "value", "type": "numeric"}],
+        records=[{"area_name": "Altstadt", "value": 1}, {"area_name": "Neustadt", "value": 2}],
+    )
     return resource["id"]
 
 
@@ -59,18 +82,25 @@ def search_sql(url: str, sql: str) -> tuple[requests.Response | Exception, float
     started = time.monotonic()
     try:
         answer: requests.Response | Exception = requests.post(
-            f"{url}/api/3/action/datastore_search_sql", json={"sql": sql}, timeout=4 * BOUND + 10)
+            f"{url}/api/3/action/datastore_search_sql", json={"sql": sql}, timeout=4 * BOUND + 10
+        )
     except requests.RequestException as error:
         answer = error
     return answer, time.monotonic() - started
 
 
-def assert_cut_off(answer: requests.Response | Exception, seconds: float, limit: float, what: str) -> None:
-    assert isinstance(answer, requests.Response), f"{what}: no answer within {seconds:.1f} s ({answer})"
+def assert_cut_off(
+    answer: requests.Response | Exception, seconds: float, limit: float, what: str
+) -> None:
+    assert isinstance(answer, requests.Response), (
+        f"{what}: no answer within {seconds:.1f} s ({answer})"
+    )
     assert answer.status_code == 409, f"{what}: {answer.status_code} {answer.text[:300]}"
     error = answer.json()["error"]
     assert error["query"] == ["Query took too long"], f"{what}: {error}"
-    assert "SELECT" not in answer.text and "generate_series" not in answer.text, f"{what} echoes SQL: {answer.text}"
+    assert "SELECT" not in answer.text and "generate_series" not in answer.text, (
+        f"{what} echoes SQL: {answer.text}"
+    )
     assert seconds <= limit, f"{what} ran {seconds:.1f} s, the bound is {BOUND:g} s"
 
 
@@ -108,14 +138,18 @@ def test_the_portal_answers_while_hostile_sql_runs(platform, table):
         results = [future.result() for future in running]
     assert probe.ok and probe.json()["success"]
     assert waited <= BOUND + SLACK, f"the health probe waited {waited:.1f} s behind hostile SQL"
-    rounds = -(-len(queries) // WORKERS)  # queued queries run after each other, each at most the bound
+    rounds = -(
+        -len(queries) // WORKERS
+    )  # queued queries run after each other, each at most the bound
     for answer, seconds in results:
         assert_cut_off(answer, seconds, rounds * (BOUND + SLACK), "a queued hostile query")
 
 
 def test_the_read_only_role_carries_the_bound(ckan_config):
     """The role the SQL search runs as has the statement timeout in PostgreSQL too (for whatever else runs as it)."""
-    engine = sqlalchemy.create_engine(ckan_config["ckan.datastore.read_url"], poolclass=sqlalchemy.pool.NullPool)
+    engine = sqlalchemy.create_engine(
+        ckan_config["ckan.datastore.read_url"], poolclass=sqlalchemy.pool.NullPool
+    )
     try:
         with engine.connect() as connection:
             timeout = connection.execute(sqlalchemy.text("SHOW statement_timeout")).scalar()

@@ -1,8 +1,9 @@
 """``ckan vierstaedte …``: seeding and maintenance commands."""
+
 from __future__ import annotations
 
-import click
 import ckan.plugins.toolkit as tk
+import click
 
 from ckanext.vierstaedte import seed as seeding
 
@@ -26,8 +27,12 @@ def init_cities():
 @vierstaedte.command("ensure-sysadmin")
 @click.argument("name")
 @click.option("--email", required=True)
-@click.option("--token-file", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Where to write the API token (created with mode 600; never printed).")
+@click.option(
+    "--token-file",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the API token (created with mode 600; never printed).",
+)
 def ensure_sysadmin(name: str, email: str, token_file: str):
     """Create the sysadmin NAME if needed and store a valid API token in a file."""
     seeding.ensure_sysadmin(name, email, token_file, echo=click.echo)
@@ -35,8 +40,12 @@ def ensure_sysadmin(name: str, email: str, token_file: str):
 
 @vierstaedte.command("ensure-harvester")
 @click.argument("city")
-@click.option("--token-file", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="Where to write the harvester's API token (mode 600; never printed).")
+@click.option(
+    "--token-file",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="Where to write the harvester's API token (mode 600; never printed).",
+)
 def ensure_harvester(city: str, token_file: str):
     """Create the user harvester-CITY, editor of CITY only, and store its API token in a file."""
     try:

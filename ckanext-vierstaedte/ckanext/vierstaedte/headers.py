@@ -11,20 +11,30 @@ and the Docker deployment send the same ones (nginx in ``docker/`` passes them t
   types, served as the media type their verified extension gives (:mod:`.uploads`), never what
   the URL's file name or a stored field suggests, and sandboxed should a browser render one.
 """
+
 from __future__ import annotations
 
 import os
 
+from ckan import model
 from flask import Flask, Response, request
 
-from ckan import model
 from ckanext.vierstaedte import uploads
 
-CSP = "; ".join([
-    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: https:", "font-src 'self' data:", "connect-src 'self'",
-    "frame-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
-])
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: https:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "frame-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+    ]
+)
 DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
 INLINE_TYPES = frozenset({"image/png", "image/jpeg"})  # shown by the browser, never run
 REFERRER_POLICY = "strict-origin-when-cross-origin"

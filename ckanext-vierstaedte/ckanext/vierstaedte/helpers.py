@@ -1,4 +1,5 @@
 """Template helpers: vocabulary choices for the scheming forms, city facts for pages."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,8 +7,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search
-from vierstaedte_contract import dataset, vocabularies
 from ckanext.vierstaedte.logic import data_dictionary
+from vierstaedte_contract import dataset, vocabularies
 
 
 def _choices(vocab: str):
@@ -36,7 +37,9 @@ def vierstaedte_cities() -> list[dict[str, Any]]:
 def vierstaedte_last_harvest(org_name: str) -> dict[str, Any] | None:
     """The newest harvest run of a city (without its report), for the city cards; None if there is none."""
     try:
-        runs = tk.get_action("vierstaedte_harvest_run_list")({}, {"organization": org_name, "limit": 1})
+        runs = tk.get_action("vierstaedte_harvest_run_list")(
+            {}, {"organization": org_name, "limit": 1}
+        )
     except (tk.ValidationError, tk.ObjectNotFound):
         return None
     return runs["results"][0] if runs["results"] else None

@@ -6,29 +6,29 @@ ckanext-harvest's job and object tables. The table is created by the alembic
 migration in ``migration/vierstaedte/`` (``ckan db upgrade -p vierstaedte``,
 also run by ``ckan db init``); this module only maps it.
 """
+
 from __future__ import annotations
 
 import datetime
-from typing import Any, Optional
-
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Any
 
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
 from ckan.model.types import make_uuid
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
 
 from vierstaedte_contract.runs import COUNT_KEYS
 
 
 def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
-def _iso(value: Optional[datetime.datetime]) -> Optional[str]:
+def _iso(value: datetime.datetime | None) -> str | None:
     if value is None:
         return None
-    return value.astimezone(datetime.timezone.utc).isoformat()
+    return value.astimezone(datetime.UTC).isoformat()
 
 
 class HarvestRun(tk.BaseModel):
@@ -44,7 +44,9 @@ class HarvestRun(tk.BaseModel):
             "status IN ('ok', 'partial', 'failed')", name="vierstaedte_harvest_run_status_check"
         ),
         # serves "runs of one city, newest first" and the retention clean-up
-        sa.Index("vierstaedte_harvest_run_organization_id_started_idx", "organization_id", "started"),
+        sa.Index(
+            "vierstaedte_harvest_run_organization_id_started_idx", "organization_id", "started"
+        ),
     )
 
     id: Mapped[str] = mapped_column(sa.UnicodeText, primary_key=True, default=make_uuid)
@@ -54,8 +56,8 @@ class HarvestRun(tk.BaseModel):
     status: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    harvester_version: Mapped[Optional[str]] = mapped_column(sa.UnicodeText, nullable=True)
-    created_by: Mapped[Optional[str]] = mapped_column(sa.UnicodeText, nullable=True)
+    harvester_version: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
+    created_by: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
     # when CKAN recorded the run (``started`` is the harvester's clock)
     created: Mapped[datetime.datetime] = mapped_column(
         sa.DateTime(timezone=True), nullable=False, default=_utcnow

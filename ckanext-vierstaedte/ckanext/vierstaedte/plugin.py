@@ -1,4 +1,5 @@
 """The Vier Städte Open Data CKAN plugin. Thin: every interface delegates."""
+
 from __future__ import annotations
 
 import ckan.plugins as p

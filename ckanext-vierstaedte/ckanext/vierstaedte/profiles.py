@@ -9,22 +9,21 @@ profile only adds or corrects what DCAT-AP 3 leaves out; reading RDF stays
 with the DCAT-AP 3 profile. Being last, it also drops any URI that is no
 valid URL, so one dataset's bad stored value cannot fail the catalogue.
 """
+
 from __future__ import annotations
 
 import logging
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+from ckanext.dcat.profiles import DCT, CleanedURIRef, RDFProfile
+from ckanext.dcat.utils import catalog_uri, resource_uri
 from rdflib import BNode, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from ckanext.dcat.profiles import DCT, CleanedURIRef, RDFProfile
-from ckanext.dcat.utils import catalog_uri, resource_uri
-
+from ckanext.vierstaedte.logic import exports, validators
 from vierstaedte_contract import cities
 from vierstaedte_contract.dataset import NORMALISED
-
-from ckanext.vierstaedte.logic import exports, validators
 
 log = logging.getLogger(__name__)
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
@@ -45,8 +44,10 @@ class DCATAPdeProfile(RDFProfile):
         contributor = tk.config.get(CONTRIBUTOR_ID)
         if contributor:
             g.add((dataset_ref, DCATDE.contributorID, URIRef(contributor)))
-        for key, predicate in (("political_geocoding_uri", DCATDE.politicalGeocodingURI),
-                               ("political_geocoding_level_uri", DCATDE.politicalGeocodingLevelURI)):
+        for key, predicate in (
+            ("political_geocoding_uri", DCATDE.politicalGeocodingURI),
+            ("political_geocoding_level_uri", DCATDE.politicalGeocodingLevelURI),
+        ):
             if dataset_dict.get(key):
                 g.add((dataset_ref, predicate, URIRef(dataset_dict[key])))
 
@@ -60,11 +61,15 @@ class DCATAPdeProfile(RDFProfile):
         self.g.bind("dcatde", DCATDE)
         coordinator = next((c for c in cities.as_dicts() if c.get("coordinator")), None)
         if coordinator and (catalog_ref, DCT.publisher, None) not in self.g:
-            self._add_agent_to_graph(catalog_ref, DCT.publisher, {
-                "uri": organisation_uri(coordinator["name"]),
-                "name": coordinator["title"],
-                "homepage": coordinator["website"],
-            })
+            self._add_agent_to_graph(
+                catalog_ref,
+                DCT.publisher,
+                {
+                    "uri": organisation_uri(coordinator["name"]),
+                    "name": coordinator["title"],
+                    "homepage": coordinator["website"],
+                },
+            )
 
     def _city_as_publisher(self, dataset_dict, dataset_ref):
         """The city is the one ``dct:publisher``; the schema's ``publisher`` entries become ``dcatde:originator``.
@@ -81,22 +86,35 @@ class DCATAPdeProfile(RDFProfile):
         g.remove((dataset_ref, DCT.publisher, None))
         for originator in dataset_dict.get("publisher") or []:
             if originator.get("name"):
-                self._add_agent_to_graph(dataset_ref, DCATDE.originator,
-                                         {**originator, "uri": originator.get("uri") or ""})
+                self._add_agent_to_graph(
+                    dataset_ref,
+                    DCATDE.originator,
+                    {**originator, "uri": originator.get("uri") or ""},
+                )
         city = cities.as_dict(org["name"]) or {}
-        return self._add_agent_to_graph(dataset_ref, DCT.publisher, {
-            "uri": organisation_uri(org["name"]),
-            "name": org.get("title") or city.get("title"),
-            "homepage": city.get("website"),
-        })
+        return self._add_agent_to_graph(
+            dataset_ref,
+            DCT.publisher,
+            {
+                "uri": organisation_uri(org["name"]),
+                "name": org.get("title") or city.get("title"),
+                "homepage": city.get("website"),
+            },
+        )
 
     def _maintainer(self, dataset_dict, dataset_ref, publisher) -> None:
         """``dcatde:maintainer``: the contact point as an agent, else the city."""
         contact = next((c for c in dataset_dict.get("contact") or [] if c.get("name")), None)
         if contact:
-            self._add_agent_to_graph(dataset_ref, DCATDE.maintainer, {
-                "name": contact["name"], "email": contact.get("email"), "homepage": contact.get("url"),
-            })
+            self._add_agent_to_graph(
+                dataset_ref,
+                DCATDE.maintainer,
+                {
+                    "name": contact["name"],
+                    "email": contact.get("email"),
+                    "homepage": contact.get("url"),
+                },
+            )
         elif publisher is not None:
             self.g.add((dataset_ref, DCATDE.maintainer, publisher))
 
@@ -114,8 +132,13 @@ class DCATAPdeProfile(RDFProfile):
             node = todo.pop()
             for predicate, value in list(g.predicate_objects(node)):
                 if isinstance(value, URIRef) and validators.web_url(value) is None:
-                    log.warning("DCAT: dataset %s (%s): left out %s <%s>, no valid URL",
-                                dataset_dict.get("id"), dataset_dict.get("name"), predicate, value)
+                    log.warning(
+                        "DCAT: dataset %s (%s): left out %s <%s>, no valid URL",
+                        dataset_dict.get("id"),
+                        dataset_dict.get("name"),
+                        predicate,
+                        value,
+                    )
                     g.remove((node, predicate, value))
                     g.remove((value, None, None))
                 elif isinstance(value, (URIRef, BNode)) and value not in seen:

@@ -4,6 +4,7 @@ Themes are a JSON list in the dataset; Solr's catch-all field is single
 valued, so the list goes to the multi-valued ``vocab_theme`` field, which is
 what the theme facet uses. Facet items carry German labels instead of URIs.
 """
+
 from __future__ import annotations
 
 import json

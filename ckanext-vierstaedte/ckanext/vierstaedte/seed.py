@@ -4,15 +4,23 @@ Idempotent: organisations and users are created or updated by name and token
 files are kept while their tokens are valid, so ``scripts/stack up`` can run
 these on every start.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import ckan.plugins.toolkit as tk
 
 from vierstaedte_contract import cities
 
-ORG_FIELDS = ("ags", "regional_key", "political_geocoding_uri", "political_geocoding_level_uri", "website")
+ORG_FIELDS = (
+    "ags",
+    "regional_key",
+    "political_geocoding_uri",
+    "political_geocoding_level_uri",
+    "website",
+)
 
 
 def _upsert(kind: str, context: dict, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -28,7 +36,11 @@ def _upsert(kind: str, context: dict, data: dict[str, Any]) -> tuple[dict[str, A
 def ensure_cities(context: dict, echo: Callable[[str], None] = print) -> list[dict[str, Any]]:
     orgs = []
     for city in cities.as_dicts():
-        data = {"name": city["name"], "title": city["title"], "description": f"Offene Daten der {city['title']}."}
+        data = {
+            "name": city["name"],
+            "title": city["title"],
+            "description": f"Offene Daten der {city['title']}.",
+        }
         data.update({field: city[field] for field in ORG_FIELDS})
         org, outcome = _upsert("organization", context, data)
         echo(f"Organisation {org['name']}: {outcome}")
@@ -81,7 +93,9 @@ def _ensure_user(name: str, email: str, echo: Callable[[str], None]):
     return user
 
 
-def ensure_sysadmin(name: str, email: str, token_file: str, echo: Callable[[str], None] = print) -> None:
+def ensure_sysadmin(
+    name: str, email: str, token_file: str, echo: Callable[[str], None] = print
+) -> None:
     """Create the sysadmin (random password) and keep a working API token in ``token_file`` (mode 600)."""
     from ckan import model
 
@@ -103,10 +117,16 @@ def ensure_harvester(city: str, token_file: str, echo: Callable[[str], None] = p
     _ensure_user(name, f"{name}@vierstaedte.invalid", echo)
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
     context = {"user": site_user["name"], "ignore_auth": True}
-    tk.get_action("organization_member_create")(dict(context), {"id": city, "username": name, "role": "editor"})
-    for org in tk.get_action("organization_list_for_user")(dict(context), {"id": name, "permission": "read"}):
+    tk.get_action("organization_member_create")(
+        dict(context), {"id": city, "username": name, "role": "editor"}
+    )
+    for org in tk.get_action("organization_list_for_user")(
+        dict(context), {"id": name, "permission": "read"}
+    ):
         if org["name"] != city:
-            tk.get_action("organization_member_delete")(dict(context), {"id": org["id"], "username": name})
+            tk.get_action("organization_member_delete")(
+                dict(context), {"id": org["id"], "username": name}
+            )
             echo(f"{name}: removed from {org['name']} (a harvester writes only its own city)")
     _ensure_token(name, token_file, echo)
     return name

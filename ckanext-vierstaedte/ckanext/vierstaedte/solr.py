@@ -22,14 +22,14 @@ Rejected: a netrc file read by requests (``trust_env``) would need a ``NETRC`` v
 every place a CKAN process starts, and requests would send those credentials to any other
 service on the same host name too.
 """
+
 from __future__ import annotations
 
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import ckan.lib.search as search
 import pysolr
 import simplejson
-
-import ckan.lib.search as search
 from ckan.common import config
 from ckan.lib.search import common, index, query
 

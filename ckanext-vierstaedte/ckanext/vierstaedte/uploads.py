@@ -13,23 +13,35 @@ formats need care: libmagic calls any text with ``<script`` in its first lines H
 whose title line holds a tag is still a table — what is refused is text that *is* a markup
 document (begins with ``<``). How the files are served is :mod:`ckanext.vierstaedte.headers`.
 """
+
 from __future__ import annotations
 
 import os
 from typing import Any
 from urllib.parse import urlsplit
 
-import magic
 import ckan.plugins.toolkit as tk
+import magic
 from ckan.lib import files, uploader
 from werkzeug.datastructures import FileStorage
 
 SNIFF_BYTES = 65536
-TEXT = frozenset({"text/plain", "text/csv", "application/csv", "text/tab-separated-values",
-                  "application/json", "text/html", "text/xml", "application/xml",
-                  "application/x-empty"})
-MARKUP = frozenset({"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml",
-                    "application/xml"})
+TEXT = frozenset(
+    {
+        "text/plain",
+        "text/csv",
+        "application/csv",
+        "text/tab-separated-values",
+        "application/json",
+        "text/html",
+        "text/xml",
+        "application/xml",
+        "application/x-empty",
+    }
+)
+MARKUP = frozenset(
+    {"text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml"}
+)
 ZIP = frozenset({"application/zip"})
 # extension: (the media type we store and serve, what libmagic may find in such a file)
 FORMATS: dict[str, tuple[str, frozenset[str]]] = {
@@ -42,13 +54,18 @@ FORMATS: dict[str, tuple[str, frozenset[str]]] = {
     "xml": ("application/xml", TEXT),
     "rdf": ("application/rdf+xml", TEXT),
     "ttl": ("text/turtle", TEXT),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             ZIP | {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
-    "ods": ("application/vnd.oasis.opendocument.spreadsheet",
-            ZIP | {"application/vnd.oasis.opendocument.spreadsheet"}),
-    "xls": ("application/vnd.ms-excel",
-            frozenset({"application/vnd.ms-excel", "application/CDFV2",
-                       "application/x-ole-storage"})),
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ZIP | {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    ),
+    "ods": (
+        "application/vnd.oasis.opendocument.spreadsheet",
+        ZIP | {"application/vnd.oasis.opendocument.spreadsheet"},
+    ),
+    "xls": (
+        "application/vnd.ms-excel",
+        frozenset({"application/vnd.ms-excel", "application/CDFV2", "application/x-ole-storage"}),
+    ),
     "zip": ("application/zip", ZIP),
     "pdf": ("application/pdf", frozenset({"application/pdf"})),
     "png": ("image/png", frozenset({"image/png"})),
@@ -104,14 +121,20 @@ def verify(upload: FileStorage, declared_format: str | None) -> str:
     """The media type of ``upload`` if it is a data file of the format its name says."""
     ext = extension(upload.filename)
     if ext not in FORMATS:
-        raise _refuse(tk._("Dateien vom Typ „{extension}“ können nicht hochgeladen werden. "
-                           "Erlaubt sind Datendateien: {allowed}.").format(
-            extension=ext or tk._("ohne Endung"), allowed=", ".join(sorted(FORMATS))))
+        raise _refuse(
+            tk._(
+                "Dateien vom Typ „{extension}“ können nicht hochgeladen werden. "
+                "Erlaubt sind Datendateien: {allowed}."
+            ).format(extension=ext or tk._("ohne Endung"), allowed=", ".join(sorted(FORMATS)))
+        )
     for claim in (upload.mimetype, declared_format):
         if claim and any(word in claim.lower() for word in SCRIPTABLE):
-            raise _refuse(tk._("Die Datei ist als „{claim}“ angegeben: Webseiten, Grafiken mit "
-                               "Skript und Skripte können nicht hochgeladen werden.")
-                          .format(claim=claim))
+            raise _refuse(
+                tk._(
+                    "Die Datei ist als „{claim}“ angegeben: Webseiten, Grafiken mit "
+                    "Skript und Skripte können nicht hochgeladen werden."
+                ).format(claim=claim)
+            )
     stream = upload.stream
     head = stream.read(SNIFF_BYTES)
     stream.seek(0)
@@ -123,8 +146,11 @@ def verify(upload: FileStorage, declared_format: str | None) -> str:
     else:  # text whose first character opens a tag is a markup document, not a table
         markup = found in MARKUP and start == b"<"
     if found not in allowed or markup:
-        raise _refuse(tk._("Der Inhalt der Datei passt nicht zur Endung „.{extension}“ "
-                           "(erkannt: {found}). Webseiten, Grafiken mit Skript und Skripte "
-                           "können nicht hochgeladen werden.").format(extension=ext, found=found))
+        raise _refuse(
+            tk._(
+                "Der Inhalt der Datei passt nicht zur Endung „.{extension}“ "
+                "(erkannt: {found}). Webseiten, Grafiken mit Skript und Skripte "
+                "können nicht hochgeladen werden."
+            ).format(extension=ext, found=found)
+        )
     return mimetype
-

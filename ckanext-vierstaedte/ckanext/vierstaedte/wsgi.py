@@ -2,6 +2,7 @@
 
 Reads the config named by ``CKAN_INI``; used by the local stack and the Docker image alike.
 """
+
 import os
 from logging.config import fileConfig
 

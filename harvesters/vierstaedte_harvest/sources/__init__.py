@@ -19,6 +19,7 @@ Each reader module names what it reads from the city config's ``source`` section
 ``Settings`` dataclass (a subclass of :class:`SourceSettings`), so a misspelled key is refused
 when the config loads (see :mod:`vierstaedte_harvest.settings`) instead of being ignored.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,8 +31,10 @@ from typing import Any, ClassVar
 
 log = logging.getLogger(__name__)
 PROTOCOLS = ("ckan", "dcat", "manifest", "opendatasoft")
-TOO_MANY = ("the source lists more than {limit:,} datasets (source.max_datasets); nothing was "
-            "harvested — check the source's filter or raise the limit")
+TOO_MANY = (
+    "the source lists more than {limit:,} datasets (source.max_datasets); nothing was "
+    "harvested — check the source's filter or raise the limit"
+)
 MAX_DATASETS = 10_000  # per source and run; more is refused as a whole
 MAX_PAGES = 1000
 
@@ -151,8 +154,9 @@ class SourceSettings:
     max_datasets: int = dataclasses.field(default=MAX_DATASETS, metadata={"low": 1})
     # the most of its published datasets one run may withdraw
     max_withdraw: WithdrawLimit = dataclasses.field(
-        default=WithdrawLimit(), metadata={"parse": WithdrawLimit.parse,
-                                           "expects": WithdrawLimit.EXPECTS})
+        default=WithdrawLimit(),
+        metadata={"parse": WithdrawLimit.parse, "expects": WithdrawLimit.EXPECTS},
+    )
 
     @property
     def location(self) -> str:
@@ -242,14 +246,20 @@ class Listing:
         self._finished = True
         if self._repeated:
             first = ", ".join(sorted(self._repeated)[:3])
-            self._gap("repeated-ids", f"{len(self._repeated)} dataset(s) listed more than once "
-                      f"({first}): the source's paging is not stable, so others may be missing")
+            self._gap(
+                "repeated-ids",
+                f"{len(self._repeated)} dataset(s) listed more than once "
+                f"({first}): the source's paging is not stable, so others may be missing",
+            )
         if self.proof is None and not self.gaps:
             self._gap("unproven", "the reader ended without showing it saw the whole catalogue")
         if self.skipped:
-            log.warning("skipped %d record(s) that are not datasets: %s%s", len(self.skipped),
-                        "; ".join(f"{s.kind}: {s.title or s.guid}" for s in self.skipped[:20]),
-                        " …" if len(self.skipped) > 20 else "")
+            log.warning(
+                "skipped %d record(s) that are not datasets: %s%s",
+                len(self.skipped),
+                "; ".join(f"{s.kind}: {s.title or s.guid}" for s in self.skipped[:20]),
+                " …" if len(self.skipped) > 20 else "",
+            )
 
     def _gap(self, code: str, message: str) -> None:
         self.gaps.append({"code": code, "message": message})
@@ -276,7 +286,8 @@ def reader(protocol: str) -> Callable[[Any, SourceSettings], Listing]:
     return lambda fetcher, settings: Listing(events(fetcher, settings))
 
 
-def read(protocol: str, fetcher: Any, settings: SourceSettings,
-         limit: int | None = None) -> Listing:
+def read(
+    protocol: str, fetcher: Any, settings: SourceSettings, limit: int | None = None
+) -> Listing:
     """The whole listing of a source, read; see :attr:`Listing.complete` before withdrawing."""
     return Listing(_reader(protocol)(fetcher, settings), limit).read()

@@ -11,6 +11,7 @@ RDF/XML pages that declare XML entities or an external DTD are refused before
 rdflib sees them: Python's SAX parser does not fetch external entities, but it does
 expand internal ones, and a "billion laughs" page keeps rdflib busy for minutes.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,8 +20,9 @@ import re
 import typing
 import xml.parsers.expat
 from collections import Counter
+from collections.abc import Generator, Iterable, Iterator
 from pathlib import PurePosixPath
-from typing import Any, ClassVar, Generator, Iterable, Iterator
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import rdflib
@@ -28,27 +30,53 @@ from rdflib import RDF, RDFS, BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
 from rdflib.term import Node
 
-from vierstaedte_harvest.fetch import FetchError, Fetcher
 from vierstaedte_contract.vocabularies import canonical_dcatde_uri
-from vierstaedte_harvest.sources import (Gap, Skipped, SourceDataset, SourceError, SourceResource,
-                                         SourceSettings, max_pages_field)
+from vierstaedte_harvest.fetch import Fetcher, FetchError
+from vierstaedte_harvest.sources import (
+    Gap,
+    Skipped,
+    SourceDataset,
+    SourceError,
+    SourceResource,
+    SourceSettings,
+    max_pages_field,
+)
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 SCHEMA = (Namespace("http://schema.org/"), Namespace("https://schema.org/"))
-HYDRA = (Namespace("http://www.w3.org/ns/hydra/core#"), Namespace("https://www.w3.org/ns/hydra/core#"))
-CONTENT_TYPES = {"application/rdf+xml": "xml", "application/xml": "xml", "text/xml": "xml",
-                 "text/turtle": "turtle", "application/x-turtle": "turtle"}
+HYDRA = (
+    Namespace("http://www.w3.org/ns/hydra/core#"),
+    Namespace("https://www.w3.org/ns/hydra/core#"),
+)
+CONTENT_TYPES = {
+    "application/rdf+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+}
 SUFFIXES = {".rdf": "xml", ".xml": "xml", ".ttl": "turtle"}
-MEDIA_TYPES = {"text/csv": "CSV", "application/json": "JSON", "application/geo+json": "GEOJSON",
-               "application/vnd.geo+json": "GEOJSON", "application/xml": "XML", "text/xml": "XML",
-               "application/zip": "ZIP", "application/pdf": "PDF", "text/html": "HTML",
-               "application/vnd.ms-excel": "XLS",
-               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX"}
-HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+)?html[\s>]",
-                        re.IGNORECASE | re.DOTALL)
+MEDIA_TYPES = {
+    "text/csv": "CSV",
+    "application/json": "JSON",
+    "application/geo+json": "GEOJSON",
+    "application/vnd.geo+json": "GEOJSON",
+    "application/xml": "XML",
+    "text/xml": "XML",
+    "application/zip": "ZIP",
+    "application/pdf": "PDF",
+    "text/html": "HTML",
+    "application/vnd.ms-excel": "XLS",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+}
+HTML_START = re.compile(
+    rb"^(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+)?html[\s>]",
+    re.IGNORECASE | re.DOTALL,
+)
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 DCATDE_EXTRA = re.compile(
-    r"^http://dcat-ap\.de/def/dcatde/(?:[\d._]+/)?(politicalGeocodingURI|politicalGeocodingLevelURI|contributorID)$")
+    r"^http://dcat-ap\.de/def/dcatde/(?:[\d._]+/)?(politicalGeocodingURI|politicalGeocodingLevelURI|contributorID)$"
+)
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
@@ -81,8 +109,11 @@ def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[Any, None, 
         graph = _page(fetcher, page_url, explicit, seen_bodies)
         stated = _total_items(graph, page_url)
         if stated is not None and total is not None and stated != total:
-            yield Gap("count-changed", f"DCAT page {page_url}: hydra:totalItems changed from "
-                      f"{total} to {stated} while the catalogue was listed")
+            yield Gap(
+                "count-changed",
+                f"DCAT page {page_url}: hydra:totalItems changed from "
+                f"{total} to {stated} while the catalogue was listed",
+            )
         total = stated if stated is not None else total
         datasets = sorted(set(graph.subjects(RDF.type, DCAT.Dataset)), key=str)
         for node in datasets:
@@ -99,12 +130,17 @@ def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[Any, None, 
         if next_url is None:
             return _proof(catalogue, page, len(entries), total)
         if not datasets and not others:
-            yield Gap("listing-ended-early",
-                      f"DCAT page {page_url} lists nothing, yet names a next page")
+            yield Gap(
+                "listing-ended-early", f"DCAT page {page_url} lists nothing, yet names a next page"
+            )
         if next_url in seen_urls:
-            raise SourceError(f"DCAT paging loops: {next_url} was already read; the listing is incomplete")
+            raise SourceError(
+                f"DCAT paging loops: {next_url} was already read; the listing is incomplete"
+            )
         page_url = next_url
-    raise SourceError(f"DCAT catalogue {catalogue} has more than max_pages={max_pages} pages; raise it if that is real")
+    raise SourceError(
+        f"DCAT catalogue {catalogue} has more than max_pages={max_pages} pages; raise it if that is real"
+    )
 
 
 def _proof(catalogue: str, pages: int, entries: int, total: int | None) -> str:
@@ -113,8 +149,10 @@ def _proof(catalogue: str, pages: int, entries: int, total: int | None) -> str:
     if total is None:
         return f"{read} to the last page (no hydra:next); the catalogue states no hydra:totalItems"
     if entries != total:
-        raise SourceError(f"DCAT catalogue {catalogue}: {read}, but hydra:totalItems says {total}",
-                          "listing-ended-early" if entries < total else "count-changed")
+        raise SourceError(
+            f"DCAT catalogue {catalogue}: {read}, but hydra:totalItems says {total}",
+            "listing-ended-early" if entries < total else "count-changed",
+        )
     return f"all {read} of hydra:totalItems {total}"
 
 
@@ -123,16 +161,20 @@ def _total_items(graph: rdflib.Graph, page_url: str) -> int | None:
     if not values:
         return None
     if len(values) > 1 or not values[0].isdigit():
-        raise SourceError(f"DCAT page {page_url}: hydra:totalItems is not one whole number: "
-                          f"{', '.join(values)}")
+        raise SourceError(
+            f"DCAT page {page_url}: hydra:totalItems is not one whole number: {', '.join(values)}"
+        )
     return int(values[0])
 
 
 def _other_entries(graph: rdflib.Graph, host: str, page_url: str) -> Iterator[tuple[Node, Skipped]]:
     """Entries of a dcat:Catalog (dcat:dataset, dcat:service, dcat:resource) but no dcat:Dataset."""
-    linked = {entry for catalogue in graph.subjects(RDF.type, DCAT.Catalog)
-              for predicate in (DCAT.dataset, DCAT.service, DCAT.resource)
-              for entry in graph.objects(catalogue, predicate)}
+    linked = {
+        entry
+        for catalogue in graph.subjects(RDF.type, DCAT.Catalog)
+        for predicate in (DCAT.dataset, DCAT.service, DCAT.resource)
+        for entry in graph.objects(catalogue, predicate)
+    }
     for node in sorted(linked - set(graph.subjects(RDF.type, DCAT.Dataset)), key=str):
         uri = str(node) if isinstance(node, URIRef) else ""
         identifier = _text(graph, node, DCTERMS.identifier) or uri
@@ -144,20 +186,29 @@ def _other_entries(graph: rdflib.Graph, host: str, page_url: str) -> Iterator[tu
 
 
 def _curie(uri: Node) -> str:
-    return "dcat:" + str(uri)[len(str(DCAT)):] if str(uri).startswith(str(DCAT)) else str(uri)
+    return "dcat:" + str(uri)[len(str(DCAT)) :] if str(uri).startswith(str(DCAT)) else str(uri)
 
 
-def _page(fetcher: Fetcher, url: str, explicit: str | None, seen_bodies: dict[str, str]) -> rdflib.Graph:
+def _page(
+    fetcher: Fetcher, url: str, explicit: str | None, seen_bodies: dict[str, str]
+) -> rdflib.Graph:
     """One catalogue page as a graph, or SourceError naming the page."""
     try:
         body, content_type = fetcher.get_bytes(url)
     except FetchError as error:
         raise SourceError(f"DCAT page {url}: {error}") from error
-    if content_type.split(";")[0].strip().lower() in ("text/html", "application/xhtml+xml") or HTML_START.match(body):
-        raise SourceError(f"DCAT page {url}: expected RDF, got an HTML page ({content_type or 'no content type'})")
+    if content_type.split(";")[0].strip().lower() in (
+        "text/html",
+        "application/xhtml+xml",
+    ) or HTML_START.match(body):
+        raise SourceError(
+            f"DCAT page {url}: expected RDF, got an HTML page ({content_type or 'no content type'})"
+        )
     digest = hashlib.sha256(body).hexdigest()
     if digest in seen_bodies:
-        raise SourceError(f"DCAT page {url} has the same content as {seen_bodies[digest]}: the paging loops")
+        raise SourceError(
+            f"DCAT page {url} has the same content as {seen_bodies[digest]}: the paging loops"
+        )
     seen_bodies[digest] = url
     kind = explicit or _format(content_type, url)
     if kind == "xml":
@@ -166,7 +217,9 @@ def _page(fetcher: Fetcher, url: str, explicit: str | None, seen_bodies: dict[st
     try:
         graph.parse(data=body, format=kind, publicID=url)
     except Exception as error:  # noqa: BLE001 - rdflib's parsers raise many unrelated exception types
-        raise SourceError(f"DCAT page {url} is not valid RDF ({kind}): {error.__class__.__name__}: {error}") from error
+        raise SourceError(
+            f"DCAT page {url} is not valid RDF ({kind}): {error.__class__.__name__}: {error}"
+        ) from error
     if (None, RDF.type, DCAT.Catalog) not in graph and (None, RDF.type, DCAT.Dataset) not in graph:
         raise SourceError(f"DCAT page {url} holds neither a dcat:Catalog nor a dcat:Dataset")
     return graph
@@ -177,8 +230,10 @@ def _format(content_type: str, url: str) -> str:
     kind = CONTENT_TYPES.get(content_type.split(";")[0].strip().lower())
     kind = kind or SUFFIXES.get(PurePosixPath(urlsplit(url).path).suffix.lower())
     if not kind:
-        raise SourceError(f"DCAT page {url}: cannot tell RDF/XML from Turtle (Content-Type {content_type!r}); "
-                          f"set format: xml or format: turtle")
+        raise SourceError(
+            f"DCAT page {url}: cannot tell RDF/XML from Turtle (Content-Type {content_type!r}); "
+            f"set format: xml or format: turtle"
+        )
     return kind
 
 
@@ -196,6 +251,7 @@ def _refuse_dtd(body: bytes, url: str) -> None:
     Expat reads only the prolog here: it stops at the root element, before any entity
     could be expanded, and it decodes the page exactly as rdflib's parser will.
     """
+
     def entity(name: str, *_: Any) -> None:
         raise _Refused(f"declares the XML entity {name!r}")
 
@@ -207,29 +263,43 @@ def _refuse_dtd(body: bytes, url: str) -> None:
         raise _PrologDone
 
     parser = xml.parsers.expat.ParserCreate()
-    parser.EntityDeclHandler, parser.StartDoctypeDeclHandler, parser.StartElementHandler = entity, doctype, root
+    parser.EntityDeclHandler, parser.StartDoctypeDeclHandler, parser.StartElementHandler = (
+        entity,
+        doctype,
+        root,
+    )
     try:
         parser.Parse(body, True)
     except _PrologDone:
         return
     except _Refused as refusal:
-        raise SourceError(f"DCAT page {url} {refusal}; DTDs with entities are refused (XXE / entity expansion)")
+        raise SourceError(
+            f"DCAT page {url} {refusal}; DTDs with entities are refused (XXE / entity expansion)"
+        )
     except xml.parsers.expat.ExpatError as error:
         raise SourceError(f"DCAT page {url} is not well-formed XML: {error}") from error
 
 
 def _next_page(graph: rdflib.Graph, page_url: str, catalogue: str) -> str | None:
     """The hydra next page (old or new hydra, either namespace spelling), only on the catalogue's host."""
-    links = {str(link).strip() for ns in HYDRA for predicate in (ns.next, ns.nextPage)
-             for link in graph.objects(None, predicate)} - {""}
+    links = {
+        str(link).strip()
+        for ns in HYDRA
+        for predicate in (ns.next, ns.nextPage)
+        for link in graph.objects(None, predicate)
+    } - {""}
     if not links:
         return None
     if len(links) > 1:
-        raise SourceError(f"DCAT page {page_url} names several next pages: {', '.join(sorted(links))}")
+        raise SourceError(
+            f"DCAT page {page_url} names several next pages: {', '.join(sorted(links))}"
+        )
     target = urljoin(page_url, links.pop())
     if urlsplit(target).hostname != urlsplit(catalogue).hostname:
-        raise SourceError(f"DCAT page {page_url}: refusing to follow the next page {target}, which is not on the "
-                          f"catalogue's host {urlsplit(catalogue).hostname}; the listing is incomplete")
+        raise SourceError(
+            f"DCAT page {page_url}: refusing to follow the next page {target}, which is not on the "
+            f"catalogue's host {urlsplit(catalogue).hostname}; the listing is incomplete"
+        )
     return target
 
 
@@ -237,14 +307,19 @@ def _wanted(graph: rdflib.Graph, node: Node, settings: Settings) -> bool:
     """The ``publisher`` (URI or name contains) and ``contributor_id`` (URI or its last
     segment) filters."""
     publisher = (settings.publisher or "").casefold()
-    if publisher and not any(publisher in text.casefold() for text in _publisher_texts(graph, node)):
+    if publisher and not any(
+        publisher in text.casefold() for text in _publisher_texts(graph, node)
+    ):
         return False
     contributor = (settings.contributor_id or "").strip()
     if not contributor:
         return True
     found = _extras(graph, node).get("contributorID") or []
     found = [found] if isinstance(found, str) else found
-    return any(uri == canonical_dcatde_uri(contributor) or uri.rsplit("/", 1)[-1] == contributor for uri in found)
+    return any(
+        uri == canonical_dcatde_uri(contributor) or uri.rsplit("/", 1)[-1] == contributor
+        for uri in found
+    )
 
 
 def _publisher_texts(graph: rdflib.Graph, node: Node) -> list[str]:
@@ -257,7 +332,9 @@ def _publisher_texts(graph: rdflib.Graph, node: Node) -> list[str]:
 
 
 def _dataset(graph: rdflib.Graph, node: Node, host: str, page_url: str) -> SourceDataset:
-    identifier = _text(graph, node, DCTERMS.identifier) or (str(node) if isinstance(node, URIRef) else "")
+    identifier = _text(graph, node, DCTERMS.identifier) or (
+        str(node) if isinstance(node, URIRef) else ""
+    )
     if not identifier:
         raise SourceError(f"DCAT page {page_url}: a dcat:Dataset without dct:identifier or URI")
     name = _slug(identifier)
@@ -271,7 +348,13 @@ def _dataset(graph: rdflib.Graph, node: Node, host: str, page_url: str) -> Sourc
         description=_text(graph, node, DCTERMS.description) or "",
         tags=_keywords(graph, node),
         license=_license(graph, node, distributions),
-        themes=sorted({str(theme).strip() for theme in graph.objects(node, DCAT.theme) if isinstance(theme, URIRef)}),
+        themes=sorted(
+            {
+                str(theme).strip()
+                for theme in graph.objects(node, DCAT.theme)
+                if isinstance(theme, URIRef)
+            }
+        ),
         modified=_date(graph, node, DCTERMS.modified),
         issued=_date(graph, node, DCTERMS.issued),
         landing_page=_http_url(graph.objects(node, DCAT.landingPage)),
@@ -292,11 +375,17 @@ def _rank(literal: Literal) -> int:
 
 
 def _literals(graph: rdflib.Graph, node: Node, predicate: URIRef) -> list[Literal]:
-    return [value for value in graph.objects(node, predicate) if isinstance(value, Literal) and str(value).strip()]
+    return [
+        value
+        for value in graph.objects(node, predicate)
+        if isinstance(value, Literal) and str(value).strip()
+    ]
 
 
 def _text(graph: rdflib.Graph, node: Node, predicate: URIRef) -> str | None:
-    candidates = sorted((_rank(value), str(value).strip()) for value in _literals(graph, node, predicate))
+    candidates = sorted(
+        (_rank(value), str(value).strip()) for value in _literals(graph, node, predicate)
+    )
     return candidates[0][1] if candidates else None
 
 
@@ -325,7 +414,9 @@ def _http_url(values: Iterable[Node]) -> str | None:
 
 
 def _uri_or_text(graph: rdflib.Graph, node: Node, predicate: URIRef) -> str | None:
-    values = sorted(str(v).strip() for v in graph.objects(node, predicate) if not isinstance(v, BNode))
+    values = sorted(
+        str(v).strip() for v in graph.objects(node, predicate) if not isinstance(v, BNode)
+    )
     values = [v for v in values if v]
     return canonical_dcatde_uri(values[0]) if values else None
 
@@ -335,7 +426,9 @@ def _license(graph: rdflib.Graph, node: Node, distributions: list[Node]) -> str 
     own = _uri_or_text(graph, node, DCTERMS.license)
     if own:
         return own
-    counts = Counter(found for d in distributions if (found := _uri_or_text(graph, d, DCTERMS.license)))
+    counts = Counter(
+        found for d in distributions if (found := _uri_or_text(graph, d, DCTERMS.license))
+    )
     return min(counts, key=lambda licence: (-counts[licence], licence)) if counts else None
 
 
@@ -358,8 +451,11 @@ def _publisher_name(graph: rdflib.Graph, node: Node) -> str | None:
 
 def _contact(graph: rdflib.Graph, node: Node) -> tuple[str | None, str | None]:
     for point in sorted(graph.objects(node, DCAT.contactPoint), key=str):
-        emails = sorted(re.sub(r"^mailto:", "", str(e).strip(), flags=re.IGNORECASE)
-                        for e in graph.objects(point, VCARD.hasEmail) if not isinstance(e, BNode))
+        emails = sorted(
+            re.sub(r"^mailto:", "", str(e).strip(), flags=re.IGNORECASE)
+            for e in graph.objects(point, VCARD.hasEmail)
+            if not isinstance(e, BNode)
+        )
         name, email = _text(graph, point, VCARD.fn), next((e for e in emails if e), None)
         if name or email:
             return name, email
@@ -373,16 +469,26 @@ def _extras(graph: rdflib.Graph, node: Node) -> dict[str, str | list[str]]:
         match = DCATDE_EXTRA.match(canonical_dcatde_uri(str(predicate)))
         if match and not isinstance(value, BNode) and str(value).strip():
             found.setdefault(match.group(1), set()).add(canonical_dcatde_uri(str(value)))
-    return {key: values.pop() if len(values) == 1 else sorted(values) for key, values in sorted(found.items())}
+    return {
+        key: values.pop() if len(values) == 1 else sorted(values)
+        for key, values in sorted(found.items())
+    }
 
 
 def _resource(graph: rdflib.Graph, node: Node) -> SourceResource | None:
     """A distribution with an http(s) download or access URL; others cannot be fetched."""
-    url = _http_url(graph.objects(node, DCAT.downloadURL)) or _http_url(graph.objects(node, DCAT.accessURL))
+    url = _http_url(graph.objects(node, DCAT.downloadURL)) or _http_url(
+        graph.objects(node, DCAT.accessURL)
+    )
     if url is None:
         return None
-    return SourceResource(url=url, name=_text(graph, node, DCTERMS.title) or "", format=_file_format(graph, node),
-                          id=str(node) if isinstance(node, URIRef) else "", modified=_date(graph, node, DCTERMS.modified))
+    return SourceResource(
+        url=url,
+        name=_text(graph, node, DCTERMS.title) or "",
+        format=_file_format(graph, node),
+        id=str(node) if isinstance(node, URIRef) else "",
+        modified=_date(graph, node, DCTERMS.modified),
+    )
 
 
 def _file_format(graph: rdflib.Graph, node: Node) -> str:

@@ -3,19 +3,36 @@
 A manifest is one document, parsed whole or refused, so having read every entry is the proof
 that the listing is complete.
 """
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Generator
 from pathlib import Path
-from typing import Any, ClassVar, Generator
+from typing import Any, ClassVar
 
 import yaml
 
-from vierstaedte_harvest.fetch import FetchError, Fetcher
+from vierstaedte_harvest.fetch import Fetcher, FetchError
 from vierstaedte_harvest.sources import SourceDataset, SourceError, SourceResource, SourceSettings
 
-DATASET_KEYS = {"id", "title", "description", "tags", "license", "themes", "modified", "issued", "landing_page",
-                "temporal_start", "temporal_end", "publisher", "contact_name", "contact_email", "files"}
+DATASET_KEYS = {
+    "id",
+    "title",
+    "description",
+    "tags",
+    "license",
+    "themes",
+    "modified",
+    "issued",
+    "landing_page",
+    "temporal_start",
+    "temporal_end",
+    "publisher",
+    "contact_name",
+    "contact_email",
+    "files",
+}
 FILE_KEYS = {"url", "name", "format", "modified"}
 
 
@@ -80,22 +97,39 @@ def _dataset(entry: Any, at: str, city: str) -> SourceDataset:
     files = []
     for position, item in enumerate(entry["files"], start=1):
         if not isinstance(item, dict) or not item.get("url") or set(item) - FILE_KEYS:
-            raise SourceError(f"{at}.files[{position}]: needs 'url' and only {', '.join(sorted(FILE_KEYS))}")
-        files.append(SourceResource(url=str(item["url"]), name=str(item.get("name") or ""),
-                                    format=str(item.get("format") or Path(str(item["url"])).suffix.lstrip(".")).upper(),
-                                    id=str(item["url"]), modified=_text(item.get("modified"))))
+            raise SourceError(
+                f"{at}.files[{position}]: needs 'url' and only {', '.join(sorted(FILE_KEYS))}"
+            )
+        files.append(
+            SourceResource(
+                url=str(item["url"]),
+                name=str(item.get("name") or ""),
+                format=str(item.get("format") or Path(str(item["url"])).suffix.lstrip(".")).upper(),
+                id=str(item["url"]),
+                modified=_text(item.get("modified")),
+            )
+        )
 
     def listed(key: str) -> list[str]:
         value = entry.get(key) or []
         return [str(v) for v in (value if isinstance(value, list) else [value])]
 
     return SourceDataset(
-        guid=f"manifest:{city}:{identifier}", name=identifier, title=str(entry["title"]),
-        description=str(entry.get("description") or ""), tags=listed("tags"), license=_text(entry.get("license")),
-        themes=listed("themes"), modified=_text(entry.get("modified")), issued=_text(entry.get("issued")),
-        landing_page=_text(entry.get("landing_page")), temporal_start=_text(entry.get("temporal_start")),
-        temporal_end=_text(entry.get("temporal_end")), publisher=_text(entry.get("publisher")),
-        contact_name=_text(entry.get("contact_name")), contact_email=_text(entry.get("contact_email")),
+        guid=f"manifest:{city}:{identifier}",
+        name=identifier,
+        title=str(entry["title"]),
+        description=str(entry.get("description") or ""),
+        tags=listed("tags"),
+        license=_text(entry.get("license")),
+        themes=listed("themes"),
+        modified=_text(entry.get("modified")),
+        issued=_text(entry.get("issued")),
+        landing_page=_text(entry.get("landing_page")),
+        temporal_start=_text(entry.get("temporal_start")),
+        temporal_end=_text(entry.get("temporal_end")),
+        publisher=_text(entry.get("publisher")),
+        contact_name=_text(entry.get("contact_name")),
+        contact_email=_text(entry.get("contact_email")),
         resources=files,
     )
 

@@ -4,16 +4,23 @@ Each dataset becomes one resource, the portal's CSV export (``;``-delimited), be
 Opendatasoft serves every dataset's records through the same export endpoint; a dataset
 without records (``has_records: false``, e.g. documents only) has no resource.
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Generator
+from collections.abc import Generator
+from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from vierstaedte_harvest.fetch import FetchError, Fetcher
-from vierstaedte_harvest.sources import (SourceDataset, SourceError, SourceResource,
-                                         SourceSettings, max_pages_field)
 from vierstaedte_contract.vocabularies import canonical_dcatde_uri
+from vierstaedte_harvest.fetch import Fetcher, FetchError
+from vierstaedte_harvest.sources import (
+    SourceDataset,
+    SourceError,
+    SourceResource,
+    SourceSettings,
+    max_pages_field,
+)
 
 API = "/api/explore/v2.1/catalog/datasets"
 PAGE_SIZE = 100
@@ -42,23 +49,33 @@ def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[SourceDatas
     params = _filters(settings)
     offset, total = 0, None
     for page in range(1, max_pages + 1):
-        count, results = _page(fetcher, base + API, {**params, "limit": PAGE_SIZE, "offset": offset}, page)
+        count, results = _page(
+            fetcher, base + API, {**params, "limit": PAGE_SIZE, "offset": offset}, page
+        )
         if total is not None and count != total:
-            raise SourceError(f"{base}{API}: total_count changed from {total} to {count} while "
-                              "paging; try again", "count-changed")
+            raise SourceError(
+                f"{base}{API}: total_count changed from {total} to {count} while paging; try again",
+                "count-changed",
+            )
         total = count
         if not results and offset < total:
-            raise SourceError(f"{base}{API}: page {page} is empty after {offset} of {total} "
-                              "datasets", "listing-ended-early")
+            raise SourceError(
+                f"{base}{API}: page {page} is empty after {offset} of {total} datasets",
+                "listing-ended-early",
+            )
         for item in results:
             yield _dataset(item, base, host, page)
         offset += len(results)
         if offset > total:
-            raise SourceError(f"{base}{API}: {offset} results by page {page}, more than the "
-                              f"total_count {total}", "count-changed")
+            raise SourceError(
+                f"{base}{API}: {offset} results by page {page}, more than the total_count {total}",
+                "count-changed",
+            )
         if offset == total:
             return f"all {total} of total_count {total} on {page} page{'s' if page > 1 else ''}"
-    raise SourceError(f"{base}{API}: more than {max_pages} pages of {PAGE_SIZE} datasets; raise max_pages if that is real")
+    raise SourceError(
+        f"{base}{API}: more than {max_pages} pages of {PAGE_SIZE} datasets; raise max_pages if that is real"
+    )
 
 
 def _filters(settings: Settings) -> dict[str, Any]:
@@ -76,9 +93,14 @@ def _page(fetcher: Fetcher, url: str, params: dict[str, Any], page: int) -> tupl
         answer = fetcher.get_json(url, params=params)
     except FetchError as error:
         raise SourceError(f"listing page {page} of {url} failed: {error}") from error
-    if (not isinstance(answer, dict) or not isinstance(answer.get("total_count"), int)
-            or not isinstance(answer.get("results"), list)):
-        raise SourceError(f"{url} (page {page}) did not answer like the Opendatasoft Explore API v2.1")
+    if (
+        not isinstance(answer, dict)
+        or not isinstance(answer.get("total_count"), int)
+        or not isinstance(answer.get("results"), list)
+    ):
+        raise SourceError(
+            f"{url} (page {page}) did not answer like the Opendatasoft Explore API v2.1"
+        )
     return answer["total_count"], answer["results"]
 
 
@@ -117,7 +139,9 @@ def _dataset(item: Any, base: str, host: str, page: int) -> SourceDataset:
         publisher=_text(default.get("publisher")),
         contact_name=_text(dcat.get("contact_name")),
         contact_email=_text(dcat.get("contact_email")),
-        resources=[_export(base, dataset_id, default)] if item.get("has_records") is not False else [],
+        resources=[_export(base, dataset_id, default)]
+        if item.get("has_records") is not False
+        else [],
         extras={"territory": territory} if territory else {},
     )
 

@@ -4,14 +4,15 @@
 which official keys, and how much data does each have" in one call, so a
 client does not have to join organisations, extras and search counts itself.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from vierstaedte_contract import cities
 from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, sql_search, tools
+from vierstaedte_contract import cities
 
 
 def _with_counts(cities: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ pass every auth function without calling it, so "refused" below means "left to t
   can also write a second city is a risk for that city, and the harvester reports it in every run.
 * Who belongs to a city, and in which role, is seen by that city's members only.
 """
+
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk
@@ -82,10 +83,16 @@ def _in_other_organization(user: model.User, group: model.Group) -> bool:
     return model.Session.query(
         model.Session.query(model.Member)
         .join(model.Group, model.Member.group_id == model.Group.id)
-        .filter(model.Member.table_name == "user", model.Member.table_id == user.id,
-                model.Member.state == "active", model.Group.state == "active",
-                model.Group.is_organization.is_(True), model.Group.id != group.id)
-        .exists()).scalar()
+        .filter(
+            model.Member.table_name == "user",
+            model.Member.table_id == user.id,
+            model.Member.state == "active",
+            model.Group.state == "active",
+            model.Group.is_organization.is_(True),
+            model.Group.id != group.id,
+        )
+        .exists()
+    ).scalar()
 
 
 def _sysadmins_only(context, data_dict):
@@ -102,8 +109,12 @@ def member_create(next_auth, context, data_dict):
     if object_type == "user":
         user = model.User.get(data_dict.get("object"))
         if user is not None and _in_other_organization(user, group):
-            return _refused(tk._("{user} gehört zu einer anderen Stadt; nur Systemadministratoren "
-                                 "nehmen ihn hier auf.").format(user=user.name))
+            return _refused(
+                tk._(
+                    "{user} gehört zu einer anderen Stadt; nur Systemadministratoren "
+                    "nehmen ihn hier auf."
+                ).format(user=user.name)
+            )
     elif object_type == "package":
         package = model.Package.get(data_dict.get("object"))
         if package and package.owner_org != group.id:
@@ -150,7 +161,8 @@ def organization_list_for_user(context, data_dict):
 def organization_show(next_auth, context, data_dict):
     """Also group_show: ``include_users`` lists the members with their roles."""
     if tk.asbool((data_dict or {}).get("include_users", False)) and not _is_member(
-            context, get_group_object(context, data_dict)):
+        context, get_group_object(context, data_dict)
+    ):
         return _refused(tk._("Die Mitglieder sehen nur Mitglieder der Organisation."))
     return next_auth(context, data_dict)
 

@@ -7,6 +7,7 @@ back from the DataStore (what the table really has), picks the visitor's
 language and adds the units and indicators the table's values are in, so the
 dataset page answers "what is in this table" without opening the resource.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,9 +15,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from vierstaedte_contract import vocabularies
-
 from ckanext.vierstaedte.logic import tables
+from vierstaedte_contract import vocabularies
 
 log = logging.getLogger(__name__)
 _ = tk._
@@ -35,9 +35,17 @@ def _in_language(text: str, separator: str, lang: str) -> str:
 
 
 def _type_label(datastore_type: str) -> str:
-    labels = {"text": _("Text"), "numeric": _("Zahl"), "int": _("Ganzzahl"), "int4": _("Ganzzahl"),
-              "int8": _("Ganzzahl"), "float8": _("Zahl"), "bool": _("Wahrheitswert"), "date": _("Datum"),
-              "timestamp": _("Zeitpunkt")}
+    labels = {
+        "text": _("Text"),
+        "numeric": _("Zahl"),
+        "int": _("Ganzzahl"),
+        "int4": _("Ganzzahl"),
+        "int8": _("Ganzzahl"),
+        "float8": _("Zahl"),
+        "bool": _("Wahrheitswert"),
+        "date": _("Datum"),
+        "timestamp": _("Zeitpunkt"),
+    }
     return str(labels.get(datastore_type, datastore_type))
 
 
@@ -48,14 +56,22 @@ def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | Non
         return None
     try:
         info = tk.get_action("datastore_info")({}, {"id": resource["id"]})
-        pairs = tk.get_action("datastore_search")({}, {
-            "resource_id": resource["id"], "fields": ["indicator", "unit"], "distinct": True,
-            "limit": MAX_INDICATORS})["records"]
+        pairs = tk.get_action("datastore_search")(
+            {},
+            {
+                "resource_id": resource["id"],
+                "fields": ["indicator", "unit"],
+                "distinct": True,
+                "limit": MAX_INDICATORS,
+            },
+        )["records"]
     except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError) as error:
         log.warning("no data dictionary for resource %s: %s", resource["id"], error)
         return None
 
-    order = {unit: index for index, unit in enumerate(vocabularies.units())}  # persons before percent
+    order = {
+        unit: index for index, unit in enumerate(vocabularies.units())
+    }  # persons before percent
 
     def unit_order(unit: str | None) -> tuple:
         return order.get(unit or "", len(order)), unit or ""
@@ -64,18 +80,26 @@ def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | Non
     present = sorted({p["unit"] for p in pairs if p["unit"]}, key=unit_order)
     units = {unit: vocabularies.unit_info(unit, lang)["label"] for unit in present}
     known = vocabularies.indicators()
-    listed = [{"id": p["indicator"],
-               "label": vocabularies.indicator_info(p["indicator"], lang)["label"] if p["indicator"] in known
-               else p["indicator"],
-               "unit": units.get(p["unit"], p["unit"] or "")} for p in pairs]
+    listed = [
+        {
+            "id": p["indicator"],
+            "label": vocabularies.indicator_info(p["indicator"], lang)["label"]
+            if p["indicator"] in known
+            else p["indicator"],
+            "unit": units.get(p["unit"], p["unit"] or ""),
+        }
+        for p in pairs
+    ]
     fields = []
     for field in info["fields"]:
         notes = field.get("info") or {}
-        fields.append({
-            "id": field["id"],
-            "label": _in_language(notes.get("label", ""), " / ", lang),
-            "type": _type_label(field["type"]),
-            "unit": ", ".join(units.values()) if field["id"] == "value" else "",
-            "description": _in_language(notes.get("notes", ""), " — ", lang),
-        })
+        fields.append(
+            {
+                "id": field["id"],
+                "label": _in_language(notes.get("label", ""), " / ", lang),
+                "type": _type_label(field["type"]),
+                "unit": ", ".join(units.values()) if field["id"] == "value" else "",
+                "description": _in_language(notes.get("notes", ""), " — ", lang),
+            }
+        )
     return {"resource": resource, "fields": fields, "indicators": listed}

@@ -7,19 +7,21 @@ as one Frictionless Data Package lets pipelines load every normalised table
 with the common schema in one go. Tables are read through ``tables``: one that
 breaks the contract is described as skipped, never a reason to stop the export.
 """
+
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import ckan.plugins.toolkit as tk
 
 import vierstaedte_contract
-from vierstaedte_contract import cities, vocabularies
-from vierstaedte_contract.table import descriptor as table_schema
-from vierstaedte_contract.dataset import DATAPACKAGE, NORMALISED, RAW, resource_with_role
 from ckanext.vierstaedte.logic import schema, tables
+from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.dataset import DATAPACKAGE, NORMALISED, RAW, resource_with_role
+from vierstaedte_contract.table import descriptor as table_schema
 
 SEARCH_PAGE = 500
 
@@ -51,12 +53,15 @@ def table_id(value: Any) -> str:
     except ValueError:
         canonical = None
     if canonical != value:
-        raise tk.ValidationError({"resource_id": [tk._("Keine gültige Ressourcen-ID: {value}").format(value=value)]})
+        raise tk.ValidationError(
+            {"resource_id": [tk._("Keine gültige Ressourcen-ID: {value}").format(value=value)]}
+        )
     return canonical
 
 
-def table_indicators(context: dict,
-                     dataset: dict[str, Any]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+def table_indicators(
+    context: dict, dataset: dict[str, Any]
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """The dataset's usable table, and its indicators with unit, period range and row count.
 
     One aggregate query reads them.
@@ -68,16 +73,20 @@ def table_indicators(context: dict,
     if table is None:
         return None, []
     sql = (
-        'SELECT indicator, unit, MIN(period) AS first_period, MAX(period) AS last_period, '
-        f'COUNT(*) AS row_count, {tables.incomplete_rows_sql()} AS incomplete '
+        "SELECT indicator, unit, MIN(period) AS first_period, MAX(period) AS last_period, "
+        f"COUNT(*) AS row_count, {tables.incomplete_rows_sql()} AS incomplete "
         f'FROM "{table_id(table["id"])}" GROUP BY indicator, unit ORDER BY indicator, unit'
     )
     rows = tables.sql(context, dataset, table, sql)
     incomplete = sum(int(row["incomplete"] or 0) for row in rows)
     if incomplete:
-        raise tables.Skipped(dataset, table["id"], tk._(
-            "{count} Zeile(n) der Tabelle fehlen Pflichtangaben des gemeinsamen Schemas.").format(
-            count=incomplete))
+        raise tables.Skipped(
+            dataset,
+            table["id"],
+            tk._(
+                "{count} Zeile(n) der Tabelle fehlen Pflichtangaben des gemeinsamen Schemas."
+            ).format(count=incomplete),
+        )
     known = vocabularies.indicators()
     return table, [
         {
@@ -103,8 +112,11 @@ def dataset_urls(dataset: dict[str, Any]) -> dict[str, str | None]:
         "page": f"{site}/dataset/{dataset['name']}",
         "api": f"{site}/api/3/action/package_show?id={dataset['id']}",
         "csv": table["url"] if table else None,
-        "datastore_search": (f"{site}/api/3/action/datastore_search?resource_id={table['id']}"
-                             if table and table.get("datastore_active") else None),
+        "datastore_search": (
+            f"{site}/api/3/action/datastore_search?resource_id={table['id']}"
+            if table and table.get("datastore_active")
+            else None
+        ),
         "datapackage": package["url"] if package else None,
         "source_file": raw["url"] if raw else None,
         "source_page": dataset.get("source_url"),
@@ -114,7 +126,11 @@ def dataset_urls(dataset: dict[str, Any]) -> dict[str, str | None]:
 def city_of(dataset: dict[str, Any]) -> dict[str, Any]:
     org = dataset.get("organization") or {}
     city = cities.as_dict(org.get("name", "")) or {}
-    return {"name": org.get("name"), "title": org.get("title") or city.get("title"), "ags": city.get("ags")}
+    return {
+        "name": org.get("name"),
+        "title": org.get("title") or city.get("title"),
+        "ags": city.get("ags"),
+    }
 
 
 def licence_of(dataset: dict[str, Any]) -> dict[str, Any]:
@@ -169,15 +185,25 @@ def catalogue_record(context: dict, dataset: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def public_datasets(context: dict, fq: str = "", start: int = 0, rows: int | None = None) -> Iterator[dict[str, Any]]:
+def public_datasets(
+    context: dict, fq: str = "", start: int = 0, rows: int | None = None
+) -> Iterator[dict[str, Any]]:
     """Public, active datasets in a stable order, fetched page by page (never private ones)."""
     search = tk.get_action("package_search")
     query = "+dataset_type:dataset" + (f" {fq}" if fq else "")
     remaining = rows
     while remaining is None or remaining > 0:
         page_size = SEARCH_PAGE if remaining is None else min(SEARCH_PAGE, remaining)
-        page = search(sub_context(context), {"fq": query, "sort": "name asc", "rows": page_size, "start": start,
-                                      "include_private": False})
+        page = search(
+            sub_context(context),
+            {
+                "fq": query,
+                "sort": "name asc",
+                "rows": page_size,
+                "start": start,
+                "include_private": False,
+            },
+        )
         yield from page["results"]
         start += len(page["results"])
         if remaining is not None:
@@ -211,20 +237,27 @@ def catalogue_datapackage(context: dict) -> dict[str, Any]:
         city = city_of(dataset)
         entry = {"name": licence["uri"], "path": licence["uri"], "title": licence["title"]}
         licences[licence["uri"]] = entry
-        sources[city["name"]] = {"title": city["title"], "path": f"{site}/organization/{city['name']}"}
-        resources.append({
-            "profile": "tabular-data-resource",
-            "name": dataset["name"],
-            "path": table["url"],
-            "title": dataset.get("title"),
-            "description": dataset.get("notes") or "",
-            "format": "csv",
-            "mediatype": "text/csv",
-            "encoding": "utf-8",
-            "schema": table_schema(),
-            "licenses": [entry],
-            "sources": [{"title": dataset.get("title"), "path": f"{site}/dataset/{dataset['name']}"}],
-        })
+        sources[city["name"]] = {
+            "title": city["title"],
+            "path": f"{site}/organization/{city['name']}",
+        }
+        resources.append(
+            {
+                "profile": "tabular-data-resource",
+                "name": dataset["name"],
+                "path": table["url"],
+                "title": dataset.get("title"),
+                "description": dataset.get("notes") or "",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": table_schema(),
+                "licenses": [entry],
+                "sources": [
+                    {"title": dataset.get("title"), "path": f"{site}/dataset/{dataset['name']}"}
+                ],
+            }
+        )
     return {
         "profile": "tabular-data-package",
         "name": "vierstaedte-katalog",
@@ -248,7 +281,9 @@ def vierstaedte_catalogue_export(context, data_dict):
     tk.check_access("vierstaedte_catalogue_export", context, data_dict)
     data = schema.validate(data_dict, schema.catalogue_export(), context)
     datasets = list(public_datasets(context, start=data["start"], rows=data["rows"]))
-    total = tk.get_action("package_search")(sub_context(context), {"fq": "+dataset_type:dataset", "rows": 0})["count"]
+    total = tk.get_action("package_search")(
+        sub_context(context), {"fq": "+dataset_type:dataset", "rows": 0}
+    )["count"]
     return {"count": total, "results": [catalogue_record(context, d) for d in datasets]}
 
 

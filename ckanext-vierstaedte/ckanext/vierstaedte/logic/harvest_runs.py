@@ -19,6 +19,7 @@ so a big run is still recorded), the whole report at most
 problems a page at a time. Times are checked against the server's clock: a run
 dated in the future would otherwise sort first and hide every later run.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -26,22 +27,20 @@ import json
 import re
 from typing import Any
 
+import ckan.plugins.toolkit as tk
 import sqlalchemy as sa
+from ckan import model
 from sqlalchemy.orm import defer
 
-import ckan.plugins.toolkit as tk
-from ckan import model
-
 from ckanext.vierstaedte.logic import schema
-from vierstaedte_contract.runs import COUNT_KEYS, DATASET_STATUSES, PROBLEM_STATUSES, RUN_STATUSES
-
 from ckanext.vierstaedte.model import HarvestRun
+from vierstaedte_contract.runs import COUNT_KEYS, DATASET_STATUSES, PROBLEM_STATUSES, RUN_STATUSES
 
 Invalid = tk.Invalid
 _ = tk._
 
 OMITTED_KEYS = (*DATASET_STATUSES, "source_errors")  # what a trimmed report counts as left out
-EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)  # a harvester's clock may run this far ahead of ours
 # what the harvest page shows of a report: a page of problems, each cut to size (the API has it all)
 PROBLEMS_PER_PAGE = 20
@@ -55,6 +54,7 @@ _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 
 # Validators (registered through IValidators, used by logic/schema.py)
+
 
 def _shown(value: Any) -> str:
     text = str(value)
@@ -80,28 +80,40 @@ def vierstaedte_utc_datetime(value: Any, context: dict) -> Any:
         try:
             moment = datetime.datetime.fromisoformat(str(value).strip())
         except ValueError:
-            raise Invalid(_("Kein gültiger ISO-8601-Zeitpunkt: {value} (erwartet z. B. "
-                            "2026-11-21T03:00:00Z)").format(value=_shown(value)))
+            raise Invalid(
+                _(
+                    "Kein gültiger ISO-8601-Zeitpunkt: {value} (erwartet z. B. "
+                    "2026-11-21T03:00:00Z)"
+                ).format(value=_shown(value))
+            )
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    now = datetime.datetime.now(datetime.timezone.utc)
+        moment = moment.replace(tzinfo=datetime.UTC)
+    now = datetime.datetime.now(datetime.UTC)
     try:
-        moment = moment.astimezone(datetime.timezone.utc)
+        moment = moment.astimezone(datetime.UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00 lies before the year 1 in UTC
         moment = None
     if moment is None or not EARLIEST <= moment <= now + MAX_CLOCK_SKEW:
-        raise Invalid(_("Der Zeitpunkt {value} liegt nicht zwischen {earliest} und {minutes} "
-                        "Minuten nach der Uhrzeit des Portals ({now}).").format(
-            value=_shown(value), earliest=EARLIEST.date().isoformat(),
-            minutes=MAX_CLOCK_SKEW // datetime.timedelta(minutes=1),
-            now=now.isoformat(timespec="seconds")))
+        raise Invalid(
+            _(
+                "Der Zeitpunkt {value} liegt nicht zwischen {earliest} und {minutes} "
+                "Minuten nach der Uhrzeit des Portals ({now})."
+            ).format(
+                value=_shown(value),
+                earliest=EARLIEST.date().isoformat(),
+                minutes=MAX_CLOCK_SKEW // datetime.timedelta(minutes=1),
+                now=now.isoformat(timespec="seconds"),
+            )
+        )
     return moment
 
 
 def vierstaedte_harvest_run_status(value: Any, context: dict) -> Any:
     if value not in RUN_STATUSES:
         raise Invalid(
-            _("Unbekannter Status: {value}. Erlaubt sind: {allowed}").format(value=value, allowed=", ".join(RUN_STATUSES))
+            _("Unbekannter Status: {value}. Erlaubt sind: {allowed}").format(
+                value=value, allowed=", ".join(RUN_STATUSES)
+            )
         )
     return value
 
@@ -109,12 +121,15 @@ def vierstaedte_harvest_run_status(value: Any, context: dict) -> Any:
 def _json_object(value: Any, what: str) -> dict[str, Any]:
     """A dict, or a JSON text of one (form posts and query strings send text), nested at most MAX_JSON_DEPTH deep."""
     too_deep = _("{what} ist zu tief verschachtelt (mehr als {max} Ebenen).").format(
-        what=what, max=schema.MAX_JSON_DEPTH)
+        what=what, max=schema.MAX_JSON_DEPTH
+    )
     if isinstance(value, str):
         try:
             value = json.loads(value)
         except ValueError as error:
-            raise Invalid(_("{what} ist kein gültiges JSON: {error}").format(what=what, error=error))
+            raise Invalid(
+                _("{what} ist kein gültiges JSON: {error}").format(what=what, error=error)
+            )
         except RecursionError:
             raise Invalid(too_deep)
     if not isinstance(value, dict):
@@ -140,8 +155,11 @@ def vierstaedte_harvest_counts(value: Any, context: dict) -> Any:
         if isinstance(number, str) and number.strip().isdigit():
             number = int(number)
         if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            raise Invalid(_("{key} muss eine ganze Zahl ≥ 0 sein, nicht: {value}").format(
-                key=key, value=_shown(number)))
+            raise Invalid(
+                _("{key} muss eine ganze Zahl ≥ 0 sein, nicht: {value}").format(
+                    key=key, value=_shown(number)
+                )
+            )
         result[key] = number
     return result
 
@@ -157,22 +175,33 @@ def _check_report_shape(report: dict[str, Any]) -> None:
         raise Invalid(_("„datasets“ im Bericht muss eine Liste sein."))
     for index, entry in enumerate(datasets):
         if not isinstance(entry, dict):
-            raise Invalid(_("datasets[{index}] im Bericht muss ein JSON-Objekt sein.").format(index=index))
+            raise Invalid(
+                _("datasets[{index}] im Bericht muss ein JSON-Objekt sein.").format(index=index)
+            )
         if entry.get("status") not in DATASET_STATUSES:
             raise Invalid(
-                _("datasets[{index}].status im Bericht ist unbekannt: {value}. Erlaubt sind: {allowed}")
-                .format(index=index, value=_shown(entry.get("status")),
-                        allowed=", ".join(DATASET_STATUSES))
+                _(
+                    "datasets[{index}].status im Bericht ist unbekannt: {value}. Erlaubt sind: {allowed}"
+                ).format(
+                    index=index,
+                    value=_shown(entry.get("status")),
+                    allowed=", ".join(DATASET_STATUSES),
+                )
             )
         if not isinstance(entry.get("errors", []), list):
-            raise Invalid(_("datasets[{index}].errors im Bericht muss eine Liste sein.").format(index=index))
+            raise Invalid(
+                _("datasets[{index}].errors im Bericht muss eine Liste sein.").format(index=index)
+            )
     if not isinstance(report.get("source_errors", []), list):
         raise Invalid(_("„source_errors“ im Bericht muss eine Liste sein."))
     omitted = report.get("omitted", {})
     counts = omitted.items() if isinstance(omitted, dict) else [(None, None)]
     if any(key not in OMITTED_KEYS or _count(number) != number for key, number in counts):
-        raise Invalid(_("„omitted“ im Bericht muss Zahlen ≥ 0 für {keys} enthalten.").format(
-            keys=", ".join(OMITTED_KEYS)))
+        raise Invalid(
+            _("„omitted“ im Bericht muss Zahlen ≥ 0 für {keys} enthalten.").format(
+                keys=", ".join(OMITTED_KEYS)
+            )
+        )
 
 
 def _cap_problems(report: dict[str, Any], most: int) -> dict[str, Any]:
@@ -211,16 +240,20 @@ def vierstaedte_harvest_report(value: Any, context: dict) -> Any:
         text = json.dumps(report, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         size = len(text.encode("utf-8"))
     except (TypeError, ValueError) as error:  # NaN, a lone surrogate (UnicodeEncodeError)
-        raise Invalid(_("Der Bericht lässt sich nicht als JSON speichern: {error}").format(error=error))
+        raise Invalid(
+            _("Der Bericht lässt sich nicht als JSON speichern: {error}").format(error=error)
+        )
     limit = tk.asint(tk.config.get("ckanext.vierstaedte.harvest_report_max_bytes"))
     if size > limit:
         raise Invalid(
-            _("Der Bericht ist zu groß: {size} ({bytes} Bytes); erlaubt sind höchstens {limit}.").format(
-                size=_megabytes(size), bytes=size, limit=_megabytes(limit)
-            )
+            _(
+                "Der Bericht ist zu groß: {size} ({bytes} Bytes); erlaubt sind höchstens {limit}."
+            ).format(size=_megabytes(size), bytes=size, limit=_megabytes(limit))
         )
     if _ESCAPED_NUL.search(text):
-        raise Invalid(_("Der Bericht enthält ein NUL-Zeichen (\\u0000); das kann nicht gespeichert werden."))
+        raise Invalid(
+            _("Der Bericht enthält ein NUL-Zeichen (\\u0000); das kann nicht gespeichert werden.")
+        )
     return report
 
 
@@ -244,6 +277,7 @@ def get_validators() -> dict[str, Any]:
 
 # Actions
 
+
 def _newest_first(query):
     """Newest first by start, but never later than CKAN recorded the run.
 
@@ -251,8 +285,11 @@ def _newest_first(query):
     (a clock running fast, or one stored before times were checked) counts
     from when it was recorded, so it cannot stay "the newest" and hide later runs.
     """
-    return query.order_by(sa.func.least(HarvestRun.started, HarvestRun.created).desc(),
-                          HarvestRun.created.desc(), HarvestRun.id.desc())
+    return query.order_by(
+        sa.func.least(HarvestRun.started, HarvestRun.created).desc(),
+        HarvestRun.created.desc(),
+        HarvestRun.id.desc(),
+    )
 
 
 def _cross_field_errors(data: dict[str, Any]) -> dict[str, list[str]]:
@@ -320,12 +357,17 @@ def vierstaedte_harvest_run_list(context, data_dict):
     """
     tk.check_access("vierstaedte_harvest_run_list", context, data_dict)
     data = schema.validate(data_dict, schema.harvest_run_list(), context)
-    query = model.Session.query(HarvestRun).filter(HarvestRun.organization_id == data["organization"])
+    query = model.Session.query(HarvestRun).filter(
+        HarvestRun.organization_id == data["organization"]
+    )
     count = query.count()
     if not data["include_report"]:
         query = query.options(defer(HarvestRun.report))
     runs = _newest_first(query).offset(data["offset"]).limit(data["limit"]).all()
-    return {"count": count, "results": [run.as_dict(include_report=data["include_report"]) for run in runs]}
+    return {
+        "count": count,
+        "results": [run.as_dict(include_report=data["include_report"]) for run in runs],
+    }
 
 
 @tk.side_effect_free
@@ -349,6 +391,7 @@ def get_actions() -> dict[str, Any]:
 
 # For the portal page
 
+
 def _text(value: Any, limit: int = MAX_MESSAGE_CHARS) -> str:
     if value is None:
         return ""
@@ -358,8 +401,10 @@ def _text(value: Any, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 def _error(value: Any) -> dict[str, str]:
     if isinstance(value, dict):
-        return {"code": _text(value.get("code"), MAX_NAME_CHARS),
-                "message": _text(value.get("message", value))}
+        return {
+            "code": _text(value.get("code"), MAX_NAME_CHARS),
+            "message": _text(value.get("message", value)),
+        }
     return {"code": "", "message": _text(value)}
 
 
@@ -367,8 +412,9 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
-def report_problems(report: Any, page: int = 1, per_page: int = PROBLEMS_PER_PAGE
-                    ) -> dict[str, Any]:
+def report_problems(
+    report: Any, page: int = 1, per_page: int = PROBLEMS_PER_PAGE
+) -> dict[str, Any]:
     """A page of a report's rejected and errored datasets and its first source errors, as text.
 
     Bounded whatever the report holds: ``per_page`` datasets with their first
@@ -377,19 +423,24 @@ def report_problems(report: Any, page: int = 1, per_page: int = PROBLEMS_PER_PAG
     """
     report = report if isinstance(report, dict) else {}
     datasets = report.get("datasets")
-    entries = [entry for entry in (datasets if isinstance(datasets, list) else [])
-               if isinstance(entry, dict) and entry.get("status") in PROBLEM_STATUSES]
+    entries = [
+        entry
+        for entry in (datasets if isinstance(datasets, list) else [])
+        if isinstance(entry, dict) and entry.get("status") in PROBLEM_STATUSES
+    ]
     problems = []
-    for entry in entries[(page - 1) * per_page:page * per_page]:
+    for entry in entries[(page - 1) * per_page : page * per_page]:
         errors = entry.get("errors") if isinstance(entry.get("errors"), list) else []
-        problems.append({
-            "title": _text(entry.get("title"), MAX_NAME_CHARS),
-            "ckan_name": _text(entry.get("ckan_name"), MAX_NAME_CHARS),
-            "source_id": _text(entry.get("source_id"), MAX_NAME_CHARS),
-            "status": entry["status"],
-            "errors": [_error(error) for error in errors[:ERRORS_SHOWN]],
-            "more_errors": max(len(errors) - ERRORS_SHOWN, 0),
-        })
+        problems.append(
+            {
+                "title": _text(entry.get("title"), MAX_NAME_CHARS),
+                "ckan_name": _text(entry.get("ckan_name"), MAX_NAME_CHARS),
+                "source_id": _text(entry.get("source_id"), MAX_NAME_CHARS),
+                "status": entry["status"],
+                "errors": [_error(error) for error in errors[:ERRORS_SHOWN]],
+                "more_errors": max(len(errors) - ERRORS_SHOWN, 0),
+            }
+        )
     source_errors = report.get("source_errors")
     source_errors = source_errors if isinstance(source_errors, list) else []
     omitted = report.get("omitted") if isinstance(report.get("omitted"), dict) else {}

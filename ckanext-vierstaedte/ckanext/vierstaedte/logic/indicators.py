@@ -14,22 +14,23 @@ under ``skipped``, so one city's bad table never fails the answer for all four.
 comparison page; the HTML table and the CSV download share the table, so the
 download holds exactly what the page shows.
 """
+
 from __future__ import annotations
 
 import csv
 import datetime
 import io
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import ckan.plugins.toolkit as tk
-
-from vierstaedte_contract import cities, table, vocabularies
-from vierstaedte_contract.csvsafe import spreadsheet_safe
 
 from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import tables
 from ckanext.vierstaedte.logic.schema import validate
+from vierstaedte_contract import cities, table, vocabularies
+from vierstaedte_contract.csvsafe import spreadsheet_safe
 
 Invalid = tk.Invalid
 _ = tk._
@@ -47,12 +48,16 @@ _AGE_GROUP = re.compile(r"^(total|\d{1,3}-\d{1,3}|\d{1,3}\+)$")
 
 # Validators (used only by the schemas below, so not registered globally)
 
+
 def _one_of(allowed_values, what: str):
     def validator(value: Any, context: dict) -> Any:
         allowed = tuple(allowed_values())
         if value not in allowed:
-            raise Invalid(_("Unbekannte {what}: {value}. Erlaubt sind: {allowed}").format(
-                what=what, value=value, allowed=", ".join(allowed)))
+            raise Invalid(
+                _("Unbekannte {what}: {value}. Erlaubt sind: {allowed}").format(
+                    what=what, value=value, allowed=", ".join(allowed)
+                )
+            )
         return value
 
     return validator
@@ -60,8 +65,11 @@ def _one_of(allowed_values, what: str):
 
 def indicator_validator(value: Any, context: dict) -> Any:
     if value not in vocabularies.indicators():
-        raise Invalid(_("Unbekannter Indikator: {value}. Bekannt sind: {known}").format(
-            value=value, known=", ".join(vocabularies.indicators())))
+        raise Invalid(
+            _("Unbekannter Indikator: {value}. Bekannt sind: {known}").format(
+                value=value, known=", ".join(vocabularies.indicators())
+            )
+        )
     return value
 
 
@@ -73,15 +81,22 @@ def cities_validator(value: Any, context: dict) -> Any:
         raise Invalid(_("Die Städte müssen eine Liste von Namen sein."))
     unknown = [city for city in value if city not in cities.names()]
     if unknown:
-        raise Invalid(_("Unbekannte Stadt: {value}. Erlaubt sind: {allowed}").format(
-            value=", ".join(unknown), allowed=", ".join(cities.names())))
+        raise Invalid(
+            _("Unbekannte Stadt: {value}. Erlaubt sind: {allowed}").format(
+                value=", ".join(unknown), allowed=", ".join(cities.names())
+            )
+        )
     return [city for city in cities.names() if city in value] or cities.names()
 
 
 def period_bound_validator(value: Any, context: dict) -> Any:
     """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` (a real date)."""
     text = str(value).strip()
-    error = Invalid(_("Kein gültiger Zeitbezug: {value} (erwartet JJJJ, JJJJ-MM oder JJJJ-MM-TT)").format(value=value))
+    error = Invalid(
+        _("Kein gültiger Zeitbezug: {value} (erwartet JJJJ, JJJJ-MM oder JJJJ-MM-TT)").format(
+            value=value
+        )
+    )
     if not _PERIOD_BOUND.match(text):
         raise error
     try:
@@ -102,7 +117,9 @@ def _pattern(regex: re.Pattern, what: str):
 
 def limit_validator(value: Any, context: dict) -> Any:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
-        raise Invalid(_("Muss zwischen 1 und {max} liegen, nicht: {value}").format(max=MAX_LIMIT, value=value))
+        raise Invalid(
+            _("Muss zwischen 1 und {max} liegen, nicht: {value}").format(max=MAX_LIMIT, value=value)
+        )
     return value
 
 
@@ -111,14 +128,33 @@ def query_schema() -> dict[str, Any]:
     return {
         "indicator": [v("not_empty"), v("unicode_safe"), indicator_validator],
         "cities": [v("default")([]), cities_validator],
-        "area_level": [v("default")("stadt"), v("unicode_safe"), _one_of(lambda: table.enum("area_level"), _("Gebietsebene"))],
+        "area_level": [
+            v("default")("stadt"),
+            v("unicode_safe"),
+            _one_of(lambda: table.enum("area_level"), _("Gebietsebene")),
+        ],
         "period_from": [v("ignore_empty"), period_bound_validator],
         "period_to": [v("ignore_empty"), period_bound_validator],
-        "sex": [v("default")("total"), v("unicode_safe"), _one_of(lambda: table.enum("sex"), _("Geschlechtsangabe"))],
-        "age_group": [v("default")("total"), v("unicode_safe"), _pattern(_AGE_GROUP, _("Altersgruppe"))],
-        "nationality": [v("default")("total"), v("unicode_safe"),
-                        _one_of(lambda: table.enum("nationality"), _("Staatsangehörigkeit"))],
-        "dimension": [v("default")("none"), v("unicode_safe"), _pattern(_IDENTIFIER, _("Gliederung"))],
+        "sex": [
+            v("default")("total"),
+            v("unicode_safe"),
+            _one_of(lambda: table.enum("sex"), _("Geschlechtsangabe")),
+        ],
+        "age_group": [
+            v("default")("total"),
+            v("unicode_safe"),
+            _pattern(_AGE_GROUP, _("Altersgruppe")),
+        ],
+        "nationality": [
+            v("default")("total"),
+            v("unicode_safe"),
+            _one_of(lambda: table.enum("nationality"), _("Staatsangehörigkeit")),
+        ],
+        "dimension": [
+            v("default")("none"),
+            v("unicode_safe"),
+            _pattern(_IDENTIFIER, _("Gliederung")),
+        ],
         "dimension_value": [v("ignore_empty"), v("unicode_safe")],
         "limit": [v("default")(DEFAULT_LIMIT), v("int_validator"), limit_validator],
     }
@@ -131,8 +167,10 @@ def list_schema() -> dict[str, Any]:
 
 # Finding and reading the normalised tables
 
-def _normalised_sources(context: dict, cities: list[str], skipped: list[dict[str, Any]]
-                        ) -> Iterator[tuple[dict, dict, dict[str, Any]]]:
+
+def _normalised_sources(
+    context: dict, cities: list[str], skipped: list[dict[str, Any]]
+) -> Iterator[tuple[dict, dict, dict[str, Any]]]:
     """Dataset, resource and source entry of each usable table of the cities' public datasets.
 
     In city order.
@@ -157,14 +195,18 @@ def _normalised_sources(context: dict, cities: list[str], skipped: list[dict[str
             tables.add(skipped, error)
             continue
         if resource is not None:
-            yield dataset, resource, {
-                "city": dataset["organization"]["name"],
-                "dataset_name": dataset["name"],
-                "dataset_title": dataset["title"],
-                "dataset_url": tk.url_for("dataset.read", id=dataset["name"], _external=True),
-                "resource_id": resource["id"],
-                "resource_url": resource.get("url"),
-            }
+            yield (
+                dataset,
+                resource,
+                {
+                    "city": dataset["organization"]["name"],
+                    "dataset_name": dataset["name"],
+                    "dataset_title": dataset["title"],
+                    "dataset_url": tk.url_for("dataset.read", id=dataset["name"], _external=True),
+                    "resource_id": resource["id"],
+                    "resource_url": resource.get("url"),
+                },
+            )
 
 
 def _day(period: str, last: bool) -> str:
@@ -176,13 +218,30 @@ def _day(period: str, last: bool) -> str:
 def _in_period(period: str, start: str | None, end: str | None) -> bool:
     """Whether an ISO period (``2023``, ``2023-12-31``, ``2022/2023``) lies wholly within the bounds."""
     first, _sep, last = period.partition("/")
-    return ((start is None or _day(first, False) >= _day(start, False))
-            and (end is None or _day(last or first, True) <= _day(end, True)))
+    return (start is None or _day(first, False) >= _day(start, False)) and (
+        end is None or _day(last or first, True) <= _day(end, True)
+    )
 
 
-ROW_FIELDS = ("city", "ags", "area_level", "area_code", "area_name", "indicator", "sex", "age_group",
-              "nationality", "dimension", "dimension_value", "period", "value", "value_status", "unit",
-              "source_dataset", "source_column")
+ROW_FIELDS = (
+    "city",
+    "ags",
+    "area_level",
+    "area_code",
+    "area_name",
+    "indicator",
+    "sex",
+    "age_group",
+    "nationality",
+    "dimension",
+    "dimension_value",
+    "period",
+    "value",
+    "value_status",
+    "unit",
+    "source_dataset",
+    "source_column",
+)
 
 
 @tk.side_effect_free
@@ -197,9 +256,19 @@ def vierstaedte_indicator_query(context, data_dict):
     data = validate(data_dict, query_schema(), context)
     start, end = data.get("period_from"), data.get("period_to")
     if start and end and _day(start, False) > _day(end, True):
-        raise tk.ValidationError({"period_to": [
-            _("Das Ende ({end}) liegt vor dem Beginn ({start}).").format(end=end, start=start)]})
-    filters = {key: data[key] for key in ("indicator", "area_level", "sex", "age_group", "nationality", "dimension")}
+        raise tk.ValidationError(
+            {
+                "period_to": [
+                    _("Das Ende ({end}) liegt vor dem Beginn ({start}).").format(
+                        end=end, start=start
+                    )
+                ]
+            }
+        )
+    filters = {
+        key: data[key]
+        for key in ("indicator", "area_level", "sex", "age_group", "nationality", "dimension")
+    }
     if data.get("dimension_value"):
         filters["dimension_value"] = data["dimension_value"]
 
@@ -211,9 +280,16 @@ def vierstaedte_indicator_query(context, data_dict):
             for record in tables.records(context, dataset, resource, filters=city_filters):
                 scanned += 1
                 if scanned > MAX_SCANNED:
-                    raise tk.ValidationError({"indicator": [
-                        _("Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene "
-                          "oder Zeitraum einschränken.").format(max=MAX_SCANNED)]})
+                    raise tk.ValidationError(
+                        {
+                            "indicator": [
+                                _(
+                                    "Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene "
+                                    "oder Zeitraum einschränken."
+                                ).format(max=MAX_SCANNED)
+                            ]
+                        }
+                    )
                 if _in_period(record["period"], start, end):
                     row = {field: record.get(field) for field in ROW_FIELDS}
                     row["value"] = table.number(row["value"])
@@ -226,13 +302,20 @@ def vierstaedte_indicator_query(context, data_dict):
         if found:
             sources.append(source)
 
-    rows.sort(key=lambda r: (data["cities"].index(r["city"]), r["area_code"] or "", r["area_name"], r["period"],
-                             r["dimension_value"]))
+    rows.sort(
+        key=lambda r: (
+            data["cities"].index(r["city"]),
+            r["area_code"] or "",
+            r["area_name"],
+            r["period"],
+            r["dimension_value"],
+        )
+    )
     lang = search.ui_lang()
     return {
         "indicator": vocabularies.indicator_info(data["indicator"], lang),
         "query": {key: value for key, value in data.items() if key != "limit"},
-        "rows": rows[:data["limit"]],
+        "rows": rows[: data["limit"]],
         "count": min(len(rows), data["limit"]),
         "truncated": len(rows) > data["limit"],
         "units": [vocabularies.unit_info(unit, lang) for unit in sorted({r["unit"] for r in rows})],
@@ -254,15 +337,25 @@ def vierstaedte_indicator_list(context, data_dict):
     skipped: list[dict[str, Any]] = []
     for dataset, resource, source in _normalised_sources(context, data["cities"], skipped):
         try:
-            found = list(tables.records(context, dataset, resource, fields=fields, distinct=True,
-                                        filters={"city": source["city"]}))
+            found = list(
+                tables.records(
+                    context,
+                    dataset,
+                    resource,
+                    fields=fields,
+                    distinct=True,
+                    filters={"city": source["city"]},
+                )
+            )
         except tables.Skipped as error:
             tables.add(skipped, error)
             continue
         for record in found:
             if record["indicator"] not in vocabularies.indicators():
                 continue  # a city's own indicator: not comparable across cities
-            entry = coverage.setdefault(record["indicator"], {"cities": {}, "area_levels": set(), "dimensions": set()})
+            entry = coverage.setdefault(
+                record["indicator"], {"cities": {}, "area_levels": set(), "dimensions": set()}
+            )
             periods = entry["cities"].setdefault(record["city"], [])
             periods.append(record["period"])
             entry["area_levels"].add(record["area_level"])
@@ -273,17 +366,27 @@ def vierstaedte_indicator_list(context, data_dict):
         if indicator not in coverage:
             continue
         entry = coverage[indicator]
-        spans = [{"city": city, "period_from": min(entry["cities"][city]),
-                  "period_to": max(entry["cities"][city])}
-                 for city in cities.names() if city in entry["cities"]]
-        result.append(dict(
-            vocabularies.indicator_info(indicator, lang),
-            cities=spans,
-            area_levels=[level for level in table.enum("area_level") if level in entry["area_levels"]],
-            dimensions=sorted(entry["dimensions"], key=lambda d: (d != "none", d)),
-            period_from=min(c["period_from"] for c in spans),
-            period_to=max(c["period_to"] for c in spans),
-        ))
+        spans = [
+            {
+                "city": city,
+                "period_from": min(entry["cities"][city]),
+                "period_to": max(entry["cities"][city]),
+            }
+            for city in cities.names()
+            if city in entry["cities"]
+        ]
+        result.append(
+            dict(
+                vocabularies.indicator_info(indicator, lang),
+                cities=spans,
+                area_levels=[
+                    level for level in table.enum("area_level") if level in entry["area_levels"]
+                ],
+                dimensions=sorted(entry["dimensions"], key=lambda d: (d != "none", d)),
+                period_from=min(c["period_from"] for c in spans),
+                period_to=max(c["period_to"] for c in spans),
+            )
+        )
     return {"indicators": result, "skipped": skipped}
 
 
@@ -295,6 +398,7 @@ def get_actions() -> dict[str, Any]:
 
 
 # For the comparison page
+
 
 def _cell(value: int | float | None) -> str:
     return "" if value is None else str(value)
@@ -327,14 +431,26 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
     titles = {source["resource_id"]: source["dataset_title"] for source in result["sources"]}
     rows = []
     for row in result["rows"]:
-        cells = [city_titles.get(row["city"], row["city"]), row["area_name"], period_year(row["period"]), row["period"]]
+        cells = [
+            city_titles.get(row["city"], row["city"]),
+            row["area_name"],
+            period_year(row["period"]),
+            row["period"],
+        ]
         if with_dimension:
             cells.append(row["dimension_value"])
-        cells += [_cell(row["value"]), units.get(row["unit"], row["unit"]),
-                  str(statuses.get(row["value_status"], "")), titles[row["resource_id"]]]
+        cells += [
+            _cell(row["value"]),
+            units.get(row["unit"], row["unit"]),
+            str(statuses.get(row["value_status"], "")),
+            titles[row["resource_id"]],
+        ]
         rows.append(cells)
-    return {"header": [str(label) for label in header], "rows": rows,
-            "number_columns": {value_column}}
+    return {
+        "header": [str(label) for label in header],
+        "rows": rows,
+        "number_columns": {value_column},
+    }
 
 
 def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
@@ -354,13 +470,21 @@ def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str,
             parts.append(row["dimension_value"])
         label = " – ".join(parts)
         member = cities.find(row["city"])
-        entry = series.setdefault(label, {
-            "label": label, "city": row["city"], "colour": member.colour if member else "",
-            "data": [None] * len(years), "periods": [None] * len(years),
-        })
+        entry = series.setdefault(
+            label,
+            {
+                "label": label,
+                "city": row["city"],
+                "colour": member.colour if member else "",
+                "data": [None] * len(years),
+                "periods": [None] * len(years),
+            },
+        )
         index = years.index(period_year(row["period"]))
         held = entry["periods"][index]
-        if held is None or _day(row["period"].rpartition("/")[2], True) >= _day(held.rpartition("/")[2], True):
+        if held is None or _day(row["period"].rpartition("/")[2], True) >= _day(
+            held.rpartition("/")[2], True
+        ):
             entry["data"][index], entry["periods"][index] = row["value"], row["period"]
     return {
         "labels": years,
@@ -385,6 +509,10 @@ def csv_text(shown: dict[str, Any]) -> str:
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     numbers = shown["number_columns"]
     for cells in shown["rows"]:
-        writer.writerow([table.number(cell) if index in numbers else spreadsheet_safe(cell)
-                         for index, cell in enumerate(cells)])
+        writer.writerow(
+            [
+                table.number(cell) if index in numbers else spreadsheet_safe(cell)
+                for index, cell in enumerate(cells)
+            ]
+        )
     return out.getvalue()

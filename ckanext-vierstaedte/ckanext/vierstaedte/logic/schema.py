@@ -5,6 +5,7 @@ PostgreSQL's ``bigint`` and a deep JSON document exhausts Python's recursion
 limit, and both would surface as a 500 deep inside a query or a walk of the
 data. A caller gets a field error instead.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,6 +40,7 @@ def bounded_int(minimum: int, maximum: int):
     Stricter than CKAN's ``int_validator``: no floats, no booleans, and blank text is
     an error rather than ``None`` (which ``natural_number_validator`` then fails on).
     """
+
     def validator(value: Any, context: dict) -> int:
         number = value
         if isinstance(value, str):
@@ -46,8 +48,11 @@ def bounded_int(minimum: int, maximum: int):
         whole = isinstance(number, int) and not isinstance(number, bool)
         if not whole or not minimum <= number <= maximum:
             shown = str(value)[:30] + ("…" if len(str(value)) > 30 else "")
-            raise tk.Invalid(tk._("Muss eine ganze Zahl von {min} bis {max} sein, nicht: {value}")
-                             .format(min=minimum, max=maximum, value=shown))
+            raise tk.Invalid(
+                tk._("Muss eine ganze Zahl von {min} bis {max} sein, nicht: {value}").format(
+                    min=minimum, max=maximum, value=shown
+                )
+            )
         return number
 
     return validator
@@ -86,7 +91,11 @@ def harvest_run_create() -> dict[str, Any]:
         "status": [v("not_empty"), v("unicode_safe"), v("vierstaedte_harvest_run_status")],
         "counts": [v("not_missing"), v("vierstaedte_harvest_counts")],
         "report": [v("not_missing"), v("vierstaedte_harvest_report")],
-        "harvester_version": [v("ignore_missing"), v("unicode_safe"), v("vierstaedte_harvester_version")],
+        "harvester_version": [
+            v("ignore_missing"),
+            v("unicode_safe"),
+            v("vierstaedte_harvester_version"),
+        ],
     }
 
 
@@ -122,6 +131,9 @@ def catalogue_export() -> dict[str, Any]:
     return {
         "start": [v("default")(0), bounded_int(0, MAX_OFFSET)],
         # capped like package_search's rows, at ckan.search.rows_max
-        "rows": [v("default")(100), bounded_int(1, MAX_OFFSET),
-                 v("limit_to_configured_maximum")("ckan.search.rows_max", 1000)],
+        "rows": [
+            v("default")(100),
+            bounded_int(1, MAX_OFFSET),
+            v("limit_to_configured_maximum")("ckan.search.rows_max", 1000),
+        ],
     }

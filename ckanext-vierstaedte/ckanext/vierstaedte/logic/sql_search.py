@@ -9,6 +9,7 @@ minute and the portal stopped answering. CKAN takes the timeout from the action'
 context (``query_timeout``, in milliseconds); this sets it from
 ``ckanext.vierstaedte.datastore.sql_timeout`` for every caller, our own exports too.
 """
+
 from __future__ import annotations
 
 import ckan.plugins.toolkit as tk

@@ -27,15 +27,16 @@ import functools
 import logging
 import math
 import re
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, Iterator
+from typing import Any
 
 import ckan.plugins.toolkit as tk
 
 import vierstaedte_contract
 from vierstaedte_contract import vocabularies
-from vierstaedte_contract.table import DATASTORE_READ_TYPES, descriptor, major
 from vierstaedte_contract.dataset import NORMALISED, PASSING_VALIDATION
+from vierstaedte_contract.table import DATASTORE_READ_TYPES, descriptor, major
 
 log = logging.getLogger(__name__)
 _ = tk._
@@ -155,7 +156,7 @@ def usable(dataset: dict[str, Any]) -> dict[str, Any] | None:
         raise Skipped(
             dataset,
             resource["id"],
-            _("Die Tabelle hat die Prüfung nicht bestanden (Prüfstatus: " "{status}).").format(
+            _("Die Tabelle hat die Prüfung nicht bestanden (Prüfstatus: {status}).").format(
                 status=vocabularies.label("validation_statuses", status) or status
             ),
         )
@@ -218,14 +219,18 @@ def checked(context: dict, dataset: dict[str, Any]) -> dict[str, Any] | None:
                 fields=", ".join(missing)
             ),
         )
-    wrong = [name for name, check in _fields().items() if types[name] not in DATASTORE_READ_TYPES[check["type"]]]
+    wrong = [
+        name
+        for name, check in _fields().items()
+        if types[name] not in DATASTORE_READ_TYPES[check["type"]]
+    ]
     if wrong:
         raise Skipped(
             dataset,
             resource["id"],
-            _(
-                "Spalten der Tabelle haben nicht den Typ des gemeinsamen Schemas: " "{fields}."
-            ).format(fields=", ".join(wrong)),
+            _("Spalten der Tabelle haben nicht den Typ des gemeinsamen Schemas: {fields}.").format(
+                fields=", ".join(wrong)
+            ),
         )
     return resource
 

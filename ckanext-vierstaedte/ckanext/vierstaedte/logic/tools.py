@@ -5,6 +5,7 @@ Schema: the same schema validates the call and is published in the tool
 manifest (``/api/vierstaedte/tools.json``), so a bot is never told one thing
 and checked against another. Only public datasets are ever used.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,10 +13,10 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 import jsonschema
 
-from vierstaedte_contract import cities, vocabularies
-from vierstaedte_contract.table import number
-from vierstaedte_contract.areas import resolver as area_resolver
 from ckanext.vierstaedte.logic import exports, tables
+from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.areas import resolver as area_resolver
+from vierstaedte_contract.table import number
 
 AREA_LIMIT = 1000
 ROW_LIMIT = 1000
@@ -29,24 +30,36 @@ def _cities() -> list[str]:
 def tool_schemas() -> dict[str, dict[str, Any]]:
     """Name → description and JSON Schema of the parameters of every tool."""
     names = _cities()
-    city = {"type": "string", "enum": names,
-            "description": f"Stadt als Kurzname: {', '.join(names[:-1])} oder {names[-1]}."}
+    city = {
+        "type": "string",
+        "enum": names,
+        "description": f"Stadt als Kurzname: {', '.join(names[:-1])} oder {names[-1]}.",
+    }
     titles = [c.short_title for c in cities.members()]
     all_cities = f"{', '.join(titles[:-1])} und {titles[-1]}"
     known = ", ".join(sorted(vocabularies.indicators()))
     return {
         "vierstaedte_tool_search_datasets": {
             "description": f"Sucht Statistik-Datensätze der Städte {all_cities} "
-                           "nach Stichwörtern. Liefert je Treffer Name, Titel, Stadt, Gebietsebene, Indikatoren, "
-                           "Zeitraum und URLs.",
+            "nach Stichwörtern. Liefert je Treffer Name, Titel, Stadt, Gebietsebene, Indikatoren, "
+            "Zeitraum und URLs.",
             "parameters": {
                 "type": "object",
                 "properties": {
-                    "query": {"type": "string", "minLength": 1, "maxLength": 200,
-                              "description": "Suchwörter, z. B. 'Einwohner Ortsbezirke'."},
+                    "query": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 200,
+                        "description": "Suchwörter, z. B. 'Einwohner Ortsbezirke'.",
+                    },
                     "city": city,
-                    "limit": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5,
-                              "description": "Höchstzahl der Treffer (1–10)."},
+                    "limit": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "maximum": 10,
+                        "default": 5,
+                        "description": "Höchstzahl der Treffer (1–10).",
+                    },
                 },
                 "required": ["query"],
                 "additionalProperties": False,
@@ -54,12 +67,15 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
         },
         "vierstaedte_tool_describe_dataset": {
             "description": "Beschreibt einen Datensatz: Felder mit Einheiten, Indikatoren, Zeiträume, Gebiete, "
-                           "Lizenz, URLs und eine Zitierangabe.",
+            "Lizenz, URLs und eine Zitierangabe.",
             "parameters": {
                 "type": "object",
                 "properties": {
-                    "id": {"type": "string", "pattern": "^[a-z0-9_-]{2,100}$",
-                           "description": "Name oder ID des Datensatzes aus der Suche."},
+                    "id": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9_-]{2,100}$",
+                        "description": "Name oder ID des Datensatzes aus der Suche.",
+                    },
                 },
                 "required": ["id"],
                 "additionalProperties": False,
@@ -67,26 +83,47 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
         },
         "vierstaedte_tool_query_indicator": {
             "description": "Liefert den Wert eines Indikators für eine Stadt oder eines ihrer Gebiete "
-                           "(z. B. Einwohner 2023 in Mainz-Gonsenheim) mit Einheit und Quellenangabe.",
+            "(z. B. Einwohner 2023 in Mainz-Gonsenheim) mit Einheit und Quellenangabe.",
             "parameters": {
                 "type": "object",
                 "properties": {
-                    "indicator": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$",
-                                  "description": f"Kennung des Indikators, z. B. population_total. Bekannt: {known}."},
+                    "indicator": {
+                        "type": "string",
+                        "pattern": "^[a-z][a-z0-9_]{0,63}$",
+                        "description": f"Kennung des Indikators, z. B. population_total. Bekannt: {known}.",
+                    },
                     "city": city,
-                    "area_name": {"type": "string", "minLength": 1, "maxLength": 100,
-                                  "description": "Gebiet (Ortsbezirk, Stadtteil …), z. B. 'Gonsenheim' oder "
-                                                 "'Mainz-Gonsenheim'; ohne Angabe die ganze Stadt."},
-                    "period": {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
-                               "description": "Zeitbezug (Jahr, Jahr-Monat oder Datum), z. B. '2023'; ohne Angabe "
-                                              "der neueste."},
-                    "sex": {"type": "string", "enum": ["total", "female", "male", "diverse", "unknown"],
-                            "default": TOTAL, "description": "Geschlecht; Standard total (alle)."},
-                    "age_group": {"type": "string", "pattern": r"^(total|\d{1,3}-\d{1,3}|\d{1,3}\+)$",
-                                  "default": TOTAL, "description": "Altersgruppe wie '18-64' oder '65+'; "
-                                                                   "Standard total."},
-                    "nationality": {"type": "string", "enum": ["total", "german", "foreign"], "default": TOTAL,
-                                    "description": "Staatsangehörigkeit; Standard total."},
+                    "area_name": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 100,
+                        "description": "Gebiet (Ortsbezirk, Stadtteil …), z. B. 'Gonsenheim' oder "
+                        "'Mainz-Gonsenheim'; ohne Angabe die ganze Stadt.",
+                    },
+                    "period": {
+                        "type": "string",
+                        "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                        "description": "Zeitbezug (Jahr, Jahr-Monat oder Datum), z. B. '2023'; ohne Angabe "
+                        "der neueste.",
+                    },
+                    "sex": {
+                        "type": "string",
+                        "enum": ["total", "female", "male", "diverse", "unknown"],
+                        "default": TOTAL,
+                        "description": "Geschlecht; Standard total (alle).",
+                    },
+                    "age_group": {
+                        "type": "string",
+                        "pattern": r"^(total|\d{1,3}-\d{1,3}|\d{1,3}\+)$",
+                        "default": TOTAL,
+                        "description": "Altersgruppe wie '18-64' oder '65+'; Standard total.",
+                    },
+                    "nationality": {
+                        "type": "string",
+                        "enum": ["total", "german", "foreign"],
+                        "default": TOTAL,
+                        "description": "Staatsangehörigkeit; Standard total.",
+                    },
                 },
                 "required": ["indicator", "city"],
                 "additionalProperties": False,
@@ -100,7 +137,10 @@ def tool_manifest() -> dict[str, Any]:
     site = tk.config.get("ckan.site_url").rstrip("/")
     return {
         "api": f"{site}/api/3/action/",
-        "tools": [{"type": "function", "function": {"name": name, **spec}} for name, spec in tool_schemas().items()],
+        "tools": [
+            {"type": "function", "function": {"name": name, **spec}}
+            for name, spec in tool_schemas().items()
+        ],
     }
 
 
@@ -108,18 +148,23 @@ def _message(error: jsonschema.ValidationError) -> str:
     value = error.instance
     if error.validator == "enum":
         return tk._("Unbekannter Wert: {value}. Erlaubt sind: {allowed}").format(
-            value=value, allowed=", ".join(error.validator_value))
+            value=value, allowed=", ".join(error.validator_value)
+        )
     if error.validator == "pattern":
         return tk._("Ungültiges Format: {value}").format(value=value)
     if error.validator in ("minimum", "maximum"):
         bounds = error.schema
         return tk._("Muss zwischen {min} und {max} liegen, nicht: {value}").format(
-            min=bounds.get("minimum"), max=bounds.get("maximum"), value=value)
+            min=bounds.get("minimum"), max=bounds.get("maximum"), value=value
+        )
     if error.validator == "type":
-        return tk._("Erwartet wird {type}, nicht: {value}").format(type=error.validator_value, value=value)
+        return tk._("Erwartet wird {type}, nicht: {value}").format(
+            type=error.validator_value, value=value
+        )
     if error.validator in ("minLength", "maxLength"):
         return tk._("Länge muss zwischen {min} und {max} Zeichen liegen.").format(
-            min=error.schema.get("minLength", 0), max=error.schema.get("maxLength"))
+            min=error.schema.get("minLength", 0), max=error.schema.get("maxLength")
+        )
     return error.message
 
 
@@ -132,8 +177,11 @@ def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
             data[key] = int(data[key])
     errors: dict[str, list[str]] = {}
     for key in sorted(set(data) - set(schema["properties"])):
-        errors[key] = [tk._("Unbekannter Parameter. Erlaubt sind: {allowed}").format(
-            allowed=", ".join(schema["properties"]))]
+        errors[key] = [
+            tk._("Unbekannter Parameter. Erlaubt sind: {allowed}").format(
+                allowed=", ".join(schema["properties"])
+            )
+        ]
     for key in schema["required"]:
         if key not in data:
             errors[key] = [tk._("Pflichtangabe fehlt.")]
@@ -178,8 +226,15 @@ def citation(dataset: dict[str, Any]) -> dict[str, Any]:
     text += f" (Stand {stand})" if stand else ""
     text += f"; Quelldatei: {urls['source_file']}" if urls["source_file"] else ""
     text += f"; Lizenz: {licence['title']}" if licence["title"] else ""
-    return {"text": text, "dataset_title": dataset["title"], "city": city["title"], "dataset_url": urls["page"],
-            "source_file": urls["source_file"], "source_page": urls["source_page"], "licence": licence}
+    return {
+        "text": text,
+        "dataset_title": dataset["title"],
+        "city": city["title"],
+        "dataset_url": urls["page"],
+        "source_file": urls["source_file"],
+        "source_page": urls["source_page"],
+        "licence": licence,
+    }
 
 
 @tk.side_effect_free
@@ -187,7 +242,12 @@ def vierstaedte_tool_search_datasets(context, data_dict):
     """Datasets matching the words, with what they contain, so a bot can choose one."""
     tk.check_access("vierstaedte_tool_search_datasets", context, data_dict)
     data = validate("vierstaedte_tool_search_datasets", data_dict)
-    search = {"q": data["query"], "fq": "+dataset_type:dataset", "rows": data["limit"], "include_private": False}
+    search = {
+        "q": data["query"],
+        "fq": "+dataset_type:dataset",
+        "rows": data["limit"],
+        "include_private": False,
+    }
     if data.get("city"):
         search["fq"] += f' +organization:"{data["city"]}"'  # a value of the enum, never free text
     found = tk.get_action("package_search")(exports.sub_context(context), search)
@@ -213,11 +273,21 @@ def vierstaedte_tool_describe_dataset(context, data_dict):
         table = tables.normalised_resource(dataset)
         name = exports.table_id(table["id"])
         try:
-            areas = tables.sql(context, dataset, table, (
-                f'SELECT DISTINCT area_level, area_code, area_name FROM "{name}" '
-                f"ORDER BY area_level, area_code, area_name LIMIT {AREA_LIMIT}"))
-            periods = [r["period"] for r in tables.sql(
-                context, dataset, table, f'SELECT DISTINCT period FROM "{name}" ORDER BY period')]
+            areas = tables.sql(
+                context,
+                dataset,
+                table,
+                (
+                    f'SELECT DISTINCT area_level, area_code, area_name FROM "{name}" '
+                    f"ORDER BY area_level, area_code, area_name LIMIT {AREA_LIMIT}"
+                ),
+            )
+            periods = [
+                r["period"]
+                for r in tables.sql(
+                    context, dataset, table, f'SELECT DISTINCT period FROM "{name}" ORDER BY period'
+                )
+            ]
         except tables.Skipped as error:
             record.update(indicators=[], fields=[], table_skipped=error.entry["reason"])
             areas, periods = [], []
@@ -247,58 +317,94 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     city = cities.as_dict(data["city"])
     areas = resolve_area(data["city"], data.get("area_name"))
     if not areas:
-        known = ", ".join(sorted({a.name for a in area_resolver(data["city"]).areas
-                                  if a.level != "baublock"})[:40])
-        raise tk.ValidationError({"area_name": [tk._("Unbekanntes Gebiet in {city}: {name}. Bekannt sind u. a.: {known}")
-                                                .format(city=city["short_title"], name=data["area_name"], known=known)]})
-    filters = {"indicator": data["indicator"], "area_name": sorted({a["name"] for a in areas}),
-               "sex": data["sex"], "age_group": data["age_group"], "nationality": data["nationality"]}
+        known = ", ".join(
+            sorted({a.name for a in area_resolver(data["city"]).areas if a.level != "baublock"})[
+                :40
+            ]
+        )
+        raise tk.ValidationError(
+            {
+                "area_name": [
+                    tk._(
+                        "Unbekanntes Gebiet in {city}: {name}. Bekannt sind u. a.: {known}"
+                    ).format(city=city["short_title"], name=data["area_name"], known=known)
+                ]
+            }
+        )
+    filters = {
+        "indicator": data["indicator"],
+        "area_name": sorted({a["name"] for a in areas}),
+        "sex": data["sex"],
+        "age_group": data["age_group"],
+        "nationality": data["nationality"],
+    }
     matches, skipped = [], []
     for dataset in exports.public_datasets(context, fq=f'+organization:"{data["city"]}"'):
         try:
             table = tables.checked(context, dataset)
-            rows = list(tables.records(context, dataset, table, filters=filters, sort="period desc",
-                                       most=ROW_LIMIT)) if table else []
+            rows = (
+                list(
+                    tables.records(
+                        context, dataset, table, filters=filters, sort="period desc", most=ROW_LIMIT
+                    )
+                )
+                if table
+                else []
+            )
         except tables.Skipped as error:
             tables.add(skipped, error)
             continue
         for row in rows:
             if data.get("period") and not _in_period(row["period"], data["period"]):
                 continue
-            matches.append({
-                "value": number(row["value"]),
-                "value_status": row["value_status"],
-                "unit": row["unit"],
-                "unit_label": exports.unit_label(row["unit"]),
-                "period": row["period"],
-                "area": {"level": row["area_level"], "code": row["area_code"], "name": row["area_name"]},
-                "dimension": row["dimension"],
-                "dimension_value": row["dimension_value"],
-                "source_column": row["source_column"],
-                "citation": citation(dataset),
-            })
+            matches.append(
+                {
+                    "value": number(row["value"]),
+                    "value_status": row["value_status"],
+                    "unit": row["unit"],
+                    "unit_label": exports.unit_label(row["unit"]),
+                    "period": row["period"],
+                    "area": {
+                        "level": row["area_level"],
+                        "code": row["area_code"],
+                        "name": row["area_name"],
+                    },
+                    "dimension": row["dimension"],
+                    "dimension_value": row["dimension_value"],
+                    "source_column": row["source_column"],
+                    "citation": citation(dataset),
+                }
+            )
     if not matches:
         message = tk._("Keine Werte für {indicator} in {area} ({city}){period}.").format(
-            indicator=data["indicator"], area=", ".join(filters["area_name"]), city=city["short_title"],
-            period=f" für {data['period']}" if data.get("period") else "")
+            indicator=data["indicator"],
+            area=", ".join(filters["area_name"]),
+            city=city["short_title"],
+            period=f" für {data['period']}" if data.get("period") else "",
+        )
         if skipped:
             message += " " + tk._(
-                "Nicht berücksichtigt, weil sie das gemeinsame Schema verletzen: {tables}.").format(
-                tables=", ".join(entry["dataset"] for entry in skipped))
+                "Nicht berücksichtigt, weil sie das gemeinsame Schema verletzen: {tables}."
+            ).format(tables=", ".join(entry["dataset"] for entry in skipped))
         raise tk.ObjectNotFound(message)
     newest = max(m["period"] for m in matches)
-    matches = sorted((m for m in matches if m["period"] == newest),
-                     key=lambda m: (m["dimension"], m["dimension_value"], m["area"]["level"]))
+    matches = sorted(
+        (m for m in matches if m["period"] == newest),
+        key=lambda m: (m["dimension"], m["dimension_value"], m["area"]["level"]),
+    )
     label = vocabularies.indicators().get(data["indicator"], {}).get("label_de", data["indicator"])
     first = matches[0]
-    value = _german(first["value"]) if first["value"] is not None else tk._("kein Wert ({status})").format(
-        status=first["value_status"])
+    value = (
+        _german(first["value"])
+        if first["value"] is not None
+        else tk._("kein Wert ({status})").format(status=first["value_status"])
+    )
     return {
         "indicator": {"id": data["indicator"], "label": label},
         "city": {"name": city["name"], "title": city["title"], "ags": city["ags"]},
         "period": newest,
         "answer": f"{label}, {first['area']['name']} ({city['short_title']}), {newest}: {value} {first['unit_label']}. "
-                  f"Quelle: {first['citation']['text']}",
+        f"Quelle: {first['citation']['text']}",
         "results": matches,
         "skipped": skipped,
     }

@@ -3,6 +3,7 @@
 Messages are German first (the portal's language) and always name the
 offending value, so an API client can show them to a person unchanged.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,8 +70,11 @@ def vierstaedte_uri(value: Any, context: dict) -> Any:
         return value
     url = web_url(value)
     if url is None:
-        raise Invalid(_("Keine gültige URL (http, https oder mailto, ohne Leerzeichen): {value}")
-                      .format(value=value))
+        raise Invalid(
+            _("Keine gültige URL (http, https oder mailto, ohne Leerzeichen): {value}").format(
+                value=value
+            )
+        )
     return url
 
 
@@ -100,7 +104,9 @@ def _expand(vocab: str, value: str) -> str:
 
 
 def _unknown_message(vocab: str, bad: list[str]) -> str:
-    allowed = ", ".join(sorted(v.rsplit("/", 2)[-1] if "/" in v else v for v in vocabularies.values(vocab)))
+    allowed = ", ".join(
+        sorted(v.rsplit("/", 2)[-1] if "/" in v else v for v in vocabularies.values(vocab))
+    )
     return _("Unbekannter Wert: {bad}. Erlaubt sind: {allowed}").format(
         bad=", ".join(bad), allowed=allowed
     )
@@ -166,7 +172,11 @@ def vierstaedte_semver(value: Any, context: dict) -> Any:
     if value in (None, "", tk.missing):
         return value
     if not SEMVER.match(str(value).strip()):
-        raise Invalid(_("Versionsangabe im Format MAJOR.MINOR.PATCH erwartet, nicht: {value}").format(value=value))
+        raise Invalid(
+            _("Versionsangabe im Format MAJOR.MINOR.PATCH erwartet, nicht: {value}").format(
+                value=value
+            )
+        )
     return str(value).strip()
 
 
@@ -187,7 +197,10 @@ def _owner_city_field(data: dict, field: str, context: dict) -> str | None:
         if org is None or not org.is_organization:
             cache[owner] = {}
         else:
-            cache[owner] = {**(cities.as_dict(org.name) or {}), **{k: v for k, v in (org.extras or {}).items() if v}}
+            cache[owner] = {
+                **(cities.as_dict(org.name) or {}),
+                **{k: v for k, v in (org.extras or {}).items() if v},
+            }
     return cache[owner].get(field)
 
 
@@ -207,12 +220,18 @@ def vierstaedte_dataset_after(key: tuple, data: dict, errors: dict, context: dic
     """Checks that span fields: the temporal coverage must not end before it starts."""
     start, end = data.get(("temporal_start",)), data.get(("temporal_end",))
     if (
-        start and end and start is not tk.missing and end is not tk.missing
-        and not errors.get(("temporal_start",)) and not errors.get(("temporal_end",))
+        start
+        and end
+        and start is not tk.missing
+        and end is not tk.missing
+        and not errors.get(("temporal_start",))
+        and not errors.get(("temporal_end",))
         and str(end) < str(start)
     ):
         errors.setdefault(("temporal_end",), []).append(
-            _("Das Ende des Zeitraums ({end}) liegt vor dem Beginn ({start}).").format(start=start, end=end)
+            _("Das Ende des Zeitraums ({end}) liegt vor dem Beginn ({start}).").format(
+                start=start, end=end
+            )
         )
 
 

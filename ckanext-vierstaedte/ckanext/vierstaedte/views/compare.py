@@ -5,13 +5,13 @@ JavaScript; the chart only redraws the same data (see ``assets/compare.js``).
 Tables left out because they break the data contract are named on the page
 (and in the CSV's ``X-Vierstaedte-Skipped`` header), never a reason to fail it.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, make_response
-
 import ckan.plugins.toolkit as tk
+from flask import Blueprint, make_response
 
 from ckanext.vierstaedte.logic import indicators as indicator_logic
 
@@ -28,10 +28,14 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
     shows households rather than an empty page.
     """
     args = tk.request.args
-    default = next((i["id"] for i in available if i["id"] == DEFAULT_INDICATOR),
-                   available[0]["id"] if available else DEFAULT_INDICATOR)
+    default = next(
+        (i["id"] for i in available if i["id"] == DEFAULT_INDICATOR),
+        available[0]["id"] if available else DEFAULT_INDICATOR,
+    )
     indicator = args.get("indicator") or default
-    known = next((i for i in available if i["id"] == indicator), {"area_levels": [], "dimensions": ["none"]})
+    known = next(
+        (i for i in available if i["id"] == indicator), {"area_levels": [], "dimensions": ["none"]}
+    )
     area_level = args.get("area_level") or "stadt"
     if known["area_levels"] and area_level not in known["area_levels"]:
         area_level = "stadt" if "stadt" in known["area_levels"] else known["area_levels"][0]
@@ -49,11 +53,23 @@ def _comparison() -> dict[str, Any]:
     query = _query(available)
     cities = tk.get_action("vierstaedte_city_list")({}, {})
     titles = {city["name"]: city["short_title"] for city in cities}
-    levels = next((i["area_levels"] for i in available if i["id"] == query["indicator"]), [query["area_level"]])
-    page = {"indicators": available, "cities": cities, "query": query, "area_levels": levels, "errors": {},
-            "result": None, "skipped": skipped}
+    levels = next(
+        (i["area_levels"] for i in available if i["id"] == query["indicator"]),
+        [query["area_level"]],
+    )
+    page = {
+        "indicators": available,
+        "cities": cities,
+        "query": query,
+        "area_levels": levels,
+        "errors": {},
+        "result": None,
+        "skipped": skipped,
+    }
     try:
-        result = tk.get_action("vierstaedte_indicator_query")({}, dict(query, limit=indicator_logic.MAX_LIMIT))
+        result = tk.get_action("vierstaedte_indicator_query")(
+            {}, dict(query, limit=indicator_logic.MAX_LIMIT)
+        )
     except tk.ValidationError as error:
         page["errors"] = error.error_dict
         return page
@@ -61,8 +77,12 @@ def _comparison() -> dict[str, Any]:
         result=result,
         table=indicator_logic.comparison_table(result, titles),
         chart=indicator_logic.chart_data(result, titles),
-        csv_url=tk.url_for("vierstaedte_compare.csv", indicator=query["indicator"],
-                           cities=result["query"]["cities"], area_level=query["area_level"]),
+        csv_url=tk.url_for(
+            "vierstaedte_compare.csv",
+            indicator=query["indicator"],
+            cities=result["query"]["cities"],
+            area_level=query["area_level"],
+        ),
     )
     page["query"]["cities"] = result["query"]["cities"]
     listed = {entry["resource_id"] for entry in skipped}
@@ -81,10 +101,17 @@ def download():
     """Exactly the page's table as CSV."""
     extra_vars = _comparison()
     if extra_vars["errors"]:
-        return tk.abort(400, "; ".join(f"{key}: {' '.join(map(str, msgs))}" for key, msgs in extra_vars["errors"].items()))
+        return tk.abort(
+            400,
+            "; ".join(
+                f"{key}: {' '.join(map(str, msgs))}" for key, msgs in extra_vars["errors"].items()
+            ),
+        )
     response = make_response(indicator_logic.csv_text(extra_vars["table"]))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="vergleich-{extra_vars["query"]["indicator"]}.csv"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="vergleich-{extra_vars["query"]["indicator"]}.csv"'
+    )
     if extra_vars["skipped"]:  # the CSV holds only the table; the page names the reasons
         names = ", ".join(entry["dataset"] for entry in extra_vars["skipped"])
         response.headers["X-Vierstaedte-Skipped"] = names

@@ -1,15 +1,14 @@
 """Catalogue exports and the bot tool manifest at stable, cacheable URLs (logic in logic/exports.py, logic/tools.py)."""
+
 from __future__ import annotations
 
 import json
 
+import ckan.plugins.toolkit as tk
 from flask import Blueprint, Response, stream_with_context
 
-import ckan.plugins.toolkit as tk
-
-from vierstaedte_contract import table
-
 from ckanext.vierstaedte.logic import exports, tools
+from vierstaedte_contract import table
 
 blueprint = Blueprint("vierstaedte_exports", __name__)
 
@@ -41,6 +40,12 @@ def tool_manifest():
 
 
 blueprint.add_url_rule("/katalog.jsonl", view_func=catalogue_jsonl, endpoint="catalogue_jsonl")
-blueprint.add_url_rule("/katalog/datapackage.json", view_func=catalogue_datapackage, endpoint="catalogue_datapackage")
-blueprint.add_url_rule("/katalog/city-statistics.schema.json", view_func=table_schema, endpoint="table_schema")
-blueprint.add_url_rule("/api/vierstaedte/tools.json", view_func=tool_manifest, endpoint="tool_manifest")
+blueprint.add_url_rule(
+    "/katalog/datapackage.json", view_func=catalogue_datapackage, endpoint="catalogue_datapackage"
+)
+blueprint.add_url_rule(
+    "/katalog/city-statistics.schema.json", view_func=table_schema, endpoint="table_schema"
+)
+blueprint.add_url_rule(
+    "/api/vierstaedte/tools.json", view_func=tool_manifest, endpoint="tool_manifest"
+)

@@ -10,15 +10,16 @@ path, the query string, form fields and the JSON body, including JSON sent as
 text in a parameter (CKAN reads a form's only key as a JSON body). The API
 gets CKAN's JSON error shape, pages CKAN's error page.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator, Optional
-
-from flask import Blueprint, Response
+from collections.abc import Iterator
+from typing import Any
 
 import ckan.plugins.toolkit as tk
+from flask import Blueprint, Response
 
 from ckanext.vierstaedte.logic.schema import json_depth
 
@@ -62,19 +63,22 @@ def _label(where: str) -> str:
     return shown.replace("\x00", "\\x00")[:60]
 
 
-def _problem_in(where: str, value: Any) -> Optional[str]:
+def _problem_in(where: str, value: Any) -> str | None:
     if json_depth(value, MAX_DEPTH) > MAX_DEPTH:
         return tk._("„{where}“ ist zu tief verschachtelt (mehr als {max} Ebenen).").format(
-            where=_label(where), max=MAX_DEPTH)
+            where=_label(where), max=MAX_DEPTH
+        )
     for name, text in _strings(value, where):
         if "\x00" in text:
-            return tk._("„{where}“ enthält ein NUL-Zeichen; das ist in keiner Angabe erlaubt."
-                        ).format(where=_label(name))
+            return tk._(
+                "„{where}“ enthält ein NUL-Zeichen; das ist in keiner Angabe erlaubt."
+            ).format(where=_label(name))
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
-            return tk._("„{where}“ enthält ein ungültiges Unicode-Zeichen (ein einzelnes Surrogat)."
-                        ).format(where=_label(name))
+            return tk._(
+                "„{where}“ enthält ein ungültiges Unicode-Zeichen (ein einzelnes Surrogat)."
+            ).format(where=_label(name))
         if len(text) > 1:
             nested = _json_in_text(text)
             problem = _problem_in(name, nested) if nested is not None else None
@@ -83,15 +87,16 @@ def _problem_in(where: str, value: Any) -> Optional[str]:
     return None
 
 
-def _problem() -> Optional[str]:
+def _problem() -> str | None:
     """What makes this request unusable, or None."""
     request = tk.request
     parts: list[tuple[str, Any]] = [("path", request.path)]
     for source in (request.args, request.form):
         parts += [(key, [key, *source.getlist(key)]) for key in source.keys()]
     if request.is_json:
-        too_deep = tk._("Der JSON-Inhalt ist zu tief verschachtelt (mehr als {max} Ebenen)."
-                        ).format(max=MAX_DEPTH)
+        too_deep = tk._(
+            "Der JSON-Inhalt ist zu tief verschachtelt (mehr als {max} Ebenen)."
+        ).format(max=MAX_DEPTH)
         try:
             body = request.get_json(silent=True)  # cached: CKAN's API reads the same parse
         except RecursionError:
@@ -105,15 +110,16 @@ def _problem() -> Optional[str]:
         try:
             problem = _problem_in(where, value)
         except RecursionError:  # JSON text in a parameter, nested too deep for the parser
-            problem = tk._("„{where}“ ist zu tief verschachtelt (mehr als {max} Ebenen)."
-                           ).format(where=_label(where), max=MAX_DEPTH)
+            problem = tk._("„{where}“ ist zu tief verschachtelt (mehr als {max} Ebenen).").format(
+                where=_label(where), max=MAX_DEPTH
+            )
         if problem:
             return problem
     return None
 
 
 @blueprint.before_app_request
-def refuse_unusable_input() -> Optional[Response]:
+def refuse_unusable_input() -> Response | None:
     problem = _problem()
     if problem is None:
         return None

@@ -18,18 +18,18 @@ Counting per pair keeps a guesser from locking the owner out everywhere. The add
 connection's (``REMOTE_ADDR``), never a header a client could forge: behind a reverse proxy all
 clients share the proxy's address, and the lock becomes one per account.
 """
+
 from __future__ import annotations
 
 import hashlib
 
-import flask_login
-from flask import Blueprint, current_app, g, has_request_context, make_response, request
-
 import ckan.plugins.toolkit as tk
+import flask_login
 from ckan import model
 from ckan.common import current_user
 from ckan.lib import signals
 from ckan.lib.redis import connect_to_redis
+from flask import Blueprint, current_app, g, has_request_context, make_response, request
 
 session_guard = Blueprint("vierstaedte_session_guard", __name__)
 
@@ -63,8 +63,12 @@ def refuse_locked_login():
     if int(redis.get(key) or 0) < tk.config["ckanext.vierstaedte.login_max_failures"]:
         return None
     seconds = max(redis.ttl(key), 1)
-    tk.h.flash_error(tk._("Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in "
-                          "{minutes} Minuten erneut.").format(minutes=-(-seconds // 60)))
+    tk.h.flash_error(
+        tk._(
+            "Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in "
+            "{minutes} Minuten erneut."
+        ).format(minutes=-(-seconds // 60))
+    )
     response = make_response(tk.render("user/login.html", {}), 429)
     response.headers["Retry-After"] = str(seconds)
     return response

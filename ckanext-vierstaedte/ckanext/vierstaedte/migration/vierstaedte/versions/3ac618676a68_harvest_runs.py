@@ -5,13 +5,13 @@ Revises:
 Create Date: 2026-11-22 00:07:47.966177
 
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-
 # revision identifiers, used by Alembic.
-revision = '3ac618676a68'
+revision = "3ac618676a68"
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -42,5 +42,7 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_index("vierstaedte_harvest_run_organization_id_started_idx", table_name="vierstaedte_harvest_run")
+    op.drop_index(
+        "vierstaedte_harvest_run_organization_id_started_idx", table_name="vierstaedte_harvest_run"
+    )
     op.drop_table("vierstaedte_harvest_run")
