@@ -3,7 +3,8 @@
 It serves a directory laid out like this (every part optional)::
 
     files/<path>                 GET /files/<path>            static files, with ETag/Last-Modified and 304s
-    ckan/packages/*.json         GET /ckan/api/3/action/package_search|package_show   (fq=organization:X, rows, start)
+    ckan/packages/*.json         GET /ckan/api/3/action/package_search|package_show
+                                     (fq=organization:X, rows, start)
     dcat/<name>                  GET /dcat/<name>[?page=N]    page N>1 is served from <stem>-page<N><suffix>
     ods/datasets/*.json          GET /ods/api/explore/v2.1/catalog/datasets[?limit&offset]
                                  GET /ods/api/explore/v2.1/catalog/datasets/<id>/exports/csv
@@ -80,7 +81,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature of the base class
         pass
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server naming
+    def do_GET(self) -> None:  # http.server's naming
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         self.server.log.append(("GET", self.path))

@@ -195,7 +195,8 @@ class Fetcher:
 
     @property
     def session(self) -> requests.Session:
-        """One session per thread: datasets are harvested in parallel, and requests' sessions are not thread-safe."""
+        """One session per thread: datasets are harvested in parallel, and requests' sessions are
+        not thread-safe."""
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
@@ -211,7 +212,7 @@ class Fetcher:
         try:
             answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as error:
-            raise FetchError("dns-error", f"Cannot resolve {host}: {error}", url)
+            raise FetchError("dns-error", f"Cannot resolve {host}: {error}", url) from None
         addresses = list(dict.fromkeys(str(answer[4][0]) for answer in answers))
         for address in addresses:
             ip = ipaddress.ip_address(address.split("%")[0])
@@ -241,13 +242,13 @@ class Fetcher:
                     f"No answer from {url} within {self.settings.timeout:g} s "
                     f"(after {self.settings.retries} retries)",
                     url,
-                )
+                ) from None
             except requests.exceptions.RetryError as error:
                 raise FetchError(
                     "http-error",
                     f"{url}: gave up after {self.settings.retries} retries ({error})",
                     url,
-                )
+                ) from None
             except requests.exceptions.RequestException as error:
                 if _timed_out(error):
                     raise FetchError(
@@ -255,10 +256,10 @@ class Fetcher:
                         f"No answer from {url} within {self.settings.timeout:g} s "
                         f"(after {self.settings.retries} retries)",
                         url,
-                    )
+                    ) from None
                 raise FetchError(
                     "connection-error", f"{url}: {error.__class__.__name__}: {error}", url
-                )
+                ) from None
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 response.close()
@@ -297,7 +298,7 @@ class Fetcher:
                 "connection-error",
                 f"{response.url}: download broke off after {size:,} bytes ({error})",
                 response.url,
-            )
+            ) from None
         finally:
             response.close()
         return size, digest.hexdigest()
@@ -319,7 +320,7 @@ class Fetcher:
                 if b"<html" in body[:2048].lower()
                 else f"{content_type or 'no JSON'}"
             )
-            raise FetchError("bad-json", f"{url}: expected JSON, got {kind}", url)
+            raise FetchError("bad-json", f"{url}: expected JSON, got {kind}", url) from None
 
     def download(
         self, url: str, directory: Path, etag: str | None = None, last_modified: str | None = None

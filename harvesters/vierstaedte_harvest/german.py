@@ -241,7 +241,8 @@ def parse_period(value: Any) -> str | None:
 
 
 def period_bounds(iso: str) -> tuple[str, str]:
-    """First and last day of a canonical period: ``2023`` → 2023-01-01 … 2023-12-31; intervals span both ends."""
+    """First and last day of a canonical period: ``2023`` → 2023-01-01 … 2023-12-31; intervals
+    span both ends."""
 
     def period(text: str) -> pd.Period:  # 2023, 2023-06 or 2023-06-30
         return pd.Period(text, freq=("Y", "M", "D")[text.count("-")])

@@ -203,11 +203,12 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             try:
                 pattern = re.compile(str(spec["match"]))
             except re.error as error:
-                raise MappingError(f"{at}: invalid regular expression: {error}")
+                raise MappingError(f"{at}: invalid regular expression: {error}") from None
             unknown_groups = set(pattern.groupindex) - GROUPS
             if unknown_groups:
                 raise MappingError(
-                    f"{at}: unknown group(s) {', '.join(sorted(unknown_groups))}; allowed: {', '.join(sorted(GROUPS))}"
+                    f"{at}: unknown group(s) {', '.join(sorted(unknown_groups))}; "
+                    f"allowed: {', '.join(sorted(GROUPS))}"
                 )
         fixed = {
             k: str(spec[k])
@@ -257,5 +258,5 @@ def load(path: str | Path) -> Mapping:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise MappingError(f"{path}: not valid YAML: {error}")
+        raise MappingError(f"{path}: not valid YAML: {error}") from None
     return parse(data, base_dir=path.parent)

@@ -48,7 +48,8 @@ def canonical_license(value: str | None) -> str | None:
 
 
 def canonical_themes(values: list[str]) -> list[str]:
-    """EU data-theme URIs (any spelling) or codes such as ``SOCI``; other themes are not EU themes and are left out."""
+    """EU data-theme URIs (any spelling) or codes such as ``SOCI``; other themes are not EU themes
+    and are left out."""
     themes = []
     for value in values:
         code = str(value).rstrip("/").rsplit("/", 1)[-1].upper()
@@ -117,7 +118,8 @@ def link_url(resource: Any, problems: list[str] | None = None) -> str | None:
 
 
 def dataset_name(city: str, source: SourceDataset) -> str:
-    """A stable CKAN name: city, a slug of the source's name, and a hash of its guid (two sources never collide)."""
+    """A stable CKAN name: city, a slug of the source's name, and a hash of its guid (two sources
+    never collide)."""
     text = unicodedata.normalize("NFKD", source.name.lower())
     text = text.replace("ß", "ss").encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:70] or "datensatz"

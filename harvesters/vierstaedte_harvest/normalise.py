@@ -156,7 +156,8 @@ class _CsvSink:
 
     def __init__(self, path: Path | None):
         self.path, self.writer = path, None
-        # text columns stay dictionary-encoded (as the Categoricals are): the writer expands them, no copy per row
+        # text columns stay dictionary-encoded (as the Categoricals are): the writer expands them,
+        # no copy per row
         self.schema = pa.schema(
             [
                 (
@@ -339,7 +340,7 @@ def _categorical(
     """Parse each distinct value once; unparsable values are reported (first row, count) and left empty."""
     codes, uniques = pd.factorize(values.fillna(""), sort=False)
     parsed = [parse(u) for u in uniques]
-    for i, (raw, result) in enumerate(zip(uniques, parsed)):
+    for i, (raw, result) in enumerate(zip(uniques, parsed, strict=True)):
         if result is None:
             hits = np.flatnonzero(codes == i)
             report.error(
@@ -354,7 +355,8 @@ def _categorical(
 
 
 def _categories(values: list[Any]) -> pd.Categorical:
-    """A Categorical over plain Python objects (pandas would otherwise convert every category list to Arrow)."""
+    """A Categorical over plain Python objects (pandas would otherwise convert every category list
+    to Arrow)."""
     positions: dict[Any, int] = {}
     codes = np.fromiter(
         (-1 if v is None else positions.setdefault(v, len(positions)) for v in values),
@@ -379,7 +381,10 @@ def _row_fields(
     resolver = area_resolver(mapping.city)
     if mapping.area_column:
         source = chunk[position[mapping.area_column]]
-        where = f"Not an area of {mapping.city} at level {mapping.area_level} (see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv)"
+        where = (
+            f"Not an area of {mapping.city} at level {mapping.area_level} "
+            f"(see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv)"
+        )
         areas = _categorical(
             source,
             lambda v: resolver.resolve(v, mapping.area_level),
@@ -390,9 +395,8 @@ def _row_fields(
         )
         for i, field in enumerate(("area_level", "area_code", "area_name")):
             parts = _categories([dataclasses.astuple(a)[i] for a in areas.categories])
-            fields[field] = parts.take(
-                areas.codes, allow_fill=True
-            )  # code -1 (unknown area) stays missing
+            # code -1 (unknown area) stays missing
+            fields[field] = parts.take(areas.codes, allow_fill=True)
     else:
         area = resolver.resolve(mapping.area_value, mapping.area_level)
         if area is None:
@@ -402,8 +406,9 @@ def _row_fields(
                     f"area.value {mapping.area_value!r} is not an area of {mapping.city}",
                 )
             )
+        # the Area's fourth field, its aliases, is left out
         for field, value in zip(
-            ("area_level", "area_code", "area_name"), dataclasses.astuple(area)
+            ("area_level", "area_code", "area_name"), dataclasses.astuple(area), strict=False
         ):
             fields[field] = _constant(value, len(chunk))
     if mapping.period_column:
@@ -440,7 +445,8 @@ def _row_fields(
 
 def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> german.ParsedColumn:
     raw = chunk[column.position]
-    # keep deciding while only integers or ambiguous cells were seen, unless the mapping fixed the notation
+    # keep deciding while only integers or ambiguous cells were seen, unless the mapping fixed the
+    # notation
     detect = not column.forced and (
         column.number_format in (None, german.INTEGER) or column.saw_ambiguous
     )
@@ -484,13 +490,14 @@ def _is_ambiguous(parsed: german.ParsedColumn) -> bool:
 def _report_notation(
     columns: list[_Column], parsed: list[german.ParsedColumn], report: Report
 ) -> None:
-    """Warn about a column whose notation only a guess decided, unless another column of the table proves it."""
+    """Warn about a column whose notation only a guess decided, unless another column of the table
+    proves it."""
     proven = [
         c.name
-        for c, p in zip(columns, parsed)
+        for c, p in zip(columns, parsed, strict=True)
         if p.number_format == german.GERMAN and p.note is None
     ]
-    for column, result in zip(columns, parsed):
+    for column, result in zip(columns, parsed, strict=True):
         if not result.note or column.reported_note:
             continue
         column.reported_note = True

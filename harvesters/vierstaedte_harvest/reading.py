@@ -86,7 +86,8 @@ def _check_text(head: bytes) -> None:
     if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _reject(
             "encoding-error",
-            "The file contains NUL bytes: it is binary or in an encoding without a byte-order mark (UTF-16?).",
+            "The file contains NUL bytes: it is binary or in an encoding without a byte-order mark "
+            "(UTF-16?).",
         )
 
 
@@ -224,7 +225,8 @@ class Table:
             if row.text.count('"') % 2:
                 open_quote.append(row.text)
                 return "error"
-            # a row with too many cells is always an error; short ones are fine only as a footer at the very end
+            # a row with too many cells is always an error; short ones are fine only as a footer at
+            # the very end
             if row.actual_columns > row.expected_columns:
                 return "error"
             short_rows.append(row.text)
@@ -331,7 +333,7 @@ def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
     try:
         text = head.decode(encoding, errors="strict" if len(head) < HEAD_BYTES else "ignore")
     except (UnicodeDecodeError, LookupError) as error:
-        raise _reject("encoding-error", f"Not readable as {encoding}: {error}")
+        raise _reject("encoding-error", f"Not readable as {encoding}: {error}") from None
     if "Ã¤" in text or "Ã¼" in text or "Ã¶" in text:
         raise _reject(
             "encoding-error",
@@ -421,7 +423,7 @@ def _open_xlsx(path: Path, options: ReadOptions) -> Table:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(item.file_size for item in archive.infolist())
     except (zipfile.BadZipFile, OSError) as error:
-        raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}")
+        raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}") from None
     ratio = unpacked / max(path.stat().st_size, 1)
     if unpacked > XLSX_MAX_UNPACKED or (unpacked > 10 * 1024 * 1024 and ratio > XLSX_MAX_RATIO):
         raise _reject(
@@ -434,7 +436,7 @@ def _open_xlsx(path: Path, options: ReadOptions) -> Table:
             path, sheet_name=options.sheet or 0, header=None, dtype=object, engine="openpyxl"
         )
     except Exception as error:  # noqa: BLE001 - openpyxl raises many types for broken files
-        raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}")
+        raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}") from None
     rows = [[_xlsx_cell(v) for v in r] for r in frame.itertuples(index=False, name=None)]
     if not any(any(c.strip() for c in r) for r in rows):
         raise _reject("empty-file", "The Excel sheet is empty.")

@@ -64,7 +64,7 @@ class SchemaValidator:
                     (
                         "enum",
                         f"{name} must be one of {constraints['enum']}",
-                        lambda v: v == "" or v in allowed,
+                        lambda v, allowed=allowed: v == "" or v in allowed,
                     )
                 )
             if "pattern" in constraints:
@@ -73,13 +73,12 @@ class SchemaValidator:
                     (
                         "pattern",
                         f"{name} must match {constraints['pattern']}",
-                        lambda v: v == "" or regex.fullmatch(v) is not None,
+                        lambda v, regex=regex: v == "" or regex.fullmatch(v) is not None,
                     )
                 )
             for rule, message, ok in tests:
-                verdicts = np.array(
-                    [ok(v) for v in values] + [rule != "required"], dtype=bool
-                )  # last: missing (-1)
+                # one verdict per distinct value, the last for a missing one (code -1)
+                verdicts = np.array([ok(v) for v in values] + [rule != "required"], dtype=bool)
                 if not verdicts.all():  # the rows are only looked at when a distinct value failed
                     self._report(
                         report,

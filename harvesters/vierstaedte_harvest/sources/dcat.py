@@ -216,7 +216,7 @@ def _page(
     graph = rdflib.Graph()
     try:
         graph.parse(data=body, format=kind, publicID=url)
-    except Exception as error:  # noqa: BLE001 - rdflib's parsers raise many unrelated exception types
+    except Exception as error:  # rdflib's parsers raise many unrelated exception types
         raise SourceError(
             f"DCAT page {url} is not valid RDF ({kind}): {error.__class__.__name__}: {error}"
         ) from error
@@ -275,7 +275,7 @@ def _refuse_dtd(body: bytes, url: str) -> None:
     except _Refused as refusal:
         raise SourceError(
             f"DCAT page {url} {refusal}; DTDs with entities are refused (XXE / entity expansion)"
-        )
+        ) from None
     except xml.parsers.expat.ExpatError as error:
         raise SourceError(f"DCAT page {url} is not well-formed XML: {error}") from error
 
