@@ -51,7 +51,7 @@ def ensure_harvester(city: str, token_file: str):
     try:
         seeding.ensure_harvester(city, token_file, echo=click.echo)
     except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="CITY")
+        raise click.BadParameter(str(error), param_hint="CITY") from None
 
 
 def get_commands():

@@ -72,7 +72,7 @@ class DCATAPdeProfile(RDFProfile):
             )
 
     def _city_as_publisher(self, dataset_dict, dataset_ref):
-        """The city is the one ``dct:publisher``; the schema's ``publisher`` entries become ``dcatde:originator``.
+        """The city is the one ``dct:publisher``; ``publisher`` entries become ``dcatde:originator``.
 
         DCAT-AP allows one publisher; harvested ``publisher`` values name the
         office that produced the data, which DCAT-AP.de calls the originator.

@@ -50,7 +50,10 @@ def _type_label(datastore_type: str) -> str:
 
 
 def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | None:
-    """Fields (id, label, type, unit, description) and indicators of the normalised table; None without one."""
+    """Fields (id, label, type, unit, description) and indicators of the normalised table.
+
+    None when the dataset has no normalised table.
+    """
     resource = tables.normalised_resource(pkg_dict)
     if resource is None:
         return None

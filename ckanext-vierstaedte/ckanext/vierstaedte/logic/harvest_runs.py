@@ -85,7 +85,7 @@ def vierstaedte_utc_datetime(value: Any, context: dict) -> Any:
                     "Kein gültiger ISO-8601-Zeitpunkt: {value} (erwartet z. B. "
                     "2026-11-21T03:00:00Z)"
                 ).format(value=_shown(value))
-            )
+            ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=datetime.UTC)
     now = datetime.datetime.now(datetime.UTC)
@@ -119,7 +119,10 @@ def vierstaedte_harvest_run_status(value: Any, context: dict) -> Any:
 
 
 def _json_object(value: Any, what: str) -> dict[str, Any]:
-    """A dict, or a JSON text of one (form posts and query strings send text), nested at most MAX_JSON_DEPTH deep."""
+    """A dict, or a JSON text of one, nested at most MAX_JSON_DEPTH deep.
+
+    Form posts and query strings send the object as text.
+    """
     too_deep = _("{what} ist zu tief verschachtelt (mehr als {max} Ebenen).").format(
         what=what, max=schema.MAX_JSON_DEPTH
     )
@@ -129,9 +132,9 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
         except ValueError as error:
             raise Invalid(
                 _("{what} ist kein gültiges JSON: {error}").format(what=what, error=error)
-            )
+            ) from None
         except RecursionError:
-            raise Invalid(too_deep)
+            raise Invalid(too_deep) from None
     if not isinstance(value, dict):
         raise Invalid(_("{what} muss ein JSON-Objekt sein.").format(what=what))
     if schema.json_depth(value, schema.MAX_JSON_DEPTH) > schema.MAX_JSON_DEPTH:
@@ -242,7 +245,7 @@ def vierstaedte_harvest_report(value: Any, context: dict) -> Any:
     except (TypeError, ValueError) as error:  # NaN, a lone surrogate (UnicodeEncodeError)
         raise Invalid(
             _("Der Bericht lässt sich nicht als JSON speichern: {error}").format(error=error)
-        )
+        ) from None
     limit = tk.asint(tk.config.get("ckanext.vierstaedte.harvest_report_max_bytes"))
     if size > limit:
         raise Invalid(

@@ -102,7 +102,7 @@ def period_bound_validator(value: Any, context: dict) -> Any:
     try:
         datetime.date.fromisoformat((text + "-01-01")[:10])
     except ValueError:
-        raise error
+        raise error from None
     return text
 
 

@@ -66,8 +66,10 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
             },
         },
         "vierstaedte_tool_describe_dataset": {
-            "description": "Beschreibt einen Datensatz: Felder mit Einheiten, Indikatoren, Zeiträume, Gebiete, "
-            "Lizenz, URLs und eine Zitierangabe.",
+            "description": (
+                "Beschreibt einen Datensatz: Felder mit Einheiten, Indikatoren, Zeiträume, "
+                "Gebiete, Lizenz, URLs und eine Zitierangabe."
+            ),
             "parameters": {
                 "type": "object",
                 "properties": {
@@ -133,7 +135,10 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
 
 
 def tool_manifest() -> dict[str, Any]:
-    """OpenAI-style function definitions; each is called as ``POST /api/3/action/<name>`` with JSON arguments."""
+    """OpenAI-style function definitions.
+
+    Each is called as ``POST /api/3/action/<name>`` with JSON arguments.
+    """
     site = tk.config.get("ckan.site_url").rstrip("/")
     return {
         "api": f"{site}/api/3/action/",
@@ -403,8 +408,11 @@ def vierstaedte_tool_query_indicator(context, data_dict):
         "indicator": {"id": data["indicator"], "label": label},
         "city": {"name": city["name"], "title": city["title"], "ags": city["ags"]},
         "period": newest,
-        "answer": f"{label}, {first['area']['name']} ({city['short_title']}), {newest}: {value} {first['unit_label']}. "
-        f"Quelle: {first['citation']['text']}",
+        "answer": (
+            f"{label}, {first['area']['name']} ({city['short_title']}), {newest}: "
+            f"{value} {first['unit_label']}. "
+            f"Quelle: {first['citation']['text']}"
+        ),
         "results": matches,
         "skipped": skipped,
     }

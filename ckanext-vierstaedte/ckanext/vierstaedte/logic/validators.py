@@ -134,7 +134,7 @@ def _as_list(value: Any) -> list[str]:
         try:
             return [str(v) for v in json.loads(text)]
         except ValueError as error:
-            raise Invalid(_("Ungültige Liste: {error}").format(error=error))
+            raise Invalid(_("Ungültige Liste: {error}").format(error=error)) from None
     return [part for part in re.split(r"[,\s]+", text) if part]
 
 

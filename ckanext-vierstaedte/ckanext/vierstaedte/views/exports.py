@@ -1,4 +1,7 @@
-"""Catalogue exports and the bot tool manifest at stable, cacheable URLs (logic in logic/exports.py, logic/tools.py)."""
+"""Catalogue exports and the bot tool manifest at stable, cacheable URLs.
+
+The logic is in logic/exports.py and logic/tools.py.
+"""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ target_metadata = metadata
 name = os.path.basename(os.path.dirname(__file__))
 
 
-def include_object(object, object_name, type_, reflected, compare_to):
+def include_object(obj, object_name, type_, reflected, compare_to):
     if type_ == "table":
         return object_name.startswith(name)
     return True
