@@ -33,7 +33,8 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 CITIES = tuple(cities.names())
 # the cities the demo has payloads and a config for (scripts/stack up harvests the same)
 DEMO_CITIES = tuple(city for city in CITIES if (DEMO / "configs" / f"{city}.yaml").is_file())
-# what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it calls only reads
+# what a harvester writes to CKAN (harvesters/vierstaedte_harvest/publish.py); everything else it
+# calls only reads
 WRITE_ACTIONS = frozenset(
     {
         "package_create",
@@ -80,7 +81,8 @@ def run_command(
     env: dict[str, str] | None = None,
     timeout: float = 300,
 ):
-    """``vierstaedte-harvest run CITY`` as cron runs it; the finished process, or the running one (``wait=False``)."""
+    """``vierstaedte-harvest run CITY`` as cron runs it; the finished process, or the running one
+    (``wait=False``)."""
     argv = command(
         "run",
         city,
@@ -101,7 +103,8 @@ def run_command(
     return subprocess.run(argv, env=environment, capture_output=True, text=True, timeout=timeout)
 
 
-# --- the run's outcome, and what CKAN publishes (read in the test process, which shares CKAN's databases) ----------
+# --- the run's outcome, and what CKAN publishes -------------------------------------------------
+# (read in the test process, which shares CKAN's databases)
 
 SYSADMIN = {"ignore_auth": True}
 
@@ -220,10 +223,10 @@ class _TapHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._forward()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self._forward()
 
     def _forward(self) -> None:

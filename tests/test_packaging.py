@@ -1,4 +1,5 @@
-"""The installable package carries its data: a wheel built from the repo has every non-Python file it needs."""
+"""The installable package carries its data: a wheel built from the repo has every non-Python file
+it needs."""
 
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ def set_http(harvest, city: str, **settings) -> None:
 
 
 def xlsx_bomb() -> bytes:
-    """An .xlsx of ~200 KB whose sheet unpacks to 60 MB (845,000 rows): openpyxl alone takes ~20 s and 350 MB."""
+    """An .xlsx of ~200 KB whose sheet unpacks to 60 MB (845,000 rows): openpyxl alone takes ~20 s
+    and 350 MB."""
     row = b'<row><c t="inlineStr"><is><t>Altstadt</t></is></c><c><v>1</v></c></row>'
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -84,7 +85,8 @@ def xxe() -> bytes:
 
 
 def private_manifest(harvest, replay, urls: list[str], allow: bool) -> None:
-    """Koblenz from a manifest on disk (no catalogue request at all) whose files point where they should not."""
+    """Koblenz from a manifest on disk (no catalogue request at all) whose files point where they
+    should not."""
     entries = [
         {
             "id": f"datei-{n}",

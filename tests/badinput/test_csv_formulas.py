@@ -75,7 +75,7 @@ def test_the_normalised_csv_quotes_text_neutralises_formulas_and_keeps_numbers(t
     text = (tmp_path / "normalisiert.csv").read_text(encoding="utf-8")
     rows = _cells(text)
     names = rows[0]
-    records = [dict(zip(names, cells)) for cells in rows[1:]]
+    records = [dict(zip(names, cells, strict=True)) for cells in rows[1:]]
     assert all(
         isinstance(r["value"], float) for r in records
     )  # numbers unquoted, everything else quoted

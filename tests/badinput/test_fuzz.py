@@ -1,4 +1,5 @@
-"""Fuzzing the CSV reader and the German number parser (hypothesis, bounded: fixed example counts, no database).
+"""Fuzzing the CSV reader and the German number parser (hypothesis, bounded: fixed example counts,
+no database).
 
 Properties: arbitrary bytes never crash the reader except with its own
 :class:`TableRejected`; a well-formed table is read back cell for cell;
@@ -73,7 +74,7 @@ def test_number_parser_never_misreads(cells):
     parsed = german.parse_numbers(pd.Series(cells, dtype=object))
     assert len(parsed.values) == len(parsed.status) == len(cells)
     assert set(parsed.status) <= set(german.STATUSES)
-    for cell, value, status in zip(cells, parsed.values, parsed.status):
+    for cell, value, status in zip(cells, parsed.values, parsed.status, strict=True):
         stripped = cell.strip()
         if stripped in german.MISSING_MARKERS:
             assert status == "missing", (cell, status)

@@ -30,7 +30,7 @@ class _Catalogue(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         query = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
         start, rows = int(query.get("start", 0)), min(int(query.get("rows", 10)), 1000)
         base = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -1,4 +1,5 @@
-"""A real headless Chromium (Debian's, never a downloaded one) driven by Playwright, against the live test CKAN.
+"""A real headless Chromium (Debian's, never a downloaded one) driven by Playwright, against the
+live test CKAN.
 
 The live CKAN, the cities and the harvest come from `tests/live.py`.
 """

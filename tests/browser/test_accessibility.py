@@ -1,4 +1,5 @@
-"""Accessibility in a real browser: axe-core on the portal's pages, the comparison form by keyboard, a phone's width.
+"""Accessibility in a real browser: axe-core on the portal's pages, the comparison form by keyboard,
+a phone's width.
 
 axe-core comes from the npm registry, pinned in ``tests/browser/axe/package-lock.json``;
 ``scripts/test`` installs it into ``.stack/npm`` (``install_test_tools`` in ``scripts/lib.sh``).
@@ -33,7 +34,8 @@ BLOCKING = {"serious", "critical"}
 def axe_source() -> str:
     if not AXE.is_file():
         pytest.fail(
-            f"axe-core is missing at {AXE}: run the suite with scripts/test (scripts/lib.sh install_test_tools)"
+            f"axe-core is missing at {AXE}: run the suite with scripts/test "
+            "(scripts/lib.sh install_test_tools)"
         )
     return AXE.read_text(encoding="utf-8")
 
@@ -129,7 +131,8 @@ class TestAccessibility:
         }
 
     def test_comparison_form_by_keyboard(self, page, platform, pages):
-        """Tab reaches every control; choosing by keyboard does not reload the page; the button shows the choice."""
+        """Tab reaches every control; choosing by keyboard does not reload the page; the button
+        shows the choice."""
         page.goto(platform["url"] + "/vergleich")
         url = page.url
         reached = []
@@ -169,7 +172,8 @@ class TestAccessibility:
     def test_phone_width_has_no_horizontal_overflow(
         self, browser, platform, pages, screenshots, axe_source
     ):
-        """At a phone's width nothing scrolls sideways but the tables' own (focusable) scroll boxes; axe agrees."""
+        """At a phone's width nothing scrolls sideways but the tables' own (focusable) scroll boxes;
+        axe agrees."""
         context = browser.new_context(
             locale="de-DE",
             viewport={"width": 360, "height": 740},

@@ -20,7 +20,8 @@ def chart_points(page) -> dict:
     return page.evaluate("""() => {
         const chart = Chart.getChart('vierstaedte-compare-canvas');
         const points = {labels: chart.data.labels};
-        chart.data.datasets.filter(d => ['Mainz', 'Trier'].includes(d.label)).forEach(d => { points[d.label] = d.data; });
+        chart.data.datasets.filter(d => ['Mainz', 'Trier'].includes(d.label))\
+.forEach(d => { points[d.label] = d.data; });
         return points;
     }""")
 

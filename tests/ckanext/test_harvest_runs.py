@@ -538,7 +538,8 @@ class TestMigration:
         )
         with model.Session.bind.connect() as connection:
             context = MigrationContext.configure(connection, opts={"include_object": only_ours})
-            # the model's own metadata: clean_db replaces model.meta.metadata with a reflection of the database
+            # the model's own metadata: clean_db replaces model.meta.metadata with a reflection of
+            # the database
             assert compare_metadata(context, HarvestRun.metadata) == []
 
     def test_downgrade_drops_the_table_and_upgrade_recreates_it(self, migrate_db_for):

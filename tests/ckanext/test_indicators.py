@@ -1,4 +1,5 @@
-"""Cross-city indicators: the query and list actions on real DataStore tables, the comparison page and its CSV."""
+"""Cross-city indicators: the query and list actions on real DataStore tables, the comparison page
+and its CSV."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ def publish(city: str, name: str, records: list[dict], **metadata) -> dict:
 
 @pytest.fixture
 def tables(clean_datastore, cities):
-    """Population of Mainz (2021–2023, with two Ortsbezirke) and Trier, households of Koblenz; Trier's private draft."""
+    """Population of Mainz (2021–2023, with two Ortsbezirke) and Trier, households of Koblenz;
+    Trier's private draft."""
     district = {"city": "mainz", "period": "2023", "area_level": "ortsbezirk"}
     mainz = publish(
         "mainz",
@@ -284,7 +286,8 @@ class TestComparePage:
             "#vergleich-indicator"
         )
         chart = json.loads(page.select_one("script#vierstaedte-compare-data").string)
-        # one x axis of years: Mainz's "2023" (year header) and Trier's "2023-12-31" (reference date) meet at 2023
+        # one x axis of years: Mainz's "2023" (year header) and Trier's "2023-12-31" (reference
+        # date) meet at 2023
         assert chart["labels"] == ["2021", "2022", "2023"]
         assert chart["datasets"] == [
             {

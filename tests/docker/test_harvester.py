@@ -189,7 +189,8 @@ class TestOneCity:
 
 
 def test_the_harvester_cli_takes_what_the_jobs_hand_it(compose_model, tmp_path):
-    """The contract with vierstaedte_harvest.cli: `vierstaedte-harvest run <city>`, settings from the environment."""
+    """The contract with vierstaedte_harvest.cli: `vierstaedte-harvest run <city>`, settings from
+    the environment."""
     assert (VENV_BIN / "vierstaedte-harvest").exists(), (
         "setup.py must declare the vierstaedte-harvest console script"
     )

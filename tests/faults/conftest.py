@@ -417,8 +417,9 @@ class PrivateStack:
     def harvest(
         self, city: str, replay, *extra: str, ckan_url: str | None = None, wait: bool = True
     ):
-        """The harvester command against this stack, one dataset at a time (``--workers 1``), so a fault strikes a
-        known step of a known dataset. (The kill test, in the integration stack, runs with the default workers.)"""
+        """The harvester command against this stack, one dataset at a time (``--workers 1``), so a
+        fault strikes a known step of a known dataset. (The kill test, in the integration stack,
+        runs with the default workers.)"""
         configs = write_configs(replay.base, self.root / "configs" / city)
         return run_command(
             city,

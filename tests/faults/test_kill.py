@@ -50,8 +50,9 @@ def test_sigkill_at_seeded_points_converges_to_the_uninterrupted_state(harvest, 
         reference = comparable(published_state())
         writes = list(tap.writes)
         assert len(reference) == 3, reference
-        # every write is a kill point: two table datasets take four calls each (dataset, files, rows, Data Package
-        # with the marker that the rows are complete), the link dataset one, and the run record one
+        # every write is a kill point: two table datasets take four calls each (dataset, files,
+        # rows, Data Package with the marker that the rows are complete), the link dataset one,
+        # and the run record one
         assert collections.Counter(writes) == {
             "package_create": 3,
             "package_revise": 4,
@@ -77,7 +78,7 @@ def test_sigkill_at_seeded_points_converges_to_the_uninterrupted_state(harvest, 
             tap.writes.clear()
             victim = {}
 
-            def strike(n, action, when, number=number, moment=moment, kind=kind):
+            def strike(n, action, when, number=number, moment=moment, kind=kind, victim=victim):
                 if kind == "write" and n == number and moment == when:
                     victim["process"].send_signal(signal.SIGKILL)
                     victim["process"].wait()

@@ -36,11 +36,13 @@ def test_shipped_configs_load(city):
             "unknown key http.speed",
         ),
         (
-            "city: mainz\nsource: {protocol: ckan, url: 'https://x'}\ntables: [{match: {title: '('}, mapping: m.yaml}]\n",
+            "city: mainz\nsource: {protocol: ckan, url: 'https://x'}\n"
+            "tables: [{match: {title: '('}, mapping: m.yaml}]\n",
             "bad regular expression",
         ),
         (
-            "city: mainz\nsource: {protocol: ckan, url: 'https://x'}\ntables: [{match: {colour: x}, mapping: m.yaml}]\n",
+            "city: mainz\nsource: {protocol: ckan, url: 'https://x'}\n"
+            "tables: [{match: {colour: x}, mapping: m.yaml}]\n",
             "unknown key tables.1..match.colour",
         ),
     ],

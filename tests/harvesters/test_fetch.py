@@ -140,7 +140,7 @@ class _Recorder(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def do_GET(self):  # noqa: N802 - http.server naming
+    def do_GET(self):  # http.server naming
         self.server.seen.append((self.path, self.headers.get("Host")))
         url = urlsplit(self.path)
         if url.path == "/redirect":

@@ -58,7 +58,7 @@ def test_mixed_notations_are_errors_never_silent_misreads(thousands, decimals):
     ]
     parsed = german.parse_numbers(pd.Series(cells))
     reported = parsed.values[parsed.status == "reported"]
-    for text, value, status in zip(cells, parsed.values, parsed.status):
+    for text, value, status in zip(cells, parsed.values, parsed.status, strict=True):
         if status == "reported":
             english = (
                 float(text.replace(",", "")) if parsed.number_format == german.ENGLISH else None

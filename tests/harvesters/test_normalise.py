@@ -86,7 +86,7 @@ def test_party_columns_with_share_columns(fixture_mapping):
     assert result.report.verdict == "valid", result.report.as_dict()
     frame = result.frame
     greens = observations(frame, area_name="Gonsenheim", dimension_value="GRÜNE")
-    assert dict(zip(greens["indicator"].astype(str), greens["value"])) == {
+    assert dict(zip(greens["indicator"].astype(str), greens["value"], strict=True)) == {
         "votes_by_party": 3300.0,
         "vote_share_by_party": 22.9,
     }

@@ -474,7 +474,9 @@ def test_catalogue_entries_that_are_not_datasets_are_skipped_and_reported(server
 
 XXE_DOCUMENTS = {
     "external general entity": '<!DOCTYPE rdf:RDF [<!ENTITY secret SYSTEM "file:///etc/passwd">]>',
-    "external parameter entity": '<!DOCTYPE rdf:RDF [<!ENTITY % secret SYSTEM "file:///etc/passwd"> %secret;]>',
+    "external parameter entity": (
+        '<!DOCTYPE rdf:RDF [<!ENTITY % secret SYSTEM "file:///etc/passwd"> %secret;]>'
+    ),
     "external DTD": '<!DOCTYPE rdf:RDF SYSTEM "file:///etc/passwd">',
 }
 
@@ -501,7 +503,8 @@ def test_xxe_is_refused_without_leaking(server, fetcher, kind):
 
 
 def test_rdflib_alone_does_not_resolve_external_entities():
-    """The second line of defence, should the pre-check ever miss something: SAX does not fetch external entities."""
+    """The second line of defence, should the pre-check ever miss something: SAX does not fetch
+    external entities."""
     graph = rdflib.Graph().parse(
         data=rdf_with(XXE_DOCUMENTS["external general entity"], "a&secret;b"), format="xml"
     )

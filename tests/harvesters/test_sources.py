@@ -80,8 +80,8 @@ def test_manifest_over_http_and_from_a_file(fetcher, replay, tmp_path):
         ("datasets: {}", "top-level 'datasets:' list"),
         ("datasets:\n  - title: no id\n    files: [{url: 'https://x/a.csv'}]", "'id' is required"),
         (
-            "datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://x/a.csv'}]\n  - id: a\n    title: B\n"
-            "    files: [{url: 'https://x/b.csv'}]",
+            "datasets:\n  - id: a\n    title: A\n    files: [{url: 'https://x/a.csv'}]\n"
+            "  - id: a\n    title: B\n    files: [{url: 'https://x/b.csv'}]",
             "listed more than once",
         ),
         (

@@ -1,4 +1,5 @@
-"""The harvest state: snapshot plus journal, so that a run records each dataset in O(1) and a kill loses nothing done."""
+"""The harvest state: snapshot plus journal, so that a run records each dataset in O(1) and a kill
+loses nothing done."""
 
 import errno
 import json

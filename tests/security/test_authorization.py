@@ -8,8 +8,8 @@ The rule: nobody writes outside their own city; what only a sysadmin may do
 (move datasets between cities, change memberships or the city itself, purge)
 no city account may do even in its own city.
 
-Every cell is called over HTTP against the live CKAN (gunicorn); the whole observed matrix is compared with the expected
-one, and afterwards no trace of a refused call may exist in the database.
+Every cell is called over HTTP against the live CKAN (gunicorn); the whole observed matrix is
+compared with the expected one, and afterwards no trace of a refused call may exist in the database.
 """
 
 from __future__ import annotations
@@ -101,7 +101,8 @@ def target(city: str, name: str) -> dict:
 def payload(action: str, city: str, cell: str, goal: dict, user: str) -> dict:
     """The call of one cell: it writes the marker ``cell`` wherever it writes text.
 
-    ``user`` is who a membership call makes an admin: the actor itself (an escalation attempt), or a bystander.
+    ``user`` is who a membership call makes an admin: the actor itself (an escalation attempt), or a
+    bystander.
     """
     package, resource = goal["dataset"], goal["resource"]
     other = CITIES[(CITIES.index(city) + 1) % len(CITIES)]

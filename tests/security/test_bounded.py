@@ -132,7 +132,7 @@ class _Catalogue(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         if not parts.path.endswith("package_search"):
             self.send_error(404)

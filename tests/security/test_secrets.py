@@ -51,7 +51,8 @@ def tracked_files() -> dict[str, str]:
 
 
 def installation_secrets(ckan_ini: Path) -> dict[str, str]:
-    """This installation's secret values: files in .stack/secrets, signing keys and passwords in the CKAN configs."""
+    """This installation's secret values: files in .stack/secrets, signing keys and passwords in the
+    CKAN configs."""
     secrets = {
         f"secrets/{p.name}": p.read_text().strip()
         for p in (STACK_DIR / "secrets").glob("*")

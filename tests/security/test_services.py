@@ -187,7 +187,8 @@ def test_redis_and_solr_do_not_run_as_root(ckan_config):
 
 
 def test_token_files_become_private(platform, tmp_path):
-    """A token file that existed readable by all is mode 600 after the seed step, whether kept or rewritten."""
+    """A token file that existed readable by all is mode 600 after the seed step, whether kept or
+    rewritten."""
     from ckanext.vierstaedte import seed
 
     kept = platform["tokens"]["mainz"]  # holds a valid token of harvester-mainz: kept as it is
@@ -207,7 +208,8 @@ def test_token_files_become_private(platform, tmp_path):
 
 
 def test_stack_secrets_become_private(tmp_path):
-    """scripts/lib.sh's ensure_secret: a password file that existed readable by all ends up mode 600, unchanged."""
+    """scripts/lib.sh's ensure_secret: a password file that existed readable by all ends up mode
+    600, unchanged."""
     secret = tmp_path / "pg-password"
     secret.write_text("schon-da\n")
     secret.chmod(0o644)

@@ -105,10 +105,13 @@ def assert_cut_off(
 
 
 def test_hostile_queries_end_at_the_bound(platform, table):
-    """Each hostile query, as many at once as the server has workers, ends within the bound with a clean 409."""
+    """Each hostile query, as many at once as the server has workers, ends within the bound with a
+    clean 409."""
     for what, sql in hostile(table).items():
         with ThreadPoolExecutor(WORKERS) as pool:
-            results = list(pool.map(lambda _: search_sql(platform["url"], sql), range(WORKERS)))
+            results = list(
+                pool.map(lambda _, sql=sql: search_sql(platform["url"], sql), range(WORKERS))
+            )
         for answer, seconds in results:
             assert_cut_off(answer, seconds, BOUND + SLACK, what)
 
@@ -121,7 +124,8 @@ def test_functions_outside_the_allow_list_are_refused(platform):
 
 
 def test_the_portal_answers_while_hostile_sql_runs(platform, table):
-    """More hostile queries than workers: the health probe is answered once the bound has passed, every query ends.
+    """More hostile queries than workers: the health probe is answered once the bound has passed,
+    every query ends.
 
     Sync workers serve one request each, in the order the connections came, so a probe behind hostile queries
     waits for them to end: with one more query than workers, the bound is what the probe waits at most (before
@@ -146,7 +150,8 @@ def test_the_portal_answers_while_hostile_sql_runs(platform, table):
 
 
 def test_the_read_only_role_carries_the_bound(ckan_config):
-    """The role the SQL search runs as has the statement timeout in PostgreSQL too (for whatever else runs as it)."""
+    """The role the SQL search runs as has the statement timeout in PostgreSQL too (for whatever
+    else runs as it)."""
     engine = sqlalchemy.create_engine(
         ckan_config["ckan.datastore.read_url"], poolclass=sqlalchemy.pool.NullPool
     )
