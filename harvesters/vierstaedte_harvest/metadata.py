@@ -6,6 +6,11 @@ wild spells them differently, and a URL must be a valid http(s) URL (RFC 3986,
 the portal's own rule) or it is left out and reported; tags are made
 acceptable to CKAN. Nothing is invented: a value that cannot be mapped is left
 out (and CKAN's validation reports a missing required field) rather than guessed.
+
+Defaults (the city config's ``defaults``, the portal's city geocoding) fill only what the
+source lacks, never replace what it says, and every field they fill is named in the run
+report: a dataset labelled ANNUAL by the config while its catalogue says MONTHLY would be a
+wrong fact the portal repeats with authority.
 """
 
 from __future__ import annotations
@@ -16,16 +21,20 @@ import unicodedata
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from vierstaedte_contract import vocabularies
+from vierstaedte_contract import cities, vocabularies
 from vierstaedte_contract.vocabularies import (
-    FREQUENCY_BASE,
+    GEOCODING_BASE,
     LICENSE_BASE,
     THEME_BASE,
     canonical_dcatde_uri,
+    canonical_frequency,
+    canonical_geocoding,
 )
 from vierstaedte_harvest.sources import SourceDataset
 
 THEMES = frozenset(uri.removeprefix(THEME_BASE) for uri in vocabularies.values("themes"))
+# (code, plain-language message) of each source field left out; None: the caller does not care
+Problems = list[tuple[str, str]] | None
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TAG_BAD = re.compile(r"[^\w \-.]", re.UNICODE)
 
@@ -102,17 +111,18 @@ def web_url(value: Any) -> str | None:
     return None
 
 
-def _http(value: str | None, field: str, problems: list[str] | None) -> str | None:
+def _http(value: str | None, field: str, problems: Problems) -> str | None:
     """An http(s) URL of the source; an invalid one is left out and named in ``problems``."""
     url = web_url(value)
     if url is not None and url.lower().startswith(("http://", "https://")):
         return url
     if value and problems is not None:
-        problems.append(f"{field}: not a valid http(s) URL, left out: {clean_text(value, 200)!r}")
+        text = f"{field}: not a valid http(s) URL, left out: {clean_text(value, 200)!r}"
+        problems.append(("invalid-url", text))
     return None
 
 
-def link_url(resource: Any, problems: list[str] | None = None) -> str | None:
+def link_url(resource: Any, problems: Problems = None) -> str | None:
     """The URL of a source's further resource (a link); None and a problem if it is invalid."""
     return _http(resource.url, f"resource {clean_text(resource.name, 100)!r} url", problems)
 
@@ -126,36 +136,121 @@ def dataset_name(city: str, source: SourceDataset) -> str:
     return f"{city}-{slug}-{hashlib.sha1(source.guid.encode()).hexdigest()[:8]}"
 
 
+# the level a geocoding key states by its kind; a regional key (ARS) alone does not say whether a
+# kreisfreie Stadt is meant as municipality or district, so its level is left to the source
+_KEY_LEVELS = {
+    "municipalityKey": "municipality",
+    "districtKey": "administrativeDistrict",
+    "stateKey": "state",
+}
+
+
+def _geocoding(source: SourceDataset, city: str, problems: Problems) -> tuple[str, str]:
+    """The source's political geocoding and its level, canonical; ``""`` where it has none.
+
+    Several URIs (a dataset about the city and its state) keep the one naming the city, else
+    the first; the others are named in ``problems`` (the portal holds one).
+    """
+    found = []
+    for value in source.political_geocoding:
+        uri = canonical_geocoding(value)
+        if uri is None:
+            _note(
+                problems, f"political geocoding: no DCAT-AP.de geocoding URI, left out: {value!r}"
+            )
+        elif uri not in found:
+            found.append(uri)
+    home = cities.find(city)
+    own = [u for u in found if home and u in (home.geocoding_uri, _municipality_uri(home.ags))]
+    uri = (own or found or [""])[0]
+    for other in found:
+        if other != uri:
+            _note(problems, f"political geocoding: the portal keeps one, left out: {other}")
+    level = canonical_dcatde_uri(source.political_geocoding_level or "")
+    if level and level not in vocabularies.values("geocoding_levels"):
+        _note(problems, f"political geocoding level: not in the vocabulary, left out: {level!r}")
+        level = ""
+    if uri and not level:
+        kind = uri.removeprefix(GEOCODING_BASE).split("/", 1)[0]
+        level = GEOCODING_BASE + "Level/" + _KEY_LEVELS[kind] if kind in _KEY_LEVELS else ""
+    return uri, level
+
+
+def _municipality_uri(ags: str) -> str:
+    return GEOCODING_BASE + "municipalityKey/" + ags
+
+
+def _note(problems: Problems, text: str, code: str = "field-left-out") -> None:
+    if problems is not None:
+        problems.append((code, clean_text(text, 500)))
+
+
 def dataset_dict(
     source: SourceDataset,
     city: str,
     defaults: dict[str, Any],
     name: str,
     granularity: str | None = None,
-    problems: list[str] | None = None,
+    problems: Problems = None,
+    defaulted: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The dataset as the portal stores it (without resources and without validation fields).
 
     A source field the portal would refuse (a landing page that is no valid URL) is left
-    out, not a reason to fail the dataset; ``problems`` receives a line naming it.
+    out, not a reason to fail the dataset; ``problems`` receives ``(code, message)`` naming it.
+    ``defaulted`` receives one entry per field the source did not give and a default filled:
+    ``{"field", "value", "by"}`` with ``by`` = ``config`` (the city config's ``defaults``),
+    ``portal`` (the city's own value, filled in by the portal) or ``title``.
     """
+    filled: list[dict[str, Any]] = []
+
+    def fallback(field: str, given: Any, default: Any, by: str) -> Any:
+        if given or not default:
+            return given
+        filled.append({"field": field, "value": default, "by": by})
+        return default
+
     title = clean_text(source.title, 500) or source.name
+    frequency = canonical_frequency(source.frequency)
+    if source.frequency and frequency is None:
+        _note(problems, f"frequency: not an EU frequency, left out: {source.frequency!r}")
+    geocoding, level = _geocoding(source, city, problems)
     data: dict[str, Any] = {
         "name": name,
         "title": title,
-        "notes": clean_text(source.description, 30_000) or title,
+        "notes": fallback("notes", clean_text(source.description, 30_000), title, "title"),
         "owner_org": city,
-        "theme": canonical_themes(source.themes) or canonical_themes(defaults.get("themes", [])),
-        "license_id": canonical_license(source.license)
-        or canonical_license(defaults.get("license")),
+        "theme": fallback(
+            "theme",
+            canonical_themes(source.themes),
+            canonical_themes(defaults.get("themes", [])),
+            "config",
+        ),
+        "license_id": fallback(
+            "license_id",
+            canonical_license(source.license),
+            canonical_license(defaults.get("license")),
+            "config",
+        ),
         "tags": clean_tags(source.tags),
-        "spatial_granularity": granularity or defaults.get("spatial_granularity", "stadt"),
+        "spatial_granularity": granularity
+        or fallback(
+            "spatial_granularity", None, defaults.get("spatial_granularity", "stadt"), "config"
+        ),
         "temporal_start": _date(source.temporal_start),
         "temporal_end": _date(source.temporal_end),
-        "frequency": FREQUENCY_BASE + defaults["frequency"] if defaults.get("frequency") else None,
+        "frequency": fallback(
+            "frequency", frequency, canonical_frequency(defaults.get("frequency")), "config"
+        ),
+        "political_geocoding_uri": geocoding,
+        "political_geocoding_level_uri": level,
         "source_url": _http(source.landing_page, "source_url", problems),
         "source_identifier": source.guid,
     }
+    home = cities.find(city)
+    if home is not None:
+        fallback("political_geocoding_uri", geocoding, home.geocoding_uri, "portal")
+        fallback("political_geocoding_level_uri", level, home.geocoding_level_uri, "portal")
     if source.contact_name or source.contact_email:
         data["contact"] = [
             {
@@ -163,8 +258,17 @@ def dataset_dict(
                 "email": clean_text(source.contact_email, 200).removeprefix("mailto:"),
             }
         ]
-    if source.publisher:
-        data["publisher"] = [{"name": clean_text(source.publisher, 200)}]
+    publisher_uri = _http(source.publisher_uri, "publisher uri", problems)
+    if source.publisher or publisher_uri:
+        data["publisher"] = [
+            {
+                k: v
+                for k, v in (("name", clean_text(source.publisher, 200)), ("uri", publisher_uri))
+                if v
+            }
+        ]
+    if defaulted is not None:
+        defaulted.extend(filled)
     return {k: v for k, v in data.items() if v not in (None, [], "")}
 
 

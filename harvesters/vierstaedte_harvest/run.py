@@ -197,7 +197,8 @@ class Harvest:
             entry["status"] = runs.UNCHANGED
             return entry
 
-        problems: list[str] = []  # source fields left out (an invalid URL): reported, not fatal
+        problems: list[tuple[str, str]] = []  # source fields left out: reported, not fatal
+        defaulted: list[dict[str, Any]] = []  # fields the source lacks, filled by a default
         desired = metadata.dataset_dict(
             source,
             self.config.city,
@@ -205,7 +206,9 @@ class Harvest:
             name,
             rule.spatial_granularity if rule else None,
             problems,
+            defaulted,
         )
+        entry["defaulted"] = defaulted
         table = None
         if resource is not None:
             result = normalise(download.path, rule.mapping, out=work / f"{name}-normalisiert.csv")
@@ -237,8 +240,10 @@ class Harvest:
             for r in source.resources
             if r is not resource and (url := metadata.link_url(r, problems))
         ]
-        if problems:
-            entry["warnings"] = [{"code": "invalid-url", "message": text} for text in problems]
+        warnings = [{"code": code, "message": text} for code, text in source.notes]
+        warnings += [{"code": code, "message": text} for code, text in problems]
+        if warnings:
+            entry["warnings"] = warnings
         entry["status"] = self.publisher.publish(desired, links, table, known=name in self.in_ckan)
         remembered.update(
             fingerprint=fingerprint, ckan_name=name, status=PUBLISHED, title=entry["title"]

@@ -9,12 +9,14 @@ their only reader, and it holds the one rule for spelling a DCAT-AP.de URI.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import io
 import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from vierstaedte_contract import path
 
@@ -41,6 +43,26 @@ def canonical_dcatde_uri(uri: str) -> str:
     """
     value = _DCATDE_HOST.sub(DCATDE_BASE, uri.strip())
     return _LICENCE_VERSION.sub(r"\1.\2", value)
+
+
+# the political-geocoding keys DCAT-AP.de defines, each with its level and its digit count
+GEOCODING_URI = re.compile(
+    r"^http://dcat-ap\.de/def/politicalGeocoding/"
+    r"(regionalKey/\d{12}|municipalityKey/\d{8}|districtKey/\d{5}|stateKey/\d{2})$"
+)
+
+
+def canonical_geocoding(uri: str | None) -> str | None:
+    """A DCAT-AP.de political-geocoding URI in its one spelling, or None if it is none."""
+    value = canonical_dcatde_uri(str(uri or ""))
+    return value if GEOCODING_URI.match(value) else None
+
+
+def canonical_frequency(value: str | None) -> str | None:
+    """An EU frequency URI (any scheme/case of the authority URI) or code → its URI, else None."""
+    code = str(value or "").strip().rstrip("/").rsplit("/", 1)[-1].upper()
+    uri = FREQUENCY_BASE + code
+    return uri if code and uri in values("frequencies") else None
 
 
 def _csv_rows(text: str) -> list[dict[str, str]]:
@@ -107,8 +129,139 @@ def _json(name: str) -> Any:
 
 
 def licences() -> list[dict[str, Any]]:
-    """The licence register (CKAN's format: ``id``, ``title``, ``title_en``, ``url`` …)."""
+    """The licence register (CKAN's format: ``id``, ``title``, ``title_en``, ``url`` …).
+
+    Derived from GovData's DCAT-AP.de licence lists by ``scripts/licences.py`` (provenance in
+    ``data/SOURCES.md``): every licence of the vocabulary, then the URIs of older DCAT-AP.de
+    versions (``status`` ``deprecated``, ``replaced_by`` their successor).
+    """
     return list(_json("licenses.json"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Licence:
+    """One licence of the DCAT-AP.de vocabulary; ``open`` is Open Definition conformance."""
+
+    uri: str
+    code: str  # the vocabulary's identifier: cc-by/4.0, dl-by-de/2.0, other-closed
+    title_de: str
+    title_en: str
+    url: str  # the licence text
+    open: bool
+    nc: bool  # non-commercial only
+    nd: bool  # no derivatives
+    active: bool
+    replaced_by: str | None = None
+
+    def title(self, lang: str = "de") -> str:
+        return self.title_en if lang == "en" else self.title_de
+
+
+def _licence_key(text: str) -> str:
+    """How licence spellings compare: case, blanks, ``_``, ``/`` and ``.`` do not matter."""
+    return re.sub(r"[\s_/.]+", "-", text.strip().lower()).strip("-")
+
+
+def _url_key(url: str) -> str:
+    """A licence URL without scheme, ``www.``, trailing slash, ``deed.xx`` or ``legalcode``."""
+    parts = urlsplit(url.strip().lower())
+    path = re.sub(r"/(deed\.[a-z-]+|legalcode(\.[a-z-]+)?)?/*$", "", parts.path)
+    return parts.netloc.removeprefix("www.") + path
+
+
+_VERSION = re.compile(r"(-\d+)+$")
+
+
+@functools.cache
+def _licence_index() -> tuple[dict[str, Licence], dict[str, Licence], dict[str, Licence]]:
+    """Three ways in: DCAT-AP.de URI path, other URL, and text (ids, codes, CKAN/OGD ids).
+
+    A URL two licences share (``…/by-nd/3.0/`` is the text of ``cc-by-nd`` and of
+    ``cc-by-nd/3.0``) goes to the one whose version the URL names, else to neither.
+    """
+    by_path: dict[str, Licence] = {}
+    by_url: dict[str, list[Licence]] = {}
+    by_text: dict[str, Licence] = {}
+    for row in licences():
+        lic = Licence(
+            uri=row["id"],
+            code=row["code"],
+            title_de=row["title"],
+            title_en=row["title_en"],
+            url=row["url"],
+            open=row["od_conformance"] == "approved",
+            nc=row["nc"],
+            nd=row["nd"],
+            active=row["status"] == "active",
+            replaced_by=row.get("replaced_by"),
+        )
+        by_path.setdefault(_licence_key(lic.code), lic)  # active ones come first
+        if not lic.active:
+            continue
+        for alias in [lic.code, *row["aliases"]]:
+            if "://" in alias:
+                by_url.setdefault(_url_key(alias), []).append(lic)
+            else:
+                by_text.setdefault(_licence_key(alias), lic)
+    urls = {}
+    for key, found in by_url.items():
+        named = [lic for lic in found if "/" in lic.code and lic.code.split("/")[-1] in key]
+        if len({lic.uri for lic in found}) == 1 or len(named) == 1:
+            urls[key] = named[0] if len(named) == 1 else found[0]
+    return by_path, urls, by_text
+
+
+def _find_licence(value: str) -> Licence | None:
+    by_path, by_url, by_text = _licence_index()
+    text = str(value).strip()
+    if "://" not in text:
+        return by_text.get(_licence_key(text))
+    uri = canonical_dcatde_uri(text)
+    if uri.startswith(LICENSE_BASE):
+        return by_path.get(_licence_key(text.rsplit("/licenses/", 1)[-1]))
+    return by_url.get(_url_key(text))
+
+
+def licence(value: str | None) -> Licence | None:
+    """The licence a source means by ``value``, in the active entry of the vocabulary; else None.
+
+    ``value`` may be a DCAT-AP.de URI in any spelling (``https://www.dcat-ap.de/…/dl-by-de/2_0``,
+    a URI of an older DCAT-AP.de version: its successor), the vocabulary's code
+    (``cc-by/4.0``), a CKAN/OGD id (``dl-de-by-2.0``, ``odc-odbl``, ``CC-BY-4.0``, ``CC BY 4.0``)
+    or the licence's own URL (``https://creativecommons.org/licenses/by/4.0/``,
+    ``https://www.govdata.de/dl-de/by-2-0``). A spelling without a version maps only to the
+    vocabulary's own versionless entry (``cc-by``); otherwise it is None and
+    :func:`licence_candidates` names the versions it could mean. An older URI without a
+    successor is returned as it is (not active).
+    """
+    if not value or not str(value).strip():
+        return None
+    found = _find_licence(str(value))
+    if found is not None and found.replaced_by:
+        return _find_licence(found.replaced_by)
+    return found
+
+
+def licence_candidates(value: str | None) -> list[Licence]:
+    """The active licences a versionless spelling could mean (``dl-by-de`` → 1.0 and 2.0).
+
+    Empty if ``value`` names a licence, has a version, or resembles none.
+    """
+    if not value or licence(value) is not None:
+        return []
+    text = str(value).strip()
+    key = _licence_key(text.rsplit("/licenses/", 1)[-1] if "://" in text else text)
+    if _VERSION.search(key):
+        return []
+    _, _, by_text = _licence_index()
+    found = {lic.uri: lic for alias, lic in by_text.items() if _VERSION.sub("", alias) == key}
+    return sorted(found.values(), key=lambda lic: lic.code)
+
+
+def active_licences() -> list[Licence]:
+    """The licences a dataset may carry: the vocabulary's active entries, in register order."""
+    by_path, _, _ = _licence_index()
+    return [lic for lic in by_path.values() if lic.active]
 
 
 def vocabulary(name: str) -> list[dict[str, Any]]:
@@ -120,8 +273,8 @@ def vocabulary(name: str) -> list[dict[str, Any]]:
     """
     if name == "licenses":
         return [
-            {"value": lic["id"], "label": {"de": lic["title"], "en": lic["title_en"]}}
-            for lic in licences()
+            {"value": lic.uri, "label": {"de": lic.title_de, "en": lic.title_en}}
+            for lic in active_licences()
         ]
     return _json("vocabularies.json")[name]
 

@@ -299,10 +299,10 @@ def test_the_harvester_drops_a_bad_landing_page_and_reports_it():
 
     for url in ("https://www.mainz.de/a b", "javascript:alert(1)", 'https://x.org/"><script>'):
         source = SourceDataset(guid="g1", name="einwohner", title="Einwohner", landing_page=url)
-        problems: list[str] = []
+        problems: list[tuple[str, str]] = []
         data = metadata.dataset_dict(source, "mainz", {}, "mainz-einwohner", problems=problems)
         assert "source_url" not in data
-        assert problems and "source_url" in problems[0]
+        assert problems and problems[0][0] == "invalid-url" and "source_url" in problems[0][1]
     source = SourceDataset(
         guid="g1", name="einwohner", title="Einwohner", landing_page="https://www.mainz.de/a"
     )

@@ -96,10 +96,17 @@ class SourceDataset:
     temporal_start: str | None = None
     temporal_end: str | None = None
     publisher: str | None = None
+    publisher_uri: str | None = None  # the publishing body's URI (dct:publisher), as given
     contact_name: str | None = None
     contact_email: str | None = None
+    frequency: str | None = None  # EU frequency URI or code (MONTHLY), as the source gives it
+    political_geocoding: list[str] = dataclasses.field(default_factory=list)  # DCAT-AP.de URIs
+    political_geocoding_level: str | None = None  # DCAT-AP.de level URI, as given
     resources: list[SourceResource] = dataclasses.field(default_factory=list)
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # what the reader noticed about this record and the run report must say, in plain language:
+    # (code, message), e.g. ("bad-literal", "dct:modified '2023-13-01' is no date, left out")
+    notes: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)

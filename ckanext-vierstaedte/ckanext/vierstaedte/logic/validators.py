@@ -15,16 +15,12 @@ import ckan.plugins.toolkit as tk
 from ckan import model
 
 from vierstaedte_contract import cities, vocabularies
-from vierstaedte_contract.vocabularies import canonical_dcatde_uri
+from vierstaedte_contract.vocabularies import canonical_dcatde_uri, canonical_geocoding
 
 Invalid = tk.Invalid
 _ = tk._
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
-_GEOCODING_URI = re.compile(
-    r"^http://dcat-ap\.de/def/politicalGeocoding/"
-    r"(regionalKey/\d{12}|municipalityKey/\d{8}|districtKey/\d{5}|stateKey/\d{2})$"
-)
 
 
 # RFC 3986: unreserved and reserved characters, and percent-encodings; nothing else (no blank,
@@ -157,8 +153,8 @@ def vierstaedte_geocoding_uri(value: Any, context: dict) -> Any:
     """A DCAT-AP.de political-geocoding URI (regional, municipality, district or state key)."""
     if value in (None, "", tk.missing):
         return value
-    canonical = canonical_dcatde_uri(str(value))
-    if not _GEOCODING_URI.match(canonical):
+    canonical = canonical_geocoding(str(value))
+    if canonical is None:
         raise Invalid(
             _(
                 "Keine DCAT-AP.de-Geokodierungs-URI: {value}. Erwartet z. B. "
