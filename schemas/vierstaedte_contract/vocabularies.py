@@ -158,8 +158,8 @@ class Licence:
 
 
 def _licence_key(text: str) -> str:
-    """How licence spellings compare: case, blanks, ``_``, ``/`` and ``.`` do not matter."""
-    return re.sub(r"[\s_/.]+", "-", text.strip().lower()).strip("-")
+    """How licence spellings compare: case, blanks, ``_ / . > -`` do not matter."""
+    return re.sub(r"[\s_/.>-]+", "-", text.strip().lower()).strip("-")
 
 
 def _url_key(url: str) -> str:
@@ -198,7 +198,7 @@ def _licence_index() -> tuple[dict[str, Licence], dict[str, Licence], dict[str, 
         by_path.setdefault(_licence_key(lic.code), lic)  # active ones come first
         if not lic.active:
             continue
-        for alias in [lic.code, *row["aliases"]]:
+        for alias in [lic.code, *row["aliases"], lic.title_de, lic.title_en]:
             if "://" in alias:
                 by_url.setdefault(_url_key(alias), []).append(lic)
             else:
@@ -218,7 +218,7 @@ def _find_licence(value: str) -> Licence | None:
         return by_text.get(_licence_key(text))
     uri = canonical_dcatde_uri(text)
     if uri.startswith(LICENSE_BASE):
-        return by_path.get(_licence_key(text.rsplit("/licenses/", 1)[-1]))
+        return by_path.get(_licence_key(uri.removeprefix(LICENSE_BASE)))
     return by_url.get(_url_key(text))
 
 
@@ -250,7 +250,8 @@ def licence_candidates(value: str | None) -> list[Licence]:
     if not value or licence(value) is not None:
         return []
     text = str(value).strip()
-    key = _licence_key(text.rsplit("/licenses/", 1)[-1] if "://" in text else text)
+    uri = canonical_dcatde_uri(text)
+    key = _licence_key(uri.removeprefix(LICENSE_BASE) if "://" in text else text)
     if _VERSION.search(key):
         return []
     _, _, by_text = _licence_index()
