@@ -33,6 +33,11 @@ def run_payload(
                 "ckan_name": "mainz-einwohner-2023",
                 "status": "updated",
                 "errors": [],
+                "defaulted": [
+                    {"field": "frequency", "value": "ANNUAL", "by": "config"},
+                    {"field": "political_geocoding_uri", "value": "x", "by": "portal"},
+                ],
+                "warnings": [{"code": "invalid-url", "message": f"source_url {SCRIPT}"}],
             },
             {
                 "source_id": "rlp:wahlen-2024",
@@ -426,6 +431,14 @@ class TestHarvestPage:
         assert "Gewerbeanmeldungen" in html and "missing-column" in html
         assert "Katalogseite 3 antwortete mit HTTP 503" in html
         assert "Einwohner 2023" not in html  # updated without problems: not listed
+        # …but what defaults filled and what was warned about is summed up by kind
+        assert "Hinweise" in html
+        assert (
+            "Aktualisierung <code>frequency</code> aus der Harvester-Konfiguration: 1 Datensatz"
+            in html
+        )
+        assert "vom Portal (Wert der Stadt): 1 Datensatz" in html
+        assert "<code>invalid-url</code>: 1 Datensatz" in html
         assert SCRIPT not in html
         assert "&lt;script&gt;alert(&#39;xss&#39;)&lt;/script&gt;" in html
 
@@ -564,6 +577,8 @@ def test_report_problems_tolerate_malformed_reports():
         "more_source_errors": 0,
         "omitted_datasets": 0,
         "omitted_source_errors": 0,
+        "defaulted": [],
+        "warnings": [],
     }
     assert report_problems(None) == empty
     assert report_problems({"datasets": "x", "source_errors": {"a": 1}, "omitted": [1]}) == empty
@@ -610,3 +625,31 @@ def test_report_problems_are_a_bounded_page():
     assert len(second["datasets"][0]["errors"]) == 5 and second["datasets"][0]["more_errors"] == 4
     assert len(second["source_errors"]) == 20 and second["more_source_errors"] == 5
     assert report_problems(report, page=9)["datasets"] == []
+
+
+def test_defaulted_fields_and_warnings_are_counted_by_kind_and_bounded():
+    from ckanext.vierstaedte.logic.harvest_runs import NOTICES_SHOWN, report_problems
+
+    entries = [
+        {
+            "status": "added",
+            "defaulted": [
+                {"field": "frequency", "by": "config"},
+                {"field": f"f{i}", "by": "config"},
+                "not a dict",
+            ],
+            "warnings": [{"code": "invalid-url", "message": "x"}, "plain", {"code": f"w{i}"}],
+        }
+        for i in range(40)
+    ]
+    entries.append({"status": "updated", "defaulted": "not a list", "warnings": {"a": 1}})
+
+    result = report_problems({"datasets": entries})
+
+    assert result["defaulted"][0] == {"field": "frequency", "by": "config", "count": 40}
+    assert len(result["defaulted"]) == NOTICES_SHOWN
+    assert result["warnings"][:2] == [
+        {"code": "invalid-url", "count": 40},
+        {"code": "-", "count": 40},
+    ]
+    assert len(result["warnings"]) == NOTICES_SHOWN

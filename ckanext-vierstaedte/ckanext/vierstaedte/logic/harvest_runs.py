@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+from collections import Counter
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -46,6 +47,7 @@ MAX_CLOCK_SKEW = datetime.timedelta(minutes=5)  # a harvester's clock may run th
 PROBLEMS_PER_PAGE = 20
 ERRORS_SHOWN = 5
 SOURCE_ERRORS_SHOWN = 20
+NOTICES_SHOWN = 20  # kinds of defaulted fields and of warnings summed up on the page
 MAX_NAME_CHARS = 300
 MAX_MESSAGE_CHARS = 500
 # a JSON-escaped NUL character (an odd number of backslashes before u0000):
@@ -418,7 +420,8 @@ def _count(value: Any) -> int:
 def report_problems(
     report: Any, page: int = 1, per_page: int = PROBLEMS_PER_PAGE
 ) -> dict[str, Any]:
-    """A page of a report's rejected and errored datasets and its first source errors, as text.
+    """A page of a report's rejected and errored datasets and its first source errors, as text,
+    and a count of the fields defaults filled and of the warnings, by kind.
 
     Bounded whatever the report holds: ``per_page`` datasets with their first
     ``ERRORS_SHOWN`` errors, ``SOURCE_ERRORS_SHOWN`` source errors, every text cut
@@ -447,6 +450,7 @@ def report_problems(
     source_errors = report.get("source_errors")
     source_errors = source_errors if isinstance(source_errors, list) else []
     omitted = report.get("omitted") if isinstance(report.get("omitted"), dict) else {}
+    defaulted, warnings = _notices(datasets if isinstance(datasets, list) else [])
     return {
         "datasets": problems,
         "dataset_count": len(entries),
@@ -456,4 +460,28 @@ def report_problems(
         "more_source_errors": max(len(source_errors) - SOURCE_ERRORS_SHOWN, 0),
         "omitted_datasets": sum(_count(omitted.get(status)) for status in PROBLEM_STATUSES),
         "omitted_source_errors": _count(omitted.get("source_errors")),
+        "defaulted": defaulted,
+        "warnings": warnings,
     }
+
+
+def _notices(entries: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """How many datasets had each field filled by a default (and by what), and each kind of
+    warning: a run of thousands of datasets sums up in a few lines (the API has each one)."""
+    defaulted: Counter = Counter()
+    warnings: Counter = Counter()
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        for item in entry.get("defaulted") if isinstance(entry.get("defaulted"), list) else []:
+            if isinstance(item, dict):
+                defaulted[(_text(item.get("field"), 100), _text(item.get("by"), 100))] += 1
+        for item in entry.get("warnings") if isinstance(entry.get("warnings"), list) else []:
+            warnings[_error(item)["code"] or "-"] += 1
+    return (
+        [
+            {"field": field, "by": by, "count": n}
+            for (field, by), n in defaulted.most_common(NOTICES_SHOWN)
+        ],
+        [{"code": code, "count": n} for code, n in warnings.most_common(NOTICES_SHOWN)],
+    )
