@@ -9,7 +9,12 @@ its total: a new city can publish city-wide tables before anyone lists its
 districts.
 
 Names are compared by :func:`vierstaedte_contract.names.name_key`; unknown
-names stay unknown, nothing is guessed.
+names stay unknown, nothing is guessed. The city itself is also found by its
+official spellings (``07315000 Mainz, kreisfreie Stadt``, ``Trier, krfr.
+Stadt``), derived from ``cities.json`` for every city alike: its keys (AGS,
+ARS, Kreis key) and names plus the words for the kind of municipality. A
+table's mapping may add areas and aliases of its own: a resolver built with
+them checks that each alias names a known area.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import dataclasses
 import functools
 import io
 import re
+from collections.abc import Iterable, Mapping
 
 from vierstaedte_contract import cities, path
-from vierstaedte_contract.names import TOTAL_WORDS, name_key
+from vierstaedte_contract.names import TOTAL_WORDS, abbreviates, name_key, official_name
 
 CITY_LEVEL = "stadt"
 _CODE_AND_NAME = re.compile(r"^(\d{1,4})\s+(\D.*)$")
@@ -76,10 +82,21 @@ def levels(city: str) -> list[str]:
 
 
 class AreaResolver:
-    """Resolves area spellings against a city's reference list; unknown names stay unknown."""
+    """Resolves area spellings against a city's reference list; unknown names stay unknown.
 
-    def __init__(self, city: str):
-        if cities.find(city) is None:
+    ``added`` areas extend the list (for one table's mapping); ``aliases`` map a
+    further spelling to ``(level, name)`` of a known area. Either raises
+    ValueError when it would make a name ambiguous or point nowhere.
+    """
+
+    def __init__(
+        self,
+        city: str,
+        added: Iterable[Area] = (),
+        aliases: Mapping[str, tuple[str, str]] | None = None,
+    ):
+        member = cities.find(city)
+        if member is None:
             raise ValueError(f"unknown city {city!r}; expected one of {', '.join(cities.names())}")
         self.city = city
         self.areas = list(areas(city))
@@ -90,6 +107,33 @@ class AreaResolver:
         self.city_area = next(a for a in self.areas if a.level == CITY_LEVEL)
         for word in TOTAL_WORDS:
             self._by_key.setdefault((CITY_LEVEL, name_key(word)), self.city_area)
+        self._city_keys = {member.ags, member.ags[:5], member.regional_key}
+        self._city_names = [
+            *(s for s in self.city_area.spellings() if not s.isdigit()),
+            member.title,
+            member.short_title,
+        ]
+        for area in added:
+            self._add(area)
+        for spelling, (level, name) in (aliases or {}).items():
+            self._alias(spelling, level, name)
+
+    def _add(self, area: Area) -> None:
+        taken = [s for s in area.spellings() if (area.level, name_key(s)) in self._by_key]
+        if taken:
+            raise ValueError(f"{taken[0]!r} is already an area of {self.city} at {area.level}")
+        self.areas.append(area)
+        for spelling in area.spellings():
+            self._by_key[(area.level, name_key(spelling))] = area
+
+    def _alias(self, spelling: str, level: str, name: str) -> None:
+        area = self.resolve(name, level)
+        if area is None:
+            raise ValueError(f"{name!r} is not an area of {self.city} at level {level}")
+        known = self.resolve(spelling, level)
+        if known is not None and known != area:
+            raise ValueError(f"{spelling!r} already names {known.name!r} ({known.level})")
+        self._by_key[(area.level, name_key(spelling))] = area
 
     def resolve(self, value: str, level: str) -> Area | None:
         """The area called ``value`` at ``level``; a city total is accepted at any level.
@@ -104,12 +148,23 @@ class AreaResolver:
             return None
         key = name_key(value)
         found = self._by_key.get((level, key)) or self._by_key.get((CITY_LEVEL, key))
+        if found is None and key in self._city_keys:  # the city's AGS, ARS or Kreis key
+            return self.city_area
         if found is None and key.isdigit():  # "1" for code "01"
             code = key.lstrip("0")
             found = next(
                 (a for a in self.areas if a.level == level and a.code.lstrip("0") == code), None
             )
-        return found
+        return found or self._official(value)
+
+    def _official(self, value: str) -> Area | None:
+        """The city, written the statistical offices' way (its key, name, kind of municipality)."""
+        key, name = official_name(value)
+        if not name or (key and key not in self._city_keys):
+            return None
+        if any(abbreviates(name, spelling) for spelling in self._city_names):
+            return self.city_area
+        return None
 
     def find(self, name: str | None) -> list[Area]:
         """Areas called ``name`` (name, alias or code) at any level; the city itself if no name."""

@@ -84,7 +84,8 @@ resolver = areas.resolver("kaiserslautern")
 print(json.dumps({"areas": [a.as_dict() for a in areas.areas("kaiserslautern")],
                   "levels": areas.levels("kaiserslautern"),
                   "total": resolver.resolve("Stadt Kaiserslautern", "stadtteil").name,
-                  "district": resolver.resolve("Innenstadt", "stadtteil")}))
+                  "district": resolver.resolve("Innenstadt", "stadtteil"),
+                  "official": resolver.resolve("07312000 Kaiserslautern, krfr. Stadt", "stadt").name}))
 """
 
 
@@ -118,4 +119,72 @@ def test_a_city_without_an_areas_file_has_its_total_only(tmp_path):
         "levels": ["stadt"],
         "total": "Kaiserslautern",
         "district": None,
+        "official": "Kaiserslautern",  # the official spellings follow from cities.json alone
     }
+
+
+@pytest.mark.parametrize(
+    "city, spelling",
+    [
+        ("mainz", "Mainz, kreisfreie Stadt"),
+        ("mainz", "Mainz, Kreisfreie Stadt"),
+        ("mainz", "07315000 Mainz, kreisfreie Stadt"),
+        ("mainz", "073150000000 Mainz, kreisfreie Stadt"),
+        ("mainz", "07315 Mainz, krfr. Stadt"),
+        ("mainz", "Mainz, Landeshauptstadt, kreisfreie Stadt"),
+        ("mainz", "Stadt Mainz"),
+        ("mainz", "Kreisfreie Stadt Mainz"),
+        ("mainz", "Mainz, Krfr.St."),
+        ("mainz", "07315000"),
+        ("trier", "Trier, krfr. Stadt"),
+        ("trier", "Kreisfreie Stadt Trier"),
+        ("trier", "07211000 Trier, kreisfr. St."),
+        ("koblenz", "Koblenz, kreisfreie Stadt"),
+        ("koblenz", "071110000000"),
+        ("ludwigshafen", "Ludwigshafen am Rhein, kreisfreie Stadt"),
+        ("ludwigshafen", "Ludwigshafen a.Rh., Stadt"),
+        ("ludwigshafen", "07314000 Ludwigshafen a. Rh., krfr. Stadt"),
+        ("ludwigshafen", "SK Ludwigshafen"),
+    ],
+)
+def test_official_spellings_of_a_city_resolve_to_the_city(city, spelling):
+    """GENESIS and the statistical offices add the kind of municipality and its key to the name."""
+    found = areas.resolver(city).resolve(spelling, "stadt")
+    assert found is not None and found.level == "stadt", spelling
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "07111000 Mainz, kreisfreie Stadt",  # Koblenz's key with Mainz's name
+        "Mainz-Bingen, Landkreis",
+        "Mainz, Landkreis",
+        "Mainz-Stadt",
+        "Stadt",
+        "kreisfreie Stadt",
+        "Mainz, kreisfreie Stadt, Altstadt",
+        "07315001",
+        "Ludwigshafen a.Rh., Stadt",  # another city's name
+        "M., Stadt",
+    ],
+)
+def test_official_spellings_never_guess(spelling):
+    assert MAINZ.resolve(spelling, "stadt") is None, spelling
+    assert MAINZ.resolve(spelling, "ortsbezirk") is None, spelling
+
+
+def test_a_resolver_takes_added_areas_and_aliases():
+    resolver = areas.AreaResolver(
+        "mainz",
+        added=[areas.Area("stadtteil", "", "Kisselberg", ("Am Kisselberg",))],
+        aliases={"Gonsenh.": ("ortsbezirk", "Gonsenheim")},
+    )
+    assert _found(resolver.resolve("Gonsenh.", "ortsbezirk")) == ("ortsbezirk", "06", "Gonsenheim")
+    assert _found(resolver.resolve("am kisselberg", "stadtteil")) == ("stadtteil", "", "Kisselberg")
+    assert MAINZ.resolve("Gonsenh.", "ortsbezirk") is None  # the shared resolver is untouched
+    with pytest.raises(ValueError, match="'Atlantis' is not an area of mainz at level ortsbezirk"):
+        areas.AreaResolver("mainz", aliases={"Atl.": ("ortsbezirk", "Atlantis")})
+    with pytest.raises(ValueError, match="'Altstadt' is already an area of mainz"):
+        areas.AreaResolver("mainz", added=[areas.Area("ortsbezirk", "", "Altstadt")])
+    with pytest.raises(ValueError, match="'Mainz-Neustadt' already names"):
+        areas.AreaResolver("mainz", aliases={"Mainz-Neustadt": ("ortsbezirk", "Altstadt")})
