@@ -19,7 +19,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -55,12 +55,30 @@ class CityFile:
     tables: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # TableSettings
 
 
+def _licence(value: Any) -> str | None:
+    """A licence of the DCAT-AP.de vocabulary in any spelling → its URI; ValueError otherwise."""
+    if value is None:
+        return None
+    found = vocabularies.licence(value) if isinstance(value, str) else None
+    if found is None or not found.active:
+        raise ValueError(value)
+    return found.uri
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Defaults:
     """``defaults``: metadata for datasets whose source says nothing about it."""
 
     themes: list[str] = dataclasses.field(default_factory=list)  # EU data-theme codes or URIs
-    license: str | None = None  # a licence URI or DCAT-AP.de id
+    license: str | None = dataclasses.field(
+        default=None,
+        metadata={
+            "parse": _licence,
+            "expects": "a licence of the DCAT-AP.de vocabulary (URI or id such as dl-by-de/2.0)",
+        },
+    )
+    # a dataset whose licence is not open (NC, ND, other-closed …): refused, or published flagged
+    non_open_licences: Literal["refuse", "flag"] = "refuse"
     spatial_granularity: str = dataclasses.field(
         default="stadt", metadata={"choices": _granularities}
     )

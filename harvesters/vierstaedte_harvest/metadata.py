@@ -24,7 +24,6 @@ from urllib.parse import quote, urlsplit
 from vierstaedte_contract import cities, vocabularies
 from vierstaedte_contract.vocabularies import (
     GEOCODING_BASE,
-    LICENSE_BASE,
     THEME_BASE,
     canonical_dcatde_uri,
     canonical_frequency,
@@ -45,15 +44,79 @@ def clean_text(value: Any, limit: int) -> str:
 
 
 def canonical_license(value: str | None) -> str | None:
-    """``https://www.dcat-ap.de/def/licenses/dl-by-de/2_0`` or ``dl-by-de/2.0`` → ``http://dcat-ap.de/def/licenses/dl-by-de/2.0``.
+    """The canonical URI of the licence ``value`` names (``vierstaedte_contract.vocabularies``).
 
-    A value that is no URI is read as a DCAT-AP.de licence id; if it is none,
-    CKAN's validation names it and the dataset is reported, not guessed.
+    ``https://www.dcat-ap.de/def/licenses/dl-by-de/2_0``, ``dl-de-by-2.0`` or
+    ``https://www.govdata.de/dl-de/by-2-0`` → ``http://dcat-ap.de/def/licenses/dl-by-de/2.0``;
+    None for a value the vocabulary does not know or a versionless one it cannot decide
+    (:func:`licence_refusal` says which).
     """
-    if not value:
-        return None
-    text = str(value).strip()
-    return canonical_dcatde_uri(text if "://" in text else LICENSE_BASE + text.strip("/"))
+    found = vocabularies.licence(value)
+    return found.uri if found is not None and found.active else None
+
+
+def _licence_problem(value: str) -> tuple[str, str]:
+    """Why the source's licence ``value`` names no licence of the vocabulary."""
+    shown = clean_text(value, 200)
+    candidates = vocabularies.licence_candidates(value)
+    if candidates:
+        versions = " or ".join(lic.code for lic in candidates)
+        return (
+            "licence-ambiguous",
+            f"licence {shown!r} names no version: it could be {versions}; "
+            "the dataset is not published under a guessed one",
+        )
+    return (
+        "licence-unknown",
+        f"licence {shown!r} is not in the DCAT-AP.de licence vocabulary "
+        "(http://dcat-ap.de/def/licenses/); the dataset is not published",
+    )
+
+
+def _restriction(lic: vocabularies.Licence) -> str:
+    kinds = (("non-commercial", lic.nc), ("no derivatives", lic.nd))
+    return ", ".join(word for word, flag in kinds if flag) or "closed"
+
+
+def licence_refusal(source: SourceDataset, defaults: dict[str, Any]) -> tuple[str, str] | None:
+    """``(code, message)`` if the dataset must not be published for its licence, else None.
+
+    Refused: a licence the vocabulary does not know (or a versionless spelling it cannot
+    decide), no licence at all where the config has no ``defaults.license``, and a licence that
+    is not open (NC, ND, other-closed …) unless ``defaults.non_open_licences`` is ``flag``.
+    """
+    if source.license and str(source.license).strip():
+        lic = vocabularies.licence(source.license)
+        if lic is None or not lic.active:
+            return _licence_problem(str(source.license))
+    else:
+        lic = vocabularies.licence(defaults.get("license"))
+        if lic is None:
+            return (
+                "licence-missing",
+                "the source gives no licence and the city config has no defaults.license; "
+                "the dataset is not published without one",
+            )
+    if not lic.open and defaults.get("non_open_licences", "refuse") == "refuse":
+        return (
+            "licence-not-open",
+            f"licence {lic.code} ({lic.title_de}) is not open ({_restriction(lic)}); refused as "
+            "defaults.non_open_licences is refuse (flag publishes it marked as not open)",
+        )
+    return None
+
+
+def _licence_notes(source: SourceDataset, defaults: dict[str, Any], problems: Problems) -> None:
+    """Report a non-open licence published flagged (a defaulted one is in ``defaulted``)."""
+    given = bool(source.license and str(source.license).strip())
+    lic = vocabularies.licence(source.license if given else defaults.get("license"))
+    if lic is not None and lic.active and not lic.open:
+        _note(
+            problems,
+            f"licence {lic.code} ({lic.title_de}) is not open ({_restriction(lic)}); published "
+            "flagged as not open (defaults.non_open_licences: flag)",
+            "licence-not-open",
+        )
 
 
 def canonical_themes(values: list[str]) -> list[str]:
@@ -247,6 +310,7 @@ def dataset_dict(
         "source_url": _http(source.landing_page, "source_url", problems),
         "source_identifier": source.guid,
     }
+    _licence_notes(source, defaults, problems)
     home = cities.find(city)
     if home is not None:
         fallback("political_geocoding_uri", geocoding, home.geocoding_uri, "portal")

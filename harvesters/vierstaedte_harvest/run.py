@@ -186,6 +186,11 @@ class Harvest:
         if published and since and source.modified and source.modified < since:
             entry["status"] = runs.UNCHANGED
             return entry
+        refusal = metadata.licence_refusal(source, self.config.defaults)
+        if refusal is not None:  # before any download: the table would not be published
+            entry["status"] = runs.REJECTED
+            entry["errors"] = [{"code": refusal[0], "message": refusal[1]}]
+            return entry
         download = None
         if resource is not None:
             known = remembered["files"].get(resource.url, {})

@@ -102,7 +102,7 @@ def test_the_run_command_refuses_it_too_before_anything_else(tmp_path):
         (
             dict(mainz(SOURCES["ckan"]), defaults={"licence": "dl-by-de/2.0"}),
             "unknown key defaults.licence (did you mean license?); allowed: frequency, license, "
-            "spatial_granularity, themes",
+            "non_open_licences, spatial_granularity, themes",
         ),
         (
             dict(
