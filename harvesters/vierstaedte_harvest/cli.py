@@ -49,12 +49,23 @@ def _validate(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return EXIT_USAGE
-    result = normalise(args.file, rules, out=args.out)
-    report = result.report.as_dict()
-    if args.frictionless and args.out and result.ok:
-        report["frictionless_errors"] = frictionless_errors(args.out, table.descriptor())
-        if report["frictionless_errors"]:
-            report["verdict"] = REJECTED
+    if args.out and not args.out.parent.is_dir():
+        print(f"error: no such directory: {args.out.parent}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.write_rejected and not args.out:
+        print("error: --write-rejected writes to --out: give both", file=sys.stderr)
+        return EXIT_USAGE
+    with _Output(args.out) as output:
+        result = normalise(args.file, rules, out=output.path)
+        report = result.report.as_dict()
+        if args.frictionless and output.path and result.ok:
+            report["frictionless_errors"] = frictionless_errors(
+                str(output.path), table.descriptor()
+            )
+            if report["frictionless_errors"]:
+                report["verdict"] = REJECTED
+        rejected = report["verdict"] == REJECTED
+        output.keep = not rejected or args.write_rejected
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
         args.report.write_text(text + "\n", encoding="utf-8")
@@ -65,7 +76,46 @@ def _validate(args: argparse.Namespace) -> int:
         )
     else:
         print(text)
-    return EXIT_FAILED if report["verdict"] == REJECTED else EXIT_OK
+    if args.out and rejected:
+        if output.written:
+            message = f"rejected: {args.out} written anyway (--write-rejected)"
+        elif args.write_rejected:
+            message = f"rejected: {args.out} not written, the table has no rows it could map"
+        else:
+            message = f"rejected: {args.out} not written; --write-rejected writes its rows anyway"
+        print(message, file=sys.stderr)
+    return EXIT_FAILED if rejected else EXIT_OK
+
+
+class _Output:
+    """``validate -o``: the table is written beside its destination and moved there only if kept.
+
+    A rejected table must not look like a result, so without ``--write-rejected`` nothing
+    appears at the destination (an older file there stays as it was), and a run that fails
+    or is interrupted half-way leaves no partial file either.
+    """
+
+    def __init__(self, destination: Path | None):
+        self.destination = destination
+        self.path: Path | None = None  # where normalise writes; None without a destination
+        self.keep = False  # move it to the destination at the end
+        self.written = False  # it was
+
+    def __enter__(self) -> _Output:
+        if self.destination is not None:
+            # hidden, in the same directory (a rename, not a copy); ".csv": frictionless reads it
+            name = f".{self.destination.name}.{os.getpid()}.partial.csv"
+            self.path = self.destination.with_name(name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.path is None:
+            return
+        if self.keep and exc[0] is None and self.path.exists():
+            os.replace(self.path, self.destination)
+            self.written = True
+        else:
+            self.path.unlink(missing_ok=True)
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -201,7 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--mapping", "-m", type=Path, required=True, help="the source's mapping (YAML)"
     )
-    validate.add_argument("--out", "-o", type=Path, help="write the normalised CSV here")
+    validate.add_argument(
+        "--out", "-o", type=Path, help="write the normalised CSV here (if the table is accepted)"
+    )
+    validate.add_argument(
+        "--write-rejected",
+        action="store_true",
+        help="with --out: write the rows of a rejected table too, cells that failed to parse "
+        "marked value_status invalid (for inspection; never publish it)",
+    )
     validate.add_argument(
         "--report", "-r", type=Path, help="write the JSON report here instead of stdout"
     )

@@ -478,9 +478,9 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
 
 
 def _status_codes(parsed: german.ParsedColumn) -> np.ndarray:
-    """value_status codes: a cell that failed to parse is an error in the report and missing in the table."""
-    codes = parsed.status.cat.codes.to_numpy()
-    return np.where(codes == german.INVALID, german.MISSING, codes).astype(np.int8)
+    """value_status codes: a cell that failed to parse is an error in the report and ``invalid``
+    in the table (never ``missing``: the source did have something there)."""
+    return parsed.status.cat.codes.to_numpy().astype(np.int8)
 
 
 def _is_ambiguous(parsed: german.ParsedColumn) -> bool:
@@ -526,7 +526,7 @@ def _tidy_chunk(
         "value": np.concatenate([p.values.to_numpy() for p in parsed]) if k else np.zeros(0),
         "value_status": pd.Categorical.from_codes(
             np.concatenate([_status_codes(p) for p in parsed]) if k else np.zeros(0, dtype=np.int8),
-            categories=pd.Index(german.STATUSES[: german.INVALID], dtype=object),
+            categories=pd.Index(german.STATUSES, dtype=object),
         ),
     }
     for field in dict.fromkeys((*COLUMN_FIELDS, *ROW_FIELDS)):

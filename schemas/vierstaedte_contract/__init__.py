@@ -27,7 +27,7 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 # names a directory whose files take the place of the packaged data files of the same name
 DATA_OVERRIDE = "VIERSTAEDTE_CONTRACT_DATA"
 

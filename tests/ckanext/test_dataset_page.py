@@ -55,7 +55,7 @@ class TestDataDictionary:
             "Einwohner insgesamt ( population_total ): Personen",
             "Einwohner insgesamt ( population_total ): Prozent",
         ]
-        assert "Version 1.0.0" in page.select_one(".vierstaedte-data-dictionary p").get_text()
+        assert "Version 1.1.0" in page.select_one(".vierstaedte-data-dictionary p").get_text()
         link = page.select_one(".vierstaedte-data-dictionary p a")["href"]
         assert link.endswith(f"/resource/{resource_with_role(population, NORMALISED)['id']}")
 

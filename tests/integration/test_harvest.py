@@ -34,7 +34,7 @@ class TestFirstHarvest:
         resources = by_role(population)
         assert set(resources) == {"raw", "normalised", "datapackage"}
         assert population["validation_status"] == "valid"
-        assert population["table_schema_version"] == "1.0.0"
+        assert population["table_schema_version"] == "1.1.0"
         assert population["source_identifier"].startswith("ckan:127.0.0.1:")
         assert population["spatial_granularity"] == "ortsbezirk"
         rows = call_action(
