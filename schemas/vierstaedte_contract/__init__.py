@@ -18,6 +18,7 @@ One module per concept, as frictionless-py does:
 * ``dataset``: what a harvested dataset looks like in CKAN (resource roles, marker);
 * ``runs``: harvest run and dataset statuses, report counts;
 * ``csvsafe``: the rule that keeps spreadsheet formulas out of every CSV we publish.
+* ``units``: units with a dimension and a factor, the spellings files use, conversions.
 """
 
 from __future__ import annotations
