@@ -27,6 +27,7 @@ from vierstaedte_contract import cities, vocabularies
 from vierstaedte_harvest.german import normalise_header, parse_period
 from vierstaedte_harvest.reading import ReadOptions
 from vierstaedte_harvest.settings import suggestion
+from vierstaedte_harvest.units import UnitError, declared
 
 DIMENSIONS = ("sex", "age_group", "nationality")
 GROUPS = {"period", "dimension_value", *DIMENSIONS}
@@ -40,7 +41,7 @@ class MappingError(ValueError):
 @dataclasses.dataclass
 class ValueRule:
     indicator: str
-    unit: str
+    unit: str | None  # the source's unit the mapping declares; None: the file says
     header: str | None = None
     pattern: re.Pattern | None = None
     fixed: dict[str, str] = dataclasses.field(
@@ -127,6 +128,7 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             "read",
             "indicators",
             "number_format",
+            "unit",
         },
         "mapping",
     )
@@ -167,6 +169,10 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             dimension_columns[name] = column
 
     default_format = data.get("number_format")
+    try:  # the unit of every value column whose rule names none (source units: units.py)
+        declared(data.get("unit"))
+    except UnitError as error:
+        raise MappingError(f"{where}: {error}") from None
     rules = []
     for number, spec in enumerate(_get(data, "values", list, where), start=1):
         at = f"{where}.values[{number}]"
@@ -193,9 +199,10 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
                 f"{at}: unknown indicator {indicator!r}; add it to "
                 "schemas/vierstaedte_contract/data/indicators.csv or the mapping's 'indicators' file"
             )
-        unit = spec.get("unit", vocabulary[indicator]["unit"])
-        if unit not in vocabularies.units():
-            raise MappingError(f"{at}: unknown unit {unit!r}")
+        try:  # the source's unit, converted into the indicator's
+            unit = declared(spec.get("unit", data.get("unit")), vocabulary[indicator]["unit"])
+        except UnitError as error:
+            raise MappingError(f"{at}: {error}") from None
         if ("header" in spec) == ("match" in spec):
             raise MappingError(f"{at}: give exactly one of 'header' or 'match'")
         pattern = None

@@ -26,7 +26,7 @@ import vierstaedte_contract
 from vierstaedte_contract import table as contract_table
 from vierstaedte_contract.areas import resolver as area_resolver
 from vierstaedte_contract.csvsafe import spreadsheet_safe
-from vierstaedte_harvest import german
+from vierstaedte_harvest import german, units
 from vierstaedte_harvest.mapping import DIMENSIONS, Mapping
 from vierstaedte_harvest.reading import Table, open_table
 from vierstaedte_harvest.report import REJECTED, Issue, Report, TableRejected
@@ -80,6 +80,7 @@ class _Column:
     saw_ambiguous: bool = False
     note: str | None = None  # how the notation was decided, for the report
     reported_note: bool = False
+    unit: units.ColumnUnit | None = None  # the source's unit and its conversion
 
 
 class _Restart(Exception):
@@ -232,6 +233,7 @@ def _describe(column: _Column) -> dict[str, Any]:
         if column.note:
             info["number_format_note"] = column.note
         info.pop("source_column")
+        info.update(column.unit.describe() if column.unit else {})
     return info
 
 
@@ -261,7 +263,7 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             rule, groups = found
             fields = {
                 "indicator": rule.indicator,
-                "unit": rule.unit,
+                "unit": mapping.indicators[rule.indicator]["unit"],
                 "source_column": spreadsheet_safe(name),
                 "dimension": mapping.dimension_name,
                 **rule.fixed,
@@ -277,6 +279,7 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
                     _parse_header_fields(fields, report),
                     rule.number_format,
                     forced=rule.number_format is not None,
+                    unit=units.for_column(name, rule.unit, fields["unit"], table.info, report),
                 )
             )
     present = {c.name for c in columns}
@@ -466,14 +469,7 @@ def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> germa
             len(invalid),
             field=column.name,
         )
-    if parsed.percent and column.fields["unit"] != "percent":
-        report.warning(
-            "percent-values",
-            f"Column {column.name!r} holds percentages; unit set to percent "
-            f"instead of {column.fields['unit']}.",
-            field=column.name,
-        )
-        column.fields["unit"] = "percent"
+    units.convert(column.unit, parsed, column.name, report)
     return parsed
 
 
