@@ -75,7 +75,10 @@ def _by_id(name: str) -> dict[str, dict[str, str]]:
 
 
 def units() -> dict[str, dict[str, str]]:
-    """Unit id → ``id``, ``label_de``, ``label_en``."""
+    """Unit id → its row of ``units.csv`` (labels, ``dimension``, ``factor``, ``symbols``).
+
+    Typed units, spellings and conversions: :mod:`vierstaedte_contract.units`.
+    """
     return _by_id("units.csv")
 
 
