@@ -11,7 +11,13 @@ A mapping never contains code. Example (a wide table, one column per year)::
 
 Header matching is on the normalised header (single spaces, NFC); ``match``
 is a full-match regular expression whose named groups (``period``, ``sex``,
-``age_group``, ``nationality``, ``dimension_value``) fill those fields.
+``age_group``, ``nationality``, ``dimension_value``) fill those fields, and
+an ``indicator`` group picks the indicator from a map (a second breakdown:
+first and second votes, actual and plan). A column without a header (GENESIS
+key columns) is named by its position; an empty name in a mapping is an
+error, as it would match nothing. A rule matching nearly any header is a
+*catch-all*: the engine lists what it swept in and never lets it take a
+column that looks like a count or an id.
 """
 
 from __future__ import annotations
@@ -24,18 +30,40 @@ from typing import Any
 import yaml
 
 from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.areas import Area, AreaResolver, resolver
 from vierstaedte_harvest.german import normalise_header, parse_period
 from vierstaedte_harvest.reading import ReadOptions
 from vierstaedte_harvest.settings import suggestion
 from vierstaedte_harvest.units import UnitError, declared
 
 DIMENSIONS = ("sex", "age_group", "nationality")
-GROUPS = {"period", "dimension_value", *DIMENSIONS}
+GROUPS = {"period", "dimension_value", "indicator", *DIMENSIONS}
 LEVELS = ("stadt", "ortsbezirk", "stadtteil", "statistischer_bezirk", "wahlbezirk", "baublock")
+
+
+# headers with nothing in common: a rule that matches most of them matches nearly anything
+_UNRELATED = ("Nr", "Bemerkung", "Anzahl", "Zeile 7", "x", "Summe insgesamt")
 
 
 class MappingError(ValueError):
     """The mapping itself is wrong; the message says where."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnRef:
+    """A key column, by its header or (for a column without one) by its 1-based position."""
+
+    name: str | None = None
+    position: int | None = None
+
+    def find(self, headers: list[str]) -> int | None:
+        """The column's 0-based index in ``headers``; None if the table has no such column."""
+        if self.position is not None:
+            return self.position - 1 if self.position <= len(headers) else None
+        return headers.index(self.name) if self.name in headers else None
+
+    def __str__(self) -> str:
+        return f"a column {self.name!r}" if self.position is None else f"column {self.position}"
 
 
 @dataclasses.dataclass
@@ -48,6 +76,14 @@ class ValueRule:
         default_factory=dict
     )  # sex, age_group, …, dimension, dimension_value, period
     number_format: str | None = None  # "de" | "en"; None: the column's content decides
+    indicator_by: dict[str, str] | None = None  # value of the indicator group -> indicator
+    catch_all: bool = False  # the pattern matches nearly any header
+
+    def indicator_for(self, groups: dict[str, str]) -> str | None:
+        """The header's indicator: the rule's, or the one its indicator group's value maps to."""
+        if self.indicator_by is None:
+            return self.indicator
+        return self.indicator_by.get(groups.get("indicator", ""))
 
     def matches(self, header: str) -> re.Match | bool | None:
         if self.header is not None:
@@ -60,11 +96,13 @@ class Mapping:
     id: str
     city: str
     area_level: str
-    area_column: str | None
+    area_column: ColumnRef | None
     area_value: str | None
-    period_column: str | None
+    area_from_title: bool
+    period_column: ColumnRef | None
     period_value: str | None
-    dimension_columns: dict[str, str]  # field -> source column ("dimension_value" for the free one)
+    # field -> source column ("dimension_value" for the free one)
+    dimension_columns: dict[str, ColumnRef]
     dimension_name: str
     values: list[ValueRule]
     ignore: list[str]
@@ -72,6 +110,7 @@ class Mapping:
     unmapped: str
     read: ReadOptions
     indicators: dict[str, dict[str, str]]
+    areas: AreaResolver  # the city's areas, with those the mapping adds
 
     @property
     def ags(self) -> str:
@@ -98,6 +137,74 @@ def _get(data: dict[str, Any], key: str, kind: type, where: str, default: Any = 
     if not isinstance(value, kind):
         raise MappingError(f"{where}: '{key}' must be {kind.__name__}, not {type(value).__name__}")
     return value
+
+
+def _name(value: Any, where: str) -> str:
+    """A column name, normalised; an empty one is an error (it would match no column)."""
+    if not isinstance(value, str):
+        raise MappingError(f"{where}: must be str, not {type(value).__name__}")
+    name = normalise_header(value)
+    if not name:
+        raise MappingError(
+            f"{where}: an empty column name matches no column; a column without a header "
+            "is mapped by its position ({position: 2}, the first column is 1)"
+        )
+    return name
+
+
+def _column(spec: dict[str, Any], where: str) -> ColumnRef | None:
+    """``column: Name`` or ``position: n`` of a key column; None if the spec gives neither."""
+    if "column" in spec and "position" in spec:
+        raise MappingError(f"{where}: give exactly one of 'column' or 'position'")
+    if "position" in spec:
+        position = spec["position"]
+        if not isinstance(position, int) or isinstance(position, bool):
+            raise MappingError(f"{where}: 'position' must be int, not {type(position).__name__}")
+        if position < 1:
+            raise MappingError(
+                f"{where}: position counts from 1 (the first column), not {position}"
+            )
+        return ColumnRef(position=position)
+    if "column" in spec:
+        return ColumnRef(name=_name(spec["column"], f"{where}.column"))
+    return None
+
+
+def _areas(data: dict[str, Any], city: str, level: str, where: str) -> AreaResolver:
+    """The city's areas plus those the mapping adds (``areas: {add: […], aliases: {…}}``)."""
+    spec = _get(data, "areas", dict, where, {})
+    _check_keys(spec, {"add", "aliases"}, f"{where}.areas")
+    added = []
+    for number, item in enumerate(_get(spec, "add", list, f"{where}.areas", []), start=1):
+        at = f"{where}.areas.add[{number}]"
+        if not isinstance(item, dict):
+            raise MappingError(f"{at}: must be a mapping (name, level, code, aliases)")
+        _check_keys(item, {"name", "level", "code", "aliases"}, at)
+        name = _get(item, "name", str, at).strip()
+        area_level = _get(item, "level", str, at)
+        if area_level not in LEVELS[1:]:
+            raise MappingError(f"{at}: level {area_level!r} is not one of {', '.join(LEVELS[1:])}")
+        aliases = tuple(str(a).strip() for a in _get(item, "aliases", list, at, []))
+        if not name or not all(aliases):
+            raise MappingError(f"{at}: an area needs a name; empty names match nothing")
+        added.append(Area(area_level, str(item.get("code") or ""), name, aliases))
+    aliases = {}
+    for spelling, target in _get(spec, "aliases", dict, f"{where}.areas", {}).items():
+        if not str(spelling).strip() or not str(target or "").strip():
+            raise MappingError(f"{where}.areas.aliases: an empty name matches nothing")
+        aliases[str(spelling)] = (level, str(target))
+    if not added and not aliases:
+        return resolver(city)
+    try:
+        AreaResolver(city, added)
+    except ValueError as error:
+        raise MappingError(f"{where}.areas.add: {error}") from None
+    try:
+        return AreaResolver(city, added, aliases)
+    except ValueError as error:
+        raise MappingError(
+            f"{where}.areas.aliases: {error} (aliases name areas at the mapping's level, {level})"
+        ) from None
 
 
 def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -129,6 +236,7 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             "indicators",
             "number_format",
             "unit",
+            "areas",
         },
         "mapping",
     )
@@ -141,15 +249,23 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     vocabulary = vocabularies.indicators((base_dir or Path(".")) / extra if extra else None)
 
     area = _get(data, "area", dict, where)
-    _check_keys(area, {"column", "value", "level"}, f"{where}.area")
+    _check_keys(area, {"column", "position", "value", "from", "level"}, f"{where}.area")
     level = _get(area, "level", str, f"{where}.area", "stadt")
     if level not in LEVELS:
         raise MappingError(f"{where}.area: level {level!r} is not one of {', '.join(LEVELS)}")
-    if ("column" in area) == ("value" in area):
-        raise MappingError(f"{where}.area: give exactly one of 'column' or 'value'")
+    if sum(k in area for k in ("column", "position", "value", "from")) != 1:
+        raise MappingError(
+            f"{where}.area: give exactly one of 'column', 'position', 'value' or 'from: title'"
+        )
+    if area.get("from", "title") != "title":
+        raise MappingError(f"{where}.area: 'from' can only be 'title' (the table's title block)")
+    area_column = _column(area, f"{where}.area")
 
     period = _get(data, "period", dict, where, {})
-    _check_keys(period, {"column", "value"}, f"{where}.period")
+    _check_keys(period, {"column", "position", "value"}, f"{where}.period")
+    if sum(k in period for k in ("column", "position", "value")) > 1:
+        raise MappingError(f"{where}.period: give one of 'column', 'position' or 'value'")
+    period_column = _column(period, f"{where}.period")
     if period.get("value") is not None and parse_period(str(period["value"])) is None:
         raise MappingError(
             f"{where}.period: {period['value']!r} is not a period (e.g. 2023, 2023-06, 31.12.2023)"
@@ -160,8 +276,13 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     dimension_columns = {}
     dimension_name = "none"
     for name, spec in dims.items():
-        spec = spec if isinstance(spec, dict) else {"column": spec}
-        column = normalise_header(_get(spec, "column", str, f"{where}.dimensions.{name}"))
+        if isinstance(spec, dict):
+            _check_keys(spec, {"column", "position", "name"}, f"{where}.dimensions.{name}")
+            column = _column(spec, f"{where}.dimensions.{name}")
+            if column is None:
+                raise MappingError(f"{where}.dimensions.{name}: give 'column' or 'position'")
+        else:
+            column = ColumnRef(name=_name(spec, f"{where}.dimensions.{name}"))
         if name == "dimension":
             dimension_name = _get(spec, "name", str, f"{where}.dimensions.dimension")
             dimension_columns["dimension_value"] = column
@@ -193,16 +314,6 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             },
             at,
         )
-        indicator = _get(spec, "indicator", str, at)
-        if indicator not in vocabulary:
-            raise MappingError(
-                f"{at}: unknown indicator {indicator!r}; add it to "
-                "schemas/vierstaedte_contract/data/indicators.csv or the mapping's 'indicators' file"
-            )
-        try:  # the source's unit, converted into the indicator's
-            unit = declared(spec.get("unit", data.get("unit")), vocabulary[indicator]["unit"])
-        except UnitError as error:
-            raise MappingError(f"{at}: {error}") from None
         if ("header" in spec) == ("match" in spec):
             raise MappingError(f"{at}: give exactly one of 'header' or 'match'")
         pattern = None
@@ -217,6 +328,18 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
                     f"{at}: unknown group(s) {', '.join(sorted(unknown_groups))}; "
                     f"allowed: {', '.join(sorted(GROUPS))}"
                 )
+        indicator, indicator_by = _indicator(spec, pattern, at)
+        unit = None
+        for name in indicator_by.values() if indicator_by else [indicator]:
+            if name not in vocabulary:
+                raise MappingError(
+                    f"{at}: unknown indicator {name!r}; add it to schemas/vierstaedte_contract/"
+                    "data/indicators.csv or the mapping's 'indicators' file"
+                )
+            try:  # the source's unit, converted into the indicator's
+                unit = declared(spec.get("unit", data.get("unit")), vocabulary[name]["unit"])
+            except UnitError as error:
+                raise MappingError(f"{at}: {error}") from None
         fixed = {
             k: str(spec[k])
             for k in ("period", "dimension", "dimension_value", *DIMENSIONS)
@@ -229,10 +352,13 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             ValueRule(
                 indicator,
                 unit,
-                normalise_header(spec["header"]) if "header" in spec else None,
+                _name(spec["header"], f"{at}.header") if "header" in spec else None,
                 pattern,
                 fixed,
                 number_format,
+                indicator_by,
+                catch_all=pattern is not None
+                and sum(bool(pattern.fullmatch(h)) for h in _UNRELATED) >= len(_UNRELATED) // 2,
             )
         )
 
@@ -245,19 +371,47 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
         id=source,
         city=city,
         area_level=level,
-        area_column=normalise_header(area["column"]) if "column" in area else None,
+        area_column=area_column,
         area_value=str(area["value"]) if "value" in area else None,
-        period_column=normalise_header(period["column"]) if "column" in period else None,
+        area_from_title="from" in area,
+        period_column=period_column,
         period_value=str(period["value"]) if period.get("value") is not None else None,
         dimension_columns=dimension_columns,
         dimension_name=dimension_name,
         values=rules,
-        ignore=[normalise_header(i) for i in data.get("ignore", [])],
+        ignore=[
+            _name(name, f"{where}.ignore[{n}]")
+            for n, name in enumerate(_get(data, "ignore", list, where, []), start=1)
+        ],
         ignore_patterns=[re.compile(p) for p in data.get("ignore_match", [])],
         unmapped=unmapped,
         read=ReadOptions(**read),
         indicators=vocabulary,
+        areas=_areas(data, city, level, where),
     )
+
+
+def _indicator(
+    spec: dict[str, Any], pattern: re.Pattern | None, at: str
+) -> tuple[str, dict[str, str] | None]:
+    """A rule's indicator, or (for a rule with an ``indicator`` group) its map from the group's
+    values to indicators: ``{Ist: budget_actual, Plan: budget_plan}``; ``''`` stands for an
+    optional group that did not match."""
+    value = spec.get("indicator")
+    grouped = pattern is not None and "indicator" in pattern.groupindex
+    if isinstance(value, dict):
+        if not grouped:
+            raise MappingError(
+                f"{at}: 'indicator' as a map picks by the value of a (?P<indicator>…) group "
+                "in 'match'; the rule has no such group"
+            )
+        return "", {"" if k is None else str(k): str(v) for k, v in value.items()}
+    if grouped:
+        raise MappingError(
+            f"{at}: the rule has a (?P<indicator>…) group: its 'indicator' maps the group's "
+            "values to indicators, e.g. {Ist: budget_actual, Plan: budget_plan}"
+        )
+    return _get(spec, "indicator", str, at), None
 
 
 def load(path: str | Path) -> Mapping:

@@ -12,6 +12,7 @@ chunk size. A table with any error is *rejected*: publish nothing from it.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,9 @@ from pandas.api.types import union_categoricals
 
 import vierstaedte_contract
 from vierstaedte_contract import table as contract_table
-from vierstaedte_contract.areas import resolver as area_resolver
+from vierstaedte_contract.areas import Area
 from vierstaedte_contract.csvsafe import spreadsheet_safe
+from vierstaedte_contract.names import TOTAL_WORDS, name_key, official_name
 from vierstaedte_harvest import german, units
 from vierstaedte_harvest.mapping import DIMENSIONS, Mapping
 from vierstaedte_harvest.reading import Table, open_table
@@ -81,6 +83,13 @@ class _Column:
     note: str | None = None  # how the notation was decided, for the report
     reported_note: bool = False
     unit: units.ColumnUnit | None = None  # the source's unit and its conversion
+    key: str | None = None  # area, period or the dimension field a key column holds
+    swept_by: str | None = None  # the catch-all rule ("values[3]") that mapped the column
+
+    @property
+    def label(self) -> str:
+        """The column's name in the report; a column without a header by its position."""
+        return self.name or f"column {self.position + 1}"
 
 
 class _Restart(Exception):
@@ -109,15 +118,20 @@ def normalise(
             if column.name in (_formats or {}):
                 column.number_format, column.forced = _formats[column.name], True
         if report.error_counts:
+            _report_catch_alls(columns, report)
+            report.columns = {c.label: _describe(c) for c in columns}  # what did classify
             return Result(report, None, None)
+        area = _fixed_area(table, mapping)
         validator = SchemaValidator(contract_table.descriptor())
         parts: list[pd.DataFrame] = []
         periods: set[str] = set()
         needed = [c.position for c in columns if c.role not in ("ignored", "unmapped")]
         with _CsvSink(out) as sink:
             for chunk in table.chunks(chunk_rows, needed):
+                if not report.rows_in:
+                    _check_running_numbers(chunk, columns, mapping, report)
                 report.rows_in += len(chunk)
-                tidy = _tidy_chunk(chunk, columns, mapping, report)
+                tidy = _tidy_chunk(chunk, columns, mapping, report, area)
                 validator.check(tidy, report)
                 report.rows_out += len(tidy)
                 periods.update(tidy["period"].cat.categories)
@@ -129,6 +143,7 @@ def normalise(
                     progress(report.rows_in)
         validator.finish(report)
         report.coverage = _coverage(periods)
+        _report_catch_alls(columns, report)
     except TableRejected as rejected:
         report.error(**rejected.issue.as_dict())
         return Result(report, None, None)
@@ -143,7 +158,7 @@ def normalise(
         )
     if report.rows_in == 0:
         report.error("empty-file", "The table has a header but no data rows.")
-    report.columns = {c.name: _describe(c) for c in columns}
+    report.columns = {c.label: _describe(c) for c in columns}
     frame = (
         None
         if out
@@ -241,29 +256,64 @@ def _describe(column: _Column) -> dict[str, Any]:
 
 
 def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
-    roles = {
-        mapping.area_column: "area",
-        mapping.period_column: "period",
-        **{source: "dimension" for source in mapping.dimension_columns.values()},
-    }
+    keys: dict[int, tuple[str, str]] = {}  # position -> (role, field) of the key columns
+    wanted = [
+        ("area", "area", mapping.area_column),
+        ("period", "period", mapping.period_column),
+        *(("dimension", f, ref) for f, ref in mapping.dimension_columns.items()),
+    ]
+    for role, field, ref in wanted:
+        if ref is None:
+            continue
+        position = ref.find(table.headers)
+        if position is None:
+            report.error(
+                "missing-column",
+                f"The mapping expects {ref}; the table has {len(table.headers)} columns: "
+                f"{table.headers}.",
+                field=ref.name or str(ref),
+            )
+        else:
+            keys[position] = (role, field)
+    unmapped = report.error if mapping.unmapped == "error" else report.warning
     columns = []
     for position, name in enumerate(table.headers):
-        if name in roles:
-            columns.append(_Column(name, position, roles[name]))
+        if position in keys:
+            role, field = keys[position]
+            columns.append(_Column(name, position, role, key=field))
         elif not name or mapping.is_ignored(name):
             columns.append(_Column(name, position, "ignored"))
         elif (found := mapping.rule_for(name)) is None:
-            (report.error if mapping.unmapped == "error" else report.warning)(
+            unmapped(
                 "unmapped-column",
                 f"Column {name!r} matches no rule of mapping {mapping.id}; map it or list it under 'ignore'.",
                 field=name,
             )
             columns.append(_Column(name, position, "unmapped"))
+        elif (indicator := found[0].indicator_for(found[1])) is None:
+            unmapped(
+                "unmapped-column",
+                f"Column {name!r}: its rule maps no indicator for "
+                f"{found[1].get('indicator', '')!r}; add it to the rule's 'indicator' map.",
+                field=name,
+            )
+            columns.append(_Column(name, position, "unmapped"))
+        elif found[0].catch_all and looks_like_count_or_id(name):
+            unmapped(
+                "unmapped-column",
+                f"Column {name!r} looks like a count or an id, and only the catch-all rule "
+                f"{_rule_label(mapping, found[0])} matches it; name it in a rule of its own "
+                "or list it under 'ignore'.",
+                field=name,
+                rule=_rule_label(mapping, found[0]),
+            )
+            columns.append(_Column(name, position, "unmapped"))
         else:
             rule, groups = found
+            groups.pop("indicator", None)
             fields = {
-                "indicator": rule.indicator,
-                "unit": mapping.indicators[rule.indicator]["unit"],
+                "indicator": indicator,
+                "unit": mapping.indicators[indicator]["unit"],
                 "source_column": spreadsheet_safe(name),
                 "dimension": mapping.dimension_name,
                 **rule.fixed,
@@ -280,17 +330,8 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
                     rule.number_format,
                     forced=rule.number_format is not None,
                     unit=units.for_column(name, rule.unit, fields["unit"], table.info, report),
+                    swept_by=_rule_label(mapping, rule) if rule.catch_all else None,
                 )
-            )
-    present = {c.name for c in columns}
-    for required in filter(
-        None, [mapping.area_column, mapping.period_column, *mapping.dimension_columns.values()]
-    ):
-        if required not in present:
-            report.error(
-                "missing-column",
-                f"The mapping expects a column {required!r}; the table has {sorted(present)}.",
-                field=required,
             )
     values = [c for c in columns if c.role == "value"]
     if not values and not report.error_counts:
@@ -309,6 +350,121 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
                     field=column.name,
                 )
     return columns
+
+
+def _rule_label(mapping: Mapping, rule: Any) -> str:
+    return f"values[{mapping.values.index(rule) + 1}]"
+
+
+# headers of columns that count or number things: never a party or category by a catch-all
+_COUNT_OR_ID = re.compile(
+    r"(lfd )?(nr|nummer)|id|.*schluessel|kennziffer|code|ags|ars|zeile"
+    r"|anzahl.*|anz[a-z]*meldungen|.*schnellmeldung.*|.*stimmzettel.*|(un)?gueltig.*"
+    r"|wahlberechtigte.*|(brief)?waehler(innen)?( insgesamt)?|abgegeben.*|wahlbeteiligung.*"
+    r"|summe|insgesamt|gesamt",
+)
+
+
+def looks_like_count_or_id(header: str) -> bool:
+    """Whether a header names a row number, an id or a count (``Nr``, ``lfd. Nr.``, ``ID``,
+    ``Schlüssel``, ``Anzahl …``, ``Schnellmeldungen``, ``gültige Stimmzettel``,
+    ``Wahlberechtigte``): such a column is never a category a catch-all rule may sweep in."""
+    return bool(_COUNT_OR_ID.fullmatch(name_key(header)))
+
+
+def _report_catch_alls(columns: list[_Column], report: Report) -> None:
+    """One warning per catch-all rule, naming every column it mapped: for a person to check."""
+    swept: dict[str, list[str]] = {}
+    for column in columns:
+        if column.swept_by and column.role == "value":
+            swept.setdefault(column.swept_by, []).append(column.name)
+    for rule, names in swept.items():
+        report.warning(
+            "catch-all-rule",
+            f"Rule {rule} matches nearly any header; it mapped {len(names)} column(s): "
+            f"{', '.join(map(repr, names))}. Check that each is what the rule says, or name "
+            "the columns in the rule.",
+            rule=rule,
+        )
+
+
+def _check_running_numbers(
+    chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report
+) -> None:
+    """A column a catch-all mapped that counts rows (1, 2, 3 …) is a row number: not mapped."""
+    for column in columns:
+        if not column.swept_by or column.role != "value":
+            continue
+        cells = chunk[column.position].astype(str).str.strip()
+        if len(cells) < 3 or not cells.str.fullmatch(r"\d{1,9}").all():
+            continue
+        numbers = cells.astype(np.int64).to_numpy()
+        if numbers[0] in (0, 1) and (np.diff(numbers) == 1).all():
+            column.role = "unmapped"
+            (report.error if mapping.unmapped == "error" else report.warning)(
+                "unmapped-column",
+                f"Column {column.name!r} counts the rows ({', '.join(cells[:3])} …), and only "
+                f"the catch-all rule {column.swept_by} matches it; name it in a rule of its own "
+                "or list it under 'ignore'.",
+                field=column.name,
+                rule=column.swept_by,
+            )
+
+
+def _fixed_area(table: Table, mapping: Mapping) -> Area | None:
+    """The one area of a table without an area column: ``area.value`` or the title block."""
+    if mapping.area_column is not None:
+        return None
+    if not mapping.area_from_title:
+        area = mapping.areas.resolve(mapping.area_value, mapping.area_level)
+        if area is None:
+            raise TableRejected(
+                Issue(
+                    "unknown-area",
+                    f"area.value {mapping.area_value!r} is not an area of {mapping.city}",
+                )
+            )
+        return area
+    lines = table.info.get("title", [])
+    found: dict[Area, str] = {}
+    for line in lines:
+        for spelling in _title_spellings(line):
+            area = mapping.areas.resolve(spelling, mapping.area_level)
+            if area is not None:
+                found.setdefault(area, line)
+                break
+    if len(found) == 1:
+        area, line = next(iter(found.items()))
+        table.info["area_from_title"] = line
+        return area
+    if found:
+        named = ", ".join(f"{a.name!r} ({line!r})" for a, line in found.items())
+        raise TableRejected(
+            Issue(
+                "ambiguous-area",
+                f"area.from: title: the title names {len(found)} areas, {named}; "
+                "give area.value instead.",
+            )
+        )
+    raise TableRejected(
+        Issue(
+            "unknown-area",
+            f"area.from: title: no line of the title names an area of {mapping.city} "
+            f"(level {mapping.area_level}); the title is {lines}. Give area.value instead.",
+        )
+    )
+
+
+def _title_spellings(line: str) -> list[str]:
+    """What in a title line may name the table's area: the whole line, or a part of it between
+    commas that is written the official way (``Kreisfreie Stadt Trier, Stichtag 31.12.2023``).
+    A bare name inside a longer line (``Mainz, Landkreis``) is not taken: it may mean another
+    place of the same name."""
+    if name_key(line) in TOTAL_WORDS:
+        return []
+    parts = [p.strip() for p in line.split(",")]
+    official = [p for p in parts if p and (official_name(p)[0] or official_name(p)[1] != p)]
+    return [line, *official] if len(parts) > 1 else [line]
 
 
 def _parse_header_fields(fields: dict[str, str], report: Report) -> dict[str, str]:
@@ -376,24 +532,28 @@ def _constant(value: Any, n: int) -> pd.Categorical:
 
 
 def _row_fields(
-    chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report
+    chunk: pd.DataFrame,
+    columns: list[_Column],
+    mapping: Mapping,
+    report: Report,
+    area: Area | None,
 ) -> dict[str, pd.Categorical]:
-    """Attributes that vary by row: area, period and dimension columns."""
-    position = {c.name: c.position for c in columns}
+    """Attributes that vary by row: area, period and dimension columns (``area``: the table's
+    one area when it has no area column)."""
+    keys = {c.key: c for c in columns if c.key}
     fields: dict[str, pd.Categorical] = {}
-    resolver = area_resolver(mapping.city)
-    if mapping.area_column:
-        source = chunk[position[mapping.area_column]]
+    if area is None:
+        column = keys["area"]
         where = (
             f"Not an area of {mapping.city} at level {mapping.area_level} "
             f"(see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv)"
         )
         areas = _categorical(
-            source,
-            lambda v: resolver.resolve(v, mapping.area_level),
+            chunk[column.position],
+            lambda v: mapping.areas.resolve(v, mapping.area_level),
             report,
             "unknown-area",
-            mapping.area_column,
+            column.label,
             where,
         )
         for i, field in enumerate(("area_level", "area_code", "area_name")):
@@ -401,37 +561,30 @@ def _row_fields(
             # code -1 (unknown area) stays missing
             fields[field] = parts.take(areas.codes, allow_fill=True)
     else:
-        area = resolver.resolve(mapping.area_value, mapping.area_level)
-        if area is None:
-            raise TableRejected(
-                Issue(
-                    "unknown-area",
-                    f"area.value {mapping.area_value!r} is not an area of {mapping.city}",
-                )
-            )
         # the Area's fourth field, its aliases, is left out
         for field, value in zip(
             ("area_level", "area_code", "area_name"), dataclasses.astuple(area), strict=False
         ):
             fields[field] = _constant(value, len(chunk))
-    if mapping.period_column:
+    if "period" in keys:
         fields["period"] = _categorical(
-            chunk[position[mapping.period_column]],
+            chunk[keys["period"].position],
             german.parse_period,
             report,
             "invalid-period",
-            mapping.period_column,
+            keys["period"].label,
             "Not a date or period",
         )
-    for field, source_name in mapping.dimension_columns.items():
-        source = chunk[position[source_name]]
+    for field in mapping.dimension_columns:
+        column = keys[field]
+        source = chunk[column.position]
         if field == "dimension_value":
             fields[field] = _categorical(
                 source,
                 lambda v: spreadsheet_safe(v.strip()) or None,
                 report,
                 "missing-dimension-value",
-                source_name,
+                column.label,
                 "Empty dimension value",
             )
         else:
@@ -440,7 +593,7 @@ def _row_fields(
                 german.DIMENSION_PARSERS[field],
                 report,
                 f"invalid-{field.replace('_', '-')}",
-                source_name,
+                column.label,
                 f"Not a known {field} value",
             )
     return fields
@@ -506,14 +659,18 @@ def _report_notation(
 
 
 def _tidy_chunk(
-    chunk: pd.DataFrame, columns: list[_Column], mapping: Mapping, report: Report
+    chunk: pd.DataFrame,
+    columns: list[_Column],
+    mapping: Mapping,
+    report: Report,
+    area: Area | None,
 ) -> pd.DataFrame:
     """Wide → long: one block of rows per value column, attributes as Categoricals."""
     values = [c for c in columns if c.role == "value"]
     n, k = len(chunk), len(values)
     parsed = [_parse_values(chunk, column, report) for column in values]
     _report_notation(values, parsed, report)
-    rows = _row_fields(chunk, columns, mapping, report)
+    rows = _row_fields(chunk, columns, mapping, report, area)
     tile = np.tile(np.arange(n), k)
     data: dict[str, Any] = {
         "city": _constant(mapping.city, n * k),

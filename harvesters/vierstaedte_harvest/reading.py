@@ -129,8 +129,12 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
     The header is the first row as wide as the table whose cells are mostly
     text; following rows belong to a stacked header while their first cell is
     empty and they hold text but no numbers, the way GENESIS exports span
-    group headings. Year rows (``2021;2022``) look like data: for them the
-    mapping says ``read: {header_rows: 2}``.
+    group headings. GENESIS exports start their header rows with empty key
+    cells (``;;;Gebietsfläche`` over ``;;;qkm``; a row of dates over
+    ``;;Insgesamt;männlich``): such rows above the table belong to its header
+    however few cells they fill, where a title line starts in the first cell.
+    Other year rows (``2021;2022``) look like data: for them the mapping says
+    ``read: {header_rows: 2}``.
     """
     widths = [sum(1 for c in r if c.strip()) for r in rows]
     multi = [w for w in widths if w >= 2]
@@ -142,10 +146,9 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
     data_like = [w >= max(2, width - 1) for w in widths]
     start = next((i for i, ok in enumerate(data_like) if ok), 0)
     # a title block line can be as wide as the table only when it is the header itself
-    while (
-        start > 0
-        and widths[start - 1] >= 2
-        and not all(_is_value(c) for c in rows[start - 1][1:] if c.strip())
+    while start > 0 and (
+        (widths[start - 1] >= 2 and not all(_is_value(c) for c in rows[start - 1][1:] if c.strip()))
+        or _keyed_header_row(rows[start - 1], rows[start])
     ):
         start -= 1
     header_rows = 1
@@ -157,6 +160,26 @@ def find_header(rows: list[list[str]]) -> tuple[int, int]:
         else:
             break
     return start, header_rows
+
+
+_PERIOD_CELL = re.compile(r"\d{4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{1,2}/\d{4}|\d{4}/\d{2,4}")
+
+
+def _keyed_header_row(row: list[str], below: list[str]) -> bool:
+    """A GENESIS header row: empty key cells first, then text, or periods over such a row."""
+    cells = [c.strip() for c in row]
+    if not cells or cells[0] or not any(cells):
+        return False
+    filled = [c for c in cells if c]
+    if not any(_is_value(c) for c in filled):
+        return True
+    below_cells = [c.strip() for c in below]
+    return (
+        all(_PERIOD_CELL.fullmatch(c) for c in filled)
+        and bool(below_cells)
+        and not below_cells[0]
+        and not any(_is_value(c) for c in below_cells if c)
+    )
 
 
 def combine_headers(header_block: list[list[str]]) -> list[str]:
@@ -281,14 +304,20 @@ class Table:
             self._check_short_rows_are_footer(short_rows, width)
 
     def _check_short_rows_are_footer(self, rows: list[str], width: int) -> None:
-        """Lines without all the delimiters (``© Stadt Mainz``) are a footer only at the end of the file."""
+        """Lines without all the delimiters (``© Stadt Mainz``) are a footer only at the end of the file.
+
+        A footer row may be a quoted cell over several lines (GENESIS footnotes under a
+        ``__________`` rule): rows and the file's tail are compared line by line.
+        """
         with self.path.open("rb") as handle:
             handle.seek(max(0, self.path.stat().st_size - 65536))
             tail = handle.read().decode(self.info["encoding"], errors="replace").splitlines()
-        tail = [line for line in tail if line.strip()]
-        last = [line.strip() for line in tail[-len(rows) :]]
-        if last != [row.strip() for row in rows] or not all(
-            _FOOTER.match(r) or len(r.split(self.info["delimiter"])) == 1 for r in rows
+        expected = [line.strip() for row in rows for line in row.splitlines() if line.strip()]
+        last = [line.strip() for line in tail if line.strip()][-len(expected) :]
+        delimiter = self.info["delimiter"]
+        if last != expected or not all(
+            _FOOTER.match(r) or len(next(csv.reader(io.StringIO(r), delimiter=delimiter), [])) == 1
+            for r in rows
         ):
             raise _reject(
                 "malformed-row",

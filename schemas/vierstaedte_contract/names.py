@@ -42,6 +42,8 @@ MUNICIPALITY_WORDS = frozenset(
         "kreisfr st",
         "krfr stadt",
         "krfr st",
+        "krsfr stadt",
+        "krsfr st",
         "kfr stadt",
         "kfr st",
         "landeshauptstadt",

@@ -15,6 +15,7 @@ import io
 import re
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 import requests
@@ -306,6 +307,19 @@ def test_formula_in_a_source_header_is_neutralised_in_every_csv(harvest, platfor
             b"DIE LINKE;DIE LINKE_Proz", f"{formula};{formula}_Proz".encode("cp1252")
         )
     )
+    # the shipped mapping names its parties; catch-all rules let any header in as one
+    config = harvest.configs / "mainz.yaml"
+    city = yaml.safe_load(config.read_text(encoding="utf-8"))
+    wahl = next(t for t in city["tables"] if t["mapping"].endswith("wahl-ortsbezirke.yaml"))
+    rules = yaml.safe_load(Path(wahl["mapping"]).read_text(encoding="utf-8"))
+    party = {"dimension": "party"}
+    rules["values"] += [
+        {"match": "(?P<dimension_value>.+)_Proz", "indicator": "vote_share_by_party", **party},
+        {"match": "(?P<dimension_value>.+)", "indicator": "votes_by_party", **party},
+    ]
+    wahl["mapping"] = str(harvest.configs / "wahl-catch-all.yaml")
+    Path(wahl["mapping"]).write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    config.write_text(yaml.safe_dump(city, allow_unicode=True), encoding="utf-8")
     done = harvest("mainz")
     assert done.returncode == 0, done.stdout + done.stderr
     election = next(d for d in city_datasets("mainz").values() if "wahl" in d["title"].lower())

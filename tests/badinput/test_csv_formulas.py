@@ -16,6 +16,7 @@ import io
 from pathlib import Path
 
 import pytest
+import yaml
 
 import vierstaedte_harvest
 from tests.factories import HarvestedDataset, Observation
@@ -66,9 +67,12 @@ def test_the_normalised_csv_quotes_text_neutralises_formulas_and_keeps_numbers(t
         writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
         writer.writerow(header)
         writer.writerow(["Altstadt", "15.234", "10.998", "-3,5", "1", "2", "3", "4", "5"])
-    rules = mapping.load(
-        Path(vierstaedte_harvest.__file__).parent / "mappings/mainz-wahl-ortsbezirke.yaml"
-    )
+    shipped = Path(vierstaedte_harvest.__file__).parent / "mappings/mainz-wahl-ortsbezirke.yaml"
+    data = yaml.safe_load(shipped.read_text(encoding="utf-8"))
+    # the shipped mapping names its parties; any header reaches the table through a catch-all
+    catch_all = {"match": "(?P<dimension_value>.+)", "indicator": "votes_by_party"}
+    data["values"].append({**catch_all, "dimension": "party"})
+    rules = mapping.parse(data)
     result = normalise(source, rules, out=tmp_path / "normalisiert.csv")
     assert result.ok, result.report.as_dict()
 
