@@ -107,7 +107,10 @@ class AreaResolver:
         self.city_area = next(a for a in self.areas if a.level == CITY_LEVEL)
         for word in TOTAL_WORDS:
             self._by_key.setdefault((CITY_LEVEL, name_key(word)), self.city_area)
-        self._city_keys = {member.ags, member.ags[:5], member.regional_key}
+        # the Kreis key (first five digits) names the city only where the city is its own Kreis
+        self._city_keys = {member.ags, member.regional_key}
+        if member.ags.endswith("000"):
+            self._city_keys.add(member.ags[:5])
         self._city_names = [
             *(s for s in self.city_area.spellings() if not s.isdigit()),
             member.title,

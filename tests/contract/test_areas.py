@@ -85,7 +85,10 @@ print(json.dumps({"areas": [a.as_dict() for a in areas.areas("kaiserslautern")],
                   "levels": areas.levels("kaiserslautern"),
                   "total": resolver.resolve("Stadt Kaiserslautern", "stadtteil").name,
                   "district": resolver.resolve("Innenstadt", "stadtteil"),
-                  "official": resolver.resolve("07312000 Kaiserslautern, krfr. Stadt", "stadt").name}))
+                  "official": resolver.resolve("07312000 Kaiserslautern, krfr. Stadt", "stadt").name,
+                  "kreis_key": resolver.resolve("07312", "stadt").name,
+                  "not_its_kreis": areas.resolver("andernach").resolve("07137", "stadt"),
+                  "own_key": areas.resolver("andernach").resolve("07137003", "stadt").name}))
 """
 
 
@@ -99,6 +102,15 @@ def test_a_city_without_an_areas_file_has_its_total_only(tmp_path):
             "short_title": "Kaiserslautern",
             "ags": "07312000",
             "regional_key": "073120000000",
+        }
+    )
+    listed["cities"].append(  # a town within a Landkreis: 07137 is the Landkreis Mayen-Koblenz
+        {
+            "name": "andernach",
+            "title": "Stadt Andernach",
+            "short_title": "Andernach",
+            "ags": "07137003",
+            "regional_key": "071375005003",
         }
     )
     (tmp_path / "cities.json").write_text(json.dumps(listed), encoding="utf-8")
@@ -120,6 +132,9 @@ def test_a_city_without_an_areas_file_has_its_total_only(tmp_path):
         "total": "Kaiserslautern",
         "district": None,
         "official": "Kaiserslautern",  # the official spellings follow from cities.json alone
+        "kreis_key": "Kaiserslautern",
+        "not_its_kreis": None,
+        "own_key": "Andernach",
     }
 
 
