@@ -456,15 +456,23 @@ def _fixed_area(table: Table, mapping: Mapping) -> Area | None:
 
 
 def _title_spellings(line: str) -> list[str]:
-    """What in a title line may name the table's area: the whole line, or a part of it between
-    commas that is written the official way (``Kreisfreie Stadt Trier, Stichtag 31.12.2023``).
-    A bare name inside a longer line (``Mainz, Landkreis``) is not taken: it may mean another
-    place of the same name."""
+    """What in a title line may name the table's area: the whole line, or a part of it written
+    the official way, with a key or the kind of municipality (``Kreisfreie Stadt Trier, Stichtag
+    31.12.2023``, ``Bevölkerung - 07315000 Mainz, kreisfreie Stadt``). A bare name inside a
+    longer line (``Mainz, Landkreis``) is not taken: it may mean another place of that name."""
     if name_key(line) in TOTAL_WORDS:
         return []
-    parts = [p.strip() for p in line.split(",")]
-    official = [p for p in parts if p and (official_name(p)[0] or official_name(p)[1] != p)]
-    return [line, *official] if len(parts) > 1 else [line]
+    chunks = [c.strip() for c in _TITLE_PARTS.split(line)]
+    parts = {*chunks, *(p.strip() for c in chunks for p in c.split(","))} - {line.strip()}
+    return [line, *sorted(p for p in parts if _official(p))]
+
+
+_TITLE_PARTS = re.compile(r"\s+[-–]\s+|\s*[;:|]\s*")
+
+
+def _official(text: str) -> bool:
+    key, name = official_name(text)
+    return bool(name) and (bool(key) or name != text.strip())
 
 
 def _parse_header_fields(fields: dict[str, str], report: Report) -> dict[str, str]:

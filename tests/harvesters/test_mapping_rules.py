@@ -118,6 +118,8 @@ TITLED = (
         ("mainz", "07315000 Mainz, kreisfreie Stadt"),
         ("trier", "Kreisfreie Stadt Trier, Stichtag 31.12.2023"),
         ("ludwigshafen", "Ludwigshafen a.Rh., Stadt"),
+        ("mainz", "Bevölkerung - Stand 31.12.2023 - 07315000 Mainz, kreisfreie Stadt"),
+        ("koblenz", "Gebiet: Koblenz, krfr. Stadt"),
     ],
 )
 def test_the_area_comes_from_the_title(tmp_path, city, title):
@@ -140,6 +142,8 @@ def test_the_area_comes_from_the_title(tmp_path, city, title):
         ("mainz", "Trier, krfr. Stadt", "no line of the title names an area of mainz"),
         ("mainz", "Mainz-Bingen, Landkreis", "no line of the title names an area of mainz"),
         ("mainz", "Altstadt und Mainz, kreisfreie Stadt", "no line of the title"),
+        ("mainz", "Bevölkerung - Mainz, Landkreis", "no line of the title"),
+        ("mainz", "Gebiet: 07111000 Mainz, kreisfreie Stadt", "no line of the title"),
     ],
 )
 def test_a_title_without_one_clear_area_rejects_the_table(tmp_path, city, title, message):
