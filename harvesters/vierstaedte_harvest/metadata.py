@@ -239,6 +239,14 @@ def _geocoding(source: SourceDataset, city: str, problems: Problems) -> tuple[st
     return uri, level
 
 
+def _granularity(value: str | None, problems: Problems) -> str | None:
+    """The source's spatial granularity if the portal's vocabulary has it; else left out."""
+    if value and value not in vocabularies.values("spatial_granularities"):
+        _note(problems, f"spatial granularity: not in the vocabulary, left out: {value!r}")
+        return None
+    return value or None
+
+
 def _municipality_uri(ags: str) -> str:
     return GEOCODING_BASE + "municipalityKey/" + ags
 
@@ -298,7 +306,10 @@ def dataset_dict(
         "tags": clean_tags(source.tags),
         "spatial_granularity": granularity
         or fallback(
-            "spatial_granularity", None, defaults.get("spatial_granularity", "stadt"), "config"
+            "spatial_granularity",
+            _granularity(source.spatial_granularity, problems),
+            defaults.get("spatial_granularity", "stadt"),
+            "config",
         ),
         "temporal_start": _date(source.temporal_start),
         "temporal_end": _date(source.temporal_end),

@@ -102,6 +102,8 @@ class SourceDataset:
     frequency: str | None = None  # EU frequency URI or code (MONTHLY), as the source gives it
     political_geocoding: list[str] = dataclasses.field(default_factory=list)  # DCAT-AP.de URIs
     political_geocoding_level: str | None = None  # DCAT-AP.de level URI, as given
+    # the smallest area it describes, a value of the portal's vocabulary (stadtteil); else None
+    spatial_granularity: str | None = None
     resources: list[SourceResource] = dataclasses.field(default_factory=list)
     extras: dict[str, Any] = dataclasses.field(default_factory=dict)
     # what the reader noticed about this record and the run report must say, in plain language:
