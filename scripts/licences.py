@@ -91,7 +91,7 @@ TITLES_EN = {
     "other-open": "Other open licence",
     "other-opensource": "Other open-source licence",
 }
-# listed first in the portal's licence select, in this order
+# listed first in the portal's licence select, in this order (``common``: 1, 2 …; others 0)
 COMMON = ("dl-by-de/2.0", "dl-zero-de/2.0", "cc-by/4.0", "cc-by-sa/4.0", "cc-zero", "odbl")
 OLDER = " (ältere DCAT-AP.de Version)"
 
@@ -177,7 +177,7 @@ def build(sources: Path) -> list[dict]:
             "status": "active",
             "is_generic": code.startswith("other-"),
             **_flags(code),
-            "common": code in COMMON,
+            "common": COMMON.index(code) + 1 if code in COMMON else 0,
             "aliases": sorted({a for a in aliases if a and a not in (code, uri)}),
         }
         register.append(entry)
@@ -207,7 +207,7 @@ def build(sources: Path) -> list[dict]:
                 "replaced_by": successor or None,
                 "is_generic": False,
                 **_flags(code),
-                "common": False,
+                "common": 0,
                 "aliases": [],
             }
         )

@@ -53,7 +53,7 @@ class TestCatalogueJsonLines:
         assert "Gebietsebene" in fields["area_level"]["title"]
         assert record["licence"] == {
             "uri": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-            "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+            "title": "Datenlizenz Deutschland Namensnennung 2.0",
         }
         urls = record["urls"]
         assert urls["page"].endswith("/dataset/mainz-einwohner-2023")
@@ -105,7 +105,7 @@ class TestCatalogueDataPackage:
             {
                 "name": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
                 "path": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-                "title": "Datenlizenz Deutschland – Namensnennung – Version 2.0",
+                "title": "Datenlizenz Deutschland Namensnennung 2.0",
             }
         ]
         assert package["sources"][0]["title"] == "Landeshauptstadt Mainz"

@@ -30,7 +30,7 @@ class TestPortal:
         assert "Einwohner nach Ortsbezirken 2023" in html
         assert "Räumliche Gliederung" in html
         assert "Politische Geokodierung" in html
-        assert "Datenlizenz Deutschland – Namensnennung – Version 2.0" in html
+        assert "Datenlizenz Deutschland Namensnennung 2.0" in html
 
     def test_search_page_has_german_facets(self, app, city_editor):
         call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
@@ -57,7 +57,7 @@ class TestDatasetForm:
             "Zeitraum von",
         ):
             assert label in html
-        assert "Datenlizenz Deutschland – Namensnennung – Version 2.0" in html
+        assert "Datenlizenz Deutschland Namensnennung 2.0" in html
 
     def test_form_reports_errors_per_field_and_saves_nothing(self, app, city_editor):
         response = app.post(

@@ -19,6 +19,26 @@ def _choices(vocab: str):
     return helper
 
 
+def vierstaedte_license_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active DCAT-AP.de licences: the common ones first, then the other open ones, then
+    those that are not open, marked so (the vocabulary has 34: a flat list must be ordered)."""
+    licences = vocabularies.active_licences()
+    order = {row["id"]: row["common"] for row in vocabularies.licences() if row.get("common")}
+
+    def rank(lic: vocabularies.Licence) -> tuple:
+        return (lic.uri not in order, not lic.open, order.get(lic.uri, 0), lic.title_de.lower())
+
+    return [
+        {
+            "value": lic.uri,
+            "label": {"de": lic.title_de, "en": lic.title_en}
+            if lic.open
+            else {"de": f"{lic.title_de} – nicht offen", "en": f"{lic.title_en} – not open"},
+        }
+        for lic in sorted(licences, key=rank)
+    ]
+
+
 def vierstaedte_role_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
     """The resource roles of the contract (``vierstaedte_contract.dataset``)."""
     return [{"value": role, "label": dataset.ROLE_LABELS[role]} for role in dataset.ROLES]
@@ -53,7 +73,7 @@ def vierstaedte_data_dictionary(pkg_dict: dict[str, Any]) -> dict[str, Any] | No
 def get_helpers() -> dict[str, Any]:
     return {
         "vierstaedte_theme_choices": _choices("themes"),
-        "vierstaedte_license_choices": _choices("licenses"),
+        "vierstaedte_license_choices": vierstaedte_license_choices,
         "vierstaedte_frequency_choices": _choices("frequencies"),
         "vierstaedte_geocoding_level_choices": _choices("geocoding_levels"),
         "vierstaedte_spatial_granularity_choices": _choices("spatial_granularities"),

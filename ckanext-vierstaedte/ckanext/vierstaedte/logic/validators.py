@@ -122,6 +122,40 @@ def vierstaedte_in_vocabulary(vocab: str):
     return validator
 
 
+def vierstaedte_licence(value: Any, context: dict) -> Any:
+    """A licence of the DCAT-AP.de vocabulary, in any spelling, stored as its canonical URI.
+
+    Every active licence is accepted, open or not: a licence that is not open (NC, ND,
+    ``other-closed`` …) is shown as such (CKAN's ``isopen`` reads the register), and whether a
+    harvested one is published at all is the harvester's configuration to say. A versionless
+    spelling without its own entry (``dl-by-de``) is refused with the versions it could mean.
+    """
+    if value in (None, "", tk.missing):
+        return value
+    found = vocabularies.licence(str(value))
+    if found is not None and found.active:
+        return found.uri
+    candidates = vocabularies.licence_candidates(str(value))
+    if candidates:
+        raise Invalid(
+            _("Lizenz ohne Version: {value}. Gemeint ist eine von: {choices}").format(
+                value=value, choices=", ".join(lic.code for lic in candidates)
+            )
+        )
+    licences = vocabularies.active_licences()
+    raise Invalid(
+        _(
+            "Unbekannter Wert: {value}. Erlaubt sind die DCAT-AP.de-Lizenzen "
+            "(http://dcat-ap.de/def/licenses/), als URI oder Kurzform. Offen: {open}. "
+            "Nicht offen (werden als nicht offen gekennzeichnet): {closed}"
+        ).format(
+            value=value,
+            open=", ".join(lic.code for lic in licences if lic.open),
+            closed=", ".join(lic.code for lic in licences if not lic.open),
+        )
+    )
+
+
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if str(v).strip()]
@@ -236,6 +270,7 @@ def get_validators() -> dict[str, Any]:
         "vierstaedte_uri": vierstaedte_uri,
         "vierstaedte_resource_url": vierstaedte_resource_url,
         "vierstaedte_in_vocabulary": vierstaedte_in_vocabulary,
+        "vierstaedte_licence": vierstaedte_licence,
         "vierstaedte_in_vocabulary_list": vierstaedte_in_vocabulary_list,
         "vierstaedte_geocoding_uri": vierstaedte_geocoding_uri,
         "vierstaedte_semver": vierstaedte_semver,
