@@ -161,8 +161,10 @@ class Licence:
 
 
 def _licence_key(text: str) -> str:
-    """How licence spellings compare: case, blanks, ``_ / . > -`` do not matter."""
-    return re.sub(r"[\s_/.>-]+", "-", text.strip().lower()).strip("-")
+    """How licence spellings compare: case, blanks, ``_ / . > -`` and dashes do not matter, nor
+    the word "Version" (``Datenlizenz Deutschland – Namensnennung – Version 2.0``)."""
+    words = re.split(r"[\s_/.>\-–—]+", text.strip().lower())
+    return "-".join(word for word in words if word and word != "version")
 
 
 def _url_key(url: str) -> str:

@@ -90,6 +90,8 @@ def test_ckan_reads_openness_from_the_register():
         ("dl-de/by-2-0", "dl-by-de/2.0"),
         ("DL-DE->BY-2.0", "dl-by-de/2.0"),
         ("Datenlizenz Deutschland – Zero – Version 2.0", "dl-zero-de/2.0"),
+        # GovData's own long name (OpenDataSoft portals give it as the licence)
+        ("Datenlizenz Deutschland – Namensnennung – Version 2.0", "dl-by-de/2.0"),
         # URIs of older DCAT-AP.de versions: their successor
         ("http://dcat-ap.de/def/licenses/od-bl", "odbl"),
         ("http://dcat-ap.de/def/licenses/cc-by-nc-de/4_0", "cc-by-nc/4.0"),
@@ -109,6 +111,7 @@ def test_spellings_map_to_the_canonical_uri(value, code):
         ("DL-DE-BY", ["dl-by-de/1.0", "dl-by-de/2.0"]),
         ("https://www.dcat-ap.de/def/licenses/dl-by-de", ["dl-by-de/1.0", "dl-by-de/2.0"]),
         ("cc-by-sa-de", ["cc-by-sa-de/3.0"]),  # one version, still not guessed
+        ("Datenlizenz Deutschland Namensnennung", ["dl-by-de/1.0", "dl-by-de/2.0"]),
     ],
 )
 def test_a_versionless_spelling_without_its_own_entry_is_ambiguous(value, candidates):
