@@ -117,10 +117,8 @@ def test_a_land_area_in_square_kilometres(tmp_path):
     ]
 
 
-def test_the_area_from_the_title_of_a_real_export(tmp_path):
-    """IT.NRW's export for Köln names the city only in its title (``Köln, krfr. Stadt``) and
-    has its dates in a column without a header; Köln joins as a fifth city, with nothing but
-    its entry in cities.json."""
+def koeln(tmp_path: Path) -> dict:
+    """The environment of a process in which Köln is a fifth city, by its cities.json entry."""
     listed = json.loads(vierstaedte_contract.path("cities.json").read_text(encoding="utf-8"))
     listed["cities"].append(
         {
@@ -133,7 +131,13 @@ def test_the_area_from_the_title_of_a_real_export(tmp_path):
     )
     (tmp_path / "contract").mkdir()
     (tmp_path / "contract" / "cities.json").write_text(json.dumps(listed), encoding="utf-8")
-    env = dict(os.environ, **{vierstaedte_contract.DATA_OVERRIDE: str(tmp_path / "contract")})
+    return dict(os.environ, **{vierstaedte_contract.DATA_OVERRIDE: str(tmp_path / "contract")})
+
+
+def test_the_area_from_the_title_of_a_real_export(tmp_path):
+    """IT.NRW's export for Köln names the city only in its title (``Köln, krfr. Stadt``) and
+    has its dates in a column without a header; Köln joins as a fifth city, with nothing but
+    its entry in cities.json."""
     rules = {
         "id": "koeln-flaeche",
         "city": "koeln",
@@ -147,7 +151,7 @@ def test_the_area_from_the_title_of_a_real_export(tmp_path):
         ],
         "ignore_match": ["Flächennutzungsarten (?!Bodenfläche insgesamt).*"],
     }
-    report, rows = validate(tmp_path, KOELN_LAND_USE, rules, env=env)
+    report, rows = validate(tmp_path, KOELN_LAND_USE, rules, env=koeln(tmp_path))
     assert report["verdict"] in ("valid", "valid_with_warnings"), report["errors"]
     assert report["reading"]["area_from_title"] == "Köln, krfr. Stadt"
     assert {(r["city"], r["ags"], r["area_level"], r["area_name"]) for r in rows} == {

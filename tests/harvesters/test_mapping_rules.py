@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.harvesters.paths import FIXTURES, MAPPINGS
+from tests.harvesters.test_genesis import koeln, validate
 from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
 
+REAL = FIXTURES / "real"
 BASE = {"id": "t", "city": "mainz", "number_format": "de"}
 ONE_VALUE = [{"header": "Einwohner", "indicator": "population_total"}]
 BY_SEX = [{"match": "Einwohner (?P<sex>männlich|weiblich)", "indicator": "population_total"}]
@@ -439,3 +441,72 @@ def test_the_shipped_election_mapping_has_no_catch_all(tmp_path):
     report = normalise(tmp_path / "wahl.csv", rules).report
     assert report.error_counts == {"unmapped-column": 1}
     assert report.errors[0].field == "Schnellmeldungen"
+
+
+def test_vote_type_and_party_in_a_real_election_table(tmp_path):
+    """Köln's Bundestag election 2013 for the whole city: first votes as ``CDU``, second votes
+    as ``Z_CDU``, a ``_Proz`` share beside each; the counts of the count are named or ignored."""
+    (tmp_path / "wahl.csv").write_text(ELECTION_INDICATORS, encoding="utf-8")
+    party = {"dimension": "party"}
+    rules = {
+        "id": "koeln-btw2013",
+        "city": "koeln",
+        "area": {"column": "Name"},
+        "period": {"value": "2013-09-22"},
+        "indicators": str(tmp_path / "wahl.csv"),
+        "ignore": [
+            "Nr",
+            "MaxSchnellmeldungen",
+            "AnzSchnellmeldungen",
+            "gültigeStimmzettel",
+            "ungültigeStimmzettel",
+            "gültig2",
+            "ungültig2",
+        ],
+        "values": [
+            {"header": "Wahlberechtigte", "indicator": "eligible_voters"},
+            {"header": "abgegeben", "indicator": "voters"},
+            {"header": "Wahlbeteiligung", "indicator": "election_turnout"},
+            {"header": "gültig", "indicator": "valid_votes"},
+            {"header": "ungültig", "indicator": "invalid_votes"},
+            {
+                "match": "(?P<indicator>Z_)?(?P<dimension_value>.+)_Proz",
+                "indicator": {"": "first_vote_share", "Z_": "second_vote_share"},
+                **party,
+            },
+            {
+                "match": "(?P<indicator>Z_)?(?P<dimension_value>.+)",
+                "indicator": {"": "first_votes_by_party", "Z_": "second_votes_by_party"},
+                **party,
+            },
+        ],
+    }
+    report, rows = validate(
+        tmp_path, REAL / "csv_koeln_btw2013_ergebnis_stadt.csv", rules, koeln(tmp_path)
+    )
+    assert report["error_counts"] == {"unknown-area": 1}  # Leverkusen, in Köln's Wahlkreis
+    assert report["errors"][0]["value"] == "Leverkusen"
+    found = {
+        (r["indicator"], r["dimension_value"]): float(r["value"])
+        for r in rows
+        if r["dimension_value"] in ("CDU", "SPD", "total")
+    }
+    assert found == {
+        ("eligible_voters", "total"): 722435,
+        ("voters", "total"): 523763,
+        ("election_turnout", "total"): 72.5,
+        ("valid_votes", "total"): 518211,
+        ("invalid_votes", "total"): 5552,
+        ("first_votes_by_party", "CDU"): 188629,
+        ("first_vote_share", "CDU"): 36.4,
+        ("second_votes_by_party", "CDU"): 171386,
+        ("second_vote_share", "CDU"): 33.0,
+        ("first_votes_by_party", "SPD"): 191858,
+        ("first_vote_share", "SPD"): 37.02,
+        ("second_votes_by_party", "SPD"): 154707,
+        ("second_vote_share", "SPD"): 29.79,
+    }
+    parties = {r["dimension_value"] for r in rows if r["dimension"] == "party"}
+    assert len(parties) == 22 and "Die PARTEI" in parties and "Z_CDU" not in parties
+    (listed,) = [w for w in report["warnings"] if w["code"] == "catch-all-rule"]
+    assert listed["rule"] == "values[7]" and "'Z_Die PARTEI'" in listed["message"]
