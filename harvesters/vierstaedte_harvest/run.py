@@ -488,7 +488,8 @@ def _table_metadata(desired: dict[str, Any], report: dict[str, Any]) -> dict[str
 
 
 def _listing_report(listing: Listing) -> dict[str, Any]:
-    """Whether the listing was complete and how that is known; the records skipped (first 100)."""
+    """Whether the listing was complete and how that is known; the records skipped and what the
+    reader noticed about the catalogue outside any dataset (``warnings``), the first 100 each."""
     skipped = [
         {"source_id": s.guid, "type": s.kind, "title": metadata.clean_text(s.title, 300)}
         for s in listing.skipped[:MAX_SKIPPED_REPORTED]
@@ -499,6 +500,7 @@ def _listing_report(listing: Listing) -> dict[str, Any]:
         "datasets": len(listing.datasets),
         "skipped_count": len(listing.skipped),
         "skipped": skipped,
+        "warnings": listing.notes[:MAX_SKIPPED_REPORTED],
     }
 
 

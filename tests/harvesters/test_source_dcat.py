@@ -148,11 +148,14 @@ def test_real_rostock_page_and_page_2(server, fetcher):
         == "Hanse- und Universitätsstadt Rostock – Kataster-, Vermessungs- und Liegenschaftsamt"
     )
     assert kita.contact_email == "geodienste@rostock.de"
-    assert kita.extras == {
-        "contributorID": "http://dcat-ap.de/def/contributors/openDataHRO",
-        "politicalGeocodingLevelURI": "http://dcat-ap.de/def/politicalGeocoding/Level/administrativeDistrict",
-        "politicalGeocodingURI": "http://dcat-ap.de/def/politicalGeocoding/regionalKey/130030000000",
-    }
+    assert kita.political_geocoding == [f"{DCATDE}politicalGeocoding/regionalKey/130030000000"]
+    assert (
+        kita.political_geocoding_level == f"{DCATDE}politicalGeocoding/Level/administrativeDistrict"
+    )
+    assert kita.publisher_uri == (
+        "https://www.opendata-hro.de/organization/b952e781-ab4c-456a-8e7a-2845f7efaf83"
+    )
+    assert kita.frequency is None and kita.notes == []
     assert sorted(r.format for r in kita.resources) == [
         "",
         "",
@@ -172,7 +175,7 @@ def test_real_rostock_page_and_page_2(server, fetcher):
     assert csv.id.endswith("/resource/4a38f0ca-a26a-422c-ae02-22903ebb662c")
     assert csv.modified == "2021-01-28T02:27:03"
     assert {d.license for d in datasets} == {f"{DCATDE}licenses/cc-zero", f"{DCATDE}licenses/odbl"}
-    geocodings = {d.extras.get("politicalGeocodingURI") for d in datasets} - {None}
+    geocodings = {uri for d in datasets for uri in d.political_geocoding}
     assert geocodings == {
         f"{DCATDE}politicalGeocoding/regionalKey/130030000000",
         f"{DCATDE}politicalGeocoding/stateKey/13",
@@ -195,19 +198,17 @@ def test_page_2_maps_media_types_and_keeps_first_copy(server, fetcher):
 
 
 def test_contributor_ids_are_in_the_official_vocabulary(server, fetcher, real_fixture):
+    """The contributor filter matches the official IDs as the catalogues spell them."""
     vocabulary = rdflib.Graph().parse(real_fixture(CONTRIBUTORS), format="xml")
     concepts = {str(c) for c in vocabulary.subjects(RDF.type, SKOS.Concept)}
-    found = {d.extras["contributorID"] for d in read_all(server, fetcher, "rostock.rdf").datasets}
-    found |= {
-        d.extras["contributorID"]
-        for d in listing(server, fetcher, "mainz.ttl")
-        if "contributorID" in d.extras
+    wanted = {
+        f"{DCATDE}contributors/openDataHRO": ("rostock.rdf", 103),
+        f"{DCATDE}contributors/openGovernmentDataPortalRheinlandPfalz": ("mainz.ttl", 2),
     }
-    assert found == {
-        f"{DCATDE}contributors/openDataHRO",
-        f"{DCATDE}contributors/openGovernmentDataPortalRheinlandPfalz",
-    }
-    assert found <= concepts
+    assert set(wanted) <= concepts
+    for contributor, (page, count) in wanted.items():
+        found = read_all(server, fetcher, page, contributor_id=contributor).datasets
+        assert len(found) == count, contributor
 
 
 def test_turtle_catalogue_over_two_pages(server, fetcher):
@@ -234,12 +235,11 @@ def test_turtle_catalogue_over_two_pages(server, fetcher):
         "Stadt Mainz, Statistik und Wahlen",
         "statistik@stadt.mainz.de",
     )
+    assert mainz.political_geocoding == [
+        "http://dcat-ap.de/def/politicalGeocoding/regionalKey/073150000000"
+    ]
     assert (
-        mainz.extras["politicalGeocodingURI"]
-        == "http://dcat-ap.de/def/politicalGeocoding/regionalKey/073150000000"
-    )
-    assert (
-        mainz.extras["politicalGeocodingLevelURI"]
+        mainz.political_geocoding_level
         == "http://dcat-ap.de/def/politicalGeocoding/Level/municipality"
     )
     assert [(r.format, r.name) for r in mainz.resources] == [
@@ -523,3 +523,151 @@ def test_billion_laughs_is_refused_within_a_second(server, fetcher):
     with pytest.raises(SourceError, match=r"laughs\.rdf declares the XML entity 'lol0'"):
         listing(server, fetcher, "laughs.rdf")
     assert time.monotonic() - started < 1.0
+
+
+FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+CATALOGUE_PREFIXES = """\
+@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix locn: <http://www.w3.org/ns/locn#> .
+"""
+
+
+@pytest.mark.parametrize(
+    "given, read",
+    [
+        (f"<{FREQUENCY}MONTHLY>", f"{FREQUENCY}MONTHLY"),
+        ("<HTTPS://publications.europa.eu/resource/authority/frequency/MONTHLY/>", "MONTHLY"),
+        ('"MONTHLY"', "MONTHLY"),
+        ('"monatlich"@de', "MONTHLY"),
+        ('"Vierteljährlich"', "QUARTERLY"),
+        ("<http://purl.org/cld/freq/annual>", "ANNUAL"),
+        (f"<{FREQUENCY}IRREGULAR>", "IRREG"),  # transparenz.bremen.de's spelling of IRREG
+        ('[ a dct:Frequency ; rdf:value "semiannual" ]', "ANNUAL_2"),
+        ('"alle paar Jahre"', "alle paar Jahre"),  # as given: the metadata reports and drops it
+    ],
+)
+def test_accrual_periodicity_in_any_spelling(server, fetcher, given, read):
+    page = CATALOGUE_PREFIXES + (
+        "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        f'<https://example.org/ds> a dcat:Dataset ; dct:title "A" ; '
+        f"dct:accrualPeriodicity {given} .\n"
+    )
+    (server.root / "dcat" / "frequency.ttl").write_text(page, encoding="utf-8")
+    [dataset] = listing(server, fetcher, "frequency.ttl")
+    expected = read if read.startswith("http") or " " in read else FREQUENCY + read
+    assert dataset.frequency == expected
+
+
+def test_geocoding_and_publisher_uri_in_their_forms(server, fetcher):
+    """Every form a DCAT-AP.de catalogue gives them in, read as given (canonical spelling)."""
+    page = (
+        CATALOGUE_PREFIXES
+        + """\
+@prefix dcatde: <http://dcat-ap.de/def/dcatde/> .
+@prefix dcatde10: <http://dcat-ap.de/def/dcatde/1.0/> .
+<https://example.org/trier> a dcat:Dataset ; dct:title "Trier" ;
+  dcatde:politicalGeocodingURI <https://www.dcat-ap.de/def/politicalGeocoding/stateKey/07> ,
+    <https://www.dcat-ap.de/def/politicalGeocoding/municipalityKey/07211000> ;
+  dcatde:politicalGeocodingLevelURI <https://www.dcat-ap.de/def/politicalGeocoding/Level/municipality> ;
+  dct:publisher <https://daten.rlp.de/organization/stadt_trier> .
+<https://daten.rlp.de/organization/stadt_trier> a foaf:Organization ; foaf:name "Stadt Trier" .
+<https://example.org/bremen> a dcat:Dataset ; dct:title "Bremen" ;
+  dct:spatial [ locn:adminUnitL2 <http://dcat-ap.de/def/politicalGeocoding/regionalKey/040110000000> ] ;
+  dct:spatial <http://www.geonames.org/2944388> ;
+  dct:publisher <https://www.bremen.de> .
+<https://example.org/old> a dcat:Dataset ; dct:title "Old namespace" ;
+  dcatde10:politicalGeocodingURI <http://dcat-ap.de/def/politicalGeocoding/districtKey/07211> ;
+  dct:publisher [ foaf:name "Stadtverwaltung" ] .
+<https://example.org/named> a dcat:Dataset ; dct:title "Literal" ; dct:publisher "Stadt Mainz" .
+"""
+    )
+    (server.root / "dcat" / "places.ttl").write_text(page, encoding="utf-8")
+    found = {d.title: d for d in listing(server, fetcher, "places.ttl")}
+    geo = "http://dcat-ap.de/def/politicalGeocoding/"
+    trier, bremen, old, named = (found[t] for t in ("Trier", "Bremen", "Old namespace", "Literal"))
+    assert trier.political_geocoding == [f"{geo}municipalityKey/07211000", f"{geo}stateKey/07"]
+    assert trier.political_geocoding_level == f"{geo}Level/municipality"
+    assert (trier.publisher, trier.publisher_uri) == (
+        "Stadt Trier",
+        "https://daten.rlp.de/organization/stadt_trier",
+    )
+    assert bremen.political_geocoding == [f"{geo}regionalKey/040110000000"]
+    assert (bremen.publisher, bremen.publisher_uri) == (None, "https://www.bremen.de")
+    assert old.political_geocoding == [f"{geo}districtKey/07211"]
+    assert (old.publisher, old.publisher_uri) == ("Stadtverwaltung", None)
+    assert (named.publisher, named.publisher_uri) == ("Stadt Mainz", None)
+    assert all(d.notes == [] for d in found.values())
+
+
+BAD_LITERALS = """\
+<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+         xmlns:dcat="http://www.w3.org/ns/dcat#" xmlns:dct="http://purl.org/dc/terms/">
+  <dcat:Catalog rdf:about="https://example.org/catalog">
+    <dct:issued rdf:datatype="http://www.w3.org/2001/XMLSchema#dateTime">gestern</dct:issued>
+    <dcat:dataset>
+      <dcat:Dataset rdf:about="https://example.org/ds/parken">
+        <dct:title xml:lang="de_DE">Parkhäuser</dct:title>
+        <dct:modified rdf:datatype="http://www.w3.org/2001/XMLSchema#date">2023-13-45</dct:modified>
+        <dct:issued rdf:datatype="http://www.w3.org/2001/XMLSchema#date">2023-01-05</dct:issued>
+        <dcat:distribution>
+          <dcat:Distribution rdf:about="https://example.org/ds/parken/csv">
+            <dcat:downloadURL rdf:resource="https://example.org/parken.csv"/>
+            <dcat:byteSize rdf:datatype="http://www.w3.org/2001/XMLSchema#integer">12 kB</dcat:byteSize>
+          </dcat:Distribution>
+        </dcat:distribution>
+      </dcat:Dataset>
+    </dcat:dataset>
+    <dcat:dataset>
+      <dcat:Dataset rdf:about="https://example.org/ds/clean">
+        <dct:title>Sauber</dct:title>
+      </dcat:Dataset>
+    </dcat:dataset>
+  </dcat:Catalog>
+</rdf:RDF>
+"""
+
+
+def test_bad_literals_are_notes_of_their_dataset_not_output(server, fetcher, capfd, caplog):
+    """rdflib's tracebacks for a bad literal become plain notes on the dataset that holds it;
+    one outside every dataset becomes a note of the page. Nothing reaches stderr or the log."""
+    (server.root / "dcat" / "bad.rdf").write_text(BAD_LITERALS, encoding="utf-8")
+    found = read_all(server, fetcher, "bad.rdf")
+    assert found.complete
+    parken, clean = (
+        by_guid(found.datasets)[f"dcat:127.0.0.1:{server_uri}"]
+        for server_uri in ("https://example.org/ds/parken", "https://example.org/ds/clean")
+    )
+    assert parken.title == "Parkhäuser"  # the invalid language tag costs the tag, not the title
+    assert (parken.modified, parken.issued) == (None, "2023-01-05")
+    assert parken.notes == [
+        ("bad-literal", "dcat:byteSize: '12 kB' is not a valid xsd:integer, left out"),
+        ("bad-literal", "dct:modified: '2023-13-45' is not a valid xsd:date, left out"),
+        ("bad-literal", "dct:title: the language tag 'de_DE' is not valid, read as 'de-DE'"),
+    ]
+    assert clean.notes == []
+    assert [(n["code"], n["message"].split(": ", 1)[1]) for n in found.notes] == [
+        ("bad-literal", "dct:issued: 'gestern' is not a valid xsd:dateTime, left out")
+    ]
+    assert "outside any dataset" in found.notes[0]["message"]
+    assert capfd.readouterr().err == ""
+    assert not [r for r in caplog.records if r.name.startswith("rdflib")]
+
+
+def test_library_messages_are_held_back_only_while_parsing(caplog):
+    """The rdflib log is silenced for the parse alone, not for the process."""
+    from vierstaedte_harvest.sources.dcat import _library_messages
+
+    with _library_messages() as said:
+        rdflib.Graph().parse(
+            data='<http://x/a> <http://purl.org/dc/terms/modified> "2023-13-45"'
+            "^^<http://www.w3.org/2001/XMLSchema#date> .",
+            format="turtle",
+        )
+    assert len(said) == 1 and said[0].startswith("rdflib: Failed to convert Literal")
+    assert not caplog.records
+    rdflib.Literal("2023-13-45", datatype=rdflib.XSD.date)  # outside a parse: rdflib logs it
+    assert [r.name for r in caplog.records] == ["rdflib.term"]

@@ -10,7 +10,8 @@ ignores the offset, a count that moves while paging, all look like a finished li
 and would withdraw datasets the source still has. So a listing is *incomplete unless
 proven*: :class:`Listing` is the one place that decides, and the run withdraws only
 when it says ``complete``. A reader (a generator) yields the datasets, a :class:`Skipped`
-for a record that is not a dataset, a :class:`Gap` for a problem it can read past, raises
+for a record that is not a dataset, a :class:`Gap` for a problem it can read past, a
+:class:`Note` for something the report must say that does not touch completeness, raises
 :class:`SourceError` when it cannot go on, and *returns* its proof: a sentence saying how
 it knows it saw everything (e.g. "all 253 of count 253 on 3 pages"). A reader that ends
 without one, or that listed an id twice, leaves the listing incomplete.
@@ -54,6 +55,15 @@ class SourceError(Exception):
 @dataclasses.dataclass
 class Gap:
     """Something a reader read past that makes its listing unprovable (e.g. a count that moved)."""
+
+    code: str
+    message: str
+
+
+@dataclasses.dataclass
+class Note:
+    """What a reader noticed about a catalogue page and cannot tie to one dataset (a malformed
+    value outside any dataset): reported as a source warning; the listing stays provable."""
 
     code: str
     message: str
@@ -197,6 +207,7 @@ class Listing:
         self.datasets: list[SourceDataset] = []
         self.skipped: list[Skipped] = []
         self.gaps: list[dict[str, str]] = []  # {"code", "message"}, in the order they were found
+        self.notes: list[dict[str, str]] = []  # {"code", "message"}: the readers' Note events
         self.proof: str | None = None
         self._guids: set[str] = set()
         self._repeated: set[str] = set()
@@ -237,6 +248,8 @@ class Listing:
                 return
             if isinstance(event, Gap):
                 self._gap(event.code, event.message)
+            elif isinstance(event, Note):
+                self.notes.append({"code": event.code, "message": event.message})
             elif isinstance(event, Skipped):
                 self.skipped.append(event)
             elif event.guid in self._guids:

@@ -14,10 +14,14 @@ expand internal ones, and a "billion laughs" page keeps rdflib busy for minutes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import logging
 import re
+import threading
 import typing
+import warnings
 import xml.parsers.expat
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
@@ -27,13 +31,19 @@ from urllib.parse import urljoin, urlsplit
 
 import rdflib
 from rdflib import RDF, RDFS, BNode, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF
+from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS, XSD
 from rdflib.term import Node
 
-from vierstaedte_contract.vocabularies import canonical_dcatde_uri
+from vierstaedte_contract import vocabularies
+from vierstaedte_contract.vocabularies import (
+    canonical_dcatde_uri,
+    canonical_frequency,
+    canonical_geocoding,
+)
 from vierstaedte_harvest.fetch import Fetcher, FetchError
 from vierstaedte_harvest.sources import (
     Gap,
+    Note,
     Skipped,
     SourceDataset,
     SourceError,
@@ -43,6 +53,7 @@ from vierstaedte_harvest.sources import (
 )
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
 SCHEMA = (Namespace("http://schema.org/"), Namespace("https://schema.org/"))
 HYDRA = (
     Namespace("http://www.w3.org/ns/hydra/core#"),
@@ -74,10 +85,31 @@ HTML_START = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
-DCATDE_EXTRA = re.compile(
-    r"^http://dcat-ap\.de/def/dcatde/(?:[\d._]+/)?(politicalGeocodingURI|politicalGeocodingLevelURI|contributorID)$"
-)
+# dcatde: properties in any of the namespace's spellings (…/dcatde/, …/dcatde/1.0/, …/1_0_1/)
+DCATDE_PROPERTY = re.compile(r"^http://dcat-ap\.de/def/dcatde/(?:[\d._]+/)?(\w+)$")
 UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# how the report names a property or datatype: the prefixes DCAT-AP.de documents use
+PREFIXES = {
+    "dcat": str(DCAT),
+    "dct": str(DCTERMS),
+    "foaf": str(FOAF),
+    "vcard": str(VCARD),
+    "xsd": str(XSD),
+    "rdfs": str(RDFS),
+    "skos": str(SKOS),
+    "schema": "http://schema.org/",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
+    "locn": "http://www.w3.org/ns/locn#",
+    "adms": "http://www.w3.org/ns/adms#",
+    "spdx": "http://spdx.org/rdf/terms#",
+}
+# rdflib's own rule for a language tag; RDF/XML with another one makes its parser give up
+LANGUAGE_TAG = re.compile(r"^[a-zA-Z]+(?:-[a-zA-Z0-9]+)*$")
+XML_LANG = re.compile(rb"""xml:lang\s*=\s*(?:"([^"<&]*)"|'([^'<&]*)')""")
+LANGUAGE_MARK = "x-vsbad-"  # a private-use tag standing in for an invalid one while parsing
+# what rdflib says for a literal that is not of its datatype: each such literal is named per
+# dataset from the graph (Literal.ill_typed), so these messages need not be repeated
+ILL_TYPED_SAID = ("Failed to convert Literal lexical form to value", "Parsing weird boolean")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -106,7 +138,7 @@ def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[Any, None, 
     page_url = catalogue
     for page in range(1, max_pages + 1):
         seen_urls.add(page_url)
-        graph = _page(fetcher, page_url, explicit, seen_bodies)
+        graph, said, unreadable = _page(fetcher, page_url, explicit, seen_bodies)
         stated = _total_items(graph, page_url)
         if stated is not None and total is not None and stated != total:
             yield Gap(
@@ -116,11 +148,19 @@ def list_datasets(fetcher: Fetcher, settings: Settings) -> Generator[Any, None, 
             )
         total = stated if stated is not None else total
         datasets = sorted(set(graph.subjects(RDF.type, DCAT.Dataset)), key=str)
+        told: set[Node] = set()  # the nodes whose unreadable values a dataset reports
         for node in datasets:
-            dataset = _dataset(graph, node, host, page_url)
+            described = _described(graph, node) if unreadable else {node}
+            told |= described
+            own = [text for n in described for text in unreadable.get(n, [])]
+            dataset = _dataset(graph, node, host, page_url, sorted(own))
             entries.add(dataset.guid)
             if _wanted(graph, node, settings):
                 yield dataset  # a repeat (the catalogue shifted) is the listing's to judge
+        for text in said:
+            yield Note("library-warning", f"DCAT page {page_url}: {text}")
+        for text in sorted(t for n in unreadable.keys() - told for t in unreadable[n]):
+            yield Note("bad-literal", f"DCAT page {page_url}, outside any dataset: {text}")
         others = list(_other_entries(graph, host, page_url))
         for node, skipped in others:
             entries.add(skipped.guid)
@@ -172,7 +212,7 @@ def _other_entries(graph: rdflib.Graph, host: str, page_url: str) -> Iterator[tu
     linked = {
         entry
         for catalogue in graph.subjects(RDF.type, DCAT.Catalog)
-        for predicate in (DCAT.dataset, DCAT.service, DCAT.resource)
+        for predicate in (DCAT.dataset, DCAT.service, URIRef(f"{DCAT}resource"))
         for entry in graph.objects(catalogue, predicate)
     }
     for node in sorted(linked - set(graph.subjects(RDF.type, DCAT.Dataset)), key=str):
@@ -186,13 +226,21 @@ def _other_entries(graph: rdflib.Graph, host: str, page_url: str) -> Iterator[tu
 
 
 def _curie(uri: Node) -> str:
-    return "dcat:" + str(uri)[len(str(DCAT)) :] if str(uri).startswith(str(DCAT)) else str(uri)
+    """``dct:modified`` for the URI of dct:modified: how a person reading the report knows it."""
+    text = str(uri)
+    if match := DCATDE_PROPERTY.match(canonical_dcatde_uri(text)):
+        return "dcatde:" + match.group(1)
+    for prefix, namespace in PREFIXES.items():
+        if text.startswith(namespace) and text[len(namespace) :].isidentifier():
+            return f"{prefix}:{text[len(namespace) :]}"
+    return f"<{text}>"
 
 
 def _page(
     fetcher: Fetcher, url: str, explicit: str | None, seen_bodies: dict[str, str]
-) -> rdflib.Graph:
-    """One catalogue page as a graph, or SourceError naming the page."""
+) -> tuple[rdflib.Graph, list[str], dict[Node, list[str]]]:
+    """One catalogue page as a graph, or SourceError naming the page; with what the parser
+    said that no value explains, and the values that could not be read, by their subject."""
     try:
         body, content_type = fetcher.get_bytes(url)
     except FetchError as error:
@@ -211,18 +259,133 @@ def _page(
         )
     seen_bodies[digest] = url
     kind = explicit or _format(content_type, url)
+    tags: dict[str, str] = {}
     if kind == "xml":
         _refuse_dtd(body, url)
+        body, tags = _mark_language_tags(body)
     graph = rdflib.Graph()
     try:
-        graph.parse(data=body, format=kind, publicID=url)
+        with _library_messages() as said:
+            graph.parse(data=body, format=kind, publicID=url)
     except Exception as error:  # rdflib's parsers raise many unrelated exception types
         raise SourceError(
             f"DCAT page {url} is not valid RDF ({kind}): {error.__class__.__name__}: {error}"
         ) from error
     if (None, RDF.type, DCAT.Catalog) not in graph and (None, RDF.type, DCAT.Dataset) not in graph:
         raise SourceError(f"DCAT page {url} holds neither a dcat:Catalog nor a dcat:Dataset")
-    return graph
+    unreadable = _unreadable(graph, tags)
+    if unreadable:
+        said = [
+            text for text in said if not text.removeprefix("rdflib: ").startswith(ILL_TYPED_SAID)
+        ]
+    return graph, list(dict.fromkeys(said)), unreadable
+
+
+@contextlib.contextmanager
+def _library_messages() -> Iterator[list[str]]:
+    """What rdflib warns or logs while this thread parses, kept for the report, not printed.
+
+    rdflib logs a traceback for every literal that is not of its datatype; on a cron job's
+    stderr that reads like a crash of the harvester, while it is a value in the city's
+    catalogue, which the report names (see :func:`_unreadable`). Only records of this thread
+    are held back, and only while the page is parsed.
+    """
+    said: list[str] = []
+    thread = threading.get_ident()
+
+    def keep(record: logging.LogRecord) -> bool:
+        if record.thread != thread:
+            return True
+        said.append(f"rdflib: {record.getMessage().splitlines()[0]}")
+        return False
+
+    names = [n for n in logging.Logger.manager.loggerDict if n.split(".")[0] == "rdflib"]
+    loggers = [logging.getLogger(name) for name in sorted({"rdflib", *names})]
+    for logger in loggers:
+        logger.addFilter(keep)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield said
+        said.extend(f"rdflib: {warning.message}" for warning in caught)
+    finally:
+        for logger in loggers:
+            logger.removeFilter(keep)
+
+
+def _mark_language_tags(body: bytes) -> tuple[bytes, dict[str, str]]:
+    """Invalid ``xml:lang`` tags (``de_DE``) replaced by private-use marks rdflib accepts.
+
+    rdflib's RDF/XML parser refuses the whole page for one such tag; marked, the page is read
+    and :func:`_unreadable` names each literal that carried one. Returns the marked page and
+    mark → the tag as written.
+    """
+    tags: dict[str, str] = {}
+
+    def mark(match: re.Match[bytes]) -> bytes:
+        raw = match.group(1) if match.group(1) is not None else match.group(2)
+        tag = raw.decode("utf-8", "replace")
+        if not tag or LANGUAGE_TAG.match(tag):
+            return match.group(0)
+        marker = next((m for m, t in tags.items() if t == tag), f"{LANGUAGE_MARK}{len(tags)}")
+        tags[marker] = tag
+        return f'xml:lang="{marker}"'.encode()
+
+    return XML_LANG.sub(mark, body), tags
+
+
+def _unreadable(graph: rdflib.Graph, tags: dict[str, str]) -> dict[Node, list[str]]:
+    """Literals that are not of their datatype (``"2023-13-45"^^xsd:date``) or had an invalid
+    language tag, as plain-language notes by their subject.
+
+    Such a value is left out by every reader function (:func:`_ill_typed`); a language tag is
+    mended where ``_`` for ``-`` makes it valid, else dropped, and the literal kept.
+    """
+    found: dict[Node, list[str]] = {}
+    for subject, predicate, value in list(graph):
+        if not isinstance(value, Literal):
+            continue
+        if value.ill_typed:
+            datatype = _curie(value.datatype)
+            shown = "" if value.datatype == XSD.boolean else f" {str(value)!r}"  # rdflib rewrote it
+            text = f"{_curie(predicate)}:{shown} is not a valid {datatype}, left out"
+        elif value.language and value.language.lower() in tags:
+            tag = tags[value.language.lower()]
+            mended = tag.strip().replace("_", "-")
+            mended = mended if LANGUAGE_TAG.match(mended) else None
+            graph.remove((subject, predicate, value))
+            graph.add((subject, predicate, Literal(str(value), lang=mended)))
+            read_as = f"read as {mended!r}" if mended else "read without a language"
+            text = f"{_curie(predicate)}: the language tag {tag!r} is not valid, {read_as}"
+        else:
+            continue
+        found.setdefault(subject, []).append(text)
+    return found
+
+
+def _ill_typed(value: Node) -> bool:
+    return isinstance(value, Literal) and bool(value.ill_typed)
+
+
+def _described(graph: rdflib.Graph, node: Node, depth: int = 3) -> set[Node]:
+    """The dataset's node and the nodes that describe it (distributions, periods, agents,
+    contact points, a few links deep), but no other dataset or catalogue."""
+    found, frontier = {node}, [node]
+    for _ in range(depth):
+        following = []
+        for subject in frontier:
+            for value in graph.objects(subject, None):
+                if isinstance(value, Literal) or value in found:
+                    continue
+                if any((value, RDF.type, kind) in graph for kind in _ENTRIES):
+                    continue
+                found.add(value)
+                following.append(value)
+        frontier = following
+    return found
+
+
+_ENTRIES = (DCAT.Dataset, DCAT.Catalog, URIRef(f"{DCAT}DatasetSeries"), DCAT.DataService)
 
 
 def _format(content_type: str, url: str) -> str:
@@ -314,11 +477,9 @@ def _wanted(graph: rdflib.Graph, node: Node, settings: Settings) -> bool:
     contributor = (settings.contributor_id or "").strip()
     if not contributor:
         return True
-    found = _extras(graph, node).get("contributorID") or []
-    found = [found] if isinstance(found, str) else found
     return any(
         uri == canonical_dcatde_uri(contributor) or uri.rsplit("/", 1)[-1] == contributor
-        for uri in found
+        for uri in _dcatde(graph, node, "contributorID")
     )
 
 
@@ -331,7 +492,9 @@ def _publisher_texts(graph: rdflib.Graph, node: Node) -> list[str]:
     return texts
 
 
-def _dataset(graph: rdflib.Graph, node: Node, host: str, page_url: str) -> SourceDataset:
+def _dataset(
+    graph: rdflib.Graph, node: Node, host: str, page_url: str, unreadable: list[str]
+) -> SourceDataset:
     identifier = _text(graph, node, DCTERMS.identifier) or (
         str(node) if isinstance(node, URIRef) else ""
     )
@@ -341,6 +504,17 @@ def _dataset(graph: rdflib.Graph, node: Node, host: str, page_url: str) -> Sourc
     distributions = sorted(set(graph.objects(node, DCAT.distribution)), key=str)
     start, end = _temporal(graph, node)
     contact_name, contact_email = _contact(graph, node)
+    publisher, publisher_uri = _publisher(graph, node)
+    levels = _dcatde(graph, node, "politicalGeocodingLevelURI")
+    notes = [("bad-literal", text) for text in unreadable]
+    if len(levels) > 1:
+        notes.append(
+            (
+                "field-left-out",
+                f"dcatde:politicalGeocodingLevelURI: several levels, kept {levels[0]}, left out: "
+                + ", ".join(levels[1:]),
+            )
+        )
     return SourceDataset(
         guid=f"dcat:{host}:{identifier}",
         name=name,
@@ -360,11 +534,15 @@ def _dataset(graph: rdflib.Graph, node: Node, host: str, page_url: str) -> Sourc
         landing_page=_http_url(graph.objects(node, DCAT.landingPage)),
         temporal_start=start,
         temporal_end=end,
-        publisher=_publisher_name(graph, node),
+        publisher=publisher,
+        publisher_uri=publisher_uri,
         contact_name=contact_name,
         contact_email=contact_email,
+        frequency=_frequency(graph, node),
+        political_geocoding=_geocoding(graph, node),
+        political_geocoding_level=levels[0] if levels else None,
         resources=[r for r in (_resource(graph, d) for d in distributions) if r is not None],
-        extras=_extras(graph, node),
+        notes=notes,
     )
 
 
@@ -378,7 +556,7 @@ def _literals(graph: rdflib.Graph, node: Node, predicate: URIRef) -> list[Litera
     return [
         value
         for value in graph.objects(node, predicate)
-        if isinstance(value, Literal) and str(value).strip()
+        if isinstance(value, Literal) and str(value).strip() and not value.ill_typed
     ]
 
 
@@ -400,7 +578,7 @@ def _date(graph: rdflib.Graph, node: Node, *predicates: URIRef) -> str | None:
     """The first ISO-looking date; anything else is not a date we can use."""
     for predicate in predicates:
         for value in sorted(graph.objects(node, predicate), key=str):
-            if ISO_DATE.match(str(value).strip()):
+            if ISO_DATE.match(str(value).strip()) and not _ill_typed(value):
                 return str(value).strip()
     return None
 
@@ -415,7 +593,9 @@ def _http_url(values: Iterable[Node]) -> str | None:
 
 def _uri_or_text(graph: rdflib.Graph, node: Node, predicate: URIRef) -> str | None:
     values = sorted(
-        str(v).strip() for v in graph.objects(node, predicate) if not isinstance(v, BNode)
+        str(v).strip()
+        for v in graph.objects(node, predicate)
+        if not isinstance(v, BNode) and not _ill_typed(v)
     )
     values = [v for v in values if v]
     return canonical_dcatde_uri(values[0]) if values else None
@@ -441,12 +621,62 @@ def _temporal(graph: rdflib.Graph, node: Node) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _publisher_name(graph: rdflib.Graph, node: Node) -> str | None:
+def _publisher(graph: rdflib.Graph, node: Node) -> tuple[str | None, str | None]:
+    """The publisher's name and URI: the first ``dct:publisher`` that names or identifies one.
+
+    The agent is a literal (a name), an IRI (its URI, with a foaf:name where the page has one)
+    or a blank node with a foaf:name (no URI).
+    """
     for agent in sorted(graph.objects(node, DCTERMS.publisher), key=str):
-        name = str(agent).strip() if isinstance(agent, Literal) else _text(graph, agent, FOAF.name)
-        if name:
-            return name
-    return None
+        if isinstance(agent, Literal):
+            name, uri = str(agent).strip(), None
+        else:
+            name = _text(graph, agent, FOAF.name)
+            uri = str(agent).strip() if isinstance(agent, URIRef) else None
+        if name or uri:
+            return name or None, uri or None
+    return None, None
+
+
+def _frequency(graph: rdflib.Graph, node: Node) -> str | None:
+    """``dct:accrualPeriodicity`` as an EU frequency URI where it names one, else as given.
+
+    Catalogues write the EU URI (any scheme, case or trailing slash), its code (``MONTHLY``),
+    a Dublin Core frequency (``http://purl.org/cld/freq/monthly``), a label (``monatlich``,
+    ``irregular``) or a node with an ``rdf:value``/label. A value that is none of these is
+    passed on as given: the metadata leaves it out and reports it.
+    """
+    given = []
+    for value in sorted(graph.objects(node, DCTERMS.accrualPeriodicity), key=str):
+        if isinstance(value, BNode):
+            value = next(
+                (
+                    v
+                    for p in (RDF.value, SKOS.prefLabel, RDFS.label, DCTERMS.identifier)
+                    for v in graph.objects(value, p)
+                    if not isinstance(v, BNode)
+                ),
+                None,
+            )
+        if value is not None and str(value).strip():
+            given.append(str(value).strip())
+    for value in given:
+        if found := canonical_frequency(value) or _FREQUENCY_LABELS.get(_frequency_key(value)):
+            return found
+    return given[0] if given else None
+
+
+def _frequency_key(value: str) -> str:
+    return re.sub(r"[\s_-]+", "", value.rstrip("/").rsplit("/", 1)[-1].casefold())
+
+
+# the labels (de, en) of the frequencies the portal knows, as catalogues write them instead of
+# the URI: "jährlich", "irregular" (also the Dublin Core frequency …/cld/freq/irregular)
+_FREQUENCY_LABELS = {
+    _frequency_key(label): entry["value"]
+    for entry in vocabularies.vocabulary("frequencies")
+    for label in entry["label"].values()
+}
 
 
 def _contact(graph: rdflib.Graph, node: Node) -> tuple[str | None, str | None]:
@@ -462,17 +692,33 @@ def _contact(graph: rdflib.Graph, node: Node) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _extras(graph: rdflib.Graph, node: Node) -> dict[str, str | list[str]]:
-    """DCAT-AP.de geocoding and contributor, canonicalised; several values become a sorted list."""
-    found: dict[str, set[str]] = {}
+def _geocoding(graph: rdflib.Graph, node: Node) -> list[str]:
+    """``dcatde:politicalGeocodingURI``; without it, the DCAT-AP.de geocoding URIs of
+    ``dct:spatial`` (the URI itself, or a location's ``locn:adminUnitL1``/``L2``, as
+    transparenz.bremen.de writes it). Other places (a geonames URI, a polygon) are no geocoding.
+    """
+    given = _dcatde(graph, node, "politicalGeocodingURI")
+    if given:
+        return given
+    found = set()
+    for place in graph.objects(node, DCTERMS.spatial):
+        units = (v for p in (LOCN.adminUnitL1, LOCN.adminUnitL2) for v in graph.objects(place, p))
+        for value in (place, *units):
+            if isinstance(value, URIRef) and (uri := canonical_geocoding(str(value))):
+                found.add(uri)
+    return sorted(found)
+
+
+def _dcatde(graph: rdflib.Graph, node: Node, name: str) -> list[str]:
+    """The values of the DCAT-AP.de property ``dcatde:<name>`` (any namespace version), each in
+    its canonical spelling, sorted."""
+    found = set()
     for predicate, value in graph.predicate_objects(node):
-        match = DCATDE_EXTRA.match(canonical_dcatde_uri(str(predicate)))
-        if match and not isinstance(value, BNode) and str(value).strip():
-            found.setdefault(match.group(1), set()).add(canonical_dcatde_uri(str(value)))
-    return {
-        key: values.pop() if len(values) == 1 else sorted(values)
-        for key, values in sorted(found.items())
-    }
+        match = DCATDE_PROPERTY.match(canonical_dcatde_uri(str(predicate)))
+        if match and match.group(1) == name and not isinstance(value, BNode):
+            if str(value).strip() and not _ill_typed(value):
+                found.add(canonical_dcatde_uri(str(value)))
+    return sorted(found)
 
 
 def _resource(graph: rdflib.Graph, node: Node) -> SourceResource | None:
