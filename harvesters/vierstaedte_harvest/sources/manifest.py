@@ -1,7 +1,10 @@
 """Manifest reader: a YAML list of files that city IT maintains, for cities without a catalogue.
 
 A manifest is one document, parsed whole or refused, so having read every entry is the proof
-that the listing is complete.
+that the listing is complete. It can say everything a catalogue says about a dataset (the keys
+are listed in docs/harvesters.md), so that the city config's defaults only fill what it leaves
+out; a value the portal cannot use (an unknown frequency) is left out and reported by the
+metadata step, never replaced silently.
 """
 
 from __future__ import annotations
@@ -29,8 +32,13 @@ DATASET_KEYS = {
     "temporal_start",
     "temporal_end",
     "publisher",
+    "publisher_uri",
     "contact_name",
     "contact_email",
+    "frequency",
+    "geocoding",
+    "geocoding_level",
+    "spatial_granularity",
     "files",
 }
 FILE_KEYS = {"url", "name", "format", "modified"}
@@ -128,8 +136,13 @@ def _dataset(entry: Any, at: str, city: str) -> SourceDataset:
         temporal_start=_text(entry.get("temporal_start")),
         temporal_end=_text(entry.get("temporal_end")),
         publisher=_text(entry.get("publisher")),
+        publisher_uri=_text(entry.get("publisher_uri")),
         contact_name=_text(entry.get("contact_name")),
         contact_email=_text(entry.get("contact_email")),
+        frequency=_text(entry.get("frequency")),
+        political_geocoding=listed("geocoding"),
+        political_geocoding_level=_text(entry.get("geocoding_level")),
+        spatial_granularity=_text(entry.get("spatial_granularity")),
         resources=files,
     )
 
