@@ -1,9 +1,9 @@
 """``vierstaedte-harvest``: the command city IT runs (from cron) and uses to check files.
 
 Exit codes (stable, for cron and monitoring):
-  0  everything harvested (or the file is valid)
+  0  everything harvested (or the file is valid, or was read)
   1  the run failed (or the file was rejected)
-  2  usage error: bad arguments, bad config or mapping
+  2  usage error: bad arguments, bad config or mapping, a file it cannot read
   3  partial success: some datasets failed, the others were published
   4  another run of this city holds the lock
 """
@@ -204,24 +204,164 @@ def _list_sources(args: argparse.Namespace) -> int:
     from vierstaedte_harvest.fetch import Fetcher
     from vierstaedte_harvest.sources import SourceError, reader
 
-    try:
-        config = city_config.load(args.city, args.config)
-    except city_config.ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+    if not (args.city or args.config or args.from_file):
+        print(
+            "error: list-sources needs a CITY, --config FILE or --from-file PATH", file=sys.stderr
+        )
         return EXIT_USAGE
+    config = None
+    if args.city or args.config:
+        try:
+            config = city_config.load(args.city or _city_of(args.config), args.config)
+        except city_config.ConfigError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.from_file:
+        return _list_file(args.from_file, config)
+    listing = reader(config.protocol)(Fetcher(config.http), config.source)
     try:
-        for source in reader(config.protocol)(Fetcher(config.http), config.source):
-            rule, table = config.table_for(source)
-            how = (
-                f"normalised with {rule.mapping.id} from {table.url}"
-                if rule
-                else "metadata and links only"
-            )
-            print(f"{source.guid}\t{source.title}\t{how}")
+        for source in listing:
+            _print_source(source, config)
     except SourceError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        _print_skipped(listing)
     return EXIT_OK
+
+
+def _city_of(path: Path) -> str:
+    """The city a config file names (``city:``), so that ``--config FILE`` needs no CITY."""
+    import yaml
+
+    from vierstaedte_harvest.config import ConfigError
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read config {path}: {error}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    city = data.get("city") if isinstance(data, dict) else None
+    if not isinstance(city, str) or not city:
+        raise ConfigError(f"{path} names no city (city: …); give it as the CITY argument")
+    return city
+
+
+def _print_source(source, config) -> None:
+    """One line per dataset: source id, title, how a run would handle it; its notes on stderr."""
+    if config is None:
+        formats = ", ".join(dict.fromkeys(r.format or "?" for r in source.resources))
+        how = f"no city config; files: {formats or 'none'}"
+    else:
+        rule, table = config.table_for(source)
+        how = (
+            f"normalised with {rule.mapping.id} from {table.url}"
+            if rule
+            else "metadata and links only"
+        )
+    print(f"{source.guid}\t{source.title}\t{how}")
+    for code, message in source.notes:
+        print(f"  {source.guid}: {code}: {message}", file=sys.stderr)
+
+
+def _print_skipped(listing) -> None:
+    for skipped in listing.skipped:
+        print(f"{skipped.guid}\t{skipped.title}\tskipped: not a dataset ({skipped.kind})")
+
+
+def _list_file(path: Path, config) -> int:
+    """``list-sources --from-file``: a saved payload, read by the reader a run would use."""
+    from vierstaedte_harvest import localfile
+    from vierstaedte_harvest.sources import SourceError, reader, settings_class
+
+    try:
+        payload = localfile.identify(path)
+    except localfile.PayloadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if payload.kind == localfile.TABLE:
+        return _show_table(payload, config)
+    print(f"{path}: {payload.what}, read by the {payload.kind} reader", file=sys.stderr)
+    if payload.names:
+        for name in payload.names:
+            print(f"{name}\t\tonly its name: package_list holds no metadata")
+        return EXIT_OK
+    fetcher = localfile.LocalFetcher(payload)
+    listing = reader(payload.kind)(
+        fetcher, settings_class(payload.kind)(**localfile.reader_settings(payload, config))
+    )
+    try:
+        for source in listing:
+            _print_source(source, config)
+    except SourceError as error:
+        problem = error
+    else:
+        return EXIT_OK
+    finally:
+        _print_skipped(listing)
+    if fetcher.further:
+        print(
+            f"note: {path.name} holds one page of a longer listing; the next one "
+            f"({fetcher.further}) is not read, so the listing is incomplete",
+            file=sys.stderr,
+        )
+    elif listing.datasets or listing.skipped:
+        print(f"note: {problem}", file=sys.stderr)
+    else:
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _show_table(payload, config) -> int:
+    """What the table reader sees in a file and, if a ``tables`` rule matches it, the engine."""
+    from vierstaedte_harvest.localfile import table_view
+    from vierstaedte_harvest.report import TableRejected
+
+    try:
+        view = table_view(payload, config)
+    except TableRejected as rejected:
+        issue = rejected.issue
+        print(
+            f"error: {payload.path}: the table reader refuses it: {issue.code}: {issue.message}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    reading = view.reading
+    print(f"{payload.path}: {payload.what}, read as {reading['format']}")
+    for key in ("sheet", "encoding", "delimiter"):
+        if key in reading:
+            print(f"  {key}: {reading[key]!r}")
+    skipped = reading["skipped_title_rows"]
+    print(
+        f"  title block: {skipped} row(s)" + "".join(f"\n    {line}" for line in reading["title"])
+    )
+    print(f"  header: row {skipped + 1}, {reading['header_rows']} row(s) deep")
+    columns = view.report.columns if view.report else {}
+    print(f"  columns: {len(reading['columns'])}")
+    for position, name in enumerate(reading["columns"], start=1):
+        found = columns.get(name) or columns.get(f"column {position}")
+        print(f"  {position:>4}  {name or '(no header)'}" + (f"\t{_role(found)}" if found else ""))
+    if config is None:
+        print("  no city config: give --config (or CITY) to see how its table rules classify it")
+    elif view.report is None:
+        print(f"  no table rule of {config.path} matches {payload.path.name}")
+    else:
+        report = view.report
+        print(
+            f"  table rule {view.rule} of {config.path} (mapping {report.source}): "
+            f"{report.verdict}; {report.rows_in} rows in, {report.rows_out} observations out"
+        )
+        for issue in report.errors[:10] + report.warnings[:10]:
+            print(f"    {issue.code}: {issue.message}")
+    return EXIT_OK
+
+
+def _role(column: dict) -> str:
+    """A column as the engine classified it: its role, and a value column's fields."""
+    fields = ", ".join(f"{k} {v}" for k, v in column.items() if k != "role" and v is not None)
+    return f"{column['role']}: {fields}" if fields else column["role"]
 
 
 def _workers(text: str) -> int:
@@ -344,8 +484,20 @@ def build_parser() -> argparse.ArgumentParser:
     sources = commands.add_parser(
         "list-sources", help="list what a city's source offers and how it would be handled"
     )
-    sources.add_argument("city", choices=cities)
-    sources.add_argument("--config", type=Path)
+    sources.add_argument(
+        "city", nargs="?", choices=cities, help="the city (default: the one --config names)"
+    )
+    sources.add_argument(
+        "--config", type=Path, help="city config (default: the one shipped for the city)"
+    )
+    sources.add_argument(
+        "--from-file",
+        type=Path,
+        metavar="PATH",
+        help="read a saved payload instead of the source: a DCAT catalogue page (RDF/XML, "
+        "Turtle), a CKAN package_search, package_show or package_list answer, an "
+        "Opendatasoft catalogue page, a manifest, or a table (CSV, XLSX)",
+    )
     sources.set_defaults(handler=_list_sources)
     return parser
 
