@@ -94,8 +94,16 @@ def _by_spelling() -> dict[str, Unit]:
 
 
 def find(spelling: str) -> Unit | None:
-    """The unit an id, label or symbol names (case and spaces do not matter), or None."""
-    return _by_spelling().get(key(spelling)) if str(spelling).strip() else None
+    """The unit an id, label or symbol names (case and spaces do not matter), or None.
+
+    A lone letter names a unit only in its exact case: ``a`` is ar, but the
+    ``A`` of ``Wahlberechtigte gesamt (A)`` is a field code.
+    """
+    text = str(spelling).strip()
+    unit = _by_spelling().get(key(text)) if text else None
+    if unit is not None and len(text) == 1 and text not in unit.spellings():
+        return None
+    return unit
 
 
 def get(spelling: str) -> Unit:

@@ -137,3 +137,10 @@ def test_every_factor_pair_round_trips_exactly():
                 value = generator.randint(1, 10**9) / 10 ** generator.randint(0, 4)
                 there = units.convert(value, source, target)
                 assert units.convert(there, target, source) == value, (source, target, value)
+
+
+def test_a_lone_letter_names_a_unit_only_in_its_exact_case():
+    # votemanager labels columns with field codes: 'Wahlberechtigte gesamt (A)' is no ar
+    assert units.find("a").id == "ar" and units.find(" a ").id == "ar"
+    assert units.find("A") is None
+    assert units.find("AR").id == "ar" and units.find("HA").id == "hectare"  # words: any case
