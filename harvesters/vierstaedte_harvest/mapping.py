@@ -246,7 +246,10 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     if cities.find(city) is None:
         raise MappingError(f"{where}: unknown city {city!r}; one of {', '.join(cities.names())}")
     extra = data.get("indicators")
-    vocabulary = vocabularies.indicators((base_dir or Path(".")) / extra if extra else None)
+    try:  # the city's own indicators: a unit units.csv lacks is the mapping's error
+        vocabulary = vocabularies.indicators((base_dir or Path(".")) / extra if extra else None)
+    except ValueError as error:  # also a file that is no UTF-8
+        raise MappingError(f"{where}: indicators file {error}") from None
 
     area = _get(data, "area", dict, where)
     _check_keys(area, {"column", "position", "value", "from", "level"}, f"{where}.area")

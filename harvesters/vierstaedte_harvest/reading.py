@@ -16,12 +16,16 @@ import itertools
 import re
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+from openpyxl.cell.cell import TYPE_ERROR, TYPE_NUMERIC
+from pandas.io.parsers import TextParser
 
 from vierstaedte_harvest.german import CONFIDENTIAL_MARKERS, MISSING_MARKERS, normalise_header
 from vierstaedte_harvest.report import Issue, TableRejected
@@ -31,6 +35,8 @@ XLSX_MAX_UNPACKED = (
     200 * 1024 * 1024
 )  # what an .xlsx may unpack to; real workbooks pack 5–20×, zip bombs hundreds×
 XLSX_MAX_RATIO = 100
+# what of an Excel number format is shown literally: "%", \%, [Red]; a bare % multiplies by 100
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 DELIMITERS = (";", ",", "\t", "|")
 _NUMBERISH = re.compile(r"^[-−–+]?[\d.,\s\u00a0]+%?$")
 _FOOTER = re.compile(
@@ -447,6 +453,47 @@ def _xlsx_cell(value: Any) -> str:
     return str(value)
 
 
+def _xlsx_value(cell: Any) -> Any:
+    """A cell as pandas reads it, but a number shown in a percent format as ``9,7 %``.
+
+    Excel stores 9.7 % as 0.097; the CSV path reads ``9,7 %`` as percent, so the
+    stored value is multiplied by 100 in decimal (0.097 × 100 is exactly 9.7) and
+    the cell states its unit the same way. Other numbers keep their stored value,
+    not the rounded one the number format shows.
+    """
+    if cell.value is None:
+        return ""
+    if cell.data_type == TYPE_ERROR:
+        return float("nan")
+    if cell.data_type != TYPE_NUMERIC or isinstance(cell.value, bool):
+        return cell.value
+    if cell.number_format and "%" in _FORMAT_LITERALS.sub("", cell.number_format):
+        percent = Decimal(repr(cell.value)) * 100
+        return format(percent.normalize(), "f").replace(".", ",") + " %"
+    return int(cell.value) if int(cell.value) == cell.value else float(cell.value)
+
+
+def _read_xlsx(path: Path, sheet: str | int) -> pd.DataFrame:
+    """The sheet as ``pandas.read_excel(header=None, dtype=object)`` reads it, formats seen."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        cells = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+        cells.reset_dimensions()  # declared dimensions can be wrong
+        rows = []
+        for row in cells.rows:
+            values = [_xlsx_value(cell) for cell in row]
+            while values and values[-1] == "":
+                values.pop()
+            rows.append(values)
+    finally:
+        book.close()
+    while rows and not rows[-1]:
+        rows.pop()
+    width = max(map(len, rows), default=0)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    return TextParser(rows, header=None, dtype=object).read()
+
+
 def _open_xlsx(path: Path, options: ReadOptions) -> Table:
     try:  # the sizes the archive declares bound what unpacking yields (zipfile stops there)
         with zipfile.ZipFile(path) as archive:
@@ -461,9 +508,7 @@ def _open_xlsx(path: Path, options: ReadOptions) -> Table:
             "refused as a possible zip bomb.",
         )
     try:
-        frame = pd.read_excel(
-            path, sheet_name=options.sheet or 0, header=None, dtype=object, engine="openpyxl"
-        )
+        frame = _read_xlsx(path, options.sheet or 0)
     except Exception as error:  # noqa: BLE001 - openpyxl raises many types for broken files
         raise _reject("unreadable-excel", f"The Excel file cannot be read: {error}") from None
     rows = [[_xlsx_cell(v) for v in r] for r in frame.itertuples(index=False, name=None)]

@@ -13,8 +13,12 @@ and wherever it is stated it must be one the contract knows
 
 Statements that contradict each other are an error, as is a unit that
 cannot be converted into the indicator's (another dimension): the column is
-refused with the reason, never relabelled. Where nothing is stated the
-indicator's unit is assumed. A conversion is exact to 15 significant digits
+refused with the reason, never relabelled. So is a unit-like spelling in a
+unit position that the contract does not know (``dt/ha``): 90.7 dt/ha were
+once published as 90.7 hectare. Only where nothing is stated is the
+indicator's unit assumed. A guess (a lone letter, a unit-row symbol, an
+unknown spelling) yields to the mapping's declaration; a field code such as
+the ``(A)`` of ``Wahlberechtigte gesamt (A)`` states nothing. A conversion is exact to 15 significant digits
 (12345 ar → 123.45 ha) and named in the report's column entry.
 """
 
@@ -38,6 +42,23 @@ _BRACKETS = re.compile(r"\(\s*(?:in\s+)?([^()]+?)\s*\)|\[\s*(?:in\s+)?([^\[\]]+?
 _UNIT_LINE = re.compile(r"^\s*(?:Einheit|Einheiten|Maßeinheit)\s*:?\s+(.+?)\s*$", re.IGNORECASE)
 # a word of five letters or more is a heading, not a unit row's symbol (Anzahl is GENESIS' one)
 _WORD = re.compile(r"[^\W\d_]{5,}")
+# what makes an unknown expression in a unit position a unit: a sign, "dt/ha", "je Einwohner",
+# a scale ("1000", "Tsd."); "m/w" (two lone letters) is no unit
+_UNIT_LIKE = re.compile(
+    r"[%‰€$£]|[^\W\d_]{2}\.?\s*/\s*[^\W\d_]|[^\W\d_]\.?\s*/\s*[^\W\d_]{2}"
+    r"|(?:^|\s)(?:je|pro)\s+\S|^1[.\s]?000$|\b(?:Tsd|Tausend|Mio|Mill|Mrd|Millionen|Milliarden)\b",
+    re.IGNORECASE,
+)
+_TOKENS = re.compile(r"[\s/()\[\],;:]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Statement:
+    """A unit a header or title line states."""
+
+    spelling: str
+    unit: Unit | None  # None: unit-like, but no unit the contract knows
+    certain: bool  # a known unit of two letters or more in a unit position; else a guess
 
 
 def declared(spelling: Any, indicator_unit: str | None = None) -> str | None:
@@ -54,47 +75,74 @@ def declared(spelling: Any, indicator_unit: str | None = None) -> str | None:
     return unit.id
 
 
-def stated(text: str, unit_row: bool = False) -> list[tuple[str, Unit]]:
-    """The units a header or title line states, as (spelling, unit), first to last.
+def _symbol(token: str) -> bool:
+    """A token that is a known unit's symbol (``ha``, ``EUR``, ``km²``), not a word (``Jahr``)."""
+    if len(token) < 2 or contract.find(token) is None:
+        return False
+    return not (token.isalpha() and len(token) >= 4 and not token.isupper())
+
+
+def unit_like(expression: str) -> bool:
+    """Whether an expression in a unit position reads as a unit, known or not."""
+    return bool(_UNIT_LIKE.search(expression)) or any(
+        _symbol(token) for token in _TOKENS.split(expression)
+    )
+
+
+def _expression(text: str, anything: bool = False, bracketed: bool = False) -> list[Statement]:
+    """What an expression in a unit position states; ``anything``: it stands on a unit line."""
+    spelling = text.strip()
+    unit = contract.find(spelling)
+    lone = len(spelling) == 1 and spelling.isalpha()
+    if unit is not None and not (bracketed and lone):  # "(a)" is a footnote mark, not ar
+        return [Statement(spelling, unit, certain=not lone)]
+    if spelling and not lone and (anything or unit_like(spelling)):
+        return [Statement(spelling, None, certain=False)]
+    return []
+
+
+def stated(text: str, unit_row: bool = False) -> list[Statement]:
+    """The units a header or title line states, first to last.
 
     ``unit_row``: the text ends with the cell of a GENESIS unit row (stacked
-    headers), so a trailing symbol counts too.
+    headers), so a trailing symbol counts too, as a guess.
     """
     found = [
-        (spelling, unit)
+        hit
         for match in _BRACKETS.finditer(text)
-        if (unit := contract.find(spelling := match.group(1) or match.group(2)))
+        for hit in _expression(match.group(1) or match.group(2), bracketed=True)
     ]
     line = _UNIT_LINE.match(text)
-    if line and (unit := contract.find(line.group(1))):
-        found.append((line.group(1), unit))
-    for match in _IN.finditer(text):  # the longest known tail after an "in"
-        tail = text[match.end() :].strip()
-        if unit := contract.find(tail):
-            found.append((tail, unit))
-            break
+    if line:
+        found += _expression(line.group(1), anything=True)
+    tails = [re.split(r"[(\[]", text[m.end() :])[0] for m in _IN.finditer(text)]
+    hits = [hit for tail in tails for hit in _expression(tail)]
+    found += next(([hit] for hit in hits if hit.unit), hits[:1])  # the longest known tail
     if unit_row and not found:
         words = text.split()
         for size in range(min(3, len(words) - 1), 0, -1):
             tail = " ".join(words[-size:])
             if (unit := contract.find(tail)) and (tail == "Anzahl" or not _WORD.search(tail)):
-                found.append((tail, unit))
+                found.append(Statement(tail, unit, certain=False))
                 break
+        else:
+            if len(words) > 1 and unit_like(words[-1]):
+                found.append(Statement(words[-1], None, certain=False))
     return found
 
 
-def _one(found: list[tuple[str, Unit]]) -> tuple[str, Unit] | None | bool:
+def _one(found: list[Statement]) -> Statement | None | bool:
     """The unit all statements agree on; None when there is none, False when they disagree."""
     if not found:
         return None
     first = found[0]
-    return first if all(contract.agree(first[1], unit) for _, unit in found[1:]) else False
+    return first if all(contract.agree(first.unit, hit.unit) for hit in found[1:]) else False
 
 
-def title_unit(lines: list[str]) -> tuple[str, Unit] | None:
-    """The one unit the title block states; none if it states none or several."""
+def title_unit(lines: list[str]) -> tuple[Statement | None, list[Statement]]:
+    """The one known unit the title block states (none if several), and its unknown ones."""
     found = [hit for line in lines for hit in stated(line)]
-    return _one(found) or None
+    return _one([hit for hit in found if hit.unit]) or None, [hit for hit in found if not hit.unit]
 
 
 @dataclasses.dataclass
@@ -107,18 +155,43 @@ class ColumnUnit:
     spelling: str
     factor: Decimal
     refused_cells: bool = False
+    overridden: list[tuple[str, Statement]] = dataclasses.field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
-        if self.factor == 1:
-            return {}
-        return {
-            "unit_conversion": {
+        info: dict[str, Any] = {}
+        if self.factor != 1:
+            info["unit_conversion"] = {
                 "from": self.source.id,
                 "to": self.target.id,
                 "factor": _plain(self.factor),
                 "stated_by": self.stated_by,
             }
-        }
+        if self.overridden:
+            info["unit_override"] = {
+                "unit": self.source.id,
+                "over": [
+                    {"stated_by": by, "spelling": hit.spelling, "unit": hit.unit and hit.unit.id}
+                    for by, hit in self.overridden
+                ],
+            }
+        return info
+
+
+def _unknown(name: str, by: str, hit: Statement, report: Any) -> None:
+    report.error(
+        "unknown-unit",
+        f"Column {name!r}: the {by} states the unit {hit.spelling!r}, which units.csv does "
+        "not know, so its figures cannot be converted. If it spells a known unit, declare "
+        "that unit with 'unit:' in the column's value rule; otherwise add the unit to "
+        "schemas/vierstaedte_contract/data/units.csv and give the indicator that unit "
+        "(indicators.csv or the mapping's 'indicators' file).",
+        field=name,
+        value=hit.spelling,
+    )
+
+
+def _describe(by: str, hit: Statement) -> str:
+    return f"the {by} {hit.spelling!r}" + (f" ({hit.unit.id})" if hit.unit else "")
 
 
 def for_column(
@@ -130,15 +203,49 @@ def for_column(
 ) -> ColumnUnit | None:
     """The column's unit from what the mapping, header and title state; None after an error.
 
-    ``info`` is the table's reading info (title lines, header rows).
+    ``info`` is the table's reading info (title lines, header rows). The
+    mapping's declaration beats a guess (an unknown spelling, a lone letter,
+    a unit-row symbol) and names it in ``unit_override``; a certain statement
+    that contradicts it is a conflict.
     """
     target = contract.get(indicator_unit)
-    header = stated(name, unit_row=info.get("header_rows", 1) > 1)
-    title = title_unit(info.get("title", []))
-    in_header = _one(header)
-    if in_header is False:
-        spellings = ", ".join(repr(s) for s, _ in header)
-        if declared_unit is None:
+    header = [("header", hit) for hit in stated(name, unit_row=info.get("header_rows", 1) > 1)]
+    title, title_unknown = title_unit(info.get("title", []))
+    titles = [("title", hit) for hit in ([title] if title else []) + title_unknown]
+    overridden = []
+    if declared_unit is not None:
+        source = contract.get(declared_unit)
+        for by, hit in header + titles:
+            if hit.unit is not None and contract.agree(hit.unit, source):
+                continue
+            # a title about other columns (another dimension) says nothing about this one
+            if (
+                by == "title"
+                and hit.unit is not None
+                and not contract.convertible(hit.unit, source)
+            ):
+                continue
+            if hit.certain:
+                report.error(
+                    "unit-conflict",
+                    f"Column {name!r}: the mapping says {declared_unit!r} ({source.id}), "
+                    f"{_describe(by, hit)}; which is it?",
+                    field=name,
+                    value=hit.spelling,
+                )
+                return None
+            overridden.append((by, hit))
+        stated_by, spelling = "mapping", declared_unit
+    else:
+        known = [(by, hit) for by, hit in header if hit.unit]
+        unknown = [(by, hit) for by, hit in header if not hit.unit] or (
+            [] if known else [(by, hit) for by, hit in titles if not hit.unit]
+        )
+        if unknown:
+            _unknown(name, *unknown[0], report)
+            return None
+        if _one([hit for _, hit in known]) is False:
+            spellings = ", ".join(repr(hit.spelling) for _, hit in known)
             report.error(
                 "unit-conflict",
                 f"Column {name!r} states several units ({spellings}); "
@@ -146,35 +253,21 @@ def for_column(
                 field=name,
             )
             return None
-        in_header = next((hit for hit in header if contract.agree(hit[1], declared_unit)), None)
-        if in_header is None:
-            report.error(
-                "unit-conflict",
-                f"Column {name!r}: the mapping says {declared_unit}, the header {spellings}.",
-                field=name,
-            )
-            return None
-    statements = []
-    if declared_unit is not None:
-        statements.append(("mapping", declared_unit, contract.get(declared_unit)))
-    if in_header:
-        statements.append(("header", in_header[0], in_header[1]))
-    if title:
-        statements.append(("title", title[0], title[1]))
-    stated_by, spelling, source = statements[0] if statements else ("indicator", target.id, target)
-    for other_by, other_spelling, other in statements[1:]:
-        # a title about other columns (another dimension) says nothing about this one
-        if other_by == "title" and not contract.convertible(other, source):
-            continue
-        if not contract.agree(other, source):
-            report.error(
-                "unit-conflict",
-                f"Column {name!r}: the {stated_by} says {spelling!r} ({source.id}), "
-                f"the {other_by} {other_spelling!r} ({other.id}); which is it?",
-                field=name,
-                value=other_spelling,
-            )
-            return None
+        statements = known[:1] + ([("title", title)] if title else [])
+        stated_by, hit = statements[0] if statements else ("indicator", Statement("", target, True))
+        source, spelling = hit.unit, hit.spelling or target.id
+        for other_by, other in statements[1:]:
+            if not contract.convertible(other.unit, source):
+                continue  # the title speaks of other columns
+            if not contract.agree(other.unit, source):
+                report.error(
+                    "unit-conflict",
+                    f"Column {name!r}: the {stated_by} says {spelling!r} ({source.id}), "
+                    f"{_describe(other_by, other)}; which is it?",
+                    field=name,
+                    value=other.spelling,
+                )
+                return None
     try:
         factor = contract.factor(source, target)
     except UnitError as error:
@@ -186,7 +279,7 @@ def for_column(
             value=spelling,
         )
         return None
-    return ColumnUnit(source, target, stated_by, spelling, factor)
+    return ColumnUnit(source, target, stated_by, spelling, factor, overridden=overridden)
 
 
 def convert(column: ColumnUnit, parsed: Any, name: str, report: Any) -> None:

@@ -89,10 +89,11 @@ def indicators(extra: Path | str | None = None) -> dict[str, dict[str, str]]:
     """
     result = dict(_by_id("indicators.csv"))
     if extra is not None:
-        for row in _csv_rows(Path(extra).read_text(encoding="utf-8")):
+        rows = _csv_rows(Path(extra).read_text(encoding="utf-8"))
+        for line, row in enumerate(rows, start=2):  # line 1 is the header
             if row.get("unit") not in units():
                 raise ValueError(
-                    f"{extra}: indicator {row.get('id')!r} has unknown unit "
+                    f"{extra} line {line}: indicator {row.get('id')!r} has unknown unit "
                     f"{row.get('unit')!r}; known units: {', '.join(units())}"
                 )
             result[row["id"]] = row

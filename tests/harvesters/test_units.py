@@ -194,3 +194,211 @@ def test_vectorised_scaling_equals_the_contracts_decimal_conversion():
         scaled = units.scale(values, factor)
         expected = contract_units.convert(values.tolist(), source, target)
         assert np.array_equal(scaled, np.array(expected), equal_nan=True), (source, target)
+
+
+# A: a unit written where units are written, but unknown, is an error, never the indicator's
+
+
+@pytest.mark.parametrize(
+    ("header", "spelling"),
+    [
+        ("Ertrag (dt/ha)", "dt/ha"),
+        ("Ertrag [dt/ha]", "dt/ha"),
+        ("Ertrag in dt/ha", "dt/ha"),
+        ("Fläche (ha je Betrieb)", "ha je Betrieb"),
+        ("Fläche in Tsd. ha", "Tsd. ha"),
+        ("Fläche (in 1000)", "1000"),
+        ("Fläche (Euro pro qm)", "Euro pro qm"),
+        ("Fläche (US-$)", "US-$"),
+    ],
+)
+def test_an_unknown_unit_in_the_header_is_an_error_not_the_indicators(tmp_path, header, spelling):
+    result = run(
+        tmp_path,
+        f"Gebiet;{header}\nTrier;90,7\n",
+        [{"header": header, "indicator": "area_total"}],
+        ignore=["Gebiet"],
+    )
+    assert not result.ok and codes(result) == {"unknown-unit": 1}, result.report.as_dict()
+    error = result.report.errors[0]
+    assert error.field == header and error.value == spelling
+    assert f"{spelling!r}" in error.message and "'unit:'" in error.message
+    assert "units.csv" in error.message
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Hektarerträge (dt/ha)", "Einheit: Dezitonnen", "Angaben in Euro je Einwohner"],
+)
+def test_an_unknown_unit_in_the_title_is_an_error_for_columns_that_state_none(tmp_path, title):
+    result = run(
+        tmp_path,
+        f"Erntestatistik\n{title}\nGebiet;Winterweizen\nTrier;90,7\n",
+        [{"header": "Winterweizen", "indicator": "area_total"}],
+        ignore=["Gebiet"],
+    )
+    assert not result.ok and codes(result) == {"unknown-unit": 1}, result.report.as_dict()
+    assert "title" in result.report.errors[0].message
+
+
+def test_an_unknown_unit_in_a_genesis_unit_row_is_an_error(tmp_path):
+    result = run(
+        tmp_path,
+        "Gebiet;Winterweizen\n;dt/ha\nTrier;90,7\n",
+        [{"match": "Winterweizen.*", "indicator": "area_total"}],
+        ignore=["Gebiet"],
+    )
+    assert not result.ok and codes(result) == {"unknown-unit": 1}, result.report.as_dict()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Einwohner (A)",
+        "Einwohner (BF)",
+        "Einwohner (Hauptwohnsitz)",
+        "Einwohner (insgesamt)",
+        "Einwohner (m/w)",
+        "Einwohner in Trier-Nord",
+    ],
+)
+def test_codes_and_words_in_brackets_state_no_unit(tmp_path, header):
+    result = run(
+        tmp_path,
+        f"Gebiet;{header}\nTrier;1480\n",
+        [{"header": header, "indicator": "population_total"}],
+        ignore=["Gebiet"],
+    )
+    assert result.ok, result.report.as_dict()
+    assert "unit_conversion" not in result.report.columns[header]
+
+
+def test_a_declared_unit_beats_an_unknown_spelling_and_the_report_names_both(tmp_path):
+    result = run(
+        tmp_path,
+        "Gebiet;Fläche (ha ges.)\nTrier;11714\n",
+        [{"header": "Fläche (ha ges.)", "indicator": "area_total", "unit": "ha"}],
+        ignore=["Gebiet"],
+    )
+    assert result.ok, result.report.as_dict()
+    assert result.report.columns["Fläche (ha ges.)"]["unit_override"] == {
+        "unit": "hectare",
+        "over": [{"stated_by": "header", "spelling": "ha ges.", "unit": None}],
+    }
+
+
+# D: a guess never blocks a declaration; a certain statement contradicting one is a conflict
+
+
+def test_a_lone_letter_in_brackets_is_no_unit_and_a_declaration_needs_no_override(tmp_path):
+    header = "Wahlberechtigte gesamt (A)"
+    for rule in ({}, {"unit": "Personen"}):
+        result = run(
+            tmp_path,
+            f"Gebiet;{header}\nTrier;1480\n",
+            [{"header": header, "indicator": "eligible_voters", **rule}],
+            ignore=["Gebiet"],
+        )
+        assert result.ok, result.report.as_dict()
+        assert result.frame["value"].tolist() == [1480.0]
+        assert "unit_override" not in result.report.columns[header]
+
+
+def test_a_declaration_overrides_a_lone_letter_guess_and_says_so(tmp_path):
+    result = run(
+        tmp_path,
+        "Gebiet;Fläche in a\nTrier;11714\n",
+        [{"header": "Fläche in a", "indicator": "area_total", "unit": "ha"}],
+        ignore=["Gebiet"],
+    )
+    assert result.ok, result.report.as_dict()
+    assert result.frame["value"].tolist() == [11714.0]
+    assert result.report.columns["Fläche in a"]["unit_override"] == {
+        "unit": "hectare",
+        "over": [{"stated_by": "header", "spelling": "a", "unit": "ar"}],
+    }
+
+
+def test_a_declaration_overrides_a_unit_row_guess_but_not_a_certain_title(tmp_path):
+    guess = run(
+        tmp_path,
+        "Gebiet;Fläche\n;ar\nTrier;11714\n",
+        [{"match": "Fläche.*", "indicator": "area_total", "unit": "ha"}],
+        ignore=["Gebiet"],
+    )
+    assert guess.ok and guess.frame["value"].tolist() == [11714.0], guess.report.as_dict()
+    over = guess.report.columns["Fläche ar"]["unit_override"]["over"]
+    assert over == [{"stated_by": "header", "spelling": "ar", "unit": "ar"}]
+    certain = run(
+        tmp_path,
+        "Einheit: ha\nGebiet;Fläche\nTrier;11714\n",
+        [{"header": "Fläche", "indicator": "area_total", "unit": "ar"}],
+        ignore=["Gebiet"],
+    )
+    assert codes(certain) == {"unit-conflict": 1}
+
+
+# B: an XLSX cell's percent number format states percent; the stored fraction is ×100
+
+
+def workbook(tmp_path: Path, header: str, cells: list[tuple[float, str]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Gebiet", header])
+    for number, (value, number_format) in enumerate(cells, start=1):
+        sheet.append([f"Ort {number}", value])
+        sheet.cell(row=number + 1, column=2).number_format = number_format
+    book.save(tmp_path / "tabelle.xlsx")
+    return tmp_path / "tabelle.xlsx"
+
+
+def test_xlsx_percent_format_is_read_as_shown_and_states_percent(tmp_path):
+    path = workbook(
+        tmp_path,
+        "Anteil Ausländer",
+        [(0.097, "0.0%"), (0.213, "0.0 %"), (1, "0%"), (0.702382639503986, "0.0%")],
+    )
+    rules = mapping.parse(
+        {
+            **AREA,
+            "area": {"value": "Trier"},
+            "dimensions": {"dimension": {"name": "ort", "column": "Gebiet"}},
+            "values": [{"header": "Anteil Ausländer", "indicator": "population_share"}],
+        }
+    )
+    result = normalise(path, rules)
+    assert result.ok, result.report.as_dict()
+    # exact: 0.097 × 100 is 9.700000000000001 in floats; the stored value, not the shown 70.2
+    assert result.frame["value"].tolist() == [9.7, 21.3, 100.0, 70.2382639503986]
+    assert set(result.frame["unit"].astype(str)) == {"percent"}
+
+
+def test_xlsx_percent_format_in_a_count_column_is_refused(tmp_path):
+    path = workbook(tmp_path, "Einwohner", [(0.097, "0.0%")])
+    result = normalise(
+        path,
+        mapping.parse(
+            {
+                **AREA,
+                "ignore": ["Gebiet"],
+                "values": [{"header": "Einwohner", "indicator": "population_total"}],
+            }
+        ),
+    )
+    assert not result.ok and codes(result) == {"unit-mismatch": 1}
+
+
+def test_xlsx_numbers_without_percent_format_keep_their_stored_value(tmp_path):
+    path = workbook(tmp_path, "Anteil", [(9.7, "0.0"), (70.2382639503986, "0.0"), (5, "0\\%")])
+    rules = mapping.parse(
+        {
+            **AREA,
+            "dimensions": {"dimension": {"name": "ort", "column": "Gebiet"}},
+            "values": [{"header": "Anteil", "indicator": "population_share"}],
+        }
+    )
+    result = normalise(path, rules)
+    assert result.ok, result.report.as_dict()
+    assert result.frame["value"].tolist() == [9.7, 70.2382639503986, 5.0]  # \% is a literal

@@ -120,3 +120,82 @@ def test_real_genesis_export_with_an_unknown_unit_is_a_mapping_error(koeln):
     done, out = koeln("unit: Ar.")
     assert done.returncode == 2 and not out.exists()
     assert "unknown unit 'Ar.' (did you mean" in done.stderr
+
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+YIELDS = REAL / "genesis_regionalstatistik_41241-01-03-4_hektarertraege_excerpt.csv"
+VOTEMANAGER = REAL / "votemanager_vaterstetten_btw2025_excerpt.csv"
+
+
+def cli(tmp_path: Path, table: Path, rules: str, *files: tuple[str, str]):
+    for name, text in files:
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "mapping.yaml").write_text(rules, encoding="utf-8")
+    out, report = tmp_path / "tidy.csv", tmp_path / "report.json"
+    done = subprocess.run(
+        [CLI, "validate", str(table), "-m", str(tmp_path / "mapping.yaml")]
+        + ["-o", str(out), "-r", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return done, out, (json.loads(report.read_text()) if report.exists() else None)
+
+
+WHEAT = """\
+id: weizen
+city: mainz
+area: {value: Mainz}
+period: {position: 1}
+ignore_match: ['']
+unmapped: warn
+values:
+  - match: 'Feldfruchtarten Winterweizen'
+    indicator: INDICATOR
+"""
+
+
+def test_real_genesis_title_unit_unknown_to_the_contract_is_refused(tmp_path):
+    # 'Hektarerträge (dt/ha)': 90.7 dt/ha were published as 90.7 hectare
+    done, out, report = cli(tmp_path, YIELDS, WHEAT.replace("INDICATOR", "land_use_area"))
+    assert done.returncode == 1 and not out.exists(), done.stdout + done.stderr
+    assert report["error_counts"] == {"unknown-unit": 1}
+    message = report["errors"][0]["message"]
+    assert "'dt/ha'" in message and "title" in message and "'unit:'" in message
+
+
+def test_real_indicators_file_with_an_unknown_unit_is_a_mapping_error(tmp_path):
+    indicators = (
+        "id,label_de,label_en,unit,definition_de,definition_en\n"
+        "crop_yield,Hektarertrag,Crop yield,dt_per_ha,Ertrag je Hektar,Yield per hectare\n"
+    )
+    rules = "indicators: ind.csv\n" + WHEAT.replace("INDICATOR", "crop_yield")
+    done, out, _ = cli(tmp_path, YIELDS, rules, ("ind.csv", indicators))
+    assert done.returncode == 2 and not out.exists()
+    assert "Traceback" not in done.stderr
+    assert "ind.csv line 2" in done.stderr and "'crop_yield'" in done.stderr
+    assert "'dt_per_ha'" in done.stderr and "known units: persons," in done.stderr
+
+
+VOTES = """\
+id: btw
+city: mainz
+area: {value: Mainz}
+period: {value: 23.02.2025}
+unmapped: warn  # 48 columns: the other counts and parties
+values:
+  - header: Wahlberechtigte gesamt (A)
+    indicator: eligible_voters
+    UNIT
+  - header: Waehler gesamt (B)
+    indicator: voters
+"""
+
+
+@pytest.mark.parametrize("unit", ["", "unit: Personen"])
+def test_real_votemanager_field_codes_are_no_units(tmp_path, unit):
+    done, out, report = cli(tmp_path, VOTEMANAGER, VOTES.replace("UNIT", unit))
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {r["indicator"]: r["value"] for r in tidy_rows(out)}
+    assert rows == {"eligible_voters": "3124", "voters": "2809"}
+    assert "unit_override" not in report["columns"]["Wahlberechtigte gesamt (A)"]
