@@ -116,8 +116,16 @@ def test_validate_o_writes_an_accepted_table_and_says_nothing(tmp_path):
         str(out),
         "-r",
         str(tmp_path / "report.json"),
+        "--frictionless",  # reads the file before it is moved into place
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
+    assert json.loads((tmp_path / "report.json").read_text())["frictionless_errors"] == []
     assert {r["value_status"] for r in rows(out)} == {"reported", "missing", "confidential"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "report.json"]
+
+
+def test_every_status_the_number_parser_gives_is_one_of_the_schema():
+    from vierstaedte_harvest import german
+
+    assert german.STATUSES == table.enum("value_status")
