@@ -89,16 +89,36 @@ def unit_like(expression: str) -> bool:
     )
 
 
+def _lone(spelling: str) -> bool:
+    return len(spelling) == 1 and spelling.isalpha()
+
+
 def _expression(text: str, anything: bool = False, bracketed: bool = False) -> list[Statement]:
     """What an expression in a unit position states; ``anything``: it stands on a unit line."""
     spelling = text.strip()
     unit = contract.find(spelling)
-    lone = len(spelling) == 1 and spelling.isalpha()
+    lone = _lone(spelling)
     if unit is not None and not (bracketed and lone):  # "(a)" is a footnote mark, not ar
         return [Statement(spelling, unit, certain=not lone)]
     if spelling and not lone and (anything or unit_like(spelling)):
         return [Statement(spelling, None, certain=False)]
     return []
+
+
+def _after_in(tail: str) -> list[Statement]:
+    """The longest known unit the words after ``in`` begin with, else what they all state.
+
+    A stacked header runs on after the unit (``Ausländeranteil in % Anteil an …``), but
+    a unit followed by ``je``/``pro``/``/`` is part of another (``Tsd. EUR je Einwohner``).
+    """
+    words = tail.split()
+    for size in range(len(words), 0, -1):
+        head, rest = " ".join(words[:size]), words[size:]
+        if rest and (_lone(head) or rest[0].casefold() in ("je", "pro") or rest[0][0] == "/"):
+            continue
+        if contract.find(head) is not None:
+            return _expression(head)
+    return _expression(tail)
 
 
 def stated(text: str, unit_row: bool = False) -> list[Statement]:
@@ -116,8 +136,8 @@ def stated(text: str, unit_row: bool = False) -> list[Statement]:
     if line:
         found += _expression(line.group(1), anything=True)
     tails = [re.split(r"[(\[]", text[m.end() :])[0] for m in _IN.finditer(text)]
-    hits = [hit for tail in tails for hit in _expression(tail)]
-    found += next(([hit] for hit in hits if hit.unit), hits[:1])  # the longest known tail
+    hits = [hit for tail in tails for hit in _after_in(tail)]
+    found += next(([hit] for hit in hits if hit.unit), hits[:1])
     if unit_row and not found:
         words = text.split()
         for size in range(min(3, len(words) - 1), 0, -1):

@@ -402,3 +402,29 @@ def test_xlsx_numbers_without_percent_format_keep_their_stored_value(tmp_path):
     result = normalise(path, rules)
     assert result.ok, result.report.as_dict()
     assert result.frame["value"].tolist() == [9.7, 70.2382639503986, 5.0]  # \% is a literal
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("Ausländeranteil in % Anteil an der Bevölkerung", 14.1),  # Hamburg's stacked header
+        ("Fläche in ha insgesamt", 14.1),
+    ],
+)
+def test_a_known_unit_after_in_is_read_before_the_words_that_follow(tmp_path, header, value):
+    indicator = "population_share" if "%" in header else "area_total"
+    result = run(
+        tmp_path,
+        f"Gebiet;{header}\nTrier;14,1\n",
+        [{"header": header, "indicator": indicator}],
+        ignore=["Gebiet"],
+    )
+    assert result.ok, result.report.as_dict()
+    assert result.frame["value"].tolist() == [value]
+    per_head = run(
+        tmp_path,
+        "Gebiet;Ausgaben in Tsd. EUR je Einwohner\nTrier;14,1\n",
+        [{"header": "Ausgaben in Tsd. EUR je Einwohner", "indicator": "budget_income"}],
+        ignore=["Gebiet"],
+    )
+    assert codes(per_head) == {"unknown-unit": 1}  # not thousand euros
