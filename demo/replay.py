@@ -26,6 +26,7 @@ import argparse
 import email.utils
 import hashlib
 import json
+import re
 import threading
 import time
 from http import HTTPStatus
@@ -169,9 +170,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise FileNotFoundError(query.get("id"))
             result: Any = found[0]
         elif action == "package_search":
-            fq = query.get("fq", "")
-            if fq.startswith("organization:"):
-                wanted = fq.split(":", 1)[1].strip('"')
+            # only the organisation clause of fq is applied (the reader adds a dataset_type
+            # clause, which this server ignores like a portal that lacks it)
+            organization = re.search(r'organization:"?([\w-]+)', query.get("fq", ""))
+            if organization:
+                wanted = organization[1]
                 packages = [
                     p for p in packages if (p.get("organization") or {}).get("name") == wanted
                 ]

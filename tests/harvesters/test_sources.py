@@ -32,7 +32,7 @@ def test_ckan_pages_through_package_search(fetcher, replay):
     found = list(reader("ckan")(fetcher, settings))
     assert len(found) == 253 and len({d.guid for d in found}) == 253
     searches = [path for _, path in replay.log if "package_search" in path]
-    assert len(searches) == 3 and all("fq=organization%3Astadt_mainz" in path for path in searches)
+    assert len(searches) == 3 and all("organization%3Astadt_mainz" in path for path in searches)
     population = next(d for d in found if d.name == "einwohner-ortsbezirke-mainz")
     assert (
         population.title == "Einwohner nach Ortsbezirken"
