@@ -39,6 +39,7 @@ SIGNIFICANT = 15  # digits a float keeps for sure; a converted figure is rounded
 _EXACT_POWERS = 22  # 10**n is an exact float up to here
 _IN = re.compile(r"(?:^|\s)(?:Angaben\s+)?in\s+")
 _BRACKETS = re.compile(r"\(\s*(?:in\s+)?([^()]+?)\s*\)|\[\s*(?:in\s+)?([^\[\]]+?)\s*\]")
+_LIST_END = re.compile(r"[(\[;,]|\s(?:und|bzw\.?|oder|sowie|in)\s", re.IGNORECASE)
 _UNIT_LINE = re.compile(r"^\s*(?:Einheit|Einheiten|Maßeinheit)\s*:?\s+(.+?)\s*$", re.IGNORECASE)
 # a word of five letters or more is a heading, not a unit row's symbol (Anzahl is GENESIS' one)
 _WORD = re.compile(r"[^\W\d_]{5,}")
@@ -135,9 +136,19 @@ def stated(text: str, unit_row: bool = False) -> list[Statement]:
     line = _UNIT_LINE.match(text)
     if line:
         found += _expression(line.group(1), anything=True)
-    tails = [re.split(r"[(\[]", text[m.end() :])[0] for m in _IN.finditer(text)]
-    hits = [hit for tail in tails for hit in _after_in(tail)]
-    found += next(([hit] for hit in hits if hit.unit), hits[:1])
+    # each "in …" up to the next bracket, list separator or "in": "Fläche in ha bzw. in ar"
+    # states two units, and which one a column is in cannot then be assumed
+    hits = []
+    for match in _IN.finditer(text):
+        tail, *more = _LIST_END.split(text[match.end() :])
+        hits += _after_in(tail)
+        # "in ha und km²": a list goes on with units as long as its parts are nothing else
+        for part in more:
+            unit = contract.find(part.strip())
+            if unit is None or _lone(part.strip()):
+                break
+            hits.append(Statement(part.strip(), unit, certain=True))
+    found += [hit for hit in hits if hit.unit] or hits[:1]
     if unit_row and not found:
         words = text.split()
         for size in range(min(3, len(words) - 1), 0, -1):
@@ -159,10 +170,14 @@ def _one(found: list[Statement]) -> Statement | None | bool:
     return first if all(contract.agree(first.unit, hit.unit) for hit in found[1:]) else False
 
 
-def title_unit(lines: list[str]) -> tuple[Statement | None, list[Statement]]:
-    """The one known unit the title block states (none if several), and its unknown ones."""
+def title_unit(lines: list[str]) -> tuple[Statement | None, list[Statement], list[Statement]]:
+    """The one known unit the title block states, its unknown ones, and — when it states
+    several known units that disagree — those (then there is no one unit)."""
     found = [hit for line in lines for hit in stated(line)]
-    return _one([hit for hit in found if hit.unit]) or None, [hit for hit in found if not hit.unit]
+    known = [hit for hit in found if hit.unit]
+    agreed = _one(known)
+    unknown = [hit for hit in found if not hit.unit]
+    return (agreed or None), unknown, (known if agreed is False else [])
 
 
 @dataclasses.dataclass
@@ -230,7 +245,7 @@ def for_column(
     """
     target = contract.get(indicator_unit)
     header = [("header", hit) for hit in stated(name, unit_row=info.get("header_rows", 1) > 1)]
-    title, title_unknown = title_unit(info.get("title", []))
+    title, title_unknown, title_several = title_unit(info.get("title", []))
     titles = [("title", hit) for hit in ([title] if title else []) + title_unknown]
     overridden = []
     if declared_unit is not None:
@@ -263,6 +278,18 @@ def for_column(
         )
         if unknown:
             _unknown(name, *unknown[0], report)
+            return None
+        # a title stating several units of this column's kind, and a header stating none:
+        # which one the figures are in cannot be told, so it is never assumed
+        candidates = [hit for hit in title_several if contract.convertible(hit.unit, target)]
+        if not known and len({hit.unit.id for hit in candidates}) > 1:
+            spellings = ", ".join(repr(hit.spelling) for hit in candidates)
+            report.error(
+                "unit-conflict",
+                f"Column {name!r} states no unit and the title states several ({spellings}); "
+                "declare the right one with 'unit:' in its value rule.",
+                field=name,
+            )
             return None
         if _one([hit for _, hit in known]) is False:
             spellings = ", ".join(repr(hit.spelling) for _, hit in known)

@@ -84,6 +84,21 @@ def test_title_block_unit_applies_to_columns_that_state_none(tmp_path):
     assert conversion["stated_by"] == "title" and conversion["from"] == "ar"
 
 
+def test_a_title_stating_several_units_of_the_column_s_kind_is_never_assumed(tmp_path):
+    text = "Flächenerhebung\nFläche in ha bzw. in ar\nGebiet;Insgesamt\nTrier;1171400\n"
+    rule = {"header": "Insgesamt", "indicator": "area_total"}
+    result = run(tmp_path, text, [rule], ignore=["Gebiet"])
+    assert not result.ok and codes(result) == {"unit-conflict": 1}, result.report.as_dict()
+    assert "'ha'" in result.report.errors[0].message
+    assert "'ar'" in result.report.errors[0].message
+    declared = run(tmp_path, text, [{**rule, "unit": "ar"}], ignore=["Gebiet"])
+    assert declared.ok, declared.report.as_dict()
+    assert declared.frame["value"].tolist() == [11714.0]
+    # units of other kinds in the title speak of other columns
+    other = "Flächenerhebung\nBetrag in 1000 EUR, Anteil in %\nGebiet;Insgesamt\nTrier;11714\n"
+    assert run(tmp_path, other, [rule], ignore=["Gebiet"]).ok
+
+
 def test_mapping_declares_the_unit_for_the_table_or_per_rule(tmp_path):
     text = "Posten;Erträge;Aufwendungen\nSteuern;1,5;2\n"
     values = [
