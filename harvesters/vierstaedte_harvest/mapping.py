@@ -18,6 +18,12 @@ key columns) is named by its position; an empty name in a mapping is an
 error, as it would match nothing. A rule matching nearly any header is a
 *catch-all*: the engine lists what it swept in and never lets it take a
 column that looks like a count or an id.
+
+A table may mix rows that are not alike (a budget's income lines, expenditure
+lines and their sums; every Kreis of Germany): ``rows`` keeps or drops rows
+by the text of a key column, and may pick each row's indicator from it
+(``indicator: {from: rows}`` in the value rule). A row no rule places is an
+error, never quietly one indicator.
 """
 
 from __future__ import annotations
@@ -66,6 +72,19 @@ class ColumnRef:
         return f"a column {self.name!r}" if self.position is None else f"column {self.position}"
 
 
+@dataclasses.dataclass(frozen=True)
+class RowRules:
+    """Which rows of the table count, and (optionally) each row's indicator, by a key column."""
+
+    column: ColumnRef
+    keep: tuple[re.Pattern, ...] = ()  # only rows whose key fully matches one of these
+    drop: tuple[re.Pattern, ...] = ()  # rows whose key fully matches one of these go
+    indicator: tuple[tuple[re.Pattern, str], ...] = ()  # first full match picks the indicator
+
+    def indicator_for(self, key: str) -> str | None:
+        return next((name for p, name in self.indicator if p.fullmatch(key.strip())), None)
+
+
 @dataclasses.dataclass
 class ValueRule:
     indicator: str
@@ -78,6 +97,7 @@ class ValueRule:
     number_format: str | None = None  # "de" | "en"; None: the column's content decides
     indicator_by: dict[str, str] | None = None  # value of the indicator group -> indicator
     catch_all: bool = False  # the pattern matches nearly any header
+    from_rows: bool = False  # the row's key picks the indicator (``rows.indicator``)
 
     def indicator_for(self, groups: dict[str, str]) -> str | None:
         """The header's indicator: the rule's, or the one its indicator group's value maps to."""
@@ -101,6 +121,7 @@ class Mapping:
     area_from_title: bool
     period_column: ColumnRef | None
     period_value: str | None
+    period_from_title: bool
     # field -> source column ("dimension_value" for the free one)
     dimension_columns: dict[str, ColumnRef]
     dimension_name: str
@@ -111,6 +132,8 @@ class Mapping:
     read: ReadOptions
     indicators: dict[str, dict[str, str]]
     areas: AreaResolver  # the city's areas, with those the mapping adds
+    added_areas: tuple[Area, ...] = ()  # those the mapping adds (named in unknown-area)
+    rows: RowRules | None = None
 
     @property
     def ags(self) -> str:
@@ -170,8 +193,11 @@ def _column(spec: dict[str, Any], where: str) -> ColumnRef | None:
     return None
 
 
-def _areas(data: dict[str, Any], city: str, level: str, where: str) -> AreaResolver:
-    """The city's areas plus those the mapping adds (``areas: {add: […], aliases: {…}}``)."""
+def _areas(
+    data: dict[str, Any], city: str, level: str, where: str
+) -> tuple[AreaResolver, tuple[Area, ...]]:
+    """The city's areas plus those the mapping adds (``areas: {add: […], aliases: {…}}``), and
+    the added ones."""
     spec = _get(data, "areas", dict, where, {})
     _check_keys(spec, {"add", "aliases"}, f"{where}.areas")
     added = []
@@ -194,13 +220,13 @@ def _areas(data: dict[str, Any], city: str, level: str, where: str) -> AreaResol
             raise MappingError(f"{where}.areas.aliases: an empty name matches nothing")
         aliases[str(spelling)] = (level, str(target))
     if not added and not aliases:
-        return resolver(city)
+        return resolver(city), ()
     try:
         AreaResolver(city, added)
     except ValueError as error:
         raise MappingError(f"{where}.areas.add: {error}") from None
     try:
-        return AreaResolver(city, added, aliases)
+        return AreaResolver(city, added, aliases), tuple(added)
     except ValueError as error:
         raise MappingError(
             f"{where}.areas.aliases: {error} (aliases name areas at the mapping's level, {level})"
@@ -237,6 +263,7 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
             "number_format",
             "unit",
             "areas",
+            "rows",
         },
         "mapping",
     )
@@ -265,9 +292,13 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
     area_column = _column(area, f"{where}.area")
 
     period = _get(data, "period", dict, where, {})
-    _check_keys(period, {"column", "position", "value"}, f"{where}.period")
-    if sum(k in period for k in ("column", "position", "value")) > 1:
-        raise MappingError(f"{where}.period: give one of 'column', 'position' or 'value'")
+    _check_keys(period, {"column", "position", "value", "from"}, f"{where}.period")
+    if sum(k in period for k in ("column", "position", "value", "from")) > 1:
+        raise MappingError(
+            f"{where}.period: give one of 'column', 'position', 'value' or 'from: title'"
+        )
+    if period.get("from", "title") != "title":
+        raise MappingError(f"{where}.period: 'from' can only be 'title' (the table's title block)")
     period_column = _column(period, f"{where}.period")
     if period.get("value") is not None and parse_period(str(period["value"])) is None:
         raise MappingError(
@@ -292,6 +323,7 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
         else:
             dimension_columns[name] = column
 
+    row_rules = _rows(data, where, vocabulary)
     default_format = data.get("number_format")
     try:  # the unit of every value column whose rule names none (source units: units.py)
         declared(data.get("unit"))
@@ -332,6 +364,9 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
                     f"allowed: {', '.join(sorted(GROUPS))}"
                 )
         indicator, indicator_by = _indicator(spec, pattern, at)
+        from_rows = indicator_by == _FROM_ROWS
+        if from_rows:
+            indicator, indicator_by = _row_indicator(row_rules, at), None
         unit = None
         for name in indicator_by.values() if indicator_by else [indicator]:
             if name not in vocabulary:
@@ -362,9 +397,16 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
                 indicator_by,
                 catch_all=pattern is not None
                 and sum(bool(pattern.fullmatch(h)) for h in _UNRELATED) >= len(_UNRELATED) // 2,
+                from_rows=from_rows,
             )
         )
 
+    if row_rules is not None and row_rules.indicator and not any(r.from_rows for r in rules):
+        raise MappingError(
+            f"{where}.rows: 'indicator' picks each row's indicator, but no value rule takes it; "
+            "say 'indicator: {from: rows}' in the rules it applies to"
+        )
+    area_resolver, added_areas = _areas(data, city, level, where)
     read = _get(data, "read", dict, where, {})
     _check_keys(read, {f.name for f in dataclasses.fields(ReadOptions)}, f"{where}.read")
     unmapped = _get(data, "unmapped", str, where, "error")
@@ -379,6 +421,7 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
         area_from_title="from" in area,
         period_column=period_column,
         period_value=str(period["value"]) if period.get("value") is not None else None,
+        period_from_title="from" in period,
         dimension_columns=dimension_columns,
         dimension_name=dimension_name,
         values=rules,
@@ -390,8 +433,73 @@ def parse(data: dict[str, Any], base_dir: Path | None = None) -> Mapping:
         unmapped=unmapped,
         read=ReadOptions(**read),
         indicators=vocabulary,
-        areas=_areas(data, city, level, where),
+        areas=area_resolver,
+        added_areas=added_areas,
+        rows=row_rules,
     )
+
+
+_FROM_ROWS = {"from": "rows"}
+
+
+def _patterns(spec: dict[str, Any], key: str, where: str) -> tuple[re.Pattern, ...]:
+    found = []
+    for number, text in enumerate(_get(spec, key, list, where, []), start=1):
+        if not isinstance(text, str) or not text:
+            raise MappingError(f"{where}.{key}[{number}]: must be a regular expression")
+        try:
+            found.append(re.compile(text))
+        except re.error as error:
+            raise MappingError(
+                f"{where}.{key}[{number}]: invalid regular expression: {error}"
+            ) from None
+    return tuple(found)
+
+
+def _rows(data: dict[str, Any], where: str, vocabulary: dict) -> RowRules | None:
+    """``rows: {column|position, keep_match, drop_match, indicator: {regex: indicator}}``."""
+    if "rows" not in data:
+        return None
+    spec = _get(data, "rows", dict, where)
+    at = f"{where}.rows"
+    _check_keys(spec, {"column", "position", "keep_match", "drop_match", "indicator"}, at)
+    column = _column(spec, at)
+    if column is None:
+        raise MappingError(f"{at}: give the key column ('column' or 'position') the rules read")
+    keep, drop = _patterns(spec, "keep_match", at), _patterns(spec, "drop_match", at)
+    indicators = []
+    for pattern, name in _get(spec, "indicator", dict, at, {}).items():
+        try:
+            compiled = re.compile(str(pattern))
+        except re.error as error:
+            raise MappingError(
+                f"{at}.indicator: {pattern!r}: invalid regular expression: {error}"
+            ) from None
+        if str(name) not in vocabulary:
+            raise MappingError(
+                f"{at}.indicator: unknown indicator {name!r}; add it to schemas/"
+                "vierstaedte_contract/data/indicators.csv or the mapping's 'indicators' file"
+            )
+        indicators.append((compiled, str(name)))
+    if not (keep or drop or indicators):
+        raise MappingError(f"{at}: give keep_match, drop_match or indicator")
+    row_units = {vocabulary[name]["unit"] for _, name in indicators}
+    if len(row_units) > 1:
+        raise MappingError(
+            f"{at}.indicator: the indicators of one column share its unit; these have "
+            f"{', '.join(sorted(row_units))}"
+        )
+    return RowRules(column, keep, drop, tuple(indicators))
+
+
+def _row_indicator(rows: RowRules | None, at: str) -> str:
+    """The indicator standing for a rule whose rows pick theirs (their common unit)."""
+    if rows is None or not rows.indicator:
+        raise MappingError(
+            f"{at}: 'indicator: {{from: rows}}' takes each row's indicator from rows.indicator "
+            "(a map from the key column's text to indicators); the mapping has none"
+        )
+    return rows.indicator[0][1]
 
 
 def _indicator(
@@ -399,8 +507,10 @@ def _indicator(
 ) -> tuple[str, dict[str, str] | None]:
     """A rule's indicator, or (for a rule with an ``indicator`` group) its map from the group's
     values to indicators: ``{Ist: budget_actual, Plan: budget_plan}``; ``''`` stands for an
-    optional group that did not match."""
+    optional group that did not match. ``{from: rows}``: each row's key picks it."""
     value = spec.get("indicator")
+    if value == _FROM_ROWS:
+        return "", _FROM_ROWS
     grouped = pattern is not None and "indicator" in pattern.groupindex
     if isinstance(value, dict):
         if not grouped:

@@ -24,12 +24,13 @@ import pyarrow.csv as pa_csv
 from pandas.api.types import union_categoricals
 
 import vierstaedte_contract
+from vierstaedte_contract import cities
 from vierstaedte_contract import table as contract_table
-from vierstaedte_contract.areas import Area
+from vierstaedte_contract.areas import Area, resolver
 from vierstaedte_contract.csvsafe import spreadsheet_safe
 from vierstaedte_contract.names import TOTAL_WORDS, name_key, official_name
-from vierstaedte_harvest import german, units
-from vierstaedte_harvest.mapping import DIMENSIONS, Mapping
+from vierstaedte_harvest import german, stated, units
+from vierstaedte_harvest.mapping import DIMENSIONS, Mapping, RowRules
 from vierstaedte_harvest.reading import Table, open_table
 from vierstaedte_harvest.report import REJECTED, Issue, Report, TableRejected
 from vierstaedte_harvest.validate import SchemaValidator
@@ -71,7 +72,7 @@ class _Column:
 
     name: str
     position: int
-    role: str  # value | area | period | dimension | ignored | unmapped
+    role: str  # value | area | period | dimension | rows | ignored | unmapped
     fields: dict[str, str] = dataclasses.field(
         default_factory=dict
     )  # COLUMN_FIELDS that the header fixes
@@ -85,6 +86,7 @@ class _Column:
     unit: units.ColumnUnit | None = None  # the source's unit and its conversion
     key: str | None = None  # area, period or the dimension field a key column holds
     swept_by: str | None = None  # the catch-all rule ("values[3]") that mapped the column
+    from_rows: bool = False  # each row's key picks the indicator (rows.indicator)
 
     @property
     def label(self) -> str:
@@ -126,11 +128,18 @@ def normalise(
         parts: list[pd.DataFrame] = []
         periods: set[str] = set()
         needed = [c.position for c in columns if c.role not in ("ignored", "unmapped")]
+        selection = _Selection(mapping.rows, table.headers) if mapping.rows else None
+        first = True
         with _CsvSink(out) as sink:
             for chunk in table.chunks(chunk_rows, needed):
-                if not report.rows_in:
-                    _check_running_numbers(chunk, columns, mapping, report)
                 report.rows_in += len(chunk)
+                if selection is not None:
+                    chunk = selection.apply(chunk)
+                    if chunk.empty:
+                        continue
+                if first:
+                    _check_running_numbers(chunk, columns, mapping, report)
+                    first = False
                 tidy = _tidy_chunk(chunk, columns, mapping, report, area)
                 validator.check(tidy, report)
                 report.rows_out += len(tidy)
@@ -158,6 +167,8 @@ def normalise(
         )
     if report.rows_in == 0:
         report.error("empty-file", "The table has a header but no data rows.")
+    elif selection is not None:
+        selection.finish(report)
     report.columns = {c.label: _describe(c) for c in columns}
     frame = (
         None
@@ -245,6 +256,8 @@ def _describe(column: _Column) -> dict[str, Any]:
     info: dict[str, Any] = {"role": column.role}
     if column.role == "value":
         info.update(column.fields, number_format=column.number_format)
+        if column.from_rows:
+            info["indicator"] = "from rows"
         if column.note:
             info["number_format_note"] = column.note
         info.pop("source_column")
@@ -275,6 +288,17 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             )
         else:
             keys[position] = (role, field)
+    if mapping.rows is not None:
+        position = mapping.rows.column.find(table.headers)
+        if position is None:
+            report.error(
+                "missing-column",
+                f"rows: the mapping expects {mapping.rows.column}; the table has "
+                f"{len(table.headers)} columns: {table.headers}.",
+                field=mapping.rows.column.name or str(mapping.rows.column),
+            )
+        else:
+            keys.setdefault(position, ("rows", "rows"))
     unmapped = report.error if mapping.unmapped == "error" else report.warning
     columns = []
     for position, name in enumerate(table.headers):
@@ -311,7 +335,7 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
         else:
             rule, groups = found
             groups.pop("indicator", None)
-            fields = {
+            fields: dict[str, Any] = {
                 "indicator": indicator,
                 "unit": mapping.indicators[indicator]["unit"],
                 "source_column": spreadsheet_safe(name),
@@ -321,35 +345,103 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
             }
             if fields.get("dimension_value"):
                 fields["dimension_value"] = spreadsheet_safe(fields["dimension_value"])
-            columns.append(
-                _Column(
-                    name,
-                    position,
-                    "value",
-                    _parse_header_fields(fields, report),
-                    rule.number_format,
-                    forced=rule.number_format is not None,
-                    unit=units.for_column(name, rule.unit, fields["unit"], table.info, report),
-                    swept_by=_rule_label(mapping, rule) if rule.catch_all else None,
-                )
+            column = _Column(
+                name,
+                position,
+                "value",
+                _parse_header_fields(fields, report),
+                rule.number_format,
+                forced=rule.number_format is not None,
+                unit=units.for_column(name, rule.unit, fields["unit"], table.info, report),
+                swept_by=_rule_label(mapping, rule) if rule.catch_all else None,
+                from_rows=rule.from_rows,
             )
+            if rule.from_rows:  # the rows' indicators share the unit; each row names its own
+                del column.fields["indicator"]
+            columns.append(column)
     values = [c for c in columns if c.role == "value"]
     if not values and not report.error_counts:
+        ignored = [c.name for c in columns if c.role == "ignored" and mapping.rule_for(c.name)]
         report.error(
-            "no-value-columns", "No column of the table matches a value rule of the mapping."
+            "no-value-columns",
+            "No column of the table matches a value rule of the mapping."
+            + (
+                f" Ignored though a value rule matches them (ignore and ignore_match come "
+                f"first): {', '.join(map(repr, ignored))}."
+                if ignored
+                else ""
+            ),
         )
-    for column in values:
-        if "period" not in column.fields and not mapping.period_column:
-            if mapping.period_value:
-                column.fields["period"] = german.parse_period(mapping.period_value)
-            else:
+    if not mapping.period_column:
+        undated = [c for c in values if "period" not in c.fields]
+        period = _fixed_period(table, mapping, undated, report) if undated else None
+        for column in undated:
+            if period:
+                column.fields["period"] = period
+            elif not mapping.period_from_title:
                 report.error(
                     "missing-period",
-                    f"Column {column.name!r} has no period: give period.column, period.value "
-                    "or a (?P<period>…) group in its rule.",
+                    f"Column {column.name!r} has no period: give period.column, period.value, "
+                    "period: {from: title} or a (?P<period>…) group in its rule.",
                     field=column.name,
                 )
     return columns
+
+
+def _fixed_period(
+    table: Table, mapping: Mapping, columns: list[_Column], report: Report
+) -> str | None:
+    """The period of value columns whose header names none: ``period.value``, checked against
+    the date the title block and their headers state, or the date the title states (``period:
+    {from: title}``). A mapping is applied to every later file: next year's export must not be
+    published under this year's date."""
+    title = [s for line in table.info.get("title", []) for s in stated.in_text(line, True)]
+    if mapping.period_from_title:
+        decisive = stated.strongest(title)
+        periods = dict.fromkeys(s.period for s in decisive)
+        if len(periods) == 1:
+            table.info["period_from_title"] = decisive[0].where
+            return next(iter(periods))
+        if periods:
+            report.error(
+                "ambiguous-period",
+                f"period.from: title: the title states {len(periods)} periods, "
+                f"{_statements(decisive)}; give period.value instead.",
+            )
+        else:
+            report.error(
+                "missing-period",
+                f"period.from: title: the title states no date or year; the title is "
+                f"{table.info.get('title', [])}. Give period.value or period.column instead.",
+            )
+        return None
+    if not mapping.period_value:
+        return None
+    period = german.parse_period(mapping.period_value)
+    conflicts: dict[tuple[str, ...], tuple[list[stated.Statement], list[str]]] = {}
+    for column in columns:
+        decisive = stated.strongest(title + stated.in_text(column.name, False))
+        if decisive and not any(s.overlaps(period) for s in decisive):
+            key = tuple(s.text for s in decisive)
+            conflicts.setdefault(key, (decisive, []))[1].append(column.name)
+    for statements, names in conflicts.values():
+        report.error(
+            "period-conflict",
+            f"period.value {mapping.period_value} ({period}) contradicts what the table states, "
+            f"{_statements(statements)}, for {len(names)} column(s) "
+            f"({', '.join(map(repr, names[:3]))}{' …' if len(names) > 3 else ''}). A later "
+            "export read with an older mapping? Take the date from the file (period: {from: "
+            "title} or period.column) or correct period.value.",
+            field=names[0],
+            value=mapping.period_value,
+        )
+    return period
+
+
+def _statements(statements: list[stated.Statement]) -> str:
+    return ", ".join(
+        f"{s.text!r} in {s.where[:70]!r}{'…' if len(s.where) > 70 else ''}" for s in statements
+    )
 
 
 def _rule_label(mapping: Mapping, rule: Any) -> str:
@@ -421,9 +513,11 @@ def _fixed_area(table: Table, mapping: Mapping) -> Area | None:
             raise TableRejected(
                 Issue(
                     "unknown-area",
-                    f"area.value {mapping.area_value!r} is not an area of {mapping.city}",
+                    f"area.value {mapping.area_value!r} is not an area of {mapping.city}"
+                    f"{_where_areas(mapping)}",
                 )
             )
+        _check_title_city(table, mapping)
         return area
     lines = table.info.get("title", [])
     found: dict[Area, str] = {}
@@ -453,6 +547,43 @@ def _fixed_area(table: Table, mapping: Mapping) -> Area | None:
             f"(level {mapping.area_level}); the title is {lines}. Give area.value instead.",
         )
     )
+
+
+def _check_title_city(table: Table, mapping: Mapping) -> None:
+    """A fixed ``area.value`` is applied to whatever file the source serves: a title naming
+    another city of the contract (``Kreisfreie Stadt Koblenz`` under a Trier mapping) refuses
+    the table. A title naming no city, or the mapping's own, says nothing against it."""
+    for line in table.info.get("title", []):
+        for spelling in _title_spellings(line):
+            if mapping.areas.resolve(spelling, "stadt") is not None:
+                continue
+            for city in cities.names():
+                other = resolver(city).resolve(spelling, "stadt") if city != mapping.city else None
+                if other is not None:
+                    raise TableRejected(
+                        Issue(
+                            "area-conflict",
+                            f"area.value {mapping.area_value!r} (city {mapping.city}) "
+                            f"contradicts the title, which names {other.name!r} of city "
+                            f"{city}: {line!r}. Another city's export? Correct the source or "
+                            "the mapping, or take the area from the title (area: {from: title}).",
+                            value=spelling,
+                        )
+                    )
+
+
+def _where_areas(mapping: Mapping) -> str:
+    """Where a mapping's areas are listed, for an unknown-area message: the city's file and the
+    areas the mapping adds (which resolve only at the mapping's level)."""
+    text = f" (see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv"
+    if mapping.added_areas:
+        at_level = sum(a.level == mapping.area_level for a in mapping.added_areas)
+        text += (
+            f", and the mapping's areas.add: {at_level} of its {len(mapping.added_areas)} "
+            f"areas are at level {mapping.area_level}; an added area resolves only at the "
+            "mapping's level (area.level)"
+        )
+    return text + ")"
 
 
 def _title_spellings(line: str) -> list[str]:
@@ -553,8 +684,7 @@ def _row_fields(
     if area is None:
         column = keys["area"]
         where = (
-            f"Not an area of {mapping.city} at level {mapping.area_level} "
-            f"(see schemas/vierstaedte_contract/data/areas/{mapping.city}.csv)"
+            f"Not an area of {mapping.city} at level {mapping.area_level}{_where_areas(mapping)}"
         )
         areas = _categorical(
             chunk[column.position],
@@ -574,6 +704,16 @@ def _row_fields(
             ("area_level", "area_code", "area_name"), dataclasses.astuple(area), strict=False
         ):
             fields[field] = _constant(value, len(chunk))
+    if mapping.rows is not None and mapping.rows.indicator:
+        fields["indicator"] = _categorical(
+            chunk[mapping.rows.column.find([c.name for c in columns])],
+            mapping.rows.indicator_for,
+            report,
+            "unplaced-row",
+            str(mapping.rows.column),
+            "rows.indicator places no indicator for the row; add a pattern for it, or drop the "
+            "row (rows.drop_match)",
+        )
     if "period" in keys:
         fields["period"] = _categorical(
             chunk[keys["period"].position],
@@ -605,6 +745,53 @@ def _row_fields(
                 f"Not a known {field} value",
             )
     return fields
+
+
+class _Selection:
+    """``rows``: the rows of the table that count, by the text of a key column. Every row left
+    out is counted in the report (by the rule that left it out), never dropped silently."""
+
+    def __init__(self, rules: RowRules, headers: list[str]):
+        self.rules, self.position = rules, rules.column.find(headers)
+        self.dropped: dict[str, int] = {}
+        self.examples: list[str] = []
+        self.kept = 0
+
+    def apply(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        keys = chunk[self.position].fillna("").astype(str).str.strip()
+        out = np.zeros(len(chunk), dtype=bool)
+        reasons = []
+        if self.rules.keep:
+            kept = np.zeros(len(chunk), dtype=bool)
+            for pattern in self.rules.keep:
+                kept |= keys.str.fullmatch(pattern).to_numpy(dtype=bool)
+            reasons.append(("not kept by rows.keep_match", ~kept))
+        for number, pattern in enumerate(self.rules.drop, start=1):
+            reasons.append(
+                (f"rows.drop_match[{number}] {pattern.pattern!r}", keys.str.fullmatch(pattern))
+            )
+        for reason, hits in reasons:
+            hits = np.asarray(hits, dtype=bool) & ~out
+            if hits.any():
+                self.dropped[reason] = self.dropped.get(reason, 0) + int(hits.sum())
+                self.examples += [k for k in keys[hits][: 5 - len(self.examples)]]
+                out |= hits
+        self.kept += int((~out).sum())
+        return chunk[~out] if out.any() else chunk
+
+    def finish(self, report: Report) -> None:
+        report.reading["rows_dropped"] = {
+            "count": sum(self.dropped.values()),
+            "by_rule": self.dropped,
+            "first": self.examples,
+        }
+        if not self.kept:
+            report.error(
+                "no-rows-kept",
+                f"rows: every one of the table's {report.rows_in} rows was dropped "
+                f"({self.dropped}); check keep_match and drop_match against "
+                f"{self.rules.column}.",
+            )
 
 
 def _parse_values(chunk: pd.DataFrame, column: _Column, report: Report) -> german.ParsedColumn:
