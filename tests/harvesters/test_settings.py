@@ -265,7 +265,7 @@ def test_a_misspelled_mapping_key_is_a_usage_error_too(tmp_path):
     assert done.stderr.strip() == (
         "error: mapping: unknown key(s) valeus (did you mean values?); allowed: area, areas, "
         "city, dimensions, id, ignore, ignore_match, indicators, number_format, period, read, "
-        "unit, unmapped, values"
+        "rows, unit, unmapped, values"
     )
 
 
