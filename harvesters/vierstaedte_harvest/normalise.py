@@ -72,7 +72,7 @@ class _Column:
 
     name: str
     position: int
-    role: str  # value | area | period | dimension | rows | ignored | unmapped
+    role: str  # value | area | period | dimension | rows | ignored | ignored-empty | unmapped
     fields: dict[str, str] = dataclasses.field(
         default_factory=dict
     )  # COLUMN_FIELDS that the header fixes
@@ -127,7 +127,7 @@ def normalise(
         validator = SchemaValidator(contract_table.descriptor())
         parts: list[pd.DataFrame] = []
         periods: set[str] = set()
-        needed = [c.position for c in columns if c.role not in ("ignored", "unmapped")]
+        needed = [c.position for c in columns if c.role in ("value", *_KEY_ROLES)]
         selection = _Selection(mapping.rows, table.headers) if mapping.rows else None
         first = True
         with _CsvSink(out) as sink:
@@ -305,7 +305,9 @@ def _classify(table: Table, mapping: Mapping, report: Report) -> list[_Column]:
         if position in keys:
             role, field = keys[position]
             columns.append(_Column(name, position, role, key=field))
-        elif not name or mapping.is_ignored(name):
+        elif not name:  # no header (a trailing ';'): listed, never read
+            columns.append(_Column(name, position, "ignored-empty"))
+        elif mapping.is_ignored(name):
             columns.append(_Column(name, position, "ignored"))
         elif (found := mapping.rule_for(name)) is None:
             unmapped(
@@ -442,6 +444,9 @@ def _statements(statements: list[stated.Statement]) -> str:
     return ", ".join(
         f"{s.text!r} in {s.where[:70]!r}{'…' if len(s.where) > 70 else ''}" for s in statements
     )
+
+
+_KEY_ROLES = ("area", "period", "dimension", "rows")
 
 
 def _rule_label(mapping: Mapping, rule: Any) -> str:

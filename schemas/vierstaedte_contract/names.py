@@ -67,6 +67,7 @@ def name_key(value: Any) -> str:
 
 
 _OFFICIAL_KEY = re.compile(r"^(\d{12}|\d{8}|\d{5})(?=\s|$)")
+_IN_BRACKETS = re.compile(r"^(.*\S)\s*\(([^()]*)\)$")
 _WORD = re.compile(r"[^\s.\-/_,]+\.?")
 
 
@@ -76,12 +77,15 @@ def official_name(value: Any) -> tuple[str, str]:
     ``07315000 Mainz, kreisfreie Stadt`` → ``("07315000", "Mainz")``; ``Kreisfreie
     Stadt Trier`` → ``("", "Trier")``. The key is a Kreis key, AGS or ARS (5, 8 or
     12 digits). Everything after a comma must be a kind of municipality, else the
-    name is empty: ``Mainz, Altstadt`` is not a way of writing Mainz.
+    name is empty: ``Mainz, Altstadt`` is not a way of writing Mainz. A kind in
+    brackets counts as after a comma: ``Mainz (kreisfreie Stadt)``.
     """
     text = unicodedata.normalize("NFC", str(value)).strip()
     key = ""
     if found := _OFFICIAL_KEY.match(text):
         key, text = found[1], text[found.end() :].strip()
+    if found := _IN_BRACKETS.match(text):
+        text = f"{found[1]}, {found[2]}"
     name, *kinds = (part.strip() for part in text.split(","))
     if any(name_key(kind) not in MUNICIPALITY_WORDS for kind in kinds):
         return key, ""

@@ -7,6 +7,7 @@ import pytest
 
 from tests.harvesters.paths import FIXTURES, MAPPINGS
 from tests.harvesters.test_genesis import koeln, validate
+from vierstaedte_contract import areas
 from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
 
@@ -510,3 +511,59 @@ def test_vote_type_and_party_in_a_real_election_table(tmp_path):
     assert len(parties) == 22 and "Die PARTEI" in parties and "Z_CDU" not in parties
     (listed,) = [w for w in report["warnings"] if w["code"] == "catch-all-rule"]
     assert listed["rule"] == "values[7]" and "'Z_Die PARTEI'" in listed["message"]
+
+
+# --- friction the red team met writing mappings ----------------------------------------------
+
+
+def test_no_value_columns_names_the_columns_ignore_took_from_a_value_rule(tmp_path):
+    """``ignore_match: ['.*']`` comes before the value rules and swallowed every value column."""
+    rules = {
+        **BASE,
+        "area": {"column": "Ortsbezirk", "level": "ortsbezirk"},
+        "ignore_match": [".*"],
+        "values": [{"match": r"Einwohner (?P<period>\d{4})", "indicator": "population_total"}],
+    }
+    result = run(tmp_path, "Ortsbezirk;Einwohner 2023;Bemerkung\nAltstadt;21.000;\n", rules)
+    [issue] = result.report.errors
+    assert issue.code == "no-value-columns"
+    assert "'Einwohner 2023'" in issue.message and "ignore_match come first" in issue.message
+    assert "Bemerkung" not in issue.message
+
+
+def test_unknown_area_names_the_mappings_added_areas_and_their_level(tmp_path):
+    rules = {
+        **BASE,
+        "area": {"column": "Gebiet", "level": "stadtteil"},
+        "period": {"value": 2023},
+        "areas": {"add": [{"name": "Eimsbüttel", "level": "ortsbezirk"}]},
+        "values": ONE_VALUE,
+    }
+    result = run(tmp_path, "Gebiet;Einwohner\nEimsbüttel;100\n", rules)
+    [issue] = result.report.errors
+    assert issue.code == "unknown-area"
+    assert "areas.add: 0 of its 1 areas are at level stadtteil" in issue.message
+    assert "resolves only at the mapping's level" in issue.message
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["Mainz (kreisfreie Stadt)", "Mainz (Landeshauptstadt)", "07315000 Mainz (krfr. St.)"],
+)
+def test_a_kind_of_municipality_in_brackets_resolves(spelling):
+    assert areas.resolver("mainz").resolve(spelling, "stadt").name == "Mainz"
+
+
+@pytest.mark.parametrize(
+    "spelling", ["Mainz (Landkreis)", "Mainz (Altstadt)", "Mainz-Bingen (Kreis)"]
+)
+def test_other_words_in_brackets_do_not(spelling):
+    assert areas.resolver("mainz").resolve(spelling, "stadt") is None
+
+
+def test_a_column_without_header_is_listed_as_ignored_empty(tmp_path):
+    """Köln's election export ends its header with ';' (an empty last column)."""
+    rules = {**BASE, "area": {"value": "Mainz"}, "period": {"value": 2023}, "values": ONE_VALUE}
+    result = run(tmp_path, "Einwohner;\n218578;\n", rules)
+    assert result.ok, result.report.errors
+    assert result.report.columns["column 2"] == {"role": "ignored-empty"}
