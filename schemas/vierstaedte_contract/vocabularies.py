@@ -58,11 +58,55 @@ def canonical_geocoding(uri: str | None) -> str | None:
     return value if GEOCODING_URI.match(value) else None
 
 
+# how catalogues spell an update frequency besides the EU URI and code, folded by
+# _frequency_key: the vocabulary's labels (de, en), ISO 19115 maintenance codes (Opendatasoft,
+# INSPIRE), the last segment of Dublin Core's frequency URIs, and German words whose meaning is
+# certain. "biannual" (twice a year, or every two years?) and "fortnightly" are none of them.
+_FREQUENCY_SPELLINGS = {
+    "DAILY": ("taeglich", "daily"),
+    "WEEKLY": ("woechentlich", "weekly"),
+    "MONTHLY": ("monatlich", "monthly"),
+    "QUARTERLY": ("vierteljaehrlich", "quartalsweise", "quarterly"),
+    "ANNUAL_2": ("halbjaehrlich", "semiannual", "biannually"),
+    "ANNUAL": ("jaehrlich", "annual", "annually", "yearly"),
+    "BIENNIAL": ("zweijaehrlich", "allezweijahre", "biennial", "biennially"),
+    "IRREG": ("unregelmaessig", "irregular", "asneeded"),
+    "NEVER": ("nie", "never", "notplanned"),
+    "UNKNOWN": ("unbekannt", "unknown"),
+}
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+
+
+def _frequency_key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.casefold().translate(_FOLD))
+
+
+@functools.cache
+def _frequencies() -> dict[str, str]:
+    """Folded spelling → EU frequency URI."""
+    found = {
+        _frequency_key(spelling): FREQUENCY_BASE + code
+        for code, spellings in _FREQUENCY_SPELLINGS.items()
+        for spelling in spellings
+    }
+    for entry in vocabulary("frequencies"):
+        found.update(dict.fromkeys(map(_frequency_key, entry["label"].values()), entry["value"]))
+    return found
+
+
 def canonical_frequency(value: str | None) -> str | None:
-    """An EU frequency URI (any scheme/case of the authority URI) or code → its URI, else None."""
-    code = str(value or "").strip().rstrip("/").rsplit("/", 1)[-1].upper()
-    uri = FREQUENCY_BASE + code
-    return uri if code and uri in values("frequencies") else None
+    """The EU frequency URI a catalogue's update frequency names, else None.
+
+    The EU URI in any scheme/case, its code (``MONTHLY``), a Dublin Core frequency URI
+    (``http://purl.org/cld/freq/monthly``), an ISO 19115 code (``annually``) or a label
+    (``monatlich``, ``vierteljährlich``, ``irregular``): the one rule all readers use.
+    """
+    text = str(value or "").strip().rstrip("/")
+    code = text.rsplit("/", 1)[-1]
+    uri = FREQUENCY_BASE + code.upper()
+    if code and uri in values("frequencies"):
+        return uri
+    return _frequencies().get(_frequency_key(code)) or _frequencies().get(_frequency_key(text))
 
 
 def _csv_rows(text: str) -> list[dict[str, str]]:

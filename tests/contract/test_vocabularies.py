@@ -127,3 +127,28 @@ def test_labels_by_language_and_unknown_values_as_they_are():
         == "valid with warnings"
     )
     assert vocabularies.label("themes", "NOPE") == "NOPE"
+
+
+@pytest.mark.parametrize(
+    ("given", "code"),
+    [
+        ("MONTHLY", "MONTHLY"),
+        ("https://publications.europa.eu/resource/authority/frequency/irreg/", "IRREG"),
+        ("http://publications.europa.eu/resource/authority/frequency/IRREGULAR", "IRREG"),
+        ("http://purl.org/cld/freq/annual", "ANNUAL"),
+        ("annually", "ANNUAL"),  # ISO 19115 (Opendatasoft)
+        ("asNeeded", "IRREG"),
+        ("Vierteljährlich", "QUARTERLY"),
+        ("quartalsweise", "QUARTERLY"),
+        ("halbjährlich", "ANNUAL_2"),
+        ("alle zwei Jahre", "BIENNIAL"),
+        ("nie (abgeschlossen)", "NEVER"),
+    ],
+)
+def test_every_reader_s_frequency_spelling_has_one_rule(given, code):
+    assert vocabularies.canonical_frequency(given) == vocabularies.FREQUENCY_BASE + code
+
+
+@pytest.mark.parametrize("given", ["biannual", "fortnightly", "bei Bedarf", "", None])
+def test_a_frequency_whose_meaning_is_not_certain_names_none(given):
+    assert vocabularies.canonical_frequency(given) is None

@@ -30,8 +30,11 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from vierstaedte_contract import areas, cities
-from vierstaedte_contract.names import name_key
-from vierstaedte_contract.vocabularies import GEOCODING_BASE, canonical_geocoding
+from vierstaedte_contract.vocabularies import (
+    GEOCODING_BASE,
+    canonical_frequency,
+    canonical_geocoding,
+)
 from vierstaedte_harvest.fetch import Fetcher, FetchError
 from vierstaedte_harvest.sources import (
     Skipped,
@@ -225,26 +228,11 @@ def _date(field: str, value: Any, notes: Notes) -> str | None:
     return text or None
 
 
-# spellings of an update frequency in German and English catalogues (by name key) whose EU
-# frequency is certain; anything else is passed on as given and named in the report when it is
-# no EU frequency (``biannual``: twice a year or every two years?)
-_FREQUENCIES = {
-    **dict.fromkeys(("taeglich", "daily"), "DAILY"),
-    **dict.fromkeys(("woechentlich", "weekly"), "WEEKLY"),
-    **dict.fromkeys(("monatlich", "monthly"), "MONTHLY"),
-    **dict.fromkeys(("vierteljaehrlich", "quartalsweise", "quarterly"), "QUARTERLY"),
-    **dict.fromkeys(("halbjaehrlich", "semiannual", "semi annual"), "ANNUAL_2"),
-    **dict.fromkeys(("jaehrlich", "annual", "annually", "yearly"), "ANNUAL"),
-    **dict.fromkeys(("zweijaehrlich", "alle zwei jahre", "biennial"), "BIENNIAL"),
-    **dict.fromkeys(("unregelmaessig", "irregular"), "IRREG"),
-    **dict.fromkeys(("nie", "never"), "NEVER"),
-    **dict.fromkeys(("unbekannt", "unknown"), "UNKNOWN"),
-}
-
-
 def _frequency(fields: _Fields) -> str | None:
+    """The update frequency as given: metadata reads every spelling the contract knows
+    (``monatlich``, ``MONTHLY``, the EU URI) and reports what it cannot."""
     text = fields.text("frequency", "accrual_periodicity", "accrualPeriodicity", "update_frequency")
-    return _FREQUENCIES.get(name_key(text), text) or None
+    return canonical_frequency(text) or text or None
 
 
 def _strings(value: Any) -> list[str]:

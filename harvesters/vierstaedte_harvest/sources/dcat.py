@@ -34,7 +34,6 @@ from rdflib import RDF, RDFS, BNode, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS, XSD
 from rdflib.term import Node
 
-from vierstaedte_contract import vocabularies
 from vierstaedte_contract.vocabularies import (
     canonical_dcatde_uri,
     canonical_frequency,
@@ -661,22 +660,9 @@ def _frequency(graph: rdflib.Graph, node: Node) -> str | None:
         if value is not None and str(value).strip():
             given.append(str(value).strip())
     for value in given:
-        if found := canonical_frequency(value) or _FREQUENCY_LABELS.get(_frequency_key(value)):
+        if found := canonical_frequency(value):
             return found
     return given[0] if given else None
-
-
-def _frequency_key(value: str) -> str:
-    return re.sub(r"[\s_-]+", "", value.rstrip("/").rsplit("/", 1)[-1].casefold())
-
-
-# the labels (de, en) of the frequencies the portal knows, as catalogues write them instead of
-# the URI: "jährlich", "irregular" (also the Dublin Core frequency …/cld/freq/irregular)
-_FREQUENCY_LABELS = {
-    _frequency_key(label): entry["value"]
-    for entry in vocabularies.vocabulary("frequencies")
-    for label in entry["label"].values()
-}
 
 
 def _contact(graph: rdflib.Graph, node: Node) -> tuple[str | None, str | None]:

@@ -36,20 +36,6 @@ from vierstaedte_harvest.sources import (
 
 API = "/api/explore/v2.1/catalog/datasets"
 PAGE_SIZE = 100
-# ISO 19115 maintenance frequencies, which Opendatasoft's DCAT template offers, as EU codes;
-# ``fortnightly`` and ``continual`` have no frequency the portal knows and are reported
-ISO_FREQUENCIES = {
-    "daily": "DAILY",
-    "weekly": "WEEKLY",
-    "monthly": "MONTHLY",
-    "quarterly": "QUARTERLY",
-    "biannually": "ANNUAL_2",
-    "annually": "ANNUAL",
-    "irregular": "IRREG",
-    "asneeded": "IRREG",
-    "notplanned": "NEVER",
-    "unknown": "UNKNOWN",
-}
 YEAR_OR_MONTH = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
@@ -274,14 +260,9 @@ def _themes(values: list[str], notes: list[tuple[str, str]]) -> list[str]:
 
 
 def _frequency(value: str | None) -> str | None:
-    """An EU frequency URI for an EU URI or code, an ISO 19115 code (``annually``) or a label
-    (``jährlich``); another value is passed on as given (and reported by the metadata)."""
-    if value is None:
-        return None
-    key = _key(value.rstrip("/").rsplit("/", 1)[-1])
-    if key in ISO_FREQUENCIES:
-        return canonical_frequency(ISO_FREQUENCIES[key])
-    return canonical_frequency(value) or _label_index("frequencies").get(key) or value
+    """The EU frequency URI of any spelling the contract knows (an ISO 19115 code such as
+    ``annually``, a label); another value is passed on as given (and reported by metadata)."""
+    return canonical_frequency(value) or value
 
 
 def _granularity(value: str | None, notes: list[tuple[str, str]]) -> str | None:
