@@ -286,6 +286,9 @@ def dataset_dict(
     if source.frequency and frequency is None:
         _note(problems, f"frequency: not an EU frequency, left out: {source.frequency!r}")
     geocoding, level = _geocoding(source, city, problems)
+    for theme in source.themes:
+        if not canonical_themes([theme]):
+            _note(problems, f"theme: no EU data theme, left out: {clean_text(theme, 200)!r}")
     data: dict[str, Any] = {
         "name": name,
         "title": title,

@@ -120,3 +120,16 @@ def test_frequency_codes_and_uri_spellings_are_read():
     ):
         data, _, _ = _build(SourceDataset(guid="x:y:1", name="a", title="A", frequency=given))
         assert data["frequency"] == FREQ + "MONTHLY", given
+
+
+def test_a_theme_that_is_no_eu_data_theme_is_left_out_and_named():
+    source = SourceDataset(
+        guid="ckan:x:1", name="a", title="A", themes=["SOCI", "Verwaltung", "https://x.org/t/ECON"]
+    )
+    data, problems, defaulted = _build(source)
+    assert data["theme"] == [
+        "http://publications.europa.eu/resource/authority/data-theme/SOCI",
+        "http://publications.europa.eu/resource/authority/data-theme/ECON",
+    ]
+    assert problems == [("field-left-out", "theme: no EU data theme, left out: 'Verwaltung'")]
+    assert "theme" not in {d["field"] for d in defaulted}
