@@ -74,7 +74,10 @@ def test_a_mapping_of_another_city_is_refused(tmp_path):
         ),
         ("dl-by-de/2.0", "http://dcat-ap.de/def/licenses/dl-by-de/2.0"),
         ("http://dcat-ap.de/def/licenses/cc-zero", "http://dcat-ap.de/def/licenses/cc-zero"),
-        ("https://creativecommons.org/licenses/by/4.0/", "http://dcat-ap.de/def/licenses/cc-by/4.0"),
+        (
+            "https://creativecommons.org/licenses/by/4.0/",
+            "http://dcat-ap.de/def/licenses/cc-by/4.0",
+        ),
         (None, None),
     ],
 )
