@@ -212,7 +212,7 @@ def _list_sources(args: argparse.Namespace) -> int:
     config = None
     if args.city or args.config:
         try:
-            config = city_config.load(args.city or _city_of(args.config), args.config)
+            config = city_config.load(args.city or city_config.city_of(args.config), args.config)
         except city_config.ConfigError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
@@ -228,24 +228,6 @@ def _list_sources(args: argparse.Namespace) -> int:
     finally:
         _print_skipped(listing)
     return EXIT_OK
-
-
-def _city_of(path: Path) -> str:
-    """The city a config file names (``city:``), so that ``--config FILE`` needs no CITY."""
-    import yaml
-
-    from vierstaedte_harvest.config import ConfigError
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigError(f"cannot read config {path}: {error}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    city = data.get("city") if isinstance(data, dict) else None
-    if not isinstance(city, str) or not city:
-        raise ConfigError(f"{path} names no city (city: …); give it as the CITY argument")
-    return city
 
 
 def _print_source(source, config) -> None:

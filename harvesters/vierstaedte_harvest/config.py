@@ -154,16 +154,30 @@ def default_path(city: str) -> Path:
     return Path(str(resources.files("vierstaedte_harvest") / "cities" / f"{city}.yaml"))
 
 
-def load(city: str, path: Path | None = None) -> CityConfig:
-    path = Path(path) if path else default_path(city)
-    if cities.find(city) is None:
-        raise ConfigError(f"unknown city {city!r}; one of {', '.join(cities.names())}")
+def _read(path: Path) -> Any:
+    """A config file's YAML; ConfigError naming the file if it cannot be read or parsed."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise ConfigError(f"cannot read config {path}: {error}") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from None
+
+
+def city_of(path: Path) -> str:
+    """The city a config file names (``city:``), so that ``--config FILE`` needs no CITY."""
+    data = _read(Path(path))
+    city = data.get("city") if isinstance(data, dict) else None
+    if not isinstance(city, str) or not city:
+        raise ConfigError(f"{path} names no city (city: …); give it as the CITY argument")
+    return city
+
+
+def load(city: str, path: Path | None = None) -> CityConfig:
+    path = Path(path) if path else default_path(city)
+    if cities.find(city) is None:
+        raise ConfigError(f"unknown city {city!r}; one of {', '.join(cities.names())}")
+    data = _read(path)
     try:
         top = build(CityFile, data)
         if top.city != city:

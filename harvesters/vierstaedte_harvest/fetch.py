@@ -228,6 +228,14 @@ class Fetcher:
             raise FetchError("dns-error", f"Cannot resolve {host}: no address", url)
         return addresses[0]
 
+    def _timeout(self, url: str) -> FetchError:
+        return FetchError(
+            "timeout",
+            f"No answer from {url} within {self.settings.timeout:g} s "
+            f"(after {self.settings.retries} retries)",
+            url,
+        )
+
     def _get(self, url: str, **kwargs: Any) -> requests.Response:
         """GET with redirects followed by hand; every hop passes :meth:`check_url` (the adapter)."""
         for _ in range(MAX_REDIRECTS + 1):
@@ -237,12 +245,7 @@ class Fetcher:
                     url, timeout=self.settings.timeout, stream=True, allow_redirects=False, **kwargs
                 )
             except requests.exceptions.Timeout:
-                raise FetchError(
-                    "timeout",
-                    f"No answer from {url} within {self.settings.timeout:g} s "
-                    f"(after {self.settings.retries} retries)",
-                    url,
-                ) from None
+                raise self._timeout(url) from None
             except requests.exceptions.RetryError as error:
                 raise FetchError(
                     "http-error",
@@ -251,12 +254,7 @@ class Fetcher:
                 ) from None
             except requests.exceptions.RequestException as error:
                 if _timed_out(error):
-                    raise FetchError(
-                        "timeout",
-                        f"No answer from {url} within {self.settings.timeout:g} s "
-                        f"(after {self.settings.retries} retries)",
-                        url,
-                    ) from None
+                    raise self._timeout(url) from None
                 raise FetchError(
                     "connection-error", f"{url}: {error.__class__.__name__}: {error}", url
                 ) from None
