@@ -10,7 +10,6 @@ in the engine fails here instead of leaving the doc wrong.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
 import shutil
@@ -21,9 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-import vierstaedte_contract
 from tests.harvesters.doctables import ROOT
-from tests.harvesters.paths import FIXTURES, REAL
+from tests.harvesters.paths import FIXTURES, REAL, with_koeln
 
 CLI = str(Path(sys.executable).with_name("vierstaedte-harvest"))
 SECTION = "## Your first mapping"
@@ -50,23 +48,6 @@ def real(name: str) -> Path:
         if (folder / name).is_file():
             return folder / name
     raise AssertionError(f"the doc names {name}, which is in no fixtures/real folder")
-
-
-def with_koeln(tmp_path: Path) -> dict[str, str]:
-    """The environment of a deployment with Köln as a fifth city (its cities.json entry)."""
-    listed = json.loads(vierstaedte_contract.path("cities.json").read_text(encoding="utf-8"))
-    listed["cities"].append(
-        {
-            "name": "koeln",
-            "title": "Stadt Köln",
-            "short_title": "Köln",
-            "ags": "05315000",
-            "regional_key": "053150000000",
-        }
-    )
-    (tmp_path / "contract").mkdir(parents=True)
-    (tmp_path / "contract" / "cities.json").write_text(json.dumps(listed), encoding="utf-8")
-    return dict(os.environ, **{vierstaedte_contract.DATA_OVERRIDE: str(tmp_path / "contract")})
 
 
 def contains(whole, part, where="report") -> None:

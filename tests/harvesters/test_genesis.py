@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import vierstaedte_contract
+from tests.harvesters.paths import with_koeln
 
 REAL = Path(__file__).parent / "fixtures" / "real"
 CLI = str(Path(sys.executable).with_name("vierstaedte-harvest"))
@@ -117,23 +116,6 @@ def test_a_land_area_in_square_kilometres(tmp_path):
     ]
 
 
-def koeln(tmp_path: Path) -> dict:
-    """The environment of a process in which Köln is a fifth city, by its cities.json entry."""
-    listed = json.loads(vierstaedte_contract.path("cities.json").read_text(encoding="utf-8"))
-    listed["cities"].append(
-        {
-            "name": "koeln",
-            "title": "Stadt Köln",
-            "short_title": "Köln",
-            "ags": "05315000",
-            "regional_key": "053150000000",
-        }
-    )
-    (tmp_path / "contract").mkdir()
-    (tmp_path / "contract" / "cities.json").write_text(json.dumps(listed), encoding="utf-8")
-    return dict(os.environ, **{vierstaedte_contract.DATA_OVERRIDE: str(tmp_path / "contract")})
-
-
 def test_the_area_from_the_title_of_a_real_export(tmp_path):
     """IT.NRW's export for Köln names the city only in its title (``Köln, krfr. Stadt``) and
     has its dates in a column without a header; Köln joins as a fifth city, with nothing but
@@ -151,7 +133,7 @@ def test_the_area_from_the_title_of_a_real_export(tmp_path):
         ],
         "ignore_match": ["Flächennutzungsarten (?!Bodenfläche insgesamt).*"],
     }
-    report, rows = validate(tmp_path, KOELN_LAND_USE, rules, env=koeln(tmp_path))
+    report, rows = validate(tmp_path, KOELN_LAND_USE, rules, env=with_koeln(tmp_path))
     assert report["verdict"] in ("valid", "valid_with_warnings"), report["errors"]
     assert report["reading"]["area_from_title"] == "Köln, krfr. Stadt"
     assert {(r["city"], r["ags"], r["area_level"], r["area_name"]) for r in rows} == {

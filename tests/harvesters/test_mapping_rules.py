@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.harvesters.paths import FIXTURES, MAPPINGS
-from tests.harvesters.test_genesis import koeln, validate
+from tests.harvesters.paths import FIXTURES, MAPPINGS, with_koeln
+from tests.harvesters.test_genesis import validate
 from vierstaedte_contract import areas
 from vierstaedte_harvest import mapping
 from vierstaedte_harvest.normalise import normalise
@@ -483,7 +483,7 @@ def test_vote_type_and_party_in_a_real_election_table(tmp_path):
         ],
     }
     report, rows = validate(
-        tmp_path, REAL / "csv_koeln_btw2013_ergebnis_stadt.csv", rules, koeln(tmp_path)
+        tmp_path, REAL / "csv_koeln_btw2013_ergebnis_stadt.csv", rules, with_koeln(tmp_path)
     )
     assert report["error_counts"] == {"unknown-area": 1}  # Leverkusen, in Köln's Wahlkreis
     assert report["errors"][0]["value"] == "Leverkusen"

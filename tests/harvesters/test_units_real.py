@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-import vierstaedte_contract
+from tests.harvesters.paths import with_koeln
 
 KOELN_AR = (
     Path(__file__).parent / "fixtures" / "real" / "genesis_itnrw_33111-02ir_koeln_flaeche_ar.csv"
@@ -41,21 +40,7 @@ values:
 @pytest.fixture
 def koeln(tmp_path):
     """Köln as a member city (the file is Köln's), handed to the command as city IT would."""
-    members = json.loads(vierstaedte_contract.path("cities.json").read_text(encoding="utf-8"))
-    members["cities"].append(
-        {
-            "name": "koeln",
-            "title": "Stadt Köln",
-            "short_title": "Köln",
-            "ags": "05315000",
-            "regional_key": "053150000000",
-            "website": "https://www.stadt-koeln.de",
-            "colour": "#e2001a",
-        }
-    )
-    contract = tmp_path / "contract"
-    contract.mkdir()
-    (contract / "cities.json").write_text(json.dumps(members), encoding="utf-8")
+    env = with_koeln(tmp_path)
 
     def validate(unit: str = "", indicator: str = "area_total", *extra: str):
         rules = tmp_path / "mapping.yaml"
@@ -68,7 +53,7 @@ def koeln(tmp_path):
             capture_output=True,
             text=True,
             timeout=120,
-            env={**os.environ, vierstaedte_contract.DATA_OVERRIDE: str(contract)},
+            env=env,
         )
         return done, out
 
