@@ -1,0 +1,79 @@
+"""The Solr configset generator: CKAN's schema plus our diff, and a word list of atoms.
+
+scripts/solr/configset.py writes the conf directory every Solr of the project uses (local
+stack, tests, Docker image); these tests run it into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location("configset", ROOT / "scripts/solr/configset.py")
+configset = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(configset)
+
+
+@pytest.fixture(scope="module")
+def conf(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("conf")
+    assert configset.main([str(out)]) == 0
+    return out
+
+
+def test_the_conf_directory_is_complete(conf):
+    names = {p.name for p in conf.iterdir()}
+    assert names == {
+        "schema.xml",
+        "solrconfig.xml",
+        "stopwords_de.txt",
+        "synonyms_de.txt",
+        "compounds_de.txt",
+        "synonyms.txt",
+        "protwords.txt",
+    }
+
+
+def test_schema_is_ckans_file_with_lines_added_only(conf):
+    ckan = configset.ckan_schema_path().read_text(encoding="utf-8").splitlines()
+    ours = (conf / "schema.xml").read_text(encoding="utf-8").splitlines()
+    changes = {op for op, *_ in difflib.SequenceMatcher(None, ckan, ours).get_opcodes()}
+    assert changes == {"equal", "insert"}
+
+
+def test_a_changed_ckan_schema_stops_the_build(tmp_path, capsys):
+    changed = tmp_path / "schema.xml"
+    text = configset.ckan_schema_path().read_text(encoding="utf-8")
+    changed.write_text(text.replace('name="title" type="text"', 'name="title" type="string"'))
+    assert configset.main([str(tmp_path / "out"), "--ckan-schema", str(changed)]) == 1
+    assert "is not the file schema-german.xml was written against" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_compound_dictionary_holds_atoms_not_compounds_or_short_words(conf):
+    lines = (conf / "compounds_de.txt").read_text(encoding="utf-8").splitlines()
+    words = {line for line in lines if not line.startswith("#")}
+    assert len(words) > 10_000  # hunspell's nouns are in
+    atoms = {"einwohner", "zahl", "wahl", "stadtrat", "bevölkerung", "entwicklung", "quote"}
+    assert atoms <= words
+    compounds = {"einwohnerzahl", "bevölkerungsdichte", "kommunalwahl", "wahlergebnisse"}
+    assert not compounds & words
+    assert not {"haus", "halt", "volk", "völker", "erzählen"} & words  # junk as parts
+
+
+def test_decompounding_as_the_filter_does(conf):
+    lines = (conf / "compounds_de.txt").read_text(encoding="utf-8").splitlines()
+    words = frozenset(line for line in lines if not line.startswith("#"))
+    assert configset.decompound("einwohnerzahl", words) == ["einwohner", "zahl"]
+    assert configset.decompound("bevölkerungsentwicklung", words) == ["bevölkerung", "entwicklung"]
+
+
+def test_the_synonyms_file_is_written_from_the_contract(conf):
+    text = (conf / "synonyms_de.txt").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    assert any(line.startswith("einwohner, ") and "population" in line for line in lines)
+    assert not any(item == "haushalt" for line in lines for item in line.split(", "))
