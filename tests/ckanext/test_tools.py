@@ -1,231 +1,608 @@
-"""The bot tool API over HTTP, against real DataStore tables."""
+"""The AI tools against a live CKAN holding the harvested demo data (and one private table).
+
+The demo's four cities are harvested once per module by the real ``vierstaedte-harvest``
+command from the replay server; a private Mainz table with values that must never show is
+added beside them. Every call goes over HTTP to the live CKAN, anonymously, as an assistant
+(or the MCP server) makes it. Expected values are the source files' (``demo/payloads/files``).
+"""
 
 from __future__ import annotations
 
+import shutil
+
 import jsonschema
 import pytest
+import requests
 
 from tests.factories import HarvestedDataset, Observation
+from tests.harvesting import DEMO, DEMO_CITIES, run_command, write_configs
 
-TOOLS = {
+TOOLS = (
     "vierstaedte_tool_search_datasets",
     "vierstaedte_tool_describe_dataset",
+    "vierstaedte_tool_list_indicators",
     "vierstaedte_tool_query_indicator",
-}
+    "vierstaedte_tool_compare_cities",
+    "vierstaedte_tool_read_rows",
+)
+CITATION = (
+    "text",
+    "dataset_title",
+    "dataset_url",
+    "resource_url",
+    "publisher",
+    "licence",
+    "attribution",
+    "modified",
+    "filter",
+)
+DL_DE_BY = "Datenlizenz Deutschland – Namensnennung – Version 2.0"
+GONSENHEIM = {"area_level": "ortsbezirk", "area_code": "06", "area_name": "Gonsenheim"}
+PRIVATE = "mainz-geheim"
 
 
-def _call(app, tool, status=200, **arguments):
-    return app.post(f"/api/3/action/{tool}", json=arguments, status=status).json
+@pytest.fixture(scope="module")
+def portal(ckan_server, reset_db, reset_index, migrate_db_for, tmp_path_factory):
+    """The demo harvested into the live test CKAN, plus a private Mainz table; its URL."""
+    import ckan.plugins
+    from ckan.tests import factories
+    from ckanext.datastore.tests import helpers as datastore_helpers
 
+    from ckanext.vierstaedte import seed
+    from demo.replay import ReplayServer
 
-@pytest.mark.usefixtures("with_plugins")
-class TestQueryIndicator:
-    def test_gonsenheim_2023_is_answered_with_a_cited_number(self, app, published):
-        """„Wie viele Menschen lebten 2023 in Mainz-Gonsenheim?“"""
-        result = _call(
-            app,
-            "vierstaedte_tool_query_indicator",
-            indicator="population_total",
-            city="mainz",
-            area_name="Mainz-Gonsenheim",
-            period="2023",
-        )["result"]
-
-        (match,) = result["results"]
-        assert match["value"] == 25301
-        assert (match["unit"], match["unit_label"], match["period"]) == (
-            "persons",
-            "Personen",
-            "2023",
-        )
-        assert match["area"] == {"level": "ortsbezirk", "code": "06", "name": "Gonsenheim"}
-        citation = match["citation"]
-        assert citation["dataset_title"] == "Einwohner nach Ortsbezirken 2023"
-        assert citation["dataset_url"].endswith("/dataset/mainz-einwohner-2023")
-        assert citation["source_file"] == "https://daten.mainz.de/mainz-einwohner-2023.xlsx"
-        assert "Datenlizenz Deutschland" in citation["text"]
-        assert result["answer"].startswith(
-            "Einwohner insgesamt, Gonsenheim (Mainz), 2023: 25.301 Personen."
-        )
-        assert "Einwohner nach Ortsbezirken 2023" in result["answer"]
-
-    def test_without_period_the_newest_and_without_area_the_city(self, app, published):
-        newest = _call(
-            app,
-            "vierstaedte_tool_query_indicator",
-            indicator="population_total",
-            city="mainz",
-            area_name="gonsenheim",
-        )["result"]
-        assert [(m["period"], m["value"]) for m in newest["results"]] == [("2023", 25301)]
-        city = _call(
-            app, "vierstaedte_tool_query_indicator", indicator="population_total", city="mainz"
-        )["result"]
-        assert [(m["area"]["name"], m["value"]) for m in city["results"]] == [("Mainz", 221000)]
-
-    def test_a_year_finds_a_reference_date(self, app, clean_datastore, cities):
-        HarvestedDataset(
-            records=[
-                Observation(
-                    area_level="ortsbezirk",
-                    area_code="06",
-                    area_name="Gonsenheim",
-                    period="2024-12-31",
-                    value=25400,
-                )
-            ]
-        )
-        result = _call(
-            app,
-            "vierstaedte_tool_query_indicator",
-            indicator="population_total",
-            city="mainz",
-            area_name="Gonsenheim",
-            period="2024",
-        )["result"]
-        assert result["results"][0]["value"] == 25400
-
-    def test_no_value_is_a_clear_not_found(self, app, published):
-        error = _call(
-            app,
-            "vierstaedte_tool_query_indicator",
-            status=404,
-            indicator="population_total",
-            city="mainz",
-            area_name="Gonsenheim",
-            period="1990",
-        )["error"]
-        assert "Keine Werte für population_total in Gonsenheim (Mainz) für 1990" in error["message"]
-
-    def test_private_datasets_are_never_used(self, app, published):
-        # the private table has Gonsenheim 2023 = 1; only the public 25301 may come back
-        result = _call(
-            app,
-            "vierstaedte_tool_query_indicator",
-            indicator="population_total",
-            city="mainz",
-            area_name="Gonsenheim",
-            period="2023",
-        )["result"]
-        assert [m["value"] for m in result["results"]] == [25301]
-
-    @pytest.mark.parametrize(
-        "arguments, field, message",
-        [
-            pytest.param(
-                {"city": "mainz"}, "indicator", "Pflichtangabe fehlt", id="missing-indicator"
-            ),
-            pytest.param(
-                {"indicator": "population_total", "city": "berlin"},
-                "city",
-                "Unbekannter Wert: berlin",
-                id="unknown-city",
-            ),
-            pytest.param(
-                {"indicator": "x'; DROP TABLE package; --", "city": "mainz"},
-                "indicator",
-                "Ungültiges Format",
-                id="injection-attempt",
-            ),
-            pytest.param(
-                {"indicator": "population_total", "city": "mainz", "period": "letztes Jahr"},
-                "period",
-                "Ungültiges Format",
-                id="bad-period",
-            ),
-            pytest.param(
-                {"indicator": "population_total", "city": "mainz", "area_name": "Atlantis"},
-                "area_name",
-                "Unbekanntes Gebiet in Mainz: Atlantis",
-                id="unknown-area",
-            ),
-            pytest.param(
-                {"indicator": "population_total", "city": "mainz", "sql": "SELECT 1"},
-                "sql",
-                "Unbekannter Parameter",
-                id="unknown-parameter",
+    ckan.plugins.load_all()
+    reset_db()
+    migrate_db_for("activity")
+    migrate_db_for("vierstaedte")
+    reset_index()
+    engine = datastore_helpers.db.get_write_engine()
+    datastore_helpers.rebuild_all_dbs(
+        datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
+    )
+    sysadmin = factories.Sysadmin()
+    seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
+    tmp = tmp_path_factory.mktemp("tools")
+    shutil.copytree(DEMO / "payloads", tmp / "replay")
+    with ReplayServer(tmp / "replay") as replay:
+        configs = write_configs(replay.base, tmp / "configs")
+        for city in DEMO_CITIES:
+            token = tmp / f"{city}.token"
+            seed.ensure_harvester(city, str(token), echo=lambda _: None)
+            done = run_command(city, configs / f"{city}.yaml", ckan_server, tmp / "state", token)
+            assert done.returncode == 0, done.stdout + done.stderr
+    HarvestedDataset(
+        name=PRIVATE,
+        title="Geheime Zahlen",
+        private=True,
+        records=[
+            Observation(**GONSENHEIM, value=1),
+            Observation(value=2),
+            Observation(sex="female", value=7),
+            Observation(indicator="unemployed", value=999),
+            Observation(
+                **GONSENHEIM,
+                indicator="vote_share_by_party",
+                dimension="party",
+                dimension_value="GEHEIM",
+                period="2024-06-09",
+                value=99.9,
             ),
         ],
     )
-    def test_invalid_arguments_are_reported_per_parameter(
-        self, app, published, arguments, field, message
-    ):
-        error = _call(app, "vierstaedte_tool_query_indicator", status=409, **arguments)["error"]
-        assert error["__type"] == "Validation Error"
-        assert any(message in text for text in error[field]), error
+    yield ckan_server
+    ckan.plugins.unload_all()
 
 
-@pytest.mark.usefixtures("with_plugins")
-class TestSearchAndDescribe:
-    def test_search_finds_public_datasets_only(self, app, published):
-        result = _call(app, "vierstaedte_tool_search_datasets", query="Einwohner", city="mainz")[
-            "result"
-        ]
-        assert [r["name"] for r in result["results"]] == ["mainz-einwohner-2023"]
-        assert {i["id"] for i in result["results"][0]["indicators"]} == {
-            "population_total",
-            "households",
-        }
-        assert (
-            _call(app, "vierstaedte_tool_search_datasets", query="Geheime")["result"]["results"]
-            == []
+def call(portal: str, tool: str, status: int = 200, **arguments) -> dict:
+    response = requests.post(f"{portal}/api/3/action/{tool}", json=arguments, timeout=30)
+    assert response.status_code == status, response.text
+    body = response.json()
+    return body["result"] if status == 200 else body["error"]
+
+
+def complete(citation: dict, used: dict | None = None) -> None:
+    """Every part of a citation is there, and the licence's attribution is the one it requires."""
+    missing = [key for key in CITATION if citation.get(key) in (None, "", [])]
+    assert not missing, citation
+    assert set(citation["licence"]) >= {"id", "title", "url"} and all(citation["licence"].values())
+    assert citation["licence"]["url"] == "https://www.govdata.de/dl-de/by-2-0"
+    assert DL_DE_BY in citation["attribution"]
+    assert citation["publisher"] in citation["attribution"]
+    assert citation["dataset_title"] in citation["attribution"]
+    assert citation["dataset_url"] in citation["attribution"]
+    assert citation["dataset_url"].startswith("http") and "/dataset/" in citation["dataset_url"]
+    if used is not None:
+        assert citation["filter"] == used
+
+
+def named(portal: str, start: str) -> str:
+    """The harvested dataset whose name starts with ``start`` (the harvester adds a hash)."""
+    found = requests.get(
+        f"{portal}/api/3/action/package_search", params={"rows": 100}, timeout=10
+    ).json()["result"]["results"]
+    (name,) = [d["name"] for d in found if d["name"].startswith(start)]
+    return name
+
+
+def values(result: dict) -> list:
+    return [r["value"] for r in result["results"]]
+
+
+# --- the manifest -------------------------------------------------------------------------------
+
+
+def test_manifest_declares_six_tools_in_german_and_english_with_valid_examples(portal):
+    manifest = requests.get(f"{portal}/api/vierstaedte/tools.json", timeout=10).json()
+    assert manifest["api"] == f"{portal}/api/3/action/"
+    functions = {t["function"]["name"]: t["function"] for t in manifest["tools"]}
+    assert tuple(functions) == TOOLS
+    for function in functions.values():
+        assert function["descriptions"]["de"] and function["descriptions"]["en"]
+        assert function["descriptions"]["en"] in function["description"]
+        jsonschema.Draft202012Validator.check_schema(function["parameters"])
+        assert function["parameters"]["properties"]["lang"]["enum"] == ["de", "en"]
+        assert function["examples"]
+        for example in function["examples"]:
+            jsonschema.validate(example, function["parameters"])
+            assert (
+                "result"
+                in requests.post(
+                    manifest["api"] + function["name"], json=example, timeout=30
+                ).json()
+            )
+
+
+# --- sentences: each breakdown is said, never the aggregate -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        pytest.param(
+            {"city": "trier", "sex": "female"},
+            [
+                (
+                    56092,
+                    "Einwohner insgesamt, davon Frauen (weiblich), in Trier am 31.12.2023: "
+                    "56.092 Personen.",
+                )
+            ],
+            id="sex",
+        ),
+        pytest.param(
+            {"city": "trier", "age_group": ["65-79", "80+"]},
+            [
+                (15001, "davon im Alter von 65 bis 79 Jahren, in Trier am 31.12.2023: 15.001"),
+                (7500, "davon im Alter von 80 Jahren und älter, in Trier am 31.12.2023: 7.500"),
+            ],
+            id="age-groups",
+        ),
+        pytest.param(
+            {"city": "trier", "sex": "male", "age_group": "18-64"},
+            [(36100, "davon Männer (männlich), im Alter von 18 bis 64 Jahren, in Trier")],
+            id="sex-and-age",
+        ),
+        pytest.param(
+            {"city": "koblenz", "nationality": "foreign"},
+            [(19870, "davon Ausländerinnen und Ausländer, in Koblenz am 31.12.2023: 19.870")],
+            id="nationality",
+        ),
+        pytest.param(
+            {"city": "koblenz", "area_name": "Lützel", "sex": "female"},
+            [
+                (
+                    4129,
+                    "davon Frauen (weiblich), in Lützel (Stadtteil, Koblenz) am 31.12.2023: 4.129",
+                )
+            ],
+            id="sex-in-a-district",
+        ),
+        pytest.param(
+            {"city": "trier", "lang": "en"},
+            [(111316, "Population total in Trier on 2023-12-31: 111,316 persons.")],
+            id="english",
+        ),
+    ],
+)
+def test_each_value_is_said_with_its_breakdown(portal, arguments, expected):
+    result = call(
+        portal, "vierstaedte_tool_query_indicator", indicator="population_total", **arguments
+    )
+    assert result["available"] is True
+    assert values(result) == [value for value, _words in expected]
+    for (value, words), found in zip(expected, result["results"], strict=True):
+        assert found["value"] == value and words in found["sentence"], found["sentence"]
+        assert found["sentence"] in result["answer"]
+        complete(found["citation"], result["filter"])
+    for field in ("sex", "age_group", "nationality"):
+        asked = arguments.get(field, "total")
+        assert result["filter"][field] == asked
+        assert {r["breakdown"][field] for r in result["results"]} <= set(
+            [asked] if isinstance(asked, str) else asked
         )
 
-    def test_search_limit_from_a_query_string_and_its_bounds(self, app, published):
-        ok = app.get(
-            "/api/3/action/vierstaedte_tool_search_datasets",
-            query_string={"query": "Einwohner", "limit": "1"},
+
+def test_a_vote_share_lists_every_party_with_its_name(portal):
+    result = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="vote_share_by_party",
+        city="mainz",
+        area_name="Gonsenheim",
+    )
+    assert [(r["breakdown"]["party"], r["value"]) for r in result["results"]] == [
+        ("CDU", 33.4),
+        ("SPD", 27.1),
+        ("GRÜNE", 22.9),
+        ("DIE LINKE", 4.9),
+    ]
+    assert result["results"][0]["sentence"] == (
+        "Stimmenanteil nach Partei, Partei CDU, in Gonsenheim (Ortsbezirk, Mainz) "
+        "am 09.06.2024: 33,40 %."
+    )
+    for party in ("CDU", "SPD", "GRÜNE", "DIE LINKE"):
+        assert f"Partei {party}," in result["answer"]
+    assert result["filter"]["period"] == "2024-06-09"
+    english = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="vote_share_by_party",
+        city="mainz",
+        area_name="Gonsenheim",
+        dimension_value="cdu",
+        lang="en",
+    )
+    (cdu,) = english["results"]
+    assert cdu["sentence"].endswith(
+        "party CDU, in Gonsenheim (Local district (Ortsbezirk), Mainz) on 2024-06-09: 33.40 %."
+    )
+
+
+def test_without_a_district_the_levels_that_have_values_answer(portal):
+    """„Wie hat Mainz gewählt?“: no city-wide result, so the three Ortsbezirke, every party."""
+    result = call(
+        portal, "vierstaedte_tool_query_indicator", indicator="vote_share_by_party", city="mainz"
+    )
+    assert result["available"] is True
+    assert result["filter"]["area_level"] == "ortsbezirk"
+    assert len(result["results"]) == 12
+    assert {r["area"]["name"] for r in result["results"]} == {"Altstadt", "Gonsenheim", "Weisenau"}
+    assert "keine Werte" in result["notes"][0] and "Ortsbezirk" in result["notes"][0]
+    households = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="households",
+        city="ludwigshafen",
+        period="2023",
+    )
+    assert {r["area"]["name"]: r["value"] for r in households["results"]} == {
+        "Mitte": 4530,
+        "Friesenheim": 9455,
+        "Oggersheim": 11950,
+        "Rheingönheim": 3610,
+        "Nord/Hemshof": 7790,
+    }
+    assert households["filter"]["area_level"] == "stadtteil"
+
+
+def test_missing_and_confidential_values_are_said_never_as_numbers(portal):
+    result = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="population_total",
+        city="mainz",
+        areas=["Oberstadt", "Hartenberg-Münchfeld"],
+        period="2023",
+    )
+    by_area = {r["area"]["name"]: r for r in result["results"]}
+    assert by_area["Oberstadt"]["value"] is None
+    assert by_area["Oberstadt"]["value_status"] == "missing"
+    assert by_area["Oberstadt"]["sentence"].endswith("kein Wert (in der Quelle nicht angegeben).")
+    assert by_area["Hartenberg-Münchfeld"]["value_status"] == "confidential"
+    assert by_area["Hartenberg-Münchfeld"]["sentence"].endswith("kein Wert (geheim gehalten).")
+
+
+# --- honest refusals ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments, reason, alternative",
+    [
+        pytest.param(
+            {"indicator": "population_totl"},
+            "unknown_indicator",
+            ("indicators", 0, "id", "population_total"),
+            id="misspelt-indicator",
+        ),
+        pytest.param(
+            {"indicator": "households"},
+            "no_data_for_indicator",
+            ("cities", 0, None, "ludwigshafen"),
+            id="indicator-of-another-city",
+        ),
+        pytest.param(
+            {"area_name": "Gonsenhiem"},
+            "unknown_area",
+            ("areas", 0, "name", "Gonsenheim"),
+            id="misspelt-area",
+        ),
+        pytest.param(
+            {"area_name": "Bretzenheim"},
+            "no_data_for_area",
+            ("area_levels", 0, None, "stadt"),
+            id="area-without-data",
+        ),
+        pytest.param(
+            {"period": "1990"}, "no_data_for_period", ("periods", -1, None, "2023"), id="period"
+        ),
+        pytest.param(
+            {"sex": "female"},
+            "no_data_for_breakdown",
+            ("sex", 0, "value", "total"),
+            id="breakdown-not-in-the-table",
+        ),
+        pytest.param(
+            {"area_level": "stadtteil"},
+            "no_data_for_level",
+            ("area_levels", 0, None, "stadt"),
+            id="level",
+        ),
+    ],
+)
+def test_unanswerable_questions_are_refused_with_what_exists(
+    portal, arguments, reason, alternative
+):
+    arguments = {"indicator": "population_total", "city": "mainz", **arguments}
+    result = call(portal, "vierstaedte_tool_query_indicator", **arguments)
+    assert result["available"] is False and result["reason"] == reason, result
+    assert result["results"] == [] and "value" not in result
+    key, index, field, expected = alternative
+    found = result["alternatives"][key][index]
+    assert (found[field] if field else found) == expected, result["alternatives"]
+    assert result["message"]
+    for citation in result["citations"]:
+        complete(citation)
+
+
+def test_an_unknown_party_is_refused_with_the_parties_there_are(portal):
+    result = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="vote_share_by_party",
+        city="mainz",
+        area_name="Gonsenheim",
+        dimension_value="FDP",
+    )
+    assert result["reason"] == "no_data_for_breakdown"
+    parties = [v["value"] for v in result["alternatives"]["dimensions"]["party"]]
+    assert sorted(parties) == ["CDU", "DIE LINKE", "GRÜNE", "SPD"]
+    assert "CDU" in result["message"]
+
+
+@pytest.mark.parametrize(
+    "arguments, field, message",
+    [
+        ({"city": "mainz"}, "indicator", "Pflichtangabe fehlt"),
+        ({"indicator": "population_total", "city": "berlin"}, "city", "Unbekannter Wert: berlin"),
+        (
+            {"indicator": "x'; DROP TABLE package; --", "city": "mainz"},
+            "indicator",
+            "Ungültiges Format",
+        ),
+        (
+            {"indicator": "population_total", "city": "mainz", "period": "letztes Jahr"},
+            "period",
+            "Ungültiges Format",
+        ),
+        (
+            {"indicator": "population_total", "city": "mainz", "period": "2023-13"},
+            "period",
+            "Kein gültiges Datum",
+        ),
+        (
+            {"indicator": "population_total", "city": "mainz", "sex": "weiblich"},
+            "sex",
+            "Unbekannter Wert: weiblich",
+        ),
+        (
+            {"indicator": "population_total", "city": "mainz", "sql": "SELECT 1"},
+            "sql",
+            "Unbekannter Parameter",
+        ),
+        (
+            {"indicator": "population_total", "city": "mainz", "lang": "fr"},
+            "lang",
+            "Unbekannter Wert: fr",
+        ),
+    ],
+)
+def test_malformed_arguments_are_validation_errors_per_parameter(portal, arguments, field, message):
+    error = call(portal, "vierstaedte_tool_query_indicator", status=409, **arguments)
+    assert error["__type"] == "Validation Error"
+    assert any(message in text for text in error[field]), error
+
+
+# --- compare, list, describe, search, read ------------------------------------------------------
+
+
+def test_compare_cities_aligns_the_year_and_names_the_city_without_values(portal):
+    result = call(portal, "vierstaedte_tool_compare_cities", indicator="population_total")
+    assert [(r["city"]["name"], r["period"], r["value"]) for r in result["results"]] == [
+        ("mainz", "2023", 222000),
+        ("trier", "2023-12-31", 111316),
+        ("koblenz", "2023-12-31", 114052),
+    ]
+    assert result["filter"]["period"] == "2023"
+    for found in result["results"]:
+        complete(found["citation"], result["filter"])
+    english = call(portal, "vierstaedte_tool_compare_cities", indicator="households", lang="en")
+    assert english["available"] is False and english["reason"] == "no_data_in_cities"
+    (ludwigshafen,) = english["alternatives"]["cities"]
+    assert ludwigshafen["city"] == "ludwigshafen"
+    assert ludwigshafen["exists"]["area_levels"] == ["stadtteil"]
+
+
+def test_list_indicators_lists_only_those_with_data(portal):
+    result = call(portal, "vierstaedte_tool_list_indicators")
+    listed = {i["id"]: i for i in result["indicators"]}
+    assert set(listed) == {
+        "population_total",
+        "population_share",
+        "households",
+        "eligible_voters",
+        "voters",
+        "election_turnout",
+        "votes_by_party",
+        "vote_share_by_party",
+    }
+    population = listed["population_total"]
+    assert [(c["name"], c["periods"]) for c in population["cities"]] == [
+        ("mainz", ["2021", "2022", "2023"]),
+        ("trier", ["2023-12-31"]),
+        ("koblenz", ["2023-12-31"]),
+    ]
+    assert population["breakdowns"]["sex"] == ["female", "male", "total"]
+    assert listed["vote_share_by_party"]["breakdowns"]["dimensions"] == ["party"]
+    for indicator in listed.values():
+        assert indicator["citations"]
+        for citation in indicator["citations"]:
+            complete(citation)
+    koblenz = call(portal, "vierstaedte_tool_list_indicators", city="koblenz", lang="en")
+    assert [i["id"] for i in koblenz["indicators"]] == ["population_total"]
+    assert koblenz["indicators"][0]["label"] == "Population total"
+
+
+def test_describe_lists_every_breakdown_value_with_row_counts(portal):
+    name = named(portal, "trier-bevoelkerung-alter")
+    trier = call(portal, "vierstaedte_tool_describe_dataset", id=name)
+    ages = {v["value"]: v["rows"] for v in trier["breakdowns"]["age_group"]}
+    assert ages == {a: 6 for a in ("0-2", "3-5", "6-9", "10-17", "18-64", "65-79", "80+", "total")}
+    assert {v["value"]: v["rows"] for v in trier["breakdowns"]["sex"]} == {
+        "total": 16,
+        "male": 16,
+        "female": 16,
+    }
+    assert trier["periods"] == ["2023-12-31"]
+    complete(trier["citation"], {"id": name})
+    election = call(
+        portal, "vierstaedte_tool_describe_dataset", id=named(portal, "mainz-stadtratswahl-2024")
+    )
+    assert election["breakdowns"]["dimensions"] == {
+        "party": [{"value": p, "rows": 6} for p in ("CDU", "SPD", "GRÜNE", "DIE LINKE")]
+    }
+    assert {(a["area_name"], a["rows"]) for a in election["areas"]} == {
+        ("Altstadt", 11),
+        ("Gonsenheim", 11),
+        ("Weisenau", 11),
+    }
+    share = next(i for i in election["indicators"] if i["id"] == "vote_share_by_party")
+    assert [v["value"] for v in share["breakdowns"]["dimensions"]["party"]] == [
+        "CDU",
+        "SPD",
+        "GRÜNE",
+        "DIE LINKE",
+    ]
+
+
+def test_search_says_what_was_searched_and_cites_each_hit(portal):
+    result = call(portal, "vierstaedte_tool_search_datasets", query="Stadtratswahl", city="mainz")
+    assert result["searched"]["query"] == "Stadtratswahl"
+    assert [r["name"] for r in result["results"]] == [named(portal, "mainz-stadtratswahl-2024")]
+    complete(result["results"][0]["citation"], {"query": "Stadtratswahl", "city": "mainz"})
+    bounded = requests.get(
+        f"{portal}/api/3/action/vierstaedte_tool_search_datasets",
+        params={"query": "Einwohner", "limit": "50"},
+        timeout=10,
+    )
+    assert bounded.status_code == 409
+    assert bounded.json()["error"]["limit"] == ["Muss zwischen 1 und 10 liegen, nicht: 50"]
+
+
+def test_read_rows_is_bounded_filtered_and_cited(portal):
+    election = named(portal, "mainz-stadtratswahl-2024")
+    first = call(portal, "vierstaedte_tool_read_rows", id=election, limit=5)
+    assert first["count"] == 5 and first["total"] == 33 and first["next_offset"] == 5
+    complete(first["citation"], first["filter"])
+    weisenau = call(
+        portal,
+        "vierstaedte_tool_read_rows",
+        id=election,
+        filters={"area_name": "Weisenau", "dimension_value": ["CDU", "SPD"]},
+        limit=100,
+    )
+    assert weisenau["total"] == 4 and weisenau["next_offset"] is None
+    assert {r["area_name"] for r in weisenau["rows"]} == {"Weisenau"}
+    assert all(r["sentence"] for r in weisenau["rows"])
+    for arguments, field in [
+        ({"limit": 101}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"filters": {"_id": "1"}}, "filters"),
+        ({"filters": {"value": "1"}}, "filters"),
+    ]:
+        error = call(
+            portal,
+            "vierstaedte_tool_read_rows",
+            status=409,
+            id=election,
+            **arguments,
         )
-        assert len(ok.json["result"]["results"]) == 1
-        error = _call(
-            app, "vierstaedte_tool_search_datasets", status=409, query="Einwohner", limit=50
-        )["error"]
-        assert error["limit"] == ["Muss zwischen 1 und 10 liegen, nicht: 50"]
-
-    def test_describe_gives_fields_periods_areas_and_citation(self, app, published):
-        result = _call(app, "vierstaedte_tool_describe_dataset", id="mainz-einwohner-2023")[
-            "result"
-        ]
-        assert result["periods"] == ["2022", "2023"]
-        assert {(a["area_level"], a["area_name"]) for a in result["areas"]} == {
-            ("ortsbezirk", "Gonsenheim"),
-            ("stadt", "Mainz"),
-        }
-        assert {f["name"] for f in result["fields"]} >= {"indicator", "period", "value", "unit"}
-        assert result["citation"]["text"].startswith(
-            "Landeshauptstadt Mainz: „Einwohner nach Ortsbezirken 2023“"
-        )
-        assert result["urls"]["csv"] == "https://files.example.org/mainz-einwohner-2023.csv"
-
-    def test_describe_hides_private_datasets_even_from_their_editors(
-        self, app, published, city_editor
-    ):
-        response = app.post(
-            "/api/3/action/vierstaedte_tool_describe_dataset",
-            json={"id": "mainz-geheim"},
-            headers={"Authorization": city_editor["token"]},
-            status=404,
-        )
-        assert "mainz-geheim" in response.json["error"]["message"]
+        assert field in error, error
 
 
-@pytest.mark.usefixtures("with_plugins", "clean_db")
-class TestManifest:
-    def test_manifest_declares_every_tool_with_a_valid_json_schema(self, app):
-        manifest = app.get("/api/vierstaedte/tools.json").json
+# --- private data never appears -----------------------------------------------------------------
 
-        assert manifest["api"].endswith("/api/3/action/")
-        functions = {t["function"]["name"]: t["function"] for t in manifest["tools"]}
-        assert set(functions) == TOOLS
-        for function in functions.values():
-            assert manifest["tools"][0]["type"] == "function"
-            assert function["description"]
-            jsonschema.Draft202012Validator.check_schema(function["parameters"])
-        query = functions["vierstaedte_tool_query_indicator"]["parameters"]
-        assert query["required"] == ["indicator", "city"]
-        assert query["properties"]["city"]["enum"] == ["mainz", "trier", "koblenz", "ludwigshafen"]
 
-    def test_every_tool_is_a_registered_action(self, app):
-        for name in TOOLS:
-            response = app.post(f"/api/3/action/{name}", json={}, status=409)
-            assert response.json["error"]["__type"] == "Validation Error"
+def test_private_datasets_never_appear_in_any_tool(portal):
+    query = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="population_total",
+        city="mainz",
+        area_name="Gonsenheim",
+        period="2023",
+    )
+    assert values(query) == [25301]
+    city_wide = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="population_total",
+        city="mainz",
+        period="2023",
+    )
+    assert values(city_wide) == [222000]
+    female = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="population_total",
+        city="mainz",
+        sex="female",
+    )
+    assert female["available"] is False
+    parties = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="vote_share_by_party",
+        city="mainz",
+        area_name="Gonsenheim",
+    )
+    assert "GEHEIM" not in str(parties)
+    unemployed = call(
+        portal, "vierstaedte_tool_query_indicator", indicator="unemployed", city="mainz"
+    )
+    assert unemployed["available"] is False
+    compared = call(
+        portal, "vierstaedte_tool_compare_cities", indicator="population_total", cities=["mainz"]
+    )
+    assert values(compared) == [222000]
+    listed = call(portal, "vierstaedte_tool_list_indicators", city="mainz")
+    assert "unemployed" not in {i["id"] for i in listed["indicators"]}
+    for tool, arguments in [
+        ("vierstaedte_tool_describe_dataset", {"id": PRIVATE}),
+        ("vierstaedte_tool_read_rows", {"id": PRIVATE}),
+    ]:
+        refused = call(portal, tool, **arguments)
+        assert refused["available"] is False and refused["reason"] == "unknown_dataset"
+        assert PRIVATE not in str(refused["alternatives"])
+    found = call(portal, "vierstaedte_tool_search_datasets", query="Geheime Zahlen")
+    assert PRIVATE not in str(found) and "Geheime" not in str(found["results"])

@@ -11,7 +11,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, sql_search, tools
+from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, sql_search
+from ckanext.vierstaedte.logic.tools import actions as tools
 from vierstaedte_contract import cities
 
 

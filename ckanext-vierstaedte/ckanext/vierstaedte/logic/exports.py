@@ -138,6 +138,24 @@ def licence_of(dataset: dict[str, Any]) -> dict[str, Any]:
     return {"uri": uri, "title": vocabularies.label("licenses", uri) if uri else None}
 
 
+def licence_details(dataset: dict[str, Any], lang: str = "de") -> dict[str, Any]:
+    """The dataset's licence for a citation: ``id`` (its URI), title in ``lang``, the text's URL."""
+    uri = dataset.get("license_id")
+    found = vocabularies.licence(uri) if uri else None
+    return {
+        "id": uri,
+        "title": found.title(lang) if found else uri,
+        "url": found.url if found else None,
+        "code": found.code if found else None,
+    }
+
+
+def publisher_of(dataset: dict[str, Any]) -> str | None:
+    """Who publishes the data: the dataset's publisher, else its city."""
+    named = [p.get("name") for p in dataset.get("publisher") or [] if p.get("name")]
+    return named[0] if named else city_of(dataset)["title"]
+
+
 def fields_with_units(table_indicator_list: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The schema's fields; ``value`` carries the units of the indicators actually in the table."""
     result = []

@@ -1,0 +1,781 @@
+"""The six tools, as CKAN actions: the one implementation behind the JSON tool API and MCP.
+
+Each action validates its arguments against its JSON Schema (``schemas``), reads only public
+datasets (``data``; a private dataset is never found, whoever asks), and answers in the
+result shape the MCP server and ``bench/ai_eval.py`` rely on (``answers``, ``citations``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.vierstaedte.logic import exports, tables
+from ckanext.vierstaedte.logic.tools import answers, citations, data, schemas, words
+from vierstaedte_contract import cities, vocabularies
+from vierstaedte_contract.areas import resolver as area_resolver
+from vierstaedte_contract.names import name_key
+from vierstaedte_contract.table import number
+
+AREA_LIMIT = 1000
+GROUP_LIMIT = 10_000
+BREAKDOWN_FIELDS = ("indicator", "sex", "age_group", "nationality", "dimension", "dimension_value")
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(dict.fromkeys(value))
+
+
+def _one_or_list(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else values
+
+
+def _pad(period: str, last: bool) -> str:
+    padding = ("-12-31", "-31", "") if last else ("-01-01", "-01", "")
+    return period + padding[period.count("-")]
+
+
+def _within(period: str, start: str | None, end: str | None) -> bool:
+    """Whether a period (``2023``, ``2023-12-31``, ``2022/2023``) lies wholly within the bounds."""
+    first, _sep, last = period.partition("/")
+    return (start is None or _pad(first, False) >= _pad(start, False)) and (
+        end is None or _pad(last or first, True) <= _pad(end, True)
+    )
+
+
+def _end(period: str) -> str:
+    return _pad(period.rpartition("/")[2], True)
+
+
+def _year(period: str) -> str:
+    return period.rpartition("/")[2][:4]
+
+
+def _sources(rows: list[tuple[dict, dict]], used: dict, lang: str) -> list[dict[str, Any]]:
+    datasets = {dataset["id"]: dataset for _row, dataset in rows}
+    return [citations.citation(d, used, lang) for d in datasets.values()]
+
+
+def _exists_text(lang: str, alternatives: dict[str, Any]) -> str:
+    parts = []
+    for key, values in alternatives.items():
+        if isinstance(values, list) and values:
+            shown = [
+                v.get("name") or v.get("value") or v.get("id") if isinstance(v, dict) else v
+                for v in values[:12]
+            ]
+            parts.append(
+                f"{key}: {', '.join(map(str, shown))}" + (" …" if len(values) > 12 else "")
+            )
+        elif isinstance(values, dict) and values:
+            for name, entries in values.items():
+                parts.append(f"{name}: {', '.join(str(e['value']) for e in entries[:12])}")
+    return answers.message(lang, "exists", what="; ".join(parts)) if parts else ""
+
+
+def _refuse(
+    reason: str,
+    lang: str,
+    alternatives: dict[str, Any],
+    used: dict[str, Any],
+    skipped: list[dict[str, Any]],
+    sources: list[dict[str, Any]] | None = None,
+    **values: Any,
+) -> dict[str, Any]:
+    text = answers.message(lang, reason, **values)
+    exists = _exists_text(lang, alternatives)
+    return answers.refusal(reason, f"{text} {exists}".strip(), alternatives, used, skipped, sources)
+
+
+def _no_indicator(
+    context: dict,
+    indicator: str,
+    names: list[str],
+    lang: str,
+    used: dict[str, Any],
+    skipped: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The indicator has no rows in these cities: unknown, or known and held elsewhere."""
+    held = {name: data.city_indicators(context, name, skipped) for name in names}
+    with_data = sorted({i for found in held.values() for i in found}, key=data.order_of_indicators)
+    known = vocabularies.indicators()
+    labels = {
+        i: f"{known.get(i, {}).get('label_de', i)} {known.get(i, {}).get('label_en', i)}"
+        for i in with_data
+    }
+    alternatives: dict[str, Any] = {
+        "indicators": [
+            {"id": i, "label": words.indicator_label(i, lang)}
+            for i in data.closest(indicator, with_data, labels)
+        ]
+    }
+    titles = ", ".join(cities.get(name).short_title for name in names)
+    label = words.indicator_label(indicator, lang) if indicator in known else indicator
+    if indicator not in known:
+        return _refuse("unknown_indicator", lang, alternatives, used, skipped, indicator=indicator)
+    others = [c for c in cities.names() if c not in names]
+    alternatives["cities"] = [
+        c for c in others if data.indicator_rows(context, c, indicator, skipped)
+    ]
+    return _refuse(
+        "no_data_for_indicator", lang, alternatives, used, skipped, indicator=label, city=titles
+    )
+
+
+def _filter_breakdowns(
+    rows: list[tuple[dict, dict]], arguments: dict[str, Any], used: dict[str, Any]
+) -> tuple[list[tuple[dict, dict]], str | None]:
+    """Rows with the asked breakdown values; the first breakdown that matches nothing, if any."""
+    for field in words.BREAKDOWNS:
+        wanted = _as_list(arguments.get(field, words.TOTAL))
+        used[field] = _one_or_list(wanted)
+        hit = [(r, d) for r, d in rows if r[field] in wanted]
+        if not hit:
+            return rows, f"{field}={', '.join(wanted)}"
+        rows = hit
+    if arguments.get("dimension_value"):
+        wanted = _as_list(arguments["dimension_value"])
+        keys = {name_key(v) for v in wanted}
+        used["dimension_value"] = _one_or_list(wanted)
+        hit = [
+            (r, d)
+            for r, d in rows
+            if r["dimension"] != "none" and name_key(r["dimension_value"]) in keys
+        ]
+        if not hit:
+            return rows, ", ".join(wanted)
+        rows = hit
+    return rows, None
+
+
+def _breakdown_alternatives(rows: list[dict[str, Any]], wanted: str) -> dict[str, Any]:
+    """Every breakdown value the rows have, a further dimension's closest to ``wanted`` first."""
+    found = data.existing(rows)
+    alternatives: dict[str, Any] = {k: found[k] for k in ("sex", "age_group", "nationality")}
+    alternatives["dimensions"] = {}
+    for dimension, values in found["dimensions"].items():
+        order = data.closest(wanted, [v["value"] for v in values])
+        alternatives["dimensions"][dimension] = sorted(
+            values, key=lambda v: order.index(v["value"])
+        )
+    return alternatives
+
+
+@tk.side_effect_free
+def vierstaedte_tool_query_indicator(context, data_dict):
+    """Every value of one indicator in one city for the asked areas, period and breakdowns.
+
+    Without an area the whole city; where the indicator exists only below city level, the
+    values of the coarsest level that has them, saying so. Without a period the newest. Each
+    breakdown defaults to ``total``; a further dimension (a party) gives all its values unless
+    ``dimension_value`` names some.
+    """
+    tk.check_access("vierstaedte_tool_query_indicator", context, data_dict)
+    arguments = schemas.validate("vierstaedte_tool_query_indicator", data_dict)
+    lang, indicator = arguments["lang"], arguments["indicator"]
+    city = cities.get(arguments["city"])
+    used: dict[str, Any] = {"indicator": indicator, "city": city.name}
+    skipped: list[dict[str, Any]] = []
+    rows = data.indicator_rows(context, city.name, indicator, skipped)
+    if not rows:
+        return _no_indicator(context, indicator, [city.name], lang, used, skipped)
+    label = words.indicator_label(indicator, lang)
+    values = {"indicator": label, "city": city.short_title}
+    notes: list[str] = []
+
+    level = arguments.get("area_level")
+    names = ([arguments["area_name"]] if arguments.get("area_name") else []) + arguments.get(
+        "areas", []
+    )
+    if level:
+        used["area_level"] = level
+    if names:
+        used["areas"] = names
+        resolver, chosen = area_resolver(city.name), {}
+        for name in names:
+            known = resolver.find(name)
+            spellings = {name_key(name)} | {name_key(s) for a in known for s in a.spellings()}
+            hit = [
+                (r, d)
+                for r, d in rows
+                if name_key(r["area_name"]) in spellings and level in (None, r["area_level"])
+            ]
+            if not hit:
+                found = data.existing([r for r, _d in rows])
+                by_name = {a["name"]: a for a in found["areas"]}
+                alternatives = {
+                    "areas": [by_name[n] for n in data.closest(name, list(by_name))],
+                    "area_levels": found["area_levels"],
+                }
+                reason = "no_data_for_area" if known else "unknown_area"
+                return _refuse(
+                    reason,
+                    lang,
+                    alternatives,
+                    used,
+                    skipped,
+                    _sources(rows, used, lang),
+                    area=name,
+                    **values,
+                )
+            chosen.update({id(r): (r, d) for r, d in hit})
+        rows = list(chosen.values())
+    else:
+        at = level or "stadt"
+        hit = [(r, d) for r, d in rows if r["area_level"] == at]
+        if not hit:
+            found = data.existing([r for r, _d in rows])
+            if level:
+                alternatives = {"area_levels": found["area_levels"], "areas": found["areas"]}
+                return _refuse(
+                    "no_data_for_level",
+                    lang,
+                    alternatives,
+                    used,
+                    skipped,
+                    _sources(rows, used, lang),
+                    level=words.level_label(level, lang),
+                    **values,
+                )
+            at = found["area_levels"][0]
+            hit = [(r, d) for r, d in rows if r["area_level"] == at]
+            notes.append(
+                answers.message(
+                    lang,
+                    "below_city",
+                    level=words.level_label(at, lang),
+                    levels=", ".join(words.level_label(v, lang) for v in found["area_levels"]),
+                )
+            )
+        used["area_level"] = at
+        rows = hit
+
+    kept, failed = _filter_breakdowns(rows, arguments, used)
+    if failed:
+        alternatives = _breakdown_alternatives([r for r, _d in rows], failed)
+        return _refuse(
+            "no_data_for_breakdown",
+            lang,
+            alternatives,
+            used,
+            skipped,
+            _sources(rows, used, lang),
+            breakdown=failed,
+            **values,
+        )
+    rows = kept
+
+    wanted = arguments.get("period")
+    start, end = arguments.get("period_from"), arguments.get("period_to")
+    if wanted or start or end:
+        hit = [(r, d) for r, d in rows if _within(r["period"], wanted or start, wanted or end)]
+        used.update(
+            {k: arguments[k] for k in ("period", "period_from", "period_to") if k in arguments}
+        )
+    else:
+        newest = max((r["period"] for r, _d in rows), key=_end)
+        hit = [(r, d) for r, d in rows if r["period"] == newest]
+        used["period"] = newest
+    if not hit:
+        alternatives = {"periods": data.existing([r for r, _d in rows])["periods"]}
+        asked = wanted or f"{start or '…'}–{end or '…'}"
+        return _refuse(
+            "no_data_for_period",
+            lang,
+            alternatives,
+            used,
+            skipped,
+            _sources(rows, used, lang),
+            period=asked,
+            **values,
+        )
+    hit.sort(key=lambda pair: answers.sort_key(pair[0]))
+    return answers.value_answer(hit, used, lang, notes, skipped)
+
+
+@tk.side_effect_free
+def vierstaedte_tool_compare_cities(context, data_dict):
+    """One indicator for the whole of several cities, for the newest year they all have."""
+    tk.check_access("vierstaedte_tool_compare_cities", context, data_dict)
+    arguments = schemas.validate("vierstaedte_tool_compare_cities", data_dict)
+    lang, indicator = arguments["lang"], arguments["indicator"]
+    asked = arguments.get("cities") or cities.names()
+    names = [c for c in cities.names() if c in asked]
+    used: dict[str, Any] = {"indicator": indicator, "cities": names, "area_level": "stadt"}
+    skipped: list[dict[str, Any]] = []
+    by_city, missing, everything = {}, [], []
+    for name in names:
+        rows = data.indicator_rows(context, name, indicator, skipped)
+        everything += rows
+        at_city = [(r, d) for r, d in rows if r["area_level"] == "stadt"]
+        kept, failed = _filter_breakdowns(at_city, arguments, used)
+        if at_city and not failed:
+            by_city[name] = kept
+        elif rows:
+            found = data.existing([r for r, _d in (at_city or rows)])
+            missing.append({"city": name, "reason": "no_city_values", "exists": found})
+    if not everything:
+        return _no_indicator(context, indicator, names, lang, used, skipped)
+    label = words.indicator_label(indicator, lang)
+    titles = ", ".join(cities.get(n).short_title for n in names)
+    if not by_city:
+        return _refuse(
+            "no_data_in_cities",
+            lang,
+            {"cities": missing},
+            used,
+            skipped,
+            _sources(everything, used, lang),
+            indicator=label,
+            city=titles,
+        )
+    notes = []
+    wanted = arguments.get("period")
+    if wanted:
+        chosen = {
+            c: [(r, d) for r, d in rows if _within(r["period"], wanted, wanted)]
+            for c, rows in by_city.items()
+        }
+        used["period"] = wanted
+    else:
+        years = [{_year(r["period"]) for r, _d in rows} for rows in by_city.values()]
+        common = set.intersection(*years)
+        if common:
+            year = max(common)
+            chosen = {
+                c: [(r, d) for r, d in rows if _year(r["period"]) == year]
+                for c, rows in by_city.items()
+            }
+            used["period"] = year
+        else:
+            chosen = dict(by_city)
+            used["period"] = "newest"
+            notes.append(answers.message(lang, "not_aligned"))
+    matched = []
+    for name, rows in chosen.items():
+        if not rows:
+            found = data.existing([r for r, _d in by_city[name]])
+            missing.append({"city": name, "reason": "no_data_for_period", "exists": found})
+            continue
+        latest = max((r["period"] for r, _d in rows), key=_end)  # a year's last stated period
+        matched += sorted(
+            ((r, d) for r, d in rows if r["period"] == latest), key=lambda p: answers.sort_key(p[0])
+        )
+    for entry in missing:
+        exists = entry["exists"]
+        what = "; ".join(
+            f"{words.level_label(a['level'], lang)} {a['name']}" for a in exists["areas"][:8]
+        ) + (f"; {', '.join(exists['periods'])}" if exists["periods"] else "")
+        notes.append(
+            answers.message(
+                lang, "missing_city", city=cities.get(entry["city"]).short_title, what=what
+            )
+        )
+    if not matched:
+        alternatives = {
+            "periods": sorted({r["period"] for rows in by_city.values() for r, _d in rows})
+        }
+        return _refuse(
+            "no_data_for_period",
+            lang,
+            alternatives,
+            used,
+            skipped,
+            _sources(everything, used, lang),
+            indicator=label,
+            city=titles,
+            period=wanted,
+        )
+    result = answers.value_answer(matched, used, lang, notes, skipped)
+    result["missing"] = missing
+    return result
+
+
+@tk.side_effect_free
+def vierstaedte_tool_list_indicators(context, data_dict):
+    """The indicators with data: cities with periods and levels, breakdowns, sources."""
+    tk.check_access("vierstaedte_tool_list_indicators", context, data_dict)
+    arguments = schemas.validate("vierstaedte_tool_list_indicators", data_dict)
+    lang = arguments["lang"]
+    names = [arguments["city"]] if arguments.get("city") else cities.names()
+    skipped: list[dict[str, Any]] = []
+    entries: dict[str, dict[str, Any]] = {}
+    for name in names:
+        for dataset, resource in data.city_tables(context, name, skipped):
+            statement = (
+                "SELECT indicator, unit, area_level, period, sex, age_group, nationality, "
+                f'dimension, COUNT(*) AS row_count FROM "{exports.table_id(resource["id"])}" '
+                "GROUP BY indicator, unit, area_level, period, sex, age_group, nationality, "
+                f"dimension LIMIT {GROUP_LIMIT}"
+            )
+            try:
+                groups = tables.sql(context, dataset, resource, statement)
+            except tables.Skipped as error:
+                tables.add(skipped, error)
+                continue
+            for group in groups:
+                entry = entries.setdefault(
+                    group["indicator"],
+                    {
+                        "cities": {},
+                        "units": set(),
+                        "levels": set(),
+                        "rows": 0,
+                        "sources": {},
+                        "sex": set(),
+                        "age_group": set(),
+                        "nationality": set(),
+                        "dimensions": set(),
+                    },
+                )
+                place = entry["cities"].setdefault(name, {"periods": set(), "levels": set()})
+                place["periods"].add(group["period"])
+                place["levels"].add(group["area_level"])
+                entry["units"].add(group["unit"])
+                entry["levels"].add(group["area_level"])
+                entry["rows"] += int(group["row_count"])
+                for field in words.BREAKDOWNS:
+                    entry[field].add(group[field])
+                if group["dimension"] != "none":
+                    entry["dimensions"].add(group["dimension"])
+                entry["sources"][dataset["id"]] = (dataset, name)
+    result, lines = [], []
+    for indicator in sorted(entries, key=data.order_of_indicators):
+        entry = entries[indicator]
+        info = vocabularies.indicator_info(indicator, lang)
+        places = [
+            {
+                "name": name,
+                "title": cities.get(name).short_title,
+                "periods": sorted(entry["cities"][name]["periods"]),
+                "area_levels": sorted(entry["cities"][name]["levels"], key=data.level_order),
+            }
+            for name in cities.names()
+            if name in entry["cities"]
+        ]
+        periods = sorted({p for place in places for p in place["periods"]})
+        result.append(
+            {
+                "id": indicator,
+                "label": info["label"],
+                "definition": info.get("definition"),
+                "units": [
+                    {"id": u, "label": words.unit_label(u, lang)} for u in sorted(entry["units"])
+                ],
+                "cities": places,
+                "area_levels": sorted(entry["levels"], key=data.level_order),
+                "periods": periods,
+                "breakdowns": {
+                    "sex": sorted(entry["sex"]),
+                    "age_group": sorted(entry["age_group"]),
+                    "nationality": sorted(entry["nationality"]),
+                    "dimensions": sorted(entry["dimensions"]),
+                },
+                "rows": entry["rows"],
+                "citations": [
+                    citations.citation(dataset, {"indicator": indicator, "city": name}, lang)
+                    for dataset, name in entry["sources"].values()
+                ],
+            }
+        )
+        spans = "; ".join(
+            f"{p['title']} {p['periods'][0]}–{p['periods'][-1]} "
+            f"({', '.join(words.level_label(v, lang) for v in p['area_levels'])})"
+            for p in places
+        )
+        lines.append(f"{info['label']} ({indicator}): {spans}")
+    return {
+        "available": bool(result),
+        "answer": "\n".join(lines),
+        "filter": {"city": arguments.get("city")},
+        "indicators": result,
+        "skipped": skipped,
+    }
+
+
+def _public_dataset(context: dict, id_or_name: str) -> dict[str, Any] | None:
+    try:
+        dataset = tk.get_action("package_show")(exports.sub_context(context), {"id": id_or_name})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+    if dataset.get("private") or dataset.get("state") != "active":
+        return None
+    if dataset.get("type", "dataset") != "dataset":
+        return None
+    return dataset
+
+
+def _unknown_dataset(context: dict, id_or_name: str, lang: str) -> dict[str, Any]:
+    """No public dataset of that name: the closest public names instead (private ones unsaid)."""
+    words_of_id = " ".join(part for part in id_or_name.replace("_", "-").split("-") if part)
+    found = tk.get_action("package_search")(
+        exports.sub_context(context),
+        {"q": words_of_id, "fq": "+dataset_type:dataset", "rows": 5, "include_private": False},
+    )["results"]
+    names = [d["name"] for d in exports.public_datasets(context, rows=1000)]
+    close = list(dict.fromkeys([d["name"] for d in found] + data.closest(id_or_name, names)[:5]))
+    text = {
+        "de": "Einen öffentlichen Datensatz „{id}“ gibt es nicht.",
+        "en": "There is no public dataset “{id}”.",
+    }[lang].format(id=id_or_name)
+    return answers.refusal("unknown_dataset", text, {"datasets": close}, {"id": id_or_name})
+
+
+@tk.side_effect_free
+def vierstaedte_tool_describe_dataset(context, data_dict):
+    """One dataset in full: fields, units, periods, areas and every breakdown value with counts."""
+    tk.check_access("vierstaedte_tool_describe_dataset", context, data_dict)
+    arguments = schemas.validate("vierstaedte_tool_describe_dataset", data_dict)
+    lang = arguments["lang"]
+    dataset = _public_dataset(context, arguments["id"])
+    if dataset is None:
+        return _unknown_dataset(context, arguments["id"], lang)
+    record = exports.catalogue_record(context, dataset)
+    areas, periods, breakdowns, by_indicator = [], [], {}, {}
+    if record["indicators"]:  # the table passed the checks in catalogue_record
+        resource = tables.normalised_resource(dataset)
+        name = exports.table_id(resource["id"])
+        try:
+            areas = [
+                dict(r, rows=int(r.pop("row_count")))
+                for r in tables.sql(
+                    context,
+                    dataset,
+                    resource,
+                    "SELECT area_level, area_code, area_name, COUNT(*) AS row_count "
+                    f'FROM "{name}" GROUP BY area_level, area_code, area_name '
+                    f"ORDER BY area_level, area_code, area_name LIMIT {AREA_LIMIT}",
+                )
+            ]
+            periods = [
+                r["period"]
+                for r in tables.sql(
+                    context,
+                    dataset,
+                    resource,
+                    f'SELECT DISTINCT period FROM "{name}" ORDER BY period LIMIT {AREA_LIMIT}',
+                )
+            ]
+            groups = tables.sql(
+                context,
+                dataset,
+                resource,
+                f'SELECT {", ".join(BREAKDOWN_FIELDS)}, COUNT(*) AS row_count FROM "{name}" '
+                f"GROUP BY {', '.join(BREAKDOWN_FIELDS)} ORDER BY MIN(_id) LIMIT {GROUP_LIMIT}",
+            )
+        except tables.Skipped as error:
+            record.update(indicators=[], fields=[], table_skipped=error.entry["reason"])
+            groups = []
+            areas, periods = [], []
+        breakdowns = _breakdowns(groups, lang)
+        for indicator in dict.fromkeys(g["indicator"] for g in groups):
+            by_indicator[indicator] = _breakdowns(
+                [g for g in groups if g["indicator"] == indicator], lang
+            )
+    for entry in record["indicators"]:
+        entry["breakdowns"] = by_indicator.get(entry["id"], {})
+        entry["label"] = words.indicator_label(entry["id"], lang)
+        entry["unit_label"] = words.unit_label(entry["unit"], lang)
+    cite = citations.citation(dataset, {"id": dataset["name"]}, lang)
+    return {
+        **record,
+        "available": True,
+        "areas": areas,
+        "periods": periods,
+        "breakdowns": breakdowns,
+        "citation": cite,
+        "answer": _describe_text(record, breakdowns, periods, areas, lang),
+    }
+
+
+def _breakdowns(groups: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """Every value of each breakdown with its number of rows (and its words in ``lang``)."""
+    result: dict[str, Any] = {}
+    for field in words.BREAKDOWNS:
+        counts: dict[str, int] = {}
+        for group in groups:
+            counts[group[field]] = counts.get(group[field], 0) + int(group["row_count"])
+        result[field] = [
+            {"value": value, "label": _label(field, value, lang), "rows": n}
+            for value, n in counts.items()
+        ]
+    dimensions: dict[str, dict[str, int]] = {}
+    for group in groups:
+        if group["dimension"] != "none":
+            values = dimensions.setdefault(group["dimension"], {})
+            values[group["dimension_value"]] = values.get(group["dimension_value"], 0) + int(
+                group["row_count"]
+            )
+    result["dimensions"] = {
+        dimension: [{"value": v, "rows": n} for v, n in values.items()]
+        for dimension, values in dimensions.items()
+    }
+    return result
+
+
+def _label(field: str, value: str, lang: str) -> str:
+    if value == words.TOTAL:
+        return {"de": "insgesamt", "en": "total"}[lang]
+    if field == "age_group":
+        return words.age_group(value, lang)
+    return words.word(lang, f"{field}.{value}")
+
+
+def _describe_text(record, breakdowns, periods, areas, lang) -> str:
+    head = {
+        "de": "{title} ({city}): Indikatoren {indicators}; Zeitbezüge {periods}; {n} Gebiete.",
+        "en": "{title} ({city}): indicators {indicators}; periods {periods}; {n} areas.",
+    }
+    lines = [
+        head[lang].format(
+            title=record["title"],
+            city=record["city"]["title"],
+            indicators=", ".join(i["id"] for i in record["indicators"]) or "–",
+            periods=", ".join(periods) or "–",
+            n=len(areas),
+        )
+    ]
+    for field in words.BREAKDOWNS:
+        values = [v for v in breakdowns.get(field, []) if v["value"] != words.TOTAL]
+        if values:
+            lines.append(f"{field}: " + ", ".join(f"{v['value']} ({v['rows']})" for v in values))
+    for dimension, values in breakdowns.get("dimensions", {}).items():
+        lines.append(f"{dimension}: " + ", ".join(f"{v['value']} ({v['rows']})" for v in values))
+    return "\n".join(lines)
+
+
+SEARCHED = {
+    "de": {
+        "said": "Gesucht nach „{query}“{city}: {n} Treffer.",
+        "instead": "Für diese Wörter gab es nichts; gesucht wurde stattdessen nach „{query}“.",
+        "suggestion": "Vorschlag für eine bessere Suche: „{query}“.",
+    },
+    "en": {
+        "said": "Searched for “{query}”{city}: {n} hits.",
+        "instead": "Those words found nothing; searched for “{query}” instead.",
+        "suggestion": "A better search might be: “{query}”.",
+    },
+}
+
+
+@tk.side_effect_free
+def vierstaedte_tool_search_datasets(context, data_dict):
+    """Public datasets matching the words, each described and cited; says what was searched."""
+    tk.check_access("vierstaedte_tool_search_datasets", context, data_dict)
+    arguments = schemas.validate("vierstaedte_tool_search_datasets", data_dict)
+    lang = arguments["lang"]
+    search = {
+        "q": arguments["query"],
+        "fq": "+dataset_type:dataset",
+        "rows": arguments["limit"],
+        "include_private": False,
+    }
+    if arguments.get("city"):
+        search["fq"] += f' +organization:"{arguments["city"]}"'  # a value of the enum only
+    found = tk.get_action("package_search")(exports.sub_context(context), search)
+    # German search (search/query.py) may correct a typo: say exactly what was searched
+    instead = found.get("vierstaedte_searched") or {}
+    offered = found.get("vierstaedte_suggestion") or {}
+    searched = {
+        "query": arguments["query"],
+        "city": arguments.get("city"),
+        "searched_for": instead.get("query", arguments["query"]),
+        "corrected": bool(instead),
+        "method": instead.get("method"),
+        "suggestion": offered.get("query"),
+    }
+    used = {"query": arguments["query"], "city": arguments.get("city")}
+    results = []
+    for dataset in found["results"]:
+        record = exports.catalogue_record(context, dataset)
+        description = record["description"] or ""
+        record["description"] = description[:300] + ("…" if len(description) > 300 else "")
+        del record["fields"]
+        record["citation"] = citations.citation(dataset, used, lang)
+        results.append(record)
+    city = f" ({cities.get(arguments['city']).short_title})" if arguments.get("city") else ""
+    lines = [SEARCHED[lang]["said"].format(query=arguments["query"], city=city, n=found["count"])]
+    if searched["corrected"]:
+        lines.append(SEARCHED[lang]["instead"].format(query=searched["searched_for"]))
+    elif searched["suggestion"]:
+        lines.append(SEARCHED[lang]["suggestion"].format(query=searched["suggestion"]))
+    lines += [f"{r['title']} ({r['name']}, {r['city']['title']})" for r in results]
+    return {
+        "available": bool(results),
+        "answer": "\n".join(lines),
+        "searched": searched,
+        "filter": used,
+        "count": found["count"],
+        "results": results,
+    }
+
+
+@tk.side_effect_free
+def vierstaedte_tool_read_rows(context, data_dict):
+    """Rows of a public dataset's normalised table: bounded, filtered, each with its sentence."""
+    tk.check_access("vierstaedte_tool_read_rows", context, data_dict)
+    arguments = schemas.validate("vierstaedte_tool_read_rows", data_dict)
+    lang = arguments["lang"]
+    dataset = _public_dataset(context, arguments["id"])
+    if dataset is None:
+        return _unknown_dataset(context, arguments["id"], lang)
+    filters = {k: v for k, v in (arguments.get("filters") or {}).items()}
+    used = {
+        "id": dataset["name"],
+        "filters": filters,
+        "limit": arguments["limit"],
+        "offset": arguments["offset"],
+    }
+    cite = citations.citation(dataset, used, lang)
+    try:
+        resource = tables.checked(context, dataset)
+        page = None
+        if resource is not None:
+            page = tk.get_action("datastore_search")(
+                {"user": context.get("user")},
+                {
+                    "resource_id": resource["id"],
+                    "filters": filters,
+                    "limit": arguments["limit"],
+                    "offset": arguments["offset"],
+                    "sort": "_id",
+                    "include_total": True,
+                },
+            )
+    except (tables.Skipped, tk.ValidationError, tk.ObjectNotFound, tk.NotAuthorized):
+        page = None
+    if page is None:
+        text = answers.message(lang, "no_table", dataset=dataset["name"])
+        return answers.refusal("no_table", text, {}, used, sources=[cite])
+    rows = []
+    for record in page["records"]:
+        record.pop("_id", None)
+        record["value"] = number(record.get("value"))
+        city = cities.find(record.get("city", ""))
+        if city and not tables.row_problem(record):
+            record["sentence"] = words.sentence(record, city.short_title, lang)
+        rows.append(record)
+    total = page.get("total", len(rows))
+    following = arguments["offset"] + len(rows)
+    return {
+        "available": True,
+        "filter": used,
+        "rows": rows,
+        "count": len(rows),
+        "total": total,
+        "next_offset": following if following < total else None,
+        "citation": cite,
+        "answer": "\n".join(r.get("sentence", "") for r in rows if r.get("sentence")),
+    }
+
+
+def get_actions() -> dict[str, Any]:
+    return {
+        "vierstaedte_tool_search_datasets": vierstaedte_tool_search_datasets,
+        "vierstaedte_tool_describe_dataset": vierstaedte_tool_describe_dataset,
+        "vierstaedte_tool_list_indicators": vierstaedte_tool_list_indicators,
+        "vierstaedte_tool_query_indicator": vierstaedte_tool_query_indicator,
+        "vierstaedte_tool_compare_cities": vierstaedte_tool_compare_cities,
+        "vierstaedte_tool_read_rows": vierstaedte_tool_read_rows,
+    }
