@@ -50,3 +50,121 @@ def test_bench_run_tiny_prints_the_summary_table(tmp_path):
     assert (
         "ckanext-harvest 1.6.3" in out and "3/6/0" in out
     )  # the peer published all 3 datasets, links only
+
+
+def _ai_answer(cell, dataset, lang="de"):
+    """A value result in the shared tool shape (docs/api.md) that says exactly what ``cell`` says."""
+    value = f"{cell.value:,}".replace(",", "." if lang == "de" else ",")
+    link = f"http://portal/dataset/{dataset.name}"
+    return {
+        "value": cell.value,
+        "value_status": cell.status,
+        "unit": cell.unit,
+        "period": cell.period,
+        "area": dict(cell.area),
+        "city": {"name": cell.city, "title": dataset.city_title},
+        "indicator": {"id": cell.indicator, "label": cell.indicator},
+        "breakdown": dict(cell.breakdown),
+        "sentence": f"{cell.area['name']} {cell.period} weiblich: {value} Personen.",
+        "citation": {
+            "text": f"{dataset.title}, {link}",
+            "dataset_title": dataset.title,
+            "dataset_url": link,
+            "resource_url": f"{link}/resource/{dataset.normalised}/download/t.csv",
+            "publisher": dataset.city_title,
+            "licence": {"id": dataset.licence, "title": "DL-DE-BY 2.0", "url": "https://dl"},
+            "attribution": f"{dataset.city_title}: {dataset.title}",
+            "modified": "2024-02-15",
+            "filter": {"city": cell.city},
+        },
+    }
+
+
+def test_ai_eval_question_set_agrees_with_the_source_files(tmp_path):
+    from bench.ai_eval import QuestionSet
+    from bench.ai_sources import SourceError
+
+    qs = QuestionSet()
+    answerable, unanswerable = qs.answerable(), qs.unanswerable()
+    assert len(answerable) >= 120 and len(unanswerable) >= 30
+    assert {q["args"].get("lang", "de") for q in answerable} == {"de", "en"}
+    cities = {c.city for cells in qs.cells.values() for c in cells}
+    assert cities == {"mainz", "trier", "koblenz", "ludwigshafen"}
+    assert {q["tool"] for q in answerable} == {
+        "search_datasets", "describe_dataset", "list_indicators",
+        "query_indicator", "compare_cities", "read_rows",
+    }  # fmt: skip
+    # a literal that the source file does not say stops the run before anything is asked
+    text = (ROOT / "bench" / "ai_questions.yaml").read_text(encoding="utf-8")
+    wrong = tmp_path / "questions.yaml"
+    wrong.write_text(text.replace("value: 56092}", "value: 56093}", 1), encoding="utf-8")
+    try:
+        QuestionSet(wrong)
+    except SourceError as error:
+        assert "56092" in str(error)
+    else:
+        raise AssertionError("a wrong literal value passed the check against the source file")
+
+
+def test_ai_eval_scorer_counts_each_kind_of_failure():
+    from bench import ai_score
+    from bench.ai_eval import QuestionSet
+
+    qs = QuestionSet()
+    question = next(q for q in qs.questions if q["args"] == {
+        "indicator": "population_total", "city": "trier", "sex": "female"})  # fmt: skip
+    (cell,) = qs.cells[question["id"]]
+    assert (cell.value, cell.breakdown["sex"]) == (56092, "female")
+    dataset = ai_score.Dataset(
+        "trier", "trier-bev-1", "uuid-1", qs.sources.spec["trier"]["title"],
+        "trier", "Trier", "dl-by-de/2.0", "res-norm",
+    )  # fmt: skip
+    datasets = {"trier": dataset}
+
+    def judged(result, answer="Trier: 56.092 Personen."):
+        output = {"available": True, "answer": answer, "results": [result]}
+        return ai_score.judge_values(question, [cell], datasets, ai_score.Outcome(output, None, 0))
+
+    right = judged(_ai_answer(cell, dataset))
+    assert (right.values, right.citations, right.sentences) == (True, True, True), right.problems
+
+    wrong_value = _ai_answer(cell, dataset) | {"value": 111316}  # the aggregate, not the breakdown
+    verdict = judged(wrong_value)
+    assert verdict.values is False and any("wrong value" in p for p in verdict.problems)
+
+    unlabelled = _ai_answer(cell, dataset) | {"breakdown": {"sex": "total"}}
+    assert judged(unlabelled).values is False
+
+    for field in ai_score.CITATION_FIELDS:
+        result = _ai_answer(cell, dataset)
+        del result["citation"][field]
+        verdict = judged(result)
+        assert verdict.values is True and verdict.citations is False, field
+        assert f"citation.{field} missing" in verdict.problems
+    elsewhere = _ai_answer(cell, dataset)
+    elsewhere["citation"]["dataset_url"] = "http://portal/dataset/koblenz-einwohner"
+    assert judged(elsewhere).citations is False
+
+    silent = _ai_answer(cell, dataset) | {"sentence": "Einwohner insgesamt, Trier: 56.092."}
+    assert judged(silent).sentences is False  # names neither the breakdown nor the year
+
+    refusal = next(q for q in qs.unanswerable() if q["args"].get("period") == "2020")
+    honest = {
+        "available": False,
+        "reason": "no_data_for_period",
+        "message": "Für 2020 gibt es keine Werte; vorhanden: 2023-12-31.",
+        "alternatives": {"periods": ["2023-12-31"]},
+    }
+    judge = ai_score.judge_refusal
+    assert judge(refusal["refuse"], {}, ai_score.Outcome(honest, None, 0)).refusal is True
+    guessed = dict(honest, results=[{"value": 110000}])
+    assert judge(refusal["refuse"], {}, ai_score.Outcome(guessed, None, 0)).refusal is False
+    answered = {"available": True, "answer": "111.316", "results": [_ai_answer(cell, dataset)]}
+    assert judge(refusal["refuse"], {}, ai_score.Outcome(answered, None, 0)).refusal is False
+    bare = dict(honest, alternatives={})
+    assert judge(refusal["refuse"], {}, ai_score.Outcome(bare, None, 0)).refusal is False
+    city = next(q for q in qs.unanswerable() if q["refuse"].get("parameter") == "city")
+    named = ai_score.Outcome(None, '{"city": ["Unbekannter Wert: koeln"]}', 0)
+    assert judge(city["refuse"], {}, named).refusal is True
+    vague = ai_score.Outcome(None, "Fehler", 0)
+    assert judge(city["refuse"], {}, vague).refusal is False
