@@ -345,6 +345,8 @@ def judge_values(
     verdict.problems += problems
     candidates = [datasets[s] for s in dict.fromkeys(c.source for c in cells) if s in datasets]
     cite_problems = [] if citations else ["no citation"]
+    if not output.get("filter"):
+        cite_problems.append("the answer's filter (the exact filter used) is missing")
     for citation in citations:  # the closest of the sources the values come from
         cite_problems += min((check_citation(citation, d) for d in candidates), key=len, default=[])
     verdict.citations = not cite_problems

@@ -4,6 +4,8 @@
                                 load (10,000 datasets)
     bench/run --only harvest --sizes 100
     bench/run --tiny            every benchmark at a toy size (what tests/test_bench.py runs)
+    bench/run --only ai         the AI tools eval against the running stack (bench/ai_eval.py;
+                                not in the default set: it needs `scripts/stack up`)
 
 ``bench/run`` is ``python -m bench.run`` from the checkout's top folder.
 
@@ -20,12 +22,14 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from bench import benchstack
 
 BENCHMARKS = ("normalise", "harvest", "load")
+ON_REQUEST = ("ai",)
 TINY = {
     "rows": 2000,
     "sizes": "3",
@@ -145,6 +149,27 @@ def run_load(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
     return lines, summary, data
 
 
+def run_ai() -> tuple[list[str], list[tuple[str, str, str]]]:
+    with tempfile.TemporaryDirectory() as folder:
+        figures = Path(folder) / "ai.json"
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.ai_eval", "--json", str(figures)],
+            capture_output=True,
+            text=True,
+            cwd=benchstack.ROOT,
+        )
+        if out.returncode:
+            raise RuntimeError(f"bench.ai_eval failed: {out.stdout[-2000:]}{out.stderr[-2000:]}")
+        data = json.loads(figures.read_text())
+    summary = []
+    for transport, result in data["summary"].items():
+        for measure in ("exact values", "citations complete", "honest refusals"):
+            summary.append((f"ai {transport}", measure, result[measure]))
+        worst = max(result["latency"].items(), key=lambda item: item[1]["p95"])
+        summary.append((f"ai {transport}", "slowest tool: p95 ms", f"{worst[0]} {worst[1]['p95']}"))
+    return out.stdout.rstrip().splitlines(), summary
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="bench/run",
@@ -153,7 +178,9 @@ def main() -> None:
         epilog=__doc__,
     )
     parser.add_argument(
-        "--only", default=",".join(BENCHMARKS), help="comma-separated: normalise,harvest,load"
+        "--only",
+        default=",".join(BENCHMARKS),
+        help="comma-separated: normalise,harvest,load (default) and ai",
     )
     parser.add_argument(
         "--tiny", action="store_true", help="toy sizes, own databases and ports (for the tests)"
@@ -204,8 +231,8 @@ def main() -> None:
         for key, value in TINY.items():
             setattr(args, key, value)
     only = [b for b in args.only.split(",") if b]
-    if set(only) - set(BENCHMARKS):
-        parser.error(f"--only takes {', '.join(BENCHMARKS)}")
+    if set(only) - set(BENCHMARKS + ON_REQUEST):
+        parser.error(f"--only takes {', '.join(BENCHMARKS + ON_REQUEST)}")
 
     started = time.perf_counter()
     if {"harvest", "load"} & set(only):
@@ -217,6 +244,8 @@ def main() -> None:
         began = time.perf_counter()
         if name == "normalise":
             lines, rows = run_normalise(args.rows)
+        elif name == "ai":
+            lines, rows = run_ai()
         elif name == "harvest":
             lines, rows, raw["harvest"] = run_harvest(
                 args.sizes, args.modes, args.slot, args.harvest_port, args.workers, args.repeat

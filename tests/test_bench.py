@@ -65,7 +65,7 @@ def _ai_answer(cell, dataset, lang="de"):
         "city": {"name": cell.city, "title": dataset.city_title},
         "indicator": {"id": cell.indicator, "label": cell.indicator},
         "breakdown": dict(cell.breakdown),
-        "sentence": f"{cell.area['name']} {cell.period} weiblich: {value} Personen.",
+        "sentence": f"Einwohner insgesamt, weiblich, {cell.area['name']} {cell.period}: {value} Personen.",
         "citation": {
             "text": f"{dataset.title}, {link}",
             "dataset_title": dataset.title,
@@ -122,7 +122,8 @@ def test_ai_eval_scorer_counts_each_kind_of_failure():
     datasets = {"trier": dataset}
 
     def judged(result, answer="Trier: 56.092 Personen."):
-        output = {"available": True, "answer": answer, "results": [result]}
+        output = {"available": True, "answer": answer, "filter": {"sex": "female"}}
+        output["results"] = [result]
         return ai_score.judge_values(question, [cell], datasets, ai_score.Outcome(output, None, 0))
 
     right = judged(_ai_answer(cell, dataset))
