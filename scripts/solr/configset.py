@@ -1,6 +1,6 @@
 """Writes the portal's Solr configset: CKAN's schema.xml plus our German diff, and its word lists.
 
-    python scripts/solr/configset.py OUTDIR [--hunspell DIC] [--ckan-schema FILE]
+    python scripts/solr/configset.py OUTDIR [--hunspell DIC] [--ckan-schema FILE] [--stock]
 
 OUTDIR becomes a complete ``conf`` directory: ``schema.xml`` (CKAN's file with
 ``schema-german.xml`` inserted, nothing of CKAN's changed), ``solrconfig.xml``,
@@ -9,6 +9,8 @@ OUTDIR becomes a complete ``conf`` directory: ``schema.xml`` (CKAN's file with
 ``synonyms.txt``/``protwords.txt`` CKAN's own type ``text`` reads. The configset is
 generated, not committed, so that a CKAN upgrade is one review of the diff: if CKAN's
 schema.xml is not the file the diff was written against, this stops and says so.
+``--stock`` writes CKAN's schema as it is (with the same solrconfig.xml): the baseline the
+search benchmark compares with.
 
 The dictionary is built, not hand-written: the nouns of our own vocabulary (indicator labels
 and definitions, area names, vocabulary and unit labels, synonyms) plus the nouns of the
@@ -313,11 +315,18 @@ def synonyms_file() -> str:
 
 
 def build(
-    outdir: Path, hunspell: Path = HUNSPELL, ckan_schema: Path | None = None
+    outdir: Path, hunspell: Path = HUNSPELL, ckan_schema: Path | None = None, stock: bool = False
 ) -> dict[str, int | float]:
     """Write the conf directory; returns figures for the report (sizes, seconds)."""
     started = time.perf_counter()
     ckan = (ckan_schema or ckan_schema_path()).read_text(encoding="utf-8")
+    if stock:
+        outdir.mkdir(parents=True, exist_ok=True)
+        (outdir / "schema.xml").write_text(ckan, encoding="utf-8")
+        (outdir / "solrconfig.xml").write_text(SOLRCONFIG.read_text(encoding="utf-8"))
+        for name, text in CKAN_FILES.items():
+            (outdir / name).write_text(text, encoding="utf-8")
+        return {"seconds": round(time.perf_counter() - started, 2)}
     schema = schema_xml(ckan, DIFF.read_text(encoding="utf-8"))
     vocabulary = vocabulary_nouns()
     nouns, words = hunspell_words(hunspell)
@@ -350,12 +359,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("outdir", type=Path, help="the conf directory to write")
     parser.add_argument("--hunspell", type=Path, default=HUNSPELL, help="a hunspell .dic file")
     parser.add_argument("--ckan-schema", type=Path, help="CKAN's schema.xml (default: installed)")
+    parser.add_argument("--stock", action="store_true", help="CKAN's schema without our diff")
     args = parser.parse_args(argv)
     try:
-        figures = build(args.outdir, args.hunspell, args.ckan_schema)
+        figures = build(args.outdir, args.hunspell, args.ckan_schema, args.stock)
     except ConfigsetError as error:
         print(f"configset.py: {error}", file=sys.stderr)
         return 1
+    if args.stock:
+        print(f"configset.py: wrote {args.outdir} (CKAN's stock schema)", file=sys.stderr)
+        return 0
     print(
         "configset.py: wrote {dir} ({dictionary_words} dictionary words from {vocabulary_nouns}"
         " vocabulary and {hunspell_nouns} hunspell nouns, {seconds} s)".format(

@@ -77,3 +77,9 @@ def test_the_synonyms_file_is_written_from_the_contract(conf):
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert any(line.startswith("einwohner, ") and "population" in line for line in lines)
     assert not any(item == "haushalt" for line in lines for item in line.split(", "))
+
+
+def test_stock_is_ckans_schema_as_it_is(tmp_path):
+    assert configset.main([str(tmp_path), "--stock"]) == 0
+    assert (tmp_path / "schema.xml").read_bytes() == configset.ckan_schema_path().read_bytes()
+    assert (tmp_path / "solrconfig.xml").read_text() == configset.SOLRCONFIG.read_text()
