@@ -32,6 +32,7 @@ def test_the_conf_directory_is_complete(conf):
         "solrconfig.xml",
         "stopwords_de.txt",
         "synonyms_de.txt",
+        "synonym_words_de.txt",
         "compounds_de.txt",
         "synonyms.txt",
         "protwords.txt",
@@ -77,6 +78,8 @@ def test_the_synonyms_file_is_written_from_the_contract(conf):
     lines = [line for line in text.splitlines() if not line.startswith("#")]
     assert any(line.startswith("einwohner, ") and "population" in line for line in lines)
     assert not any(item == "haushalt" for line in lines for item in line.split(", "))
+    words = (conf / "synonym_words_de.txt").read_text(encoding="utf-8").splitlines()
+    assert {"einwohnerzahl", "stadtratswahl", "haushalt", "unemployment", "rate"} <= set(words)
 
 
 def test_stock_is_ckans_schema_as_it_is(tmp_path):
