@@ -158,6 +158,9 @@ class JsonApi:
             text = error.read().decode("utf-8", "replace")
             body = parse_text(text) or {}
             return ai_score.Outcome(None, json.dumps(body.get("error", text)), seconds)
+        except urllib.error.URLError as error:
+            seconds = time.perf_counter() - began
+            return ai_score.Outcome(None, f"the portal cannot be reached: {error}", seconds)
 
 
 class Mcp:
@@ -292,6 +295,14 @@ def report(qs: QuestionSet, runs: dict[str, list[tuple]], datasets) -> dict[str,
             },
         }
     answerable, unanswerable = len(qs.answerable()), len(qs.unanswerable())
+    gone = [
+        (t, q["id"])
+        for t, answers in runs.items()
+        for q, outcome in answers
+        if outcome.error and "cannot be reached" in outcome.error
+    ]
+    if gone:
+        print(f"WARNING: the portal went away during the run ({len(gone)} calls); run again")
     print(f"questions: {answerable} answerable, {unanswerable} unanswerable ({QUESTIONS.name})")
     for transport, figures in summary.items():
         print(f"\n## {transport}")
@@ -310,11 +321,25 @@ def report(qs: QuestionSet, runs: dict[str, list[tuple]], datasets) -> dict[str,
         for problem in problems:
             print(f"  - {problem}")
     print(f"\n{TARGETS}")
-    return {"summary": summary, "failures": [k[0] for k in failures]}
+    return {"summary": summary, "failures": [k[0] for k in failures], "portal_gone": len(gone)}
+
+
+def wait_for(ckan: str, seconds: float = 90) -> None:
+    """The portal answers (another session may be restarting the stack)."""
+    until = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(f"{ckan}/api/3/action/status_show", timeout=10):
+                return
+        except OSError:
+            if time.monotonic() > until:
+                raise
+            time.sleep(2)
 
 
 async def main_async(options) -> dict[str, Any]:
     qs = QuestionSet(options.questions)
+    wait_for(options.ckan)
     chosen = qs.questions
     if options.only:
         wanted = set(options.only.split(","))
