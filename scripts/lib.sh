@@ -285,17 +285,26 @@ solr_open() {  # the admin API answers an anonymous client: an older stack's Sol
 # scripts/solr/configset.py. A core whose conf changed is marked for a full reindex
 # (DIR/reindex-needed): its documents lack the new fields until CKAN indexes them again.
 solr_core_conf() {  # solr_core_conf DIR [--stock]: the generated configset in DIR/conf; false if it was there already
-  local new=$1/conf.new
-  rm -rf "$new"
-  "$PY" "$ROOT/scripts/solr/configset.py" "$new" "${@:2}" 2>>"$LOGS/solr-configset.log" \
-    || die "scripts/solr/configset.py failed; see $LOGS/solr-configset.log"
-  if [[ -d $1/conf ]] && diff -rq "$new" "$1/conf" >/dev/null 2>&1; then
-    rm -rf "$new"
-    return 1
-  fi
-  [[ -d $1/conf ]] && touch "$1/reindex-needed"
-  rm -rf "$1/conf"
-  mv "$new" "$1/conf"
+  local rc=0
+  (  # one at a time: several scripts/test runs may start together
+    flock -w 120 8 || exit 2
+    mkdir -p "$1"
+    new=$(mktemp -d "$1/conf.new.XXXXXX")
+    chmod 755 "$new"
+    if ! "$PY" "$ROOT/scripts/solr/configset.py" "$new" "${@:2}" 2>>"$LOGS/solr-configset.log"; then
+      rm -rf "$new"
+      exit 2
+    fi
+    if [[ -d $1/conf ]] && diff -rq "$new" "$1/conf" >/dev/null 2>&1; then
+      rm -rf "$new"
+      exit 1
+    fi
+    [[ -d $1/conf ]] && touch "$1/reindex-needed"
+    rm -rf "$1/conf"
+    mv "$new" "$1/conf"
+  ) 8>"$STACK_DIR/solr-conf.lock" || rc=$?
+  ((rc != 2)) || die "scripts/solr/configset.py failed for $1; see $LOGS/solr-configset.log"
+  return "$rc"
 }
 
 update_solr_conf() {  # the running Solr's cores get a changed configset: replaced, then RELOADed
