@@ -310,6 +310,8 @@ def report(qs: QuestionSet, runs: dict[str, list[tuple]], datasets) -> dict[str,
     if gone:
         print(f"WARNING: the portal went away during the run ({len(gone)} calls); run again")
     print(f"questions: {answerable} answerable, {unanswerable} unanswerable ({QUESTIONS.name})")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (latency depends on it)")
     for transport, figures in summary.items():
         print(f"\n## {transport}")
         for measure in ("exact values", "citations complete", "sentences complete"):
