@@ -449,13 +449,22 @@ def test_compare_cities_aligns_the_year_and_names_the_city_without_values(portal
         ("koblenz", "2023-12-31", 114052),
     ]
     assert result["filter"]["period"] == "2023"
+    assert [m["city"] for m in result["missing"]] == ["ludwigshafen"]
+    assert (
+        "Für Einwohner insgesamt gibt es in Ludwigshafen am Rhein keine Daten." in result["answer"]
+    )
     for found in result["results"]:
         complete(found["citation"], result["filter"])
     english = call(portal, "vierstaedte_tool_compare_cities", indicator="households", lang="en")
     assert english["available"] is False and english["reason"] == "no_data_in_cities"
-    (ludwigshafen,) = english["alternatives"]["cities"]
-    assert ludwigshafen["city"] == "ludwigshafen"
-    assert ludwigshafen["exists"]["area_levels"] == ["stadtteil"]
+    why = {entry["city"]: entry for entry in english["alternatives"]["cities"]}
+    assert why["ludwigshafen"]["reason"] == "no_city_values"
+    assert why["ludwigshafen"]["exists"]["area_levels"] == ["stadtteil"]
+    assert why["trier"] == {
+        "city": "trier",
+        "reason": "no_data_for_indicator",
+        "indicators": ["population_total", "population_share"],
+    }
 
 
 def test_list_indicators_lists_only_those_with_data(portal):
@@ -551,11 +560,14 @@ def test_search_finds_with_the_words_people_use(portal, arguments, found):
 
 
 def test_search_says_what_it_searched_instead_of_a_typo(portal):
+    """German search corrects a typo (searching again, or offering a query): the tool says so."""
     result = call(portal, "vierstaedte_tool_search_datasets", query="Stadtratswahll")
     searched = result["searched"]
     assert searched["query"] == "Stadtratswahll"
-    assert searched["corrected"] is True and searched["searched_for"] != "Stadtratswahll"
-    assert f"„{searched['searched_for']}“" in result["answer"]
+    assert searched["corrected"] or searched["suggestion"], result
+    said = searched["searched_for"] if searched["corrected"] else searched["suggestion"]
+    assert said.casefold() == "stadtratswahl"
+    assert f"„{said}“" in result["answer"]
     assert result["results"][0]["name"].startswith("mainz-stadtratswahl-2024")
 
 

@@ -57,20 +57,48 @@ def _sources(rows: list[tuple[dict, dict]], used: dict, lang: str) -> list[dict[
     return [citations.citation(d, used, lang) for d in datasets.values()]
 
 
+KEYS = {
+    "de": {
+        "indicators": "Indikatoren",
+        "cities": "Städte",
+        "areas": "Gebiete",
+        "area_levels": "Gebietsebenen",
+        "periods": "Zeitbezüge",
+        "sex": "Geschlecht",
+        "age_group": "Altersgruppen",
+        "nationality": "Staatsangehörigkeit",
+    },
+    "en": {
+        "indicators": "indicators",
+        "cities": "cities",
+        "areas": "areas",
+        "area_levels": "area levels",
+        "periods": "periods",
+        "sex": "sex",
+        "age_group": "age groups",
+        "nationality": "nationality",
+    },
+}
+SHOWN = 12  # values of one alternative named in the message (all are in ``alternatives``)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("name") or value.get("value") or value.get("id") or value.get("city"))
+    return str(value)
+
+
 def _exists_text(lang: str, alternatives: dict[str, Any]) -> str:
+    """The alternatives in one sentence: ``Vorhanden sind: Gebiete: Gonsenheim, …``."""
     parts = []
     for key, values in alternatives.items():
         if isinstance(values, list) and values:
-            shown = [
-                v.get("name") or v.get("value") or v.get("id") if isinstance(v, dict) else v
-                for v in values[:12]
-            ]
-            parts.append(
-                f"{key}: {', '.join(map(str, shown))}" + (" …" if len(values) > 12 else "")
-            )
-        elif isinstance(values, dict) and values:
+            more = " …" if len(values) > SHOWN else ""
+            named = ", ".join(_shown(v) for v in values[:SHOWN])
+            parts.append(f"{KEYS[lang].get(key, key)}: {named}{more}")
+        elif isinstance(values, dict):
             for name, entries in values.items():
-                parts.append(f"{name}: {', '.join(str(e['value']) for e in entries[:12])}")
+                parts.append(f"{name}: {', '.join(_shown(e) for e in entries[:SHOWN])}")
     return answers.message(lang, "exists", what="; ".join(parts)) if parts else ""
 
 
@@ -97,7 +125,8 @@ def _no_indicator(
     skipped: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The indicator has no rows in these cities: unknown, or known and held elsewhere."""
-    held = {name: data.city_indicators(context, name, skipped) for name in names}
+    everywhere = data.city_tables(context, cities.names(), skipped)
+    held = {name: data.city_indicators(context, everywhere[name], skipped) for name in names}
     with_data = sorted({i for found in held.values() for i in found}, key=data.order_of_indicators)
     known = vocabularies.indicators()
     labels = {
@@ -116,7 +145,7 @@ def _no_indicator(
         return _refuse("unknown_indicator", lang, alternatives, used, skipped, indicator=indicator)
     others = [c for c in cities.names() if c not in names]
     alternatives["cities"] = [
-        c for c in others if data.indicator_rows(context, c, indicator, skipped)
+        c for c in others if data.indicator_rows(context, c, indicator, everywhere[c], skipped)
     ]
     return _refuse(
         "no_data_for_indicator", lang, alternatives, used, skipped, indicator=label, city=titles
@@ -177,7 +206,8 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     city = cities.get(arguments["city"])
     used: dict[str, Any] = {"indicator": indicator, "city": city.name}
     skipped: list[dict[str, Any]] = []
-    rows = data.indicator_rows(context, city.name, indicator, skipped)
+    sources = data.city_tables(context, [city.name], skipped)[city.name]
+    rows = data.indicator_rows(context, city.name, indicator, sources, skipped)
     if not rows:
         return _no_indicator(context, indicator, [city.name], lang, used, skipped)
     label = words.indicator_label(indicator, lang)
@@ -294,6 +324,18 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     return answers.value_answer(hit, used, lang, notes, skipped)
 
 
+def _missing_note(entry: dict[str, Any], lang: str, label: str) -> str:
+    """Why a city is not in a comparison, and what it has instead."""
+    title = cities.get(entry["city"]).short_title
+    if entry["reason"] == "no_data_for_indicator":
+        return answers.message(lang, "no_data_for_indicator", indicator=label, city=title)
+    exists = entry["exists"]
+    what = "; ".join(
+        f"{words.level_label(a['level'], lang)} {a['name']}" for a in exists["areas"][:8]
+    ) + (f"; {', '.join(exists['periods'])}" if exists["periods"] else "")
+    return answers.message(lang, "missing_city", city=title, what=what)
+
+
 @tk.side_effect_free
 def vierstaedte_tool_compare_cities(context, data_dict):
     """One indicator for the whole of several cities, for the newest year they all have."""
@@ -305,8 +347,9 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     used: dict[str, Any] = {"indicator": indicator, "cities": names, "area_level": "stadt"}
     skipped: list[dict[str, Any]] = []
     by_city, missing, everything = {}, [], []
+    sources = data.city_tables(context, names, skipped)
     for name in names:
-        rows = data.indicator_rows(context, name, indicator, skipped)
+        rows = data.indicator_rows(context, name, indicator, sources[name], skipped)
         everything += rows
         at_city = [(r, d) for r, d in rows if r["area_level"] == "stadt"]
         kept, failed = _filter_breakdowns(at_city, arguments, used)
@@ -315,6 +358,9 @@ def vierstaedte_tool_compare_cities(context, data_dict):
         elif rows:
             found = data.existing([r for r, _d in (at_city or rows)])
             missing.append({"city": name, "reason": "no_city_values", "exists": found})
+        else:
+            held = data.city_indicators(context, sources[name], skipped)
+            missing.append({"city": name, "reason": "no_data_for_indicator", "indicators": held})
     if not everything:
         return _no_indicator(context, indicator, names, lang, used, skipped)
     label = words.indicator_label(indicator, lang)
@@ -363,15 +409,7 @@ def vierstaedte_tool_compare_cities(context, data_dict):
             ((r, d) for r, d in rows if r["period"] == latest), key=lambda p: answers.sort_key(p[0])
         )
     for entry in missing:
-        exists = entry["exists"]
-        what = "; ".join(
-            f"{words.level_label(a['level'], lang)} {a['name']}" for a in exists["areas"][:8]
-        ) + (f"; {', '.join(exists['periods'])}" if exists["periods"] else "")
-        notes.append(
-            answers.message(
-                lang, "missing_city", city=cities.get(entry["city"]).short_title, what=what
-            )
-        )
+        notes.append(_missing_note(entry, lang, label))
     if not matched:
         alternatives = {
             "periods": sorted({r["period"] for rows in by_city.values() for r, _d in rows})
@@ -401,8 +439,8 @@ def vierstaedte_tool_list_indicators(context, data_dict):
     names = [arguments["city"]] if arguments.get("city") else cities.names()
     skipped: list[dict[str, Any]] = []
     entries: dict[str, dict[str, Any]] = {}
-    for name in names:
-        for dataset, resource in data.city_tables(context, name, skipped):
+    for name, sources in data.city_tables(context, names, skipped).items():
+        for dataset, resource in sources:
             statement = (
                 "SELECT indicator, unit, area_level, period, sex, age_group, nationality, "
                 f'dimension, COUNT(*) AS row_count FROM "{exports.table_id(resource["id"])}" '

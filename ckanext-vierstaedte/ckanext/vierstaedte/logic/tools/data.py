@@ -10,7 +10,6 @@ message instead of being answered from part of the data.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -23,26 +22,33 @@ ROW_BOUND = 20_000
 LEVELS = table.enum("area_level")
 
 
+Sources = list[tuple[dict[str, Any], dict[str, Any]]]
+
+
 def city_tables(
-    context: dict, city: str, skipped: list[dict[str, Any]]
-) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Each public dataset of ``city`` with a usable normalised table, and that table."""
-    for dataset in exports.public_datasets(context, fq=f'+organization:"{city}"'):
+    context: dict, names: list[str], skipped: list[dict[str, Any]]
+) -> dict[str, Sources]:
+    """Each city's public datasets with a usable normalised table, and that table (one search)."""
+    found: dict[str, Sources] = {name: [] for name in names}
+    fq = "+organization:({})".format(" OR ".join(f'"{name}"' for name in names))
+    for dataset in exports.public_datasets(context, fq=fq):
         try:
             resource = tables.checked(context, dataset)
         except tables.Skipped as error:
             tables.add(skipped, error)
             continue
-        if resource is not None:
-            yield dataset, resource
+        city = (dataset.get("organization") or {}).get("name")
+        if resource is not None and city in found:
+            found[city].append((dataset, resource))
+    return found
 
 
 def indicator_rows(
-    context: dict, city: str, indicator: str, skipped: list[dict[str, Any]]
-) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    context: dict, city: str, indicator: str, sources: Sources, skipped: list[dict[str, Any]]
+) -> Sources:
     """The city's rows of one indicator, each with its dataset; in table order."""
     found = []
-    for dataset, resource in city_tables(context, city, skipped):
+    for dataset, resource in sources:
         try:
             rows = list(
                 tables.records(
@@ -72,10 +78,10 @@ def indicator_rows(
     return found
 
 
-def city_indicators(context: dict, city: str, skipped: list[dict[str, Any]]) -> list[str]:
-    """The indicators the city's public tables hold."""
+def city_indicators(context: dict, sources: Sources, skipped: list[dict[str, Any]]) -> list[str]:
+    """The indicators these tables hold."""
     found: set[str] = set()
-    for dataset, resource in city_tables(context, city, skipped):
+    for dataset, resource in sources:
         try:
             records = tables.records(
                 context, dataset, resource, fields=["indicator"], distinct=True, most=1000

@@ -158,6 +158,8 @@ def value(row: dict[str, Any], lang: str) -> str:
     if row["value"] is None:
         return word(lang, f"status.{row['value_status']}")
     unit = unit_label(row["unit"], lang)
+    if row["unit"] == "count":  # "1.700 Anzahl" reads wrong; the indicator says what is counted
+        unit = f"({unit})"
     return f"{number(row['value'], lang, row['unit'])} {unit}".strip()
 
 
