@@ -1,11 +1,13 @@
 """Vier Städte Open Data: the CKAN extension and the city harvesters.
 
-One distribution, three packages, each in a folder named after its import name:
+One distribution, four packages, each in a folder named after its import name:
 
 * ``vierstaedte_contract`` (``schemas/vierstaedte_contract/``): what both wings share, the data
   files of the common table schema and vocabularies and the only code that reads them.
 * ``vierstaedte_harvest`` (``harvesters/vierstaedte_harvest/``): the harvester pipeline and CLI.
 * ``ckanext.vierstaedte`` (``ckanext-vierstaedte/ckanext/vierstaedte/``): the CKAN 2.12 plugin.
+* ``vierstaedte_mcp`` (``servers/vierstaedte_mcp/``): the MCP server (``vierstaedte-mcp``), a
+  client of the portal's tool API that imports neither wing.
 
 The contract imports neither wing; the wings import the contract, never each other
 (``tests/test_architecture.py`` holds those walls). The demo source server and its payloads
@@ -13,8 +15,8 @@ The contract imports neither wing; the wings import the contract, never each oth
 
 ``pip install .`` installs only what the harvesters need (city IT can run them
 on a host without CKAN); ``pip install .[ckan]`` adds CKAN and its extensions
-for the portal, ``.[test]`` the test tools, ``.[bench]`` the benchmarks' peer
-(ckanext-harvest). Versions are pinned: this is an
+for the portal, ``.[mcp]`` the MCP server, ``.[test]`` the test tools, ``.[bench]`` the
+benchmarks' peer (ckanext-harvest). Versions are pinned: this is an
 application, and CI must install exactly what was tested.
 """
 
@@ -60,6 +62,30 @@ TEST_REQUIRES = [
     "ruff==0.17.5",
 ]
 
+# the MCP server (servers/vierstaedte_mcp/): the official SDK and what it pulls in, pinned as
+# tested; `pip install .[mcp]` on a desktop needs neither CKAN nor a token
+MCP_REQUIRES = [
+    "mcp==2.3.0",
+    "mcp-types==2.3.0",
+    "anyio==4.16.0",
+    "httpx2==2.16.2",
+    "httpcore2==2.16.2",
+    "h11==0.16.0",
+    "truststore==0.10.5",
+    "jsonschema==4.26.0",
+    "pydantic==2.14.4",
+    "pydantic-core==2.50.5",
+    "opentelemetry-api==1.45.2",
+    "pyjwt[crypto]==2.13.0",
+    "cryptography==50.0.2",
+    "cffi==2.1.1",
+    "pycparser==3.12",
+    "python-multipart==0.0.34",
+    "sse-starlette==3.7.0",
+    "starlette==1.10.0",
+    "uvicorn==0.54.0",
+]
+
 # benchmarks (bench/): the peer we measure our harvester against; installed by bench/stack.sh, not by default
 BENCH_REQUIRES = [
     "ckanext-harvest==1.6.3",
@@ -77,13 +103,14 @@ setup(
         "ckanext": "ckanext-vierstaedte/ckanext",
         "vierstaedte_harvest": "harvesters/vierstaedte_harvest",
         "vierstaedte_contract": "schemas/vierstaedte_contract",
+        "vierstaedte_mcp": "servers/vierstaedte_mcp",
     },
     packages=(
         find_namespace_packages(where="ckanext-vierstaedte", include=["ckanext.*"])
         + find_packages(
             where="harvesters", include=["vierstaedte_harvest", "vierstaedte_harvest.*"]
         )
-        + ["vierstaedte_contract"]
+        + ["vierstaedte_contract", "vierstaedte_mcp"]
     ),
     include_package_data=True,
     package_data={
@@ -101,7 +128,12 @@ setup(
         "vierstaedte_contract": ["data/*.json", "data/*.csv", "data/areas/*.csv"],
     },
     install_requires=HARVEST_REQUIRES,
-    extras_require={"ckan": CKAN_REQUIRES, "test": TEST_REQUIRES, "bench": BENCH_REQUIRES},
+    extras_require={
+        "ckan": CKAN_REQUIRES,
+        "test": TEST_REQUIRES,
+        "bench": BENCH_REQUIRES,
+        "mcp": MCP_REQUIRES,
+    },
     entry_points={
         "ckan.plugins": [
             "vierstaedte = ckanext.vierstaedte.plugin:VierstaedtePlugin",
@@ -111,6 +143,7 @@ setup(
         ],
         "console_scripts": [
             "vierstaedte-harvest = vierstaedte_harvest.cli:main",
+            "vierstaedte-mcp = vierstaedte_mcp.cli:main",
         ],
     },
 )
