@@ -8,7 +8,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import data_dictionary
-from vierstaedte_contract import dataset, vocabularies
+from vierstaedte_contract import cities, dataset, vocabularies
 
 
 def _choices(vocab: str):
@@ -70,6 +70,29 @@ def vierstaedte_data_dictionary(pkg_dict: dict[str, Any]) -> dict[str, Any] | No
     return data_dictionary.data_dictionary(pkg_dict, search.ui_lang())
 
 
+def vierstaedte_search_note(q: str) -> dict[str, Any] | None:
+    """What the search for ``q`` suggested (``suggestion``) or searched instead (``searched``)."""
+    return search.query.note(q)
+
+
+def vierstaedte_dataset_city(pkg_dict: dict[str, Any]) -> dict[str, Any] | None:
+    """The city a dataset belongs to (its organisation), as the contract names it; None if none."""
+    city = cities.find((pkg_dict.get("organization") or {}).get("name") or "")
+    return city.as_dict() if city else None
+
+
+SUGGESTED_INDICATORS = 6
+
+
+def vierstaedte_search_indicators() -> list[dict[str, Any]]:
+    """A few indicators that have data, for the page of a search that found nothing."""
+    try:
+        found = tk.get_action("vierstaedte_indicator_list")({}, {})["indicators"]
+    except (tk.ValidationError, tk.NotAuthorized):
+        return []
+    return found[:SUGGESTED_INDICATORS]
+
+
 def get_helpers() -> dict[str, Any]:
     return {
         "vierstaedte_theme_choices": _choices("themes"),
@@ -83,4 +106,7 @@ def get_helpers() -> dict[str, Any]:
         "vierstaedte_cities": vierstaedte_cities,
         "vierstaedte_last_harvest": vierstaedte_last_harvest,
         "vierstaedte_data_dictionary": vierstaedte_data_dictionary,
+        "vierstaedte_search_note": vierstaedte_search_note,
+        "vierstaedte_dataset_city": vierstaedte_dataset_city,
+        "vierstaedte_search_indicators": vierstaedte_search_indicators,
     }

@@ -31,10 +31,11 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_public_directory(config_, "public")
         tk.add_resource("assets", "vierstaedte")
         solr.install()  # the Solr password as Basic auth, never in URLs and errors (CKAN 2.12.0 bug)
+        search.query.install()  # German search: CKAN passes ``pf`` to Solr
 
     # IActions / IAuthFunctions / IValidators / ITemplateHelpers / IBlueprint / IClick
     def get_actions(self):
-        return action.get_actions()
+        return {**action.get_actions(), **search.get_actions()}
 
     def get_auth_functions(self):
         return auth.get_auth_functions()
@@ -62,8 +63,11 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
     def before_dataset_index(self, pkg_dict):
         return search.index_dataset(pkg_dict)
 
+    def before_dataset_search(self, search_params):
+        return search.query.search_params(search_params)
+
     def after_dataset_search(self, search_results, search_params):
-        return search.label_facets(search_results, search.ui_lang())
+        return search.after_search(search_results, search_params)
 
     # IUploader (resources only: CKAN checks pictures itself, PNG/GIF/JPEG by content)
     def get_resource_uploader(self, data_dict):

@@ -1,8 +1,14 @@
-"""How datasets are indexed in Solr and how facets are labelled.
+"""How datasets are indexed in Solr, how package_search asks it, how facets are labelled.
 
 Themes are a JSON list in the dataset; Solr's catch-all field is single
 valued, so the list goes to the multi-valued ``vocab_theme`` field, which is
 what the theme facet uses. Facet items carry German labels instead of URIs.
+
+German search (issue 15, docs/search.md): :mod:`.vocabulary` adds the words of a dataset's
+table to its document, :mod:`.query` sets the German fields and weights and corrects typos.
+Both only with ``ckanext.vierstaedte.search.german`` on: the ``vs_*`` fields exist only in
+our configset, so on a core with CKAN's own schema (the benchmark's baseline) indexing and
+searching stay stock.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.vierstaedte.search import query, vocabulary
 from vierstaedte_contract import vocabularies
 
 THEME_FACET = "vocab_theme"
@@ -45,7 +52,17 @@ def _as_list(value: Any) -> list[str]:
 
 def index_dataset(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     pkg_dict[THEME_FACET] = _as_list(pkg_dict.get("theme") or pkg_dict.get("extras_theme"))
+    if query.enabled():
+        pkg_dict.update(vocabulary.fields(pkg_dict))
     return pkg_dict
+
+
+def after_search(search_results: dict[str, Any], search_params: dict[str, Any]) -> dict[str, Any]:
+    return query.after_search(label_facets(search_results, ui_lang()), search_params)
+
+
+def get_actions() -> dict[str, Any]:
+    return {"package_search": query.package_search} if query.enabled() else {}
 
 
 def label_facets(search_results: dict[str, Any], lang: str) -> dict[str, Any]:

@@ -1,0 +1,190 @@
+"""How package_search asks Solr: German fields first, then a correction for typos.
+
+CKAN searches free text with dismax over ``name^4 title^4 tags^2 groups^2 text``, fields
+analysed in English only. For a free-text ``q`` (no ``:``, CKAN's own test for a fielded
+query) this sets dismax over the configset's German fields (docs/search.md): the unstemmed
+copies (``title_exact``, ``text_exact``) weigh more than the stemmed and decompounded ones
+(``title_de``, ``text_de``), so "Wahl" ranks a table titled "Wahl" above one titled
+"Stadtratswahl"; the data words (``vs_*``, see :mod:`.vocabulary`) weigh like a title. Fielded
+queries, filters and parameters a caller set are left as they are.
+
+Typos: a free-text search with fewer than :data:`LITTLE` hits asks Solr's spellcheck (the
+``spell`` field) for a collation, with the search's own filters (visibility included), so the
+suggestion's count is what the user would get. ``package_search`` answers with
+``vierstaedte_suggestion``; when the search found nothing it searches again, the suggestion
+first, else each word fuzzily (edit distance 1, 2 from 7 letters), and returns those results
+with ``vierstaedte_searched`` saying what was searched instead (docs/api.md). The portal reads
+both from :func:`note` for its "Meinten Sie …?".
+
+``ckanext.vierstaedte.search.german = false`` switches all of it off: package_search is stock
+CKAN (the benchmark's baseline, on a core with CKAN's own schema).
+
+The parser stays CKAN's dismax: CKAN sends ``q.op=AND`` (its filters rely on it), and edismax
+then requires every word whatever ``mm`` says, so one mistyped word among three found nothing.
+Only the fuzzy retry uses edismax (dismax has no ``~``), requiring every word, each fuzzily.
+CKAN passes only known Solr parameters through package_search; ``pf`` is not among them
+(CKAN 2.12 ``VALID_SOLR_PARAMETERS``), so :func:`install` adds it when German search is on.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+import flask
+import pysolr
+from ckan.lib.search import query as ckan_query
+
+from ckanext.vierstaedte import solr
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEY = "ckanext.vierstaedte.search.german"
+# Exact words over stemmed, decompounded and synonym ones: a synonym or compound part is rarer
+# than the word typed, so its idf is higher; the exact fields weigh four times the German
+# ones to keep the typed word first. The data words weigh about like a title.
+QUERY_FIELDS = (
+    "title_exact^20 title_de^5 vs_indicator^4 vs_area^4 vs_party^4 vs_city^3 vs_period^3 "
+    "text_exact^4 text_de^1 name^2"
+)
+PHRASE_FIELDS = "title_exact^20 title_de^5 text_exact^4"
+MINIMUM_MATCH = "2<-1 5<80%"  # CKAN's: up to two words all, up to five all but one, then 80 %
+TIE = "0.1"
+LITTLE = 3  # fewer hits than this and the spellcheck is asked for a better query
+RETRY = "ext_vierstaedte_retry"  # marks package_search's own second search (no new suggestion)
+_WORD = re.compile(r"\w+")
+
+
+def enabled() -> bool:
+    return tk.asbool(tk.config.get(CONFIG_KEY))
+
+
+def install() -> None:
+    if enabled():
+        ckan_query.VALID_SOLR_PARAMETERS.add("pf")
+
+
+def free_text(q: Any) -> bool:
+    return isinstance(q, str) and bool(q.strip()) and ":" not in q
+
+
+def search_params(params: dict[str, Any]) -> dict[str, Any]:
+    """``before_dataset_search``: German fields and weights for a free-text query."""
+    if enabled() and free_text(params.get("q")):
+        params.setdefault("defType", "dismax")
+        params.setdefault("qf", QUERY_FIELDS)
+        params.setdefault("pf", PHRASE_FIELDS)
+        params.setdefault("mm", MINIMUM_MATCH)
+        params.setdefault("tie", TIE)
+    return params
+
+
+def _collation(spellcheck: dict[str, Any]) -> dict[str, Any] | None:
+    """The first collation with hits from Solr's spellcheck answer (flat or named lists)."""
+    collations = spellcheck.get("collations") or []
+    if isinstance(collations, dict):
+        collations = [value for pair in collations.items() for value in pair]
+    for key, value in zip(collations[::2], collations[1::2], strict=False):
+        if key == "collation" and isinstance(value, dict) and value.get("hits"):
+            return {"query": value["collationQuery"], "count": int(value["hits"])}
+    return None
+
+
+def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
+    """A spellchecked query that finds something, under the search's own filters.
+
+    The spellcheck corrects only words the index does not have, so a collation is a real
+    correction even when it finds no more than the query (two of three words matched).
+    """
+    ask = {
+        key: params[key]
+        for key in ("fq", "defType", "qf", "pf", "mm", "tie", "df", "q.op")
+        if key in params
+    }
+    ask.update(
+        {
+            "rows": 0,
+            "facet": "false",
+            "spellcheck": "true",
+            "spellcheck.q": params["q"],
+            "spellcheck.dictionary": "default",
+            "spellcheck.collate": "true",
+            "spellcheck.collateExtendedResults": "true",
+            "spellcheck.maxCollationTries": 5,
+        }
+    )
+    try:
+        answer = solr.make_connection(decode_dates=False).search(params["q"], **ask)
+    except (pysolr.SolrError, OSError) as error:
+        log.warning("spellcheck failed for a search: %s", error)
+        return None
+    found = _collation(answer.spellcheck or {})
+    if found is None or found["query"].casefold().split() == params["q"].casefold().split():
+        return None
+    return found
+
+
+def after_search(results: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """``after_dataset_search``: ``vierstaedte_suggestion`` when a free-text search found little."""
+    if (
+        enabled()
+        and free_text(params.get("q"))
+        and results.get("count", 0) < LITTLE
+        and not (params.get("extras") or {}).get(RETRY)
+    ):
+        found = suggestion(params)
+        if found:
+            results["vierstaedte_suggestion"] = found
+    return results
+
+
+def fuzzy(q: str) -> str | None:
+    """``q`` with each word of four letters or more made fuzzy; None if there is none."""
+    words = _WORD.findall(q)
+    if not any(len(w) >= 4 for w in words):
+        return None
+    return " ".join(f"{w}~{1 if len(w) < 7 else 2}" if len(w) >= 4 else w for w in words)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_search(up, context, data_dict):
+    """CKAN's package_search; a free-text search that found nothing is searched again corrected."""
+    result = up(context, dict(data_dict))
+    q = data_dict.get("q")
+    if enabled() and free_text(q) and not result["count"] and not data_dict.get(RETRY):
+        offered = result.get("vierstaedte_suggestion")
+        tries = [("spellcheck", offered["query"] if offered else None), ("fuzzy", fuzzy(q))]
+        for method, query in tries:
+            if not query:
+                continue
+            retry = {RETRY: "1", "defType": "edismax"} if method == "fuzzy" else {RETRY: "1"}
+            again = up(dict(context), dict(data_dict, q=query, **retry))
+            if again["count"]:
+                if offered:
+                    again["vierstaedte_suggestion"] = offered
+                again["vierstaedte_searched"] = {"query": query, "original": q, "method": method}
+                result = again
+                break
+    _remember(q, result)
+    return result
+
+
+def _remember(q: Any, result: dict[str, Any]) -> None:
+    """Keep the suggestion for the page that asked (CKAN's search view passes on results only)."""
+    if flask.has_request_context() and free_text(q) and q == tk.request.args.get("q"):
+        flask.g.vierstaedte_search = {
+            "q": q,
+            "suggestion": result.get("vierstaedte_suggestion"),
+            "searched": result.get("vierstaedte_searched"),
+        }
+
+
+def note(q: str) -> dict[str, Any] | None:
+    """What package_search suggested or searched instead for ``q`` in this request, if anything."""
+    kept = flask.g.get("vierstaedte_search") if flask.has_request_context() else None
+    if kept and kept["q"] == q and (kept["suggestion"] or kept["searched"]):
+        return kept
+    return None
