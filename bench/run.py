@@ -1,7 +1,7 @@
 """All benchmarks in one run, one summary table (``bench/run --help``).
 
     bench/run                   normalise (1,000,000 rows), harvest (N = 100, 1,000),
-                                load (10,000 datasets)
+                                load (10,000 datasets), search (2,056 datasets, 108 queries)
     bench/run --only harvest --sizes 100
     bench/run --tiny            every benchmark at a toy size (what tests/test_bench.py runs)
     bench/run --only ai         the AI tools eval against the running stack (bench/ai_eval.py;
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench import benchstack
 
-BENCHMARKS = ("normalise", "harvest", "load")
+BENCHMARKS = ("normalise", "harvest", "load", "search")
 ON_REQUEST = ("ai",)
 TINY = {
     "rows": 2000,
@@ -45,6 +45,8 @@ TINY = {
     "slot": "benchtest",
     "harvest_port": 5020,
     "load_port": 5021,
+    "search_port": 5023,
+    "search_rounds": 1,
 }
 
 
@@ -175,6 +177,37 @@ def run_ai() -> tuple[list[str], list[tuple[str, str, str]]]:
     return out.stdout.rstrip().splitlines(), summary
 
 
+def run_search(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
+    from bench import search
+    from bench import search_catalogue as catalogue
+
+    if args.tiny:
+        specs, queries, demo = catalogue.tiny(), search.tiny_queries(), False
+    else:
+        specs, queries, demo = catalogue.generate(), search.read_queries(), True
+        search.check_queries(queries, specs + catalogue.DEMO)
+    data = search.measure(
+        specs, queries, args.search_rounds, args.slot + "_search", args.search_port, demo
+    )
+    s = data["summary"]
+    summary = [
+        (
+            "search",
+            f"recall@10 / MRR@10, {data['queries']} queries: ours; stock CKAN",
+            f"{s['ours']['recall']:.3f} / {s['ours']['mrr']:.3f}; "
+            f"{s['stock']['recall']:.3f} / {s['stock']['mrr']:.3f}",
+        ),
+        (
+            "search",
+            "package_search p50/p95 ms: ours; stock; p50 ours ÷ stock",
+            f"{s['ours']['p50']:.0f}/{s['ours']['p95']:.0f}; "
+            f"{s['stock']['p50']:.0f}/{s['stock']['p95']:.0f}; "
+            f"{s['ours']['p50'] / s['stock']['p50']:.2f}",
+        ),
+    ]
+    return search.table(data), summary, data
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         prog="bench/run",
@@ -185,7 +218,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=",".join(BENCHMARKS),
-        help="comma-separated: normalise,harvest,load (default) and ai",
+        help="comma-separated: normalise,harvest,load,search (default) and ai",
     )
     parser.add_argument(
         "--tiny", action="store_true", help="toy sizes, own databases and ports (for the tests)"
@@ -226,10 +259,14 @@ def main() -> None:
         default=5000,
         help="load: requests per endpoint, clients and CKAN",
     )
+    parser.add_argument(
+        "--search-rounds", type=int, default=3, help="search: times each query is asked"
+    )
     parser.add_argument("--warmup", type=float, default=2, help=argparse.SUPPRESS)
     parser.add_argument("--slot", default="bench", help=argparse.SUPPRESS)
     parser.add_argument("--harvest-port", type=int, default=5010, help=argparse.SUPPRESS)
     parser.add_argument("--load-port", type=int, default=5011, help=argparse.SUPPRESS)
+    parser.add_argument("--search-port", type=int, default=5013, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, help="write every measurement here")
     args = parser.parse_args()
     if args.tiny:
@@ -240,7 +277,7 @@ def main() -> None:
         parser.error(f"--only takes {', '.join(BENCHMARKS + ON_REQUEST)}")
 
     started = time.perf_counter()
-    if {"harvest", "load"} & set(only):
+    if {"harvest", "load", "search"} & set(only):
         benchstack.prepare_machine()
     summary: list[tuple[str, str, str]] = []
     raw: dict = {}
@@ -255,8 +292,10 @@ def main() -> None:
             lines, rows, raw["harvest"] = run_harvest(
                 args.sizes, args.modes, args.slot, args.harvest_port, args.workers, args.repeat
             )
-        else:
+        elif name == "load":
             lines, rows, raw["load"] = run_load(args)
+        else:
+            lines, rows, raw["search"] = run_search(args)
         print("\n".join(lines), flush=True)
         print(f"({name}: {time.perf_counter() - began:.0f} s)", flush=True)
         summary += rows
@@ -267,7 +306,8 @@ def main() -> None:
         print(f"{bench:<16}{measure:<{width + 2}}{value}")
     print(
         "targets: normalise ratio ≥ 0.25, peak < 2 × file; harvest ours ≥ 2 × ckanext-harvest, "
-        "re-run ≤ 5 % of a full run"
+        "re-run ≤ 5 % of a full run; search ours recall@10 ≥ 0.95, MRR ≥ 0.85, "
+        "p50 ≤ 1.3 × stock"
     )
     if "ai" in only:
         from bench.ai_eval import TARGETS

@@ -4,6 +4,8 @@
 #   bench/stack.sh install                 bench extra (ckanext-harvest, pinned in setup.py) and wrk (Debian)
 #   bench/stack.sh services                PostgreSQL, Redis, Solr as scripts/stack starts them (never restarted)
 #   bench/stack.sh solr-core NAME          add a Solr core to the running Solr (persists in .stack/solr-home)
+#   bench/stack.sh solr-conf NAME [stock]  (re)write a core's configset, ours or CKAN's stock one
+#                                          (bench/search_stock.py), then create or reload the core
 #   bench/stack.sh databases DB DATASTORE  create roles and databases (the stack's roles and passwords)
 #   bench/stack.sh drop DB...              drop databases
 #   bench/stack.sh clone TEMPLATE DB       DB := a copy of TEMPLATE (drops DB first)
@@ -35,10 +37,28 @@ install_bench() {
   fi
 }
 
+solr_conf() {  # solr_conf NAME [stock]: the search benchmark compares our configset with CKAN's own
+  local dir=$STACK_DIR/solr-home/$1 action
+  if [[ ${2:-} == stock ]]; then
+    rm -rf "$dir/conf.new"
+    "$PY" "$ROOT/bench/search_stock.py" "$dir/conf.new" || die "bench/search_stock.py failed"
+    rm -rf "$dir/conf"
+    mv "$dir/conf.new" "$dir/conf"
+  else
+    solr_core_conf "$dir" || true
+  fi
+  action="action=RELOAD&core=$1"
+  solr_ping "$1" || { rm -f "$dir/core.properties"; action="action=CREATE&name=$1&instanceDir=$dir"; }
+  service_owns "$dir"
+  solr_curl admin -fsS -m 120 -o /dev/null "http://127.0.0.1:$SOLR_PORT/solr/admin/cores?$action&wt=json" \
+    || die "Solr did not load core $1; see $LOGS/solr.log"
+}
+
 case ${1:-} in
   install) install_bench ;;
   services) install_all; start_postgres; start_redis; start_solr ;;
   solr-core) guard "$2"; ensure_solr_core "$2" ;;
+  solr-conf) guard "$2"; solr_conf "$2" "${3:-}" ;;
   databases) guard "$2" "$3"; setup_databases "$2" "$3" ;;
   drop) shift; guard "$@"; for db in "$@"; do drop_database "$db"; done ;;
   clone)
@@ -50,5 +70,5 @@ case ${1:-} in
     guard "$2"
     [[ $(psql_admin -v name="$2" <<<"SELECT count(*) FROM pg_database WHERE datname = :'name'") == 1 ]] \
       && echo yes || echo no ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

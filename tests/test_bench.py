@@ -169,3 +169,68 @@ def test_ai_eval_scorer_counts_each_kind_of_failure():
     assert judge(city["refuse"], {}, named).refusal is True
     vague = ai_score.Outcome(None, "Fehler", 0)
     assert judge(city["refuse"], {}, vague).refusal is False
+
+
+# --- search benchmark (bench/search.py) --------------------------------------------------------
+
+
+def test_search_query_set_is_the_catalogue_rules_and_covers_each_class():
+    from bench import search, search_catalogue
+
+    specs = search_catalogue.generate()
+    assert len(specs) >= 2000
+    assert {s.city for s in specs} == set(search_catalogue.CITIES)
+    assert sum(s.kind == "table" for s in specs) >= 900
+    queries = search.read_queries()
+    search.check_queries(queries, specs + search_catalogue.DEMO)  # names = what the rules give
+    assert len(queries) >= 80
+    classes = {q["class"] for q in queries}
+    assert classes >= {"everyday", "plural", "compound", "district", "party", "year", "typo"}
+    assert sum(q["class"] == "english" for q in queries) >= 5
+    assert search.score(["a", "b", "c"], ["b", "x"]) == (0.5, 0.5)
+    assert search.score(["a"] * 10 + ["b"], ["b"]) == (0.0, 0.0)  # rank 11 is not in the top 10
+    assert search.score([f"n{i}" for i in range(10)], [f"n{i}" for i in range(30)]) == (1.0, 1.0)
+
+
+def test_bench_run_search_tiny_scores_both_configurations(tmp_path):
+    # three datasets, three queries whose answers are known: the harness end to end
+    import json
+
+    venv = Path(sys.executable).parent.parent
+    figures = tmp_path / "search.json"
+    result = subprocess.run(
+        [str(ROOT / "bench" / "run"), "--tiny", "--only", "search", "--json", str(figures)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+        env=dict(os.environ, VIERSTAEDTE_VENV=str(venv)),
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = json.loads(figures.read_text())["search"]
+    got = {
+        label: {
+            q["query"]: (round(q["recall"], 3), q["rr"]) for q in data["results"][label]["queries"]
+        }
+        for label in ("ours", "stock")
+    }
+    # the title finds the rent table in both; only ours has the table's areas; a query whose
+    # rule calls all three relevant finds only the one holding both words: recall 1/3
+    assert got["ours"] == {
+        "Mietspiegel": (1.0, 1.0),
+        "Gonsenheim": (1.0, 1.0),
+        "Mietspiegel 2018": (0.333, 1.0),
+    }
+    assert got["stock"] == {
+        "Mietspiegel": (1.0, 1.0),
+        "Gonsenheim": (0.0, 0.0),
+        "Mietspiegel 2018": (0.333, 1.0),
+    }
+    summary = data["summary"]
+    assert abs(summary["ours"]["recall"] - 7 / 9) < 1e-9 and summary["ours"]["mrr"] == 1.0
+    assert abs(summary["stock"]["recall"] - 4 / 9) < 1e-9
+    assert abs(summary["stock"]["mrr"] - 2 / 3) < 1e-9
+    for label in ("ours", "stock"):
+        assert 0 < summary[label]["p50"] <= summary[label]["p95"]
+    out = result.stdout.split("## summary", 1)[1]
+    assert "recall@10 / MRR@10, 3 queries" in out and "0.778 / 1.000; 0.444 / 0.667" in out
