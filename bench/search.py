@@ -15,8 +15,11 @@ index hooks run for both:
 - *ours*: core ``ckan_bench_search`` with the portal's configset (``scripts/solr/``), CKAN
   with ``ckanext.vierstaedte.search.german = true``;
 - *stock*: core ``ckan_bench_search_stock`` with CKAN 2.12's own ``schema.xml`` and the
-  portal's ``solrconfig.xml`` minus the spellcheck component (``bench/search_stock.py``),
-  CKAN with ``ckanext.vierstaedte.search.german = false`` (stock indexing and query).
+  portal's ``solrconfig.xml`` (``scripts/solr/configset.py --stock``; its spellcheck
+  component only answers requests that ask for it, which stock ``package_search`` never
+  does), CKAN with ``ckanext.vierstaedte.search.german = false`` (stock indexing and query).
+
+Both cores' configsets are written afresh on each run (``bench/stack.sh solr-conf``).
 
 Both CKANs (gunicorn, 3 workers) run on the same databases; every query of
 ``bench/search_queries.yaml`` goes to ``package_search`` (``rows=10``) of one, then the other,

@@ -5,7 +5,7 @@
 #   bench/stack.sh services                PostgreSQL, Redis, Solr as scripts/stack starts them (never restarted)
 #   bench/stack.sh solr-core NAME          add a Solr core to the running Solr (persists in .stack/solr-home)
 #   bench/stack.sh solr-conf NAME [stock]  (re)write a core's configset, ours or CKAN's stock one
-#                                          (bench/search_stock.py), then create or reload the core
+#                                          (scripts/solr/configset.py), then create or reload it
 #   bench/stack.sh databases DB DATASTORE  create roles and databases (the stack's roles and passwords)
 #   bench/stack.sh drop DB...              drop databases
 #   bench/stack.sh clone TEMPLATE DB       DB := a copy of TEMPLATE (drops DB first)
@@ -39,14 +39,7 @@ install_bench() {
 
 solr_conf() {  # solr_conf NAME [stock]: the search benchmark compares our configset with CKAN's own
   local dir=$STACK_DIR/solr-home/$1 action
-  if [[ ${2:-} == stock ]]; then
-    rm -rf "$dir/conf.new"
-    "$PY" "$ROOT/bench/search_stock.py" "$dir/conf.new" || die "bench/search_stock.py failed"
-    rm -rf "$dir/conf"
-    mv "$dir/conf.new" "$dir/conf"
-  else
-    solr_core_conf "$dir" || true
-  fi
+  solr_core_conf "$dir" ${2:+--stock} || true
   action="action=RELOAD&core=$1"
   solr_ping "$1" || { rm -f "$dir/core.properties"; action="action=CREATE&name=$1&instanceDir=$dir"; }
   service_owns "$dir"
