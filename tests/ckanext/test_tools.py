@@ -395,6 +395,19 @@ def test_an_age_group_that_is_not_in_the_table_is_refused_with_those_that_are(po
     assert "65-79" in result["message"] and "80+" in result["message"]
 
 
+def test_a_value_of_a_list_without_rows_is_named_not_dropped(portal):
+    result = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="population_total",
+        city="trier",
+        age_group=["65-79", "90+"],
+    )
+    assert values(result) == [15001]
+    assert result["notes"] == ["Keine Werte für age_group=90+; genannt sind die übrigen."]
+    assert result["notes"][0] in result["answer"]
+
+
 @pytest.mark.parametrize(
     "arguments, field, message",
     [

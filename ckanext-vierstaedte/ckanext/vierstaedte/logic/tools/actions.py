@@ -154,18 +154,22 @@ def _no_indicator(
 
 def _filter_breakdowns(
     rows: list[tuple[dict, dict]], arguments: dict[str, Any], used: dict[str, Any]
-) -> tuple[list[tuple[dict, dict]], str | None]:
-    """Rows with the asked breakdown values; the first breakdown that matches nothing, if any."""
+) -> tuple[list[tuple[dict, dict]], str | None, list[str]]:
+    """Rows with the asked breakdown values: the rows, the first breakdown that matches nothing
+    (if any), and the asked values that have no rows while others of their list have."""
+    absent: list[str] = []
     for field in words.BREAKDOWNS:
         wanted = _as_list(arguments.get(field, words.TOTAL))
         used[field] = _one_or_list(wanted)
         hit = [(r, d) for r, d in rows if r[field] in wanted]
         if not hit:
-            return rows, f"{field}={', '.join(wanted)}"
+            return rows, f"{field}={', '.join(wanted)}", absent
+        held = {r[field] for r, _d in hit}
+        absent += [f"{field}={value}" for value in wanted if value not in held]
         rows = hit
     if arguments.get("dimension_value"):
         wanted = _as_list(arguments["dimension_value"])
-        keys = {name_key(v) for v in wanted}
+        keys = {name_key(v): v for v in wanted}
         used["dimension_value"] = _one_or_list(wanted)
         hit = [
             (r, d)
@@ -173,9 +177,11 @@ def _filter_breakdowns(
             if r["dimension"] != "none" and name_key(r["dimension_value"]) in keys
         ]
         if not hit:
-            return rows, ", ".join(wanted)
+            return rows, ", ".join(wanted), absent
+        held = {name_key(r["dimension_value"]) for r, _d in hit}
+        absent += [value for key, value in keys.items() if key not in held]
         rows = hit
-    return rows, None
+    return rows, None, absent
 
 
 def _breakdown_alternatives(rows: list[dict[str, Any]], wanted: str) -> dict[str, Any]:
@@ -281,7 +287,9 @@ def vierstaedte_tool_query_indicator(context, data_dict):
         used["area_level"] = at
         rows = hit
 
-    kept, failed = _filter_breakdowns(rows, arguments, used)
+    kept, failed, absent = _filter_breakdowns(rows, arguments, used)
+    if absent:
+        notes.append(answers.message(lang, "partly", what=", ".join(absent)))
     if failed:
         alternatives = _breakdown_alternatives([r for r, _d in rows], failed)
         return _refuse(
@@ -320,6 +328,10 @@ def vierstaedte_tool_query_indicator(context, data_dict):
             period=asked,
             **values,
         )
+    left_out = sorted({r["area_name"] for r, _d in rows} - {r["area_name"] for r, _d in hit})
+    if left_out:
+        periods = ", ".join(sorted({r["period"] for r, _d in hit}))
+        notes.append(answers.message(lang, "partly", what=f"{', '.join(left_out)} ({periods})"))
     hit.sort(key=lambda pair: answers.sort_key(pair[0]))
     return answers.value_answer(hit, used, lang, notes, skipped)
 
@@ -346,15 +358,18 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     names = [c for c in cities.names() if c in asked]
     used: dict[str, Any] = {"indicator": indicator, "cities": names, "area_level": "stadt"}
     skipped: list[dict[str, Any]] = []
-    by_city, missing, everything = {}, [], []
+    by_city, missing, everything, notes = {}, [], [], []
     sources = data.city_tables(context, names, skipped)
     for name in names:
         rows = data.indicator_rows(context, name, indicator, sources[name], skipped)
         everything += rows
         at_city = [(r, d) for r, d in rows if r["area_level"] == "stadt"]
-        kept, failed = _filter_breakdowns(at_city, arguments, used)
+        kept, failed, absent = _filter_breakdowns(at_city, arguments, used)
         if at_city and not failed:
             by_city[name] = kept
+            if absent:
+                title = cities.get(name).short_title
+                notes.append(answers.message(lang, "partly", what=f"{title}: {', '.join(absent)}"))
         elif rows:
             found = data.existing([r for r, _d in (at_city or rows)])
             missing.append({"city": name, "reason": "no_city_values", "exists": found})
@@ -376,7 +391,6 @@ def vierstaedte_tool_compare_cities(context, data_dict):
             indicator=label,
             city=titles,
         )
-    notes = []
     wanted = arguments.get("period")
     if wanted:
         chosen = {

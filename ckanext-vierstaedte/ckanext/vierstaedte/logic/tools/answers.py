@@ -35,6 +35,7 @@ MESSAGES = {
         "truncated": "{count} weitere Werte nicht gezeigt; bitte die Filter einschränken.",
         "not_aligned": "Die Städte haben kein gemeinsames Jahr; je Stadt der neueste Wert.",
         "missing_city": "{city}: keine Werte für die Gesamtstadt ({what}).",
+        "partly": "Keine Werte für {what}; genannt sind die übrigen.",
     },
     "en": {
         "unknown_indicator": "There is no indicator {indicator}.",
@@ -52,6 +53,7 @@ MESSAGES = {
         "truncated": "{count} more values not shown; please narrow the filters.",
         "not_aligned": "The cities share no year; the newest value of each city.",
         "missing_city": "{city}: no city-wide values ({what}).",
+        "partly": "No values for {what}; the others are listed.",
     },
 }
 
