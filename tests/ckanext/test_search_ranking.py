@@ -7,6 +7,7 @@ decided by the words in them. The demo as the harvester publishes it: test_searc
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -55,6 +56,22 @@ class TestRanking:
         assert names("Einwohner", fq="organization:trier") == ["b-einwohner"]
         explicit = call_action("package_search", q="Stadtteile", qf="name")
         assert explicit["count"] == 0  # a caller's own qf is kept
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_datastore", "cities")
+class TestSuggestions:
+    def test_a_private_dataset_s_words_are_never_suggested_to_others(self, app):
+        dataset("geheim", "Xylophonbau im Stadtteil", private=True)
+        dataset("offen", "Xylophone im Stadtteil")
+
+        def anonymous(q: str) -> dict:
+            return app.get("/api/3/action/package_search", query_string={"q": q}).json["result"]
+
+        seen = call_action("package_search", q="Xylophonbaus", include_private=True)
+        assert seen["vierstaedte_suggestion"]["query"] == "xylophonbau"  # the sysadmin's view
+        hidden = anonymous("Xylophonbaus")
+        assert "xylophonbau" not in json.dumps(hidden)
+        assert [d["name"] for d in hidden["results"]] in ([], ["offen"])
 
 
 @pytest.mark.usefixtures("with_plugins", "clean_datastore", "cities")

@@ -81,15 +81,40 @@ def search_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _collation(spellcheck: dict[str, Any]) -> dict[str, Any] | None:
-    """The first collation with hits from Solr's spellcheck answer (flat or named lists)."""
-    collations = spellcheck.get("collations") or []
-    if isinstance(collations, dict):
-        collations = [value for pair in collations.items() for value in pair]
-    for key, value in zip(collations[::2], collations[1::2], strict=False):
-        if key == "collation" and isinstance(value, dict) and value.get("hits"):
-            return {"query": value["collationQuery"], "count": int(value["hits"])}
-    return None
+def _pairs(named: Any) -> list[tuple[Any, Any]]:
+    """Solr's named list as pairs, whether it came flat (``[k, v, k, v]``) or as an object."""
+    if isinstance(named, dict):
+        return list(named.items())
+    named = named or []
+    return list(zip(named[::2], named[1::2], strict=False))
+
+
+def _collations(spellcheck: dict[str, Any]) -> list[dict[str, Any]]:
+    """The collations with hits from Solr's spellcheck answer, with their corrected words."""
+    return [
+        {
+            "query": value["collationQuery"],
+            "count": int(value["hits"]),
+            "words": [word for _, word in _pairs(value.get("misspellingsAndCorrections"))],
+        }
+        for key, value in _pairs(spellcheck.get("collations"))
+        if key == "collation" and isinstance(value, dict) and value.get("hits")
+    ]
+
+
+def _visible(connection: pysolr.Solr, words: list[str], fq: Any) -> bool:
+    """Every corrected word occurs in a dataset the searcher may see.
+
+    Solr's spellcheck takes its words from the whole index, private datasets included; its
+    collation is only checked to find something. Without this a collation could carry a
+    word of a private title to anyone ("xylophonbau" suggested while a public "Xylophone"
+    is what it finds).
+    """
+    for word in words:
+        found = connection.search("{!term f=spell v=$word}", fq=fq, rows=0, word=word)
+        if not found.hits:
+            return False
+    return True
 
 
 def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
@@ -116,14 +141,16 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
         }
     )
     try:
-        answer = solr.make_connection(decode_dates=False).search(params["q"], **ask)
+        connection = solr.make_connection(decode_dates=False)
+        answer = connection.search(params["q"], **ask)
+        for found in _collations(answer.spellcheck or {}):
+            if found["query"].casefold().split() == params["q"].casefold().split():
+                continue
+            if _visible(connection, found.pop("words"), params.get("fq")):
+                return found
     except (pysolr.SolrError, OSError) as error:
         log.warning("spellcheck failed for a search: %s", error)
-        return None
-    found = _collation(answer.spellcheck or {})
-    if found is None or found["query"].casefold().split() == params["q"].casefold().split():
-        return None
-    return found
+    return None
 
 
 def after_search(results: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
