@@ -5,6 +5,7 @@
                        (default 300) and name what did not answer
   check.py web [URL]   CKAN's status_show reports success (the image's HEALTHCHECK)
   check.py worker      an RQ worker of this container is registered in Redis (ckan-worker)
+  check.py mcp [URL]   the MCP server answers a JSON-RPC ping (mcp; reads no CKAN_INI)
 
 Exit status 0 means healthy/ready. Messages never contain passwords.
 """
@@ -21,6 +22,7 @@ import urllib.request
 from urllib.parse import urlsplit
 
 STATUS_URL = "http://127.0.0.1:5000/api/3/action/status_show"
+MCP_URL = "http://127.0.0.1:5003/mcp"
 
 
 def _log(message: str) -> None:
@@ -112,6 +114,21 @@ def web(url: str) -> int:
     return 0
 
 
+def mcp(url: str) -> int:
+    ping = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"}).encode()
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, ping, headers), timeout=8) as r:
+            body = json.load(r)
+    except Exception as error:  # noqa: BLE001
+        _log(f"{url}: {_one_line(error)}")
+        return 1
+    if "result" not in body:
+        _log(f"{url}: no result: {body.get('error')!r}")
+        return 1
+    return 0
+
+
 def worker() -> int:
     import redis
     import rq
@@ -133,6 +150,8 @@ def main(argv: list[str]) -> int:
         return web(argv[2] if len(argv) > 2 else STATUS_URL)
     if command == "worker":
         return worker()
+    if command == "mcp":
+        return mcp(argv[2] if len(argv) > 2 else MCP_URL)
     print(__doc__, file=sys.stderr)
     return 2
 

@@ -45,7 +45,14 @@ class TestValidates:
             CKAN_SOLR_URL="http://solr.example.org/solr/ckan",
         )
         assert result.returncode == 0, result.stderr
-        assert set(result.stdout.split()) == {"ckan-init", "ckan", "ckan-worker", "nginx", "redis"}
+        assert set(result.stdout.split()) == {
+            "ckan-init",
+            "ckan",
+            "ckan-worker",
+            "mcp",
+            "nginx",
+            "redis",
+        }
 
     @pytest.mark.parametrize("variable", ["CKAN_SITE_URL", "VIERSTAEDTE_SERVER_NAME"])
     def test_missing_required_setting_is_an_error_naming_it(self, tmp_path, variable):

@@ -73,9 +73,9 @@ def test_runs_as_the_unprivileged_ckan_user():
     assert "--uid 92 --gid ckan" in created and "groupadd --system --gid 92 ckan" in created
 
 
-def test_installs_this_repository_with_the_ckan_extra():
+def test_installs_this_repository_with_the_ckan_and_mcp_extras():
     runs = [args for keyword, args in instructions() if keyword == "RUN"]
-    assert any('pip install ".[ckan]"' in args for args in runs)
+    assert any('pip install ".[ckan,mcp]"' in args for args in runs)
 
 
 def test_serves_the_wsgi_app_with_gunicorn_and_checks_status_show():
