@@ -429,6 +429,18 @@ def test_a_value_of_a_list_without_rows_is_named_not_dropped(portal):
             "Kein gültiges Datum",
         ),
         (
+            {"indicator": "population_total", "city": "mainz", "period_from": "2024"}
+            | {"period_to": "2023-12"},
+            "period_to",
+            "liegt vor dem Beginn",
+        ),
+        (
+            {"indicator": "population_total", "city": "mainz", "period_from": "2023-12"}
+            | {"period_to": "2023", "sex": "weiblich"},
+            "sex",
+            "Unbekannter Wert: weiblich",
+        ),
+        (
             {"indicator": "population_total", "city": "mainz", "sex": "weiblich"},
             "sex",
             "Unbekannter Wert: weiblich",
@@ -449,6 +461,7 @@ def test_malformed_arguments_are_validation_errors_per_parameter(portal, argumen
     error = call(portal, "vierstaedte_tool_query_indicator", status=409, **arguments)
     assert error["__type"] == "Validation Error"
     assert any(message in text for text in error[field]), error
+    assert set(error) == {"__type", field}, error  # the other parameters are fine
 
 
 # --- compare, list, describe, search, read ------------------------------------------------------

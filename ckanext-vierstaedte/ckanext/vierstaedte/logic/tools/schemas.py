@@ -393,7 +393,9 @@ def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
         if found:
             errors[key] = found
     if not errors and data.get("period_from") and data.get("period_to"):
-        if data["period_from"] > data["period_to"]:
+        first = (data["period_from"] + "-01-01")[:10]
+        last = data["period_to"] + ("-12-31", "-31", "")[data["period_to"].count("-")]
+        if first > last:
             errors["period_to"] = [
                 tk._("Das Ende ({end}) liegt vor dem Beginn ({start}).").format(
                     end=data["period_to"], start=data["period_from"]
