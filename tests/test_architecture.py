@@ -1,4 +1,4 @@
-"""Walls that hold: each of the three packages imports only what its place allows, and no cycle.
+"""Walls that hold: each of the four packages imports only what its place allows, and no cycle.
 
 * The harvester (``vierstaedte_harvest``) runs on a city's machine without CKAN and talks to the
   portal over the Action API only: it never imports ``ckan`` or ``ckanext``.
@@ -7,6 +7,8 @@
 * The contract (``vierstaedte_contract``) is what both share: it imports neither wing, and
   nothing outside the standard library when it is imported (third-party code it may need is
   imported inside the function that needs it).
+* The MCP server (``vierstaedte_mcp``) is a client of the portal's tool API: it imports
+  neither wing, so it runs on a desktop without CKAN or the harvester.
 * Inside each package the modules import each other in one direction: no cycle.
 
 Read from the source (every import statement, also those inside functions: an import that
@@ -28,15 +30,17 @@ from pathlib import Path
 
 import pytest
 
-HARVESTER, EXTENSION, CONTRACT = (
+HARVESTER, EXTENSION, CONTRACT, MCP = (
     "vierstaedte_harvest",
     "ckanext.vierstaedte",
     "vierstaedte_contract",
+    "vierstaedte_mcp",
 )
 FORBIDDEN = {
     HARVESTER: ("ckan", "ckanext"),
     EXTENSION: ("vierstaedte_harvest",),
     CONTRACT: ("ckan", "ckanext", "vierstaedte_harvest"),
+    MCP: ("ckan", "ckanext", "vierstaedte_harvest"),
 }
 
 
@@ -209,6 +213,13 @@ def test_the_whole_harvester_imports_without_ckan():
     assert error == ""
     assert HARVESTER in found and "ckanapi" in found  # it did import, and its client too
     assert sorted(m for m in found if _top(m) in FORBIDDEN[HARVESTER]) == []
+
+
+def test_the_whole_mcp_server_imports_without_either_wing():
+    found, error = import_all(MCP, package_root(MCP), hide=FORBIDDEN[MCP])
+    assert error == ""
+    assert MCP in found and "mcp.server.lowlevel" in found  # it did import, and the SDK too
+    assert sorted(m for m in found if _top(m) in FORBIDDEN[MCP]) == []
 
 
 def test_the_contract_imports_only_the_standard_library_on_import():

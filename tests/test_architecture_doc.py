@@ -15,6 +15,7 @@ PACKAGES = {
     "vierstaedte_contract": ROOT / "schemas/vierstaedte_contract",
     "vierstaedte_harvest": ROOT / "harvesters/vierstaedte_harvest",
     "ckanext.vierstaedte": ROOT / "ckanext-vierstaedte/ckanext/vierstaedte",
+    "vierstaedte_mcp": ROOT / "servers/vierstaedte_mcp",
 }
 
 
@@ -69,7 +70,7 @@ def test_every_path_the_map_names_exists():
     text = head + "\n".join(row.split("|", 2)[-1] for row in table.splitlines())
     # paths from the top of the checkout; those with a placeholder (``<city>``) do not match
     paths = set(
-        re.findall(r"`((?:tests|docs|scripts|schemas|harvesters|demo|bench)/[^`<]+)`", text)
+        re.findall(r"`((?:tests|docs|scripts|schemas|harvesters|servers|demo|bench)/[^`<]+)`", text)
     )
     assert "tests/test_architecture.py" in paths
     missing = sorted(name for name in paths if not (ROOT / name.split(" ")[0]).exists())
