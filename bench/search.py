@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.search [--rounds 3] [--json FILE]
     .venv/bin/python -m bench.search --write-queries    # fill in the query set's relevant names
 
-The catalogue (:mod:`bench.search_catalogue`: 2,049 synthetic datasets of the four cities, 1,000
+The catalogue (:mod:`bench.search_catalogue`: 2,049 synthetic datasets of the four cities, 1,037
 of them with a normalised DataStore table, plus the demo data harvested from ``demo/payloads``)
 is loaded once into the benchmark's own CKAN (slot ``bench_search``) the way ``bench/load.py``
 loads: one seed dataset of each kind per city through the Action API, cloned in SQL with each

@@ -1,4 +1,4 @@
-"""The search benchmark's catalogue: ~2,400 datasets of the four cities, generated from our vocabulary.
+"""The search benchmark's catalogue: 2,049 datasets of the four cities, generated from our vocabulary.
 
 A city portal is many near-identical yearly tables ("Bevölkerung nach Altersgruppen 2019",
 "… 2020"), titled in each statistics office's own words, plus documents, maps and lists that
@@ -25,7 +25,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from vierstaedte_contract import areas, cities, vocabularies
+from vierstaedte_contract import areas, cities
 
 SEED = 15
 CITIES = ("mainz", "trier", "koblenz", "ludwigshafen")
@@ -108,7 +108,9 @@ class Spec:
     parties: list[str] = field(default_factory=list)
     areas: list[str] = field(default_factory=list)  # area names of its table
     level: str = "stadt"
-    blocks: list[dict] = field(default_factory=list)  # the table's rows (see search.py)
+    blocks: list[dict] = field(default_factory=list)  # row blocks: indicators × cuts × dims
+    rows_areas: list[tuple[str, str, str]] = field(default_factory=list)  # (level, code, name)
+    periods: list[str] = field(default_factory=list)
     granularity: str = "stadt"
     demo: bool = False
 
@@ -817,7 +819,7 @@ def _area_list(city: str, district: bool) -> tuple[list[tuple[str, str, str]], s
 
 
 def _table_blocks(
-    topic: str, indicators: list[str], breakdown: list[str], election: str, party_list: list[str]
+    topic: str, indicators: list[str], breakdown: list[str], party_list: list[str]
 ) -> list[dict]:
     """The row blocks of a table: indicators × breakdown × dimension values (× areas × periods)."""
     cuts = [("total", "total", "total")]
@@ -867,7 +869,7 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
         spec.name = candidate
         specs.append(spec)
 
-    def text(template: str, city: str, year: int | None, words: dict) -> str:
+    def text(template: str, year: int | None, words: dict) -> str:
         return template.format(year=year or "", next=(year or 0) + 1, **words).strip()
 
     for city in CITIES:
@@ -889,8 +891,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     "table",
                     topic,
                     sub,
-                    title=text(rng.choice(titles), city, year, words),
-                    notes=text(rng.choice(notes), city, year, words),
+                    title=text(rng.choice(titles), year, words),
+                    notes=text(rng.choice(notes), year, words),
                     tags=rng.sample(tags, rng.randint(0, min(3, len(tags)))),
                     years=[year],
                     indicators=list(indicators),
@@ -899,8 +901,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     level=lvl,
                     granularity=lvl,
                 )
-                spec.blocks = _table_blocks(topic, indicators, breakdown, "", [])
-                spec.rows_areas, spec.periods = area_list, [period]  # type: ignore[attr-defined]
+                spec.blocks = _table_blocks(topic, indicators, breakdown, [])
+                spec.rows_areas, spec.periods = area_list, [period]
                 add(spec, f"{topic}-{sub}-{year}")
         # population development over all years: one per city, whole city and districts
         words = _words(city, rng)
@@ -923,8 +925,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
             level=lvl,
             granularity=lvl,
         )
-        spec.blocks = _table_blocks("population", ["population_total"], [], "", [])
-        spec.rows_areas, spec.periods = area_list, [f"{y}-12-31" for y in YEARS]  # type: ignore[attr-defined]
+        spec.blocks = _table_blocks("population", ["population_total"], [], [])
+        spec.rows_areas, spec.periods = area_list, [f"{y}-12-31" for y in YEARS]
         add(spec, "bevoelkerungsentwicklung")
         # elections
         for kind, dates in ELECTIONS.items():
@@ -971,7 +973,7 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     "table",
                     "election",
                     "results",
-                    title=text(rng.choice(titles), city, year, words),
+                    title=text(rng.choice(titles), year, words),
                     notes=text(
                         "Wahlberechtigte, Wählerinnen und Wähler, Wahlbeteiligung, "
                         "gültige Stimmen und Stimmen je Partei bei "
@@ -980,7 +982,6 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                         + _german_date(date)
                         + ", je {lvl_sg}. "
                         "Amtliches Endergebnis; {office}.",
-                        city,
                         year,
                         words,
                     ),
@@ -993,8 +994,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     level=lvl,
                     granularity=lvl,
                 )
-                spec.blocks = _table_blocks("election", indicators, [], kind, party_list)
-                spec.rows_areas, spec.periods = area_list, [date]  # type: ignore[attr-defined]
+                spec.blocks = _table_blocks("election", indicators, [], party_list)
+                spec.rows_areas, spec.periods = area_list, [date]
                 add(spec, f"{word}-{year}-ergebnisse")
                 if kind in ("stadtrat", "bundestag"):
                     indicators = ["eligible_voters", "voters", "election_turnout"]
@@ -1005,15 +1006,11 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                         "election",
                         "turnout",
                         title=text(
-                            f"Wahlbeteiligung bei {dative} {{year}} nach {{lvl_dat}}",
-                            city,
-                            year,
-                            words,
+                            f"Wahlbeteiligung bei {dative} {{year}} nach {{lvl_dat}}", year, words
                         ),
                         notes=text(
                             "Wahlberechtigte, Wähler und Wahlbeteiligung in Prozent "
                             "je {lvl_sg}, " + word + " {year}.",
-                            city,
                             year,
                             words,
                         ),
@@ -1025,8 +1022,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                         level=lvl,
                         granularity=lvl,
                     )
-                    spec.blocks = _table_blocks("election", indicators, [], kind, [])
-                    spec.rows_areas, spec.periods = area_list, [date]  # type: ignore[attr-defined]
+                    spec.blocks = _table_blocks("election", indicators, [], [])
+                    spec.rows_areas, spec.periods = area_list, [date]
                     add(spec, f"wahlbeteiligung-{word}-{year}")
         for year, date in MAYOR[city].items():
             words = _words(city, rng)
@@ -1045,7 +1042,6 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                             "OB-Wahl {year}: Wahlbeteiligung nach {lvl_dat}",
                         ]
                     ),
-                    city,
                     year,
                     words,
                 ),
@@ -1053,7 +1049,6 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     "Direktwahl der Oberbürgermeisterin / des Oberbürgermeisters "
                     "am " + _german_date(date) + ": Wahlberechtigte, Wähler, "
                     "gültige Stimmen je {lvl_sg}.",
-                    city,
                     year,
                     words,
                 ),
@@ -1065,8 +1060,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                 level=lvl,
                 granularity=lvl,
             )
-            spec.blocks = _table_blocks("election", indicators, [], "mayor", [])
-            spec.rows_areas, spec.periods = area_list, [date]  # type: ignore[attr-defined]
+            spec.blocks = _table_blocks("election", indicators, [], [])
+            spec.rows_areas, spec.periods = area_list, [date]
             add(spec, f"oberbuergermeisterwahl-{year}")
         for sub, titles in BUDGET:
             for year in YEARS[5:]:
@@ -1079,12 +1074,11 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     "table",
                     "budget",
                     sub,
-                    title=text(rng.choice(titles), city, year, words),
+                    title=text(rng.choice(titles), year, words),
                     notes=text(
                         "Erträge und Aufwendungen (Plan) des Haushaltsjahres {year} "
                         "nach Ertrags- und Aufwandsarten, Stadt {stadt}. Quelle: "
                         "Haushaltsplan, Kämmerei.",
-                        city,
                         year,
                         words,
                     ),
@@ -1095,8 +1089,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     level=lvl,
                     granularity=lvl,
                 )
-                spec.blocks = _table_blocks("budget", indicators, [], "", [])
-                spec.rows_areas, spec.periods = area_list, [str(year)]  # type: ignore[attr-defined]
+                spec.blocks = _table_blocks("budget", indicators, [], [])
+                spec.rows_areas, spec.periods = area_list, [str(year)]
                 add(spec, f"haushaltsplan-{year}-{sub}")
         docs = 0
         for topic, sub, years, titles, notes, tags in DOCS:
@@ -1110,8 +1104,8 @@ def generate(per_city_docs: int | None = None, seed: int = SEED) -> list[Spec]:
                     "doc",
                     topic,
                     sub,
-                    title=text(rng.choice(titles), city, year, words),
-                    notes=text(notes, city, year, words),
+                    title=text(rng.choice(titles), year, words),
+                    notes=text(notes, year, words),
                     tags=rng.sample(tags, rng.randint(0, len(tags))),
                     years=[year] if year else [],
                 )
@@ -1174,14 +1168,7 @@ def relevant(rule: dict, specs: list[Spec]) -> list[str]:
     return sorted(s.name for s in specs if matches(rule, s))
 
 
-def unit(indicator: str) -> str:
-    return vocabularies.indicators()[indicator]["unit"]
-
-
 def digest(specs: list[Spec]) -> str:
     """A fingerprint of the catalogue (names, titles, tables): the load is reused while it holds."""
-    text = "\n".join(
-        f"{s.name}|{s.title}|{s.notes}|{s.tags}|{s.blocks}|{getattr(s, 'periods', '')}"
-        for s in specs
-    )
+    text = "\n".join(f"{s.name}|{s.title}|{s.notes}|{s.tags}|{s.blocks}|{s.periods}" for s in specs)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
