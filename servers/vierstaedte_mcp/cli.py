@@ -59,8 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"vierstaedte-mcp: {error}", file=sys.stderr)
         return 2
-    try:
-        log.info("portal %s: %d tools", portal.url, len(portal.tools()))
+    try:  # a first look for the log; briefly, so that a client's initialize never waits long
+        tools = Portal(portal.url, timeout=min(options.timeout, 5)).tools()
+        log.info("portal %s: %d tools", portal.url, len(tools))
     except PortalError as error:
         log.warning("portal %s: %s (every request asks again)", portal.url, error)
     logging.getLogger("mcp").setLevel(logging.WARNING)  # a line per stateless request otherwise

@@ -22,7 +22,7 @@ import mcp_types as types
 from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 
-from vierstaedte_mcp.portal import Answer, Portal, PortalError
+from vierstaedte_mcp.portal import Answer, Portal, PortalError, ToolSpec
 
 # the tools the resources read: names the portal's tool API keeps (docs/ai.md)
 DESCRIBE = "vierstaedte_tool_describe_dataset"
@@ -72,7 +72,7 @@ def _refused(errors: dict[str, list[str]]) -> types.CallToolResult:
     )
 
 
-def _tool(spec) -> types.Tool:
+def _tool(spec: ToolSpec) -> types.Tool:
     return types.Tool(
         name=spec.name,
         title=spec.name.removeprefix("vierstaedte_tool_").replace("_", " "),
@@ -90,7 +90,7 @@ def build_server(portal: Portal, *, lang: str | None = None) -> Server:
     async def ask(action: str, arguments: dict[str, Any]) -> Answer:
         return await anyio.to_thread.run_sync(portal.call, action, arguments)
 
-    async def tools(fresh: bool = False) -> dict:
+    async def tools(fresh: bool = False) -> dict[str, ToolSpec]:
         try:
             return await anyio.to_thread.run_sync(lambda: portal.tools(fresh=fresh))
         except PortalError as error:

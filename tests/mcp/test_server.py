@@ -34,6 +34,7 @@ KNOWN = (
     "vierstaedte_tool_describe_dataset",
     "vierstaedte_tool_query_indicator",
 )
+QUERY = "vierstaedte_tool_query_indicator"
 # a desktop's tokens in the server's environment: none of them may reach the portal
 SECRET_ENV = {"CKAN_API_TOKEN": "tok-secret", "VIERSTAEDTE_API_TOKEN": "tok-secret"}
 
@@ -85,10 +86,10 @@ class HttpServer:
         self.process.wait(timeout=15)
 
 
-def stdio(portal: str) -> StdioServerParameters:
+def stdio(portal: str, *args: str) -> StdioServerParameters:
     """What a desktop client's config launches: the command and the portal in its environment."""
     env = dict(os.environ, VIERSTAEDTE_PORTAL_URL=portal, **SECRET_ENV)
-    return StdioServerParameters(command=COMMAND, args=[], env=env)
+    return StdioServerParameters(command=COMMAND, args=list(args), env=env)
 
 
 def session(server, check, **options):
@@ -210,6 +211,14 @@ def portal(harvest, platform):
 def test_stdio_session(portal):
     tap, manifest, private = portal
     session(stdio(tap.base), lambda client: exercise(client, manifest, private))
+
+    async def english(client):  # --lang: the language of calls that name none
+        gonsenheim = {"indicator": "population_total", "city": "mainz", "area_name": "Gonsenheim"}
+        assert "25,301" in (await client.call_tool(QUERY, gonsenheim)).content[0].text
+        german = await client.call_tool(QUERY, {**gonsenheim, "lang": "de"})
+        assert "25.301" in german.content[0].text
+
+    session(stdio(tap.base, "--lang", "en"), english)
     assert_anonymous(tap, manifest)
 
 
@@ -274,6 +283,26 @@ def test_bad_manifest_is_a_clear_error(body, message):
             assert (await client.list_resource_templates()).resource_templates
 
         session(stdio(portal.base), check)
+
+
+class _SlowPortal(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        time.sleep(3)
+
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+def test_slow_portal_times_out():
+    with LoopbackServer(_SlowPortal) as portal:
+
+        async def check(client):
+            began = time.monotonic()
+            with pytest.raises(MCPError, match="did not answer within 1 s"):
+                await client.list_tools()
+            assert time.monotonic() - began < 2.5
+
+        session(stdio(portal.base, "--timeout", "1"), check)
 
 
 def test_unreachable_portal_is_a_clear_error():
