@@ -157,7 +157,7 @@ class Slot:
         """
         self.dir.mkdir(parents=True, exist_ok=True)
         self.secrets.mkdir(mode=0o700, exist_ok=True)
-        sh("solr-core", self.core)
+        sh("solr-conf", self.core)  # created, or its configset brought up to date and reloaded
         self.write_config(self.ini, port)
         stamp = self.dir / "template.stamp"
         if stamp.exists() and stamp.read_text() == self._stamp() and self._exists(self.template):
