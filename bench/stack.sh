@@ -3,9 +3,8 @@
 #
 #   bench/stack.sh install                 bench extra (ckanext-harvest, pinned in setup.py) and wrk (Debian)
 #   bench/stack.sh services                PostgreSQL, Redis, Solr as scripts/stack starts them (never restarted)
-#   bench/stack.sh solr-core NAME          add a Solr core to the running Solr (persists in .stack/solr-home)
-#   bench/stack.sh solr-conf NAME [stock]  (re)write a core's configset, ours or CKAN's stock one
-#                                          (scripts/solr/configset.py), then create or reload it
+#   bench/stack.sh solr-conf NAME [stock]  a Solr core with the configset written afresh (ours, or CKAN's
+#                                          stock one), created in or reloaded by the running Solr
 #   bench/stack.sh databases DB DATASTORE  create roles and databases (the stack's roles and passwords)
 #   bench/stack.sh drop DB...              drop databases
 #   bench/stack.sh clone TEMPLATE DB       DB := a copy of TEMPLATE (drops DB first)
@@ -50,7 +49,6 @@ solr_conf() {  # solr_conf NAME [stock]: the search benchmark compares our confi
 case ${1:-} in
   install) install_bench ;;
   services) install_all; start_postgres; start_redis; start_solr ;;
-  solr-core) guard "$2"; ensure_solr_core "$2" ;;
   solr-conf) guard "$2"; solr_conf "$2" "${3:-}" ;;
   databases) guard "$2" "$3"; setup_databases "$2" "$3" ;;
   drop) shift; guard "$@"; for db in "$@"; do drop_database "$db"; done ;;
