@@ -298,7 +298,9 @@ def decompound(word: str, dictionary: frozenset[str], min_word: int = 8) -> list
 
 
 def synonyms_file() -> str:
-    """Solr's synonyms format: one equivalence line per group of the contract."""
+    """Solr's synonyms format, one line per group of the contract: its equivalent terms as an
+    equivalence (``a, b``), or, when it has narrower terms, one way (``a, b => a, b, n``): the
+    general words find the specific ones, a specific word finds only itself."""
     from vierstaedte_contract import synonyms
 
     lines = [
@@ -307,8 +309,10 @@ def synonyms_file() -> str:
         + ", ".join(f"{t} ({'|'.join(s)})" for t, s in synonyms.ambiguous().items()),
     ]
     for group, terms in synonyms.groups().items():
+        same = ", ".join(t.term.lower() for t in terms if t.kind == synonyms.EQUIVALENT)
+        narrower = ", ".join(t.term.lower() for t in terms if t.kind == synonyms.NARROWER)
         lines.append(f"# {group}")
-        lines.append(", ".join(t.term.lower() for t in terms))
+        lines.append(f"{same} => {same}, {narrower}" if narrower else same)
     return "\n".join(lines) + "\n"
 
 

@@ -134,6 +134,47 @@ def test_haushalt_alone_expands_to_neither_sense(solr):
     assert not {"household", "privathaushalt"} & budget
 
 
+def test_a_general_word_finds_the_specific_ones_a_specific_one_not_its_siblings(solr):
+    wahl = analyse(solr, "text_de", "Wahl", "query")
+    assert {"stadtratswahl", "ortsbeiratswahl", "bundestagswahl", "europawahl"} <= wahl
+    local = analyse(solr, "text_de", "Kommunalwahl", "query")
+    assert {"stadtratswahl", "ortsbeiratswahl"} <= local
+    assert not {"bundestagswahl", "europawahl"} & local
+    ortsbeirat = analyse(solr, "text_de", "Ortsbeiratswahl", "query")
+    assert "ortsbeiratswahl" in ortsbeirat
+    # ("wahl", "election" come only inside its own phrases: "Wahl zum Ortsbeirat", …)
+    assert not {"stadtratswahl", "kommunalwahl", "bundestagswahl", "elections"} & ortsbeirat
+    stadtrat = analyse(solr, "text_de", "Stadtratswahl", "query")
+    assert "gemeinderatswahl" in stadtrat
+    assert not {"ortsbeiratswahl", "kommunalwahl", "elections"} & stadtrat
+    bus = analyse(solr, "text_de", "Bus", "query")
+    assert not {"strassenbahn", "opnv", "nahverkehr"} & bus
+    assert {"bus", "strassenbahn"} <= analyse(solr, "text_de", "ÖPNV", "query")
+
+
+@pytest.mark.parametrize(
+    ("query", "finds"),
+    [
+        ("Kita", {"kindertagesstatt", "kindergart"}),
+        ("Kindergarten", {"kita"}),
+        ("Müll", {"abfall"}),
+        ("WC", {"toilett"}),
+        ("Ampel", {"lichtsignalanlag"}),
+        ("Flüchtlinge", {"gefluchtet", "asylbewerb", "schutzsuch"}),
+        ("Babynamen", {"vornam"}),
+        ("PLZ", {"postleitzahl"}),
+        ("Gehalt", {"einkomm", "verdien"}),
+        ("schools", {"schul"}),
+        ("hospital", {"krankenhaus"}),
+        ("waste", {"mull", "abfall"}),
+        ("Altersgruppe", {"altersgrupp", "altersklass"}),
+        ("Grüne", {"bundnis", "grun"}),
+    ],
+)
+def test_everyday_and_english_words_find_the_offices_words(solr, query, finds):
+    assert finds <= analyse(solr, "text_de", query, "query")
+
+
 @pytest.mark.parametrize("field", ["text_exact", "title_exact", "spell"])
 def test_exact_fields_are_lowercased_only(solr, field):
     text = "Wahlergebnisse der Stadtratswahl, Einwohnerzahl der Städte"
