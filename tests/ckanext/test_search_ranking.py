@@ -124,3 +124,72 @@ class TestStockSearch:
         assert result["count"] == 0
         assert "vierstaedte_suggestion" not in result and "vierstaedte_searched" not in result
         assert names("Zahlen") != []
+
+
+def searched(q: str) -> dict:
+    return call_action("package_search", q=q)
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_datastore", "cities")
+class TestCorrections:
+    def test_a_short_real_word_is_offered_but_never_searched_instead(self):
+        dataset("a-art", "Art der Nutzung")
+        dataset("b-mall", "Mall am Bahnhof")
+
+        for q in ("Arzt", "Müll"):  # the spellcheck offers "art", "mall"; fuzzy would find them
+            result = searched(q)
+            assert result["count"] == 0, (q, result["results"])
+            assert "vierstaedte_searched" not in result
+        assert searched("Arzt")["vierstaedte_suggestion"]["query"] == "art"  # only offered
+
+    @pytest.mark.parametrize(
+        ("typo", "title"),
+        [
+            ("Apoteke", "Apotheke am Markt"),
+            ("Krankenhuas", "Krankenhaus der Stadt"),
+            ("Freidhof", "Friedhof der Stadt"),
+            ("Bibliotek", "Bibliothek der Stadt"),
+        ],
+    )
+    def test_a_long_word_one_slip_away_is_still_searched_corrected(self, typo, title):
+        made = dataset("a-richtig", title)
+        result = searched(typo)
+        assert [d["name"] for d in result["results"]] == [made["name"]]
+        assert result["vierstaedte_searched"]["method"] in ("spellcheck", "fuzzy")
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_datastore", "cities")
+class TestSeveralWords:
+    def test_words_found_apart_are_searched_with_fewer_required_and_it_says_so(self):
+        dataset("a-einkaufen", "Einkaufen in der Innenstadt")
+        dataset("b-lebensmittel", "Lebensmittel im Handel")
+
+        result = searched("Einkaufen Lebensmittel")
+        assert {d["name"] for d in result["results"]} == {"a-einkaufen", "b-lebensmittel"}
+        assert result["vierstaedte_searched"] == {
+            "query": "Einkaufen Lebensmittel",
+            "original": "Einkaufen Lebensmittel",
+            "method": "fewer_words",
+        }
+
+    def test_a_city_named_in_the_query_is_required_not_the_word_that_drops(self):
+        dataset("a-mainz", "Einwohnerzahl der Stadtteile", owner_org="mainz")
+        dataset("b-trier", "Einwohnerzahl der Stadtteile 2019", owner_org="trier")
+        dataset("c-mainz", "Geborene in Mainz", owner_org="mainz")
+
+        assert names("Einwohnerzahl Stadtteile Mainz") == ["a-mainz"]
+        assert names("Einwohnerzahl Stadtteile Landeshauptstadt Mainz") == ["a-mainz"]
+        assert names("Mainz")[:1] == ["c-mainz"]  # the city alone is still a word
+
+    def test_a_year_in_the_query_is_required(self):
+        dataset("a-2019", "Einwohnerzahl der Stadtteile 2019")
+        dataset("b-2020", "Einwohnerzahl der Stadtteile 2020")
+
+        assert names("Einwohnerzahl Stadtteile 2019") == ["a-2019"]
+
+    def test_english_terms_of_several_words_find_their_synonyms(self):
+        dataset("a-wahl", "Wahlergebnisse der Stadtratswahl")
+
+        result = searched("election results")
+        assert [d["name"] for d in result["results"]] == ["a-wahl"]
+        assert "vierstaedte_searched" not in result

@@ -8,13 +8,22 @@ copies (``title_exact``, ``text_exact``) weigh more than the stemmed and decompo
 "Stadtratswahl"; the data words (``vs_*``, see :mod:`.vocabulary`) weigh like a title. Fielded
 queries, filters and parameters a caller set are left as they are.
 
+Several words: dismax requires all but one of three or more words (``mm``), and the one that
+dropped was often the city or the year, the word that decides which table is meant. So a
+city's name or title from the contract becomes a filter on its organization (the rest of the
+query ranks), and a year among other words is required (``+2019``). Dismax analyses each
+blank-separated word alone, so an English synonym of several words ("election results") is
+quoted: then the synonym filter sees it whole.
+
 Typos: a free-text search with fewer than :data:`LITTLE` hits asks Solr's spellcheck (the
 ``spell`` field) for a collation, with the search's own filters (visibility included), so the
 suggestion's count is what the user would get. ``package_search`` answers with
-``vierstaedte_suggestion``; when the search found nothing it searches again, the suggestion
-first, else each word fuzzily (edit distance 1, 2 from 7 letters), and returns those results
-with ``vierstaedte_searched`` saying what was searched instead (docs/api.md). The portal reads
-both from :func:`note` for its "Meinten Sie …?".
+``vierstaedte_suggestion``; when the search found nothing it searches again: the suggestion
+only if every correction is surely a typo (:func:`typo`: the spellcheck corrects any word
+the index lacks, and a short real word is always near another one, "Arzt" near "art"), else
+each long word fuzzily, else, for several words, with one word enough; it returns those
+results with ``vierstaedte_searched`` saying what was searched instead (docs/api.md). The
+portal reads both from :func:`note` for its "Meinten Sie …?".
 
 ``ckanext.vierstaedte.search.german = false`` switches all of it off: package_search is stock
 CKAN (the benchmark's baseline, on a core with CKAN's own schema).
@@ -28,6 +37,7 @@ CKAN passes only known Solr parameters through package_search; ``pf`` is not amo
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -38,6 +48,7 @@ import pysolr
 from ckan.lib.search import query as ckan_query
 
 from ckanext.vierstaedte import solr
+from vierstaedte_contract import cities, synonyms
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +65,11 @@ MINIMUM_MATCH = "2<-1 5<80%"  # CKAN's: up to two words all, up to five all but 
 TIE = "0.1"
 LITTLE = 3  # fewer hits than this and the spellcheck is asked for a better query
 RETRY = "ext_vierstaedte_retry"  # marks package_search's own second search (no new suggestion)
+TYPED = "ext_vierstaedte_typed"  # the query as typed, before cities, years and phrases
 _WORD = re.compile(r"\w+")
+_YEAR = re.compile(r"(19|20)\d\d")
+TYPO_LETTERS = 6  # shorter words are never corrected without asking: "Arzt" is no typo of "art"
+TWO_TYPOS_LETTERS = 10  # from this length a correction may be two edits away
 
 
 def enabled() -> bool:
@@ -71,14 +86,91 @@ def free_text(q: Any) -> bool:
 
 
 def search_params(params: dict[str, Any]) -> dict[str, Any]:
-    """``before_dataset_search``: German fields and weights for a free-text query."""
+    """``before_dataset_search``: German fields and weights for a free-text query.
+
+    A city named in the query becomes a filter on its organization and leaves the words, a
+    year becomes a required word, an English term of several words a phrase (see the
+    module docstring).
+    """
     if enabled() and free_text(params.get("q")):
+        params["extras"] = dict(params.get("extras") or {}, **{TYPED: params["q"]})
+        q, names = _cities_named(params["q"])
+        if names:
+            params["q"] = q
+            params["fq_list"] = [
+                *params.get("fq_list", []),
+                "organization:({})".format(" OR ".join(sorted(names))),
+            ]
+        params["q"] = _phrases(_years_required(params["q"]))
         params.setdefault("defType", "dismax")
         params.setdefault("qf", QUERY_FIELDS)
         params.setdefault("pf", PHRASE_FIELDS)
         params.setdefault("mm", MINIMUM_MATCH)
         params.setdefault("tie", TIE)
     return params
+
+
+@functools.cache
+def _city_words() -> tuple[tuple[tuple[str, ...], str], ...]:
+    """Each way the contract names a city, as casefolded words, longest first, with its name."""
+    named = {
+        tuple(title.casefold().split()): city.name
+        for city in cities.members()
+        for title in (city.name, city.title, city.short_title)
+    }
+    return tuple(sorted(named.items(), key=lambda item: -len(item[0])))
+
+
+def _cities_named(q: str) -> tuple[str, set[str]]:
+    """``q`` without the cities it names, and their names; ``q`` itself if nothing else is left."""
+    words, kept, names, i = q.split(), [], set(), 0
+    folded = [w.casefold() for w in words]
+    while i < len(words):
+        for title, name in _city_words():
+            if tuple(folded[i : i + len(title)]) == title:
+                names.add(name)
+                i += len(title)
+                break
+        else:
+            kept.append(words[i])
+            i += 1
+    if not names or not any(_WORD.search(w) for w in kept):
+        return q, set()
+    return " ".join(kept), names
+
+
+def _years_required(q: str) -> str:
+    """A year among other words must match (``+2019``): it is what the searcher asked for."""
+    words = q.split()
+    if len(words) < 2:
+        return q
+    return " ".join(f"+{w}" if _YEAR.fullmatch(w) else w for w in words)
+
+
+@functools.cache
+def _multiword_terms() -> tuple[str, ...]:
+    """The contract's synonym terms of several words, longest first."""
+    found = {
+        " ".join(term.term.casefold().split())
+        for terms in synonyms.groups().values()
+        for term in terms
+        if len(term.term.split()) > 1
+    }
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _phrases(q: str) -> str:
+    """Synonym terms of several words quoted, so Solr's synonyms see them whole.
+
+    Dismax analyses each blank-separated word alone: "election results" would look up
+    "election" and "results", never the term; quoted, the phrase goes through the analysis
+    at once and the synonym filter maps it.
+    """
+    if '"' in q:
+        return q
+    for term in _multiword_terms():
+        q = re.sub(rf"(?<![\w\"]){re.escape(term)}(?![\w\"])", f'"{term}"', q, flags=re.I)
+    return q
 
 
 def _pairs(named: Any) -> list[tuple[Any, Any]]:
@@ -95,7 +187,7 @@ def _collations(spellcheck: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "query": value["collationQuery"],
             "count": int(value["hits"]),
-            "words": [word for _, word in _pairs(value.get("misspellingsAndCorrections"))],
+            "pairs": _pairs(value.get("misspellingsAndCorrections")),
         }
         for key, value in _pairs(spellcheck.get("collations"))
         if key == "collation" and isinstance(value, dict) and value.get("hits")
@@ -123,6 +215,7 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
     The spellcheck corrects only words the index does not have, so a collation is a real
     correction even when it finds no more than the query (two of three words matched).
     """
+    typed = (params.get("extras") or {}).get(TYPED, params["q"])
     ask = {
         key: params[key]
         for key in ("fq", "defType", "qf", "pf", "mm", "tie", "df", "q.op")
@@ -133,7 +226,7 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
             "rows": 0,
             "facet": "false",
             "spellcheck": "true",
-            "spellcheck.q": params["q"],
+            "spellcheck.q": typed,
             "spellcheck.dictionary": "default",
             "spellcheck.collate": "true",
             "spellcheck.collateExtendedResults": "true",
@@ -144,9 +237,11 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
         connection = solr.make_connection(decode_dates=False)
         answer = connection.search(params["q"], **ask)
         for found in _collations(answer.spellcheck or {}):
-            if found["query"].casefold().split() == params["q"].casefold().split():
+            if found["query"].casefold().split() == typed.casefold().split():
                 continue
-            if _visible(connection, found.pop("words"), params.get("fq")):
+            pairs = found.pop("pairs")
+            if _visible(connection, [word for _, word in pairs], params.get("fq")):
+                found["confident"] = all(typo(typed, word) for typed, word in pairs)
                 return found
     except (pysolr.SolrError, OSError) as error:
         log.warning("spellcheck failed for a search: %s", error)
@@ -167,12 +262,42 @@ def after_search(results: dict[str, Any], params: dict[str, Any]) -> dict[str, A
     return results
 
 
+def _distance(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: insertions, deletions, substitutions, adjacent swaps."""
+    rows = [list(range(len(b) + 1))]
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            row.append(min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y)))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
+
+
+def edits(word: str) -> int:
+    """Edits a word may be from a correction and still be a typo of it (0: never corrected)."""
+    if len(word) < TYPO_LETTERS:
+        return 0
+    return 1 if len(word) < TWO_TYPOS_LETTERS else 2
+
+
+def typo(typed: str, corrected: str) -> bool:
+    """Whether searching ``corrected`` for ``typed`` is safe: a long word, a near miss.
+
+    The spellcheck offers a correction for any word the index lacks, and a short real word
+    ("Arzt", "Kino", "Park") is always near some other word ("art", "kind", "party").
+    """
+    typed, corrected = typed.casefold(), corrected.casefold()
+    return typed != corrected and 0 < _distance(typed, corrected) <= edits(typed)
+
+
 def fuzzy(q: str) -> str | None:
-    """``q`` with each word of four letters or more made fuzzy; None if there is none."""
+    """``q`` with each long word made fuzzy (:func:`edits`); None if there is none."""
     words = _WORD.findall(q)
-    if not any(len(w) >= 4 for w in words):
+    if not any(edits(w) for w in words):
         return None
-    return " ".join(f"{w}~{1 if len(w) < 7 else 2}" if len(w) >= 4 else w for w in words)
+    return " ".join(f"{w}~{edits(w)}" if edits(w) else w for w in words)
 
 
 @tk.chained_action
@@ -183,18 +308,24 @@ def package_search(up, context, data_dict):
     q = data_dict.get("q")
     if enabled() and free_text(q) and not result["count"] and not data_dict.get(RETRY):
         offered = result.get("vierstaedte_suggestion")
-        tries = [("spellcheck", offered["query"] if offered else None), ("fuzzy", fuzzy(q))]
-        for method, query in tries:
+        sure = offered["query"] if offered and offered.pop("confident") else None
+        tries = [
+            ("spellcheck", sure, {}),
+            ("fuzzy", fuzzy(q), {"defType": "edismax"}),
+            ("fewer_words", q if len(q.split()) > 1 else None, {"mm": "1"}),
+        ]
+        for method, query, change in tries:
             if not query:
                 continue
-            retry = {RETRY: "1", "defType": "edismax"} if method == "fuzzy" else {RETRY: "1"}
-            again = up(dict(context), dict(data_dict, q=query, **retry))
+            again = up(dict(context), dict(data_dict, q=query, **change, **{RETRY: "1"}))
             if again["count"]:
                 if offered:
                     again["vierstaedte_suggestion"] = offered
                 again["vierstaedte_searched"] = {"query": query, "original": q, "method": method}
                 result = again
                 break
+    elif result.get("vierstaedte_suggestion"):
+        result["vierstaedte_suggestion"].pop("confident", None)
     _remember(q, result)
     return result
 
