@@ -1,12 +1,14 @@
 """Writes the portal's Solr configset: CKAN's schema.xml plus our German diff, and its word lists.
 
-    python scripts/solr/configset.py OUTDIR [--hunspell DIC] [--ckan-schema FILE] [--stock]
+    python scripts/solr/configset.py OUTDIR [--hunspell DIC] [--hyphen DIC] [--ckan-schema FILE]
+                                            [--stock]
 
 OUTDIR becomes a complete ``conf`` directory: ``schema.xml`` (CKAN's file with
 ``schema-german.xml`` inserted, nothing of CKAN's changed), ``solrconfig.xml``,
 ``stopwords_de.txt`` (Snowball's German list), ``synonyms_de.txt`` (from the contract's
 ``synonyms.csv``) with ``synonym_words_de.txt`` (their words, not decompounded at query
-time), ``compounds_de.txt``, the decompounding dictionary, and the empty
+time), ``compounds_de.txt``, the decompounding dictionary, ``hyphenation_de.xml`` (German
+syllables: the compound filter takes parts only between them), and the empty
 ``synonyms.txt``/``protwords.txt`` CKAN's own type ``text`` reads. The configset is
 generated, not committed, so that a CKAN upgrade is one review of the diff: if CKAN's
 schema.xml is not the file the diff was written against, this stops and says so.
@@ -16,12 +18,14 @@ search benchmark compares with.
 The dictionary is built, not hand-written: the nouns of our own vocabulary (indicator labels
 and definitions, area names, vocabulary and unit labels, synonyms) plus the nouns of the
 hunspell German dictionary (Debian's hunspell-de-de, igerman98, GPL-2+: read on this machine,
-never committed). Lucene's DictionaryCompoundWordTokenFilter emits, at each position of a word,
-the longest dictionary word starting there; so the dictionary holds only "atoms": a word that
+never committed). Lucene's HyphenationCompoundWordTokenFilter emits, at each syllable of a word
+(Debian's hyphen-de patterns, LGPL-2+, read here, never committed), the longest dictionary word
+starting there; so the dictionary holds only "atoms": a word that
 is itself two dictionary words (with a linking s/n/en/es/e/er) is left out, else it would hide
 its own head ("bevölkerungsdichte" hiding "bevölkerung"), and hunspell's short words (< 5
 letters: "haus", "volk", "heim") are left out, else they would split "Haushalt" and
-"Bevölkerung" into junk. Short words of our vocabulary ("wahl", "zahl") stay. The compound
+"Bevölkerung" into junk. Short words of our vocabulary ("wahl", "zahl") and of
+compounds_civic_de.txt ("park", "kinder", "haltestelle") stay. The compound
 filter runs before German normalisation, so the entries keep their umlauts ("wähler" is no
 "wahl" + "er").
 docs/search.md has the analysis chain and the measurements.
@@ -46,6 +50,8 @@ DIFF = HERE / "schema-german.xml"
 SOLRCONFIG = HERE / "solrconfig.xml"
 STOPWORDS = HERE / "stopwords_de.txt"
 HUNSPELL = Path("/usr/share/hunspell/de_DE.dic")  # Debian package hunspell-de-de
+HYPHEN = Path("/usr/share/hyphen/hyph_de_DE.dic")  # Debian package hyphen-de
+CIVIC = HERE / "compounds_civic_de.txt"  # our words the hunspell rules would leave out
 # CKAN's own type `text` reads these two; they stay empty: CKAN's fields keep their stock analysis
 CKAN_FILES = {"synonyms.txt": "# CKAN's type text: no synonyms\n", "protwords.txt": "# none\n"}
 
@@ -56,6 +62,10 @@ LINKS = ("", "s", "es", "n", "en", "e", "er", "ens")  # Fugenelemente between co
 _WORD = re.compile(r"[^\W\d_]+")
 _NOUN = re.compile(r"^[A-ZÄÖÜ][a-zäöüß]+$")
 _PLURALS = ("e", "en", "er", "ern", "n", "s", "se")  # also the endings a compound's last part takes
+# a syllable takes a plural's consonant ("Ein|rich|tun|gen"), so the part must be the plural
+_EN_PLURALS = ("ung", "heit", "keit", "schaft", "ion", "tät")
+# nouns that are also the ending of many words: "Bürger|schaft", "Fäl|lun|gen" → "lunge"
+_ENDINGS = frozenset({"schaft", "lunge"})
 
 
 class ConfigsetError(RuntimeError):
@@ -271,27 +281,56 @@ def compound_dictionary(
         found = {w.lower() for w in items if len(w) >= shortest}
         return {w for w in found if len(w) <= MAX_SUBWORD and w not in stop}
 
+    civic = set(civic_words())
     own = norm(vocabulary, MIN_SUBWORD)
-    theirs = norm(nouns, MIN_HUNSPELL) - own
-    every = frozenset(own | theirs | norm(words, MIN_HUNSPELL))
-    return sorted(w for w in own | theirs if not _splits(w, every))
+    theirs = norm(nouns, MIN_HUNSPELL) - own - _ENDINGS
+    every = frozenset(own | theirs | civic | norm(words, MIN_HUNSPELL))
+    atoms = {w for w in own | theirs if not _splits(w, every)} | civic
+    plurals = {w + "en" for w in atoms if w.endswith(_EN_PLURALS)}
+    plurals |= {w + "nen" for w in atoms if w.endswith("in") and len(w) > 5}
+    return sorted(atoms | plurals)
 
 
-def decompound(word: str, dictionary: frozenset[str], min_word: int = 8) -> list[str]:
-    """What the schema's compound filter adds for one normalised word (for measurements)."""
-    if len(word) < min_word:
-        return []
-    found = []
-    for start in range(len(word) - MIN_SUBWORD + 1):
-        longest = None
-        for length in range(MIN_SUBWORD, MAX_SUBWORD + 1):
-            if start + length > len(word):
-                break
-            if word[start : start + length] in dictionary:
-                longest = word[start : start + length]
-        if longest:
-            found.append(longest)
-    return found
+def civic_words() -> list[str]:
+    """Our own list of civic nouns that are parts though short, plural or compound."""
+    lines = CIVIC.read_text(encoding="utf-8").splitlines()
+    return [w for w in (line.split("#", 1)[0].strip().lower() for line in lines) if w]
+
+
+def hyphenation_xml(dic: Path) -> str:
+    """libhyphen's German syllable patterns as the FOP XML Lucene's PatternParser reads.
+
+    Debian's hyph_de_DE.dic has two levels: compound boundaries from a word list, then (after
+    NEXTLEVEL) the Liang patterns of TeX's dehyphn.tex for syllables. The compound filter only
+    needs syllables (its dictionary finds the parts), so the second level is taken; its letters
+    become the classes (each with its capital), which Lucene requires of every letter.
+    """
+    if not dic.is_file():
+        raise ConfigsetError(f"{dic} is missing: install the Debian package hyphen-de")
+    lines = dic.read_text(encoding="latin-1").splitlines()
+    if "NEXTLEVEL" in lines:
+        lines = lines[lines.index("NEXTLEVEL") + 1 :]
+    patterns = []
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line and not line.isupper() and re.fullmatch(r"[.\d\w]+", line):
+            patterns.append(line)
+    if len(patterns) < 1000:
+        raise ConfigsetError(f"{dic}: only {len(patterns)} hyphenation patterns")
+    letters = sorted({c for p in patterns for c in p if c.isalpha()})
+    classes = "\n".join(
+        c + c.upper() if c.upper() != c and len(c.upper()) == 1 else c for c in letters
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        "<!-- Generated by scripts/solr/configset.py from Debian's hyphen-de (hyph_de_DE.dic,"
+        " LGPL-2+, after TeX's dehyphn.tex, LPPL): the syllable patterns. -->\n"
+        "<hyphenation-info>\n<classes>\n"
+        + classes
+        + "\n</classes>\n<patterns>\n"
+        + "\n".join(patterns)
+        + "\n</patterns>\n</hyphenation-info>\n"
+    )
 
 
 # --- synonyms ---------------------------------------------------------------------------------
@@ -334,7 +373,11 @@ def synonym_words() -> str:
 
 
 def build(
-    outdir: Path, hunspell: Path = HUNSPELL, ckan_schema: Path | None = None, stock: bool = False
+    outdir: Path,
+    hunspell: Path = HUNSPELL,
+    ckan_schema: Path | None = None,
+    stock: bool = False,
+    hyphen: Path = HYPHEN,
 ) -> dict[str, int | float]:
     """Write the conf directory; returns figures for the report (sizes, seconds)."""
     started = time.perf_counter()
@@ -350,6 +393,7 @@ def build(
     vocabulary = vocabulary_nouns()
     nouns, words = hunspell_words(hunspell)
     dictionary = compound_dictionary(vocabulary, nouns, words)
+    hyphenation = hyphenation_xml(hyphen)
     outdir.mkdir(parents=True, exist_ok=True)
     header = (
         "# Generated by scripts/solr/configset.py: the nouns of our vocabulary and of hunspell's"
@@ -362,6 +406,7 @@ def build(
         "synonyms_de.txt": synonyms_file(),
         "synonym_words_de.txt": synonym_words(),
         "compounds_de.txt": header + "\n".join(dictionary) + "\n",
+        "hyphenation_de.xml": hyphenation,
         **CKAN_FILES,
     }
     for name, text in contents.items():
@@ -378,11 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", type=Path, help="the conf directory to write")
     parser.add_argument("--hunspell", type=Path, default=HUNSPELL, help="a hunspell .dic file")
+    parser.add_argument("--hyphen", type=Path, default=HYPHEN, help="a libhyphen .dic file")
     parser.add_argument("--ckan-schema", type=Path, help="CKAN's schema.xml (default: installed)")
     parser.add_argument("--stock", action="store_true", help="CKAN's schema without our diff")
     args = parser.parse_args(argv)
     try:
-        figures = build(args.outdir, args.hunspell, args.ckan_schema, args.stock)
+        figures = build(args.outdir, args.hunspell, args.ckan_schema, args.stock, args.hyphen)
     except ConfigsetError as error:
         print(f"configset.py: {error}", file=sys.stderr)
         return 1

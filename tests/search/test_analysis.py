@@ -67,6 +67,27 @@ def test_short_words_are_no_parts_of_longer_ones(solr):
 
 
 @pytest.mark.parametrize(
+    ("word", "parts", "junk"),
+    [
+        # the red team's held-out failures (/analysis/field): fragments inside syllables
+        ("Kindergarten", {"kind", "gart"}, {"ind"}),
+        ("Bushaltestelle", {"haltestell"}, {"stell"}),
+        ("Parkanlagen", {"park", "anlag"}, set()),
+        ("Migration", set(), {"ration"}),
+        ("Verdienststrukturerhebung", {"verdien", "struktur", "erheb"}, {"dien", "heb"}),
+        ("Bäckereien", {"backerei"}, {"ack"}),
+        ("Kinderbetreuungseinrichtungen", {"kind", "betreu", "einricht"}, {"ind", "richt"}),
+        ("Bürgerschaftswahl", {"burgerschaft", "wahl"}, {"schaft"}),
+        ("Baumfällungen", set(), {"lung"}),
+    ],
+)
+def test_parts_start_and_end_at_syllables(solr, word, parts, junk):
+    terms = analyse(solr, "text_de", word)
+    assert parts <= terms
+    assert not junk & terms
+
+
+@pytest.mark.parametrize(
     "spellings",
     [
         ("Bevölkerung", "Bevoelkerung", "BEVÖLKERUNG"),
@@ -179,6 +200,8 @@ def test_everyday_and_english_words_find_the_offices_words(solr, query, finds):
 def test_exact_fields_are_lowercased_only(solr, field):
     text = "Wahlergebnisse der Stadtratswahl, Einwohnerzahl der Städte"
     expected = {"wahlergebnisse", "der", "stadtratswahl", "einwohnerzahl", "städte"}
+    if field != "spell":  # stop words would make "Ausländer in Koblenz" match "Kitas in Koblenz"
+        expected.remove("der")
     assert analyse(solr, field, text) == expected
     assert analyse(solr, field, text, "query") == expected
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import re
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -34,6 +36,7 @@ def test_the_conf_directory_is_complete(conf):
         "synonyms_de.txt",
         "synonym_words_de.txt",
         "compounds_de.txt",
+        "hyphenation_de.xml",
         "synonyms.txt",
         "protwords.txt",
     }
@@ -64,13 +67,26 @@ def test_the_compound_dictionary_holds_atoms_not_compounds_or_short_words(conf):
     compounds = {"einwohnerzahl", "bevölkerungsdichte", "kommunalwahl", "wahlergebnisse"}
     assert not compounds & words
     assert not {"haus", "halt", "volk", "völker", "erzählen"} & words  # junk as parts
+    assert not {"kindergarten", "kinderbetreuung", "schaft", "lunge"} & words
+    # our civic words, and the plurals whose consonant starts the last syllable
+    assert {"park", "kinder", "arzt", "müll", "haltestelle", "bürgerschaft"} <= words
+    assert {"einrichtungen", "entwicklungen"} <= words
 
 
-def test_decompounding_as_the_filter_does(conf):
-    lines = (conf / "compounds_de.txt").read_text(encoding="utf-8").splitlines()
-    words = frozenset(line for line in lines if not line.startswith("#"))
-    assert configset.decompound("einwohnerzahl", words) == ["einwohner", "zahl"]
-    assert configset.decompound("bevölkerungsentwicklung", words) == ["bevölkerung", "entwicklung"]
+def test_the_hyphenation_patterns_are_lucenes_xml(conf):
+    root = ET.parse(conf / "hyphenation_de.xml").getroot()
+    assert root.tag == "hyphenation-info"
+    assert "äÄ" in root.find("classes").text.split()
+    patterns = root.find("patterns").text.split()
+    assert len(patterns) > 5000
+    assert all(re.fullmatch(r"[.\w\d]+", p) for p in patterns)
+    assert "NEXTLEVEL" not in patterns  # the syllable level of libhyphen's two
+
+
+def test_missing_hyphenation_patterns_stop_the_build(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert configset.main([str(out), "--hyphen", str(tmp_path / "none.dic")]) == 1
+    assert "install the Debian package hyphen-de" in capsys.readouterr().err
 
 
 def test_the_synonyms_file_is_written_from_the_contract(conf):
