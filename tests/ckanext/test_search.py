@@ -224,6 +224,11 @@ def test_the_page_offers_the_suggestion_and_says_what_it_searched_instead(portal
     assert "Keine Treffer für „Bevölkrung“" in note and "„bevölkerung“" in note
     assert TRIER_POPULATION in corrected.get_text()
 
+    apart = page(portal, q="Stadtratswahl Altersgruppen")  # no dataset has both words
+    note = apart.select_one(".vierstaedte-search-searched").get_text(" ", strip=True)
+    assert "Keine Treffer mit allen Wörtern aus „Stadtratswahl Altersgruppen“" in note
+    assert ELECTION in apart.get_text() and TRIER_POPULATION in apart.get_text()
+
 
 def test_a_search_without_hits_suggests_cities_indicators_and_the_comparison(portal):
     html = page(portal, q="Xylophonbau")
