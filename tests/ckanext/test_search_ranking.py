@@ -146,6 +146,7 @@ class TestCorrections:
         ("typo", "title"),
         [
             ("Apoteke", "Apotheke am Markt"),
+            ("Apoteke", "Apotheken der Stadt"),  # the index knows only the plural
             ("Krankenhuas", "Krankenhaus der Stadt"),
             ("Freidhof", "Friedhof der Stadt"),
             ("Bibliotek", "Bibliothek der Stadt"),

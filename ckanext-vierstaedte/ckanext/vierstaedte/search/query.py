@@ -70,6 +70,7 @@ _WORD = re.compile(r"\w+")
 _YEAR = re.compile(r"(19|20)\d\d")
 TYPO_LETTERS = 6  # shorter words are never corrected without asking: "Arzt" is no typo of "art"
 TWO_TYPOS_LETTERS = 10  # from this length a correction may be two edits away
+ENDINGS = ("n", "s", "e", "en", "es", "er", "ern")  # inflections a correction may add
 
 
 def enabled() -> bool:
@@ -209,6 +210,29 @@ def _visible(connection: pysolr.Solr, words: list[str], fq: Any) -> bool:
     return True
 
 
+def _surely(typed: str, spellcheck: dict[str, Any]) -> tuple[str, list[str]] | None:
+    """``typed`` with each unknown word replaced by its nearest :func:`typo` correction.
+
+    The collation prefers the more frequent word ("Apoteke": "apotheken", two edits); among
+    the spellcheck's suggestions for each word the first that is surely a typo of it counts.
+    None if a word has none; else the query and the words put in.
+    """
+    changes = []
+    for word, found in _pairs(spellcheck.get("suggestions")):
+        if not isinstance(found, dict):
+            continue
+        options = [o if isinstance(o, str) else o.get("word") for o in found.get("suggestion", [])]
+        best = next((o for o in options if o and typo(word, o)), None)
+        if best is None:
+            return None
+        changes.append((found["startOffset"], found["endOffset"], best))
+    if not changes:
+        return None
+    for start, end, best in sorted(changes, reverse=True):
+        typed = typed[:start] + best + typed[end:]
+    return typed, [best for _, _, best in changes]
+
+
 def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
     """A spellchecked query that finds something, under the search's own filters.
 
@@ -231,6 +255,7 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
             "spellcheck.collate": "true",
             "spellcheck.collateExtendedResults": "true",
             "spellcheck.maxCollationTries": 5,
+            "spellcheck.count": 10,
         }
     )
     try:
@@ -239,9 +264,10 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
         for found in _collations(answer.spellcheck or {}):
             if found["query"].casefold().split() == typed.casefold().split():
                 continue
-            pairs = found.pop("pairs")
-            if _visible(connection, [word for _, word in pairs], params.get("fq")):
-                found["confident"] = all(typo(typed, word) for typed, word in pairs)
+            if _visible(connection, [word for _, word in found.pop("pairs")], params.get("fq")):
+                sure = _surely(typed, answer.spellcheck or {})
+                visible = sure and _visible(connection, sure[1], params.get("fq"))
+                found["sure"] = sure[0] if visible else None
                 return found
     except (pysolr.SolrError, OSError) as error:
         log.warning("spellcheck failed for a search: %s", error)
@@ -286,10 +312,12 @@ def typo(typed: str, corrected: str) -> bool:
     """Whether searching ``corrected`` for ``typed`` is safe: a long word, a near miss.
 
     The spellcheck offers a correction for any word the index lacks, and a short real word
-    ("Arzt", "Kino", "Park") is always near some other word ("art", "kind", "party").
+    ("Arzt", "Kino", "Park") is always near some other word ("art", "kind", "party"). The
+    correction may be another form of the word meant ("Apoteke": "apotheken").
     """
     typed, corrected = typed.casefold(), corrected.casefold()
-    return typed != corrected and 0 < _distance(typed, corrected) <= edits(typed)
+    forms = [corrected] + [corrected[: -len(e)] for e in ENDINGS if corrected.endswith(e)]
+    return typed != corrected and 0 < min(_distance(typed, f) for f in forms) <= edits(typed)
 
 
 def fuzzy(q: str) -> str | None:
@@ -308,7 +336,7 @@ def package_search(up, context, data_dict):
     q = data_dict.get("q")
     if enabled() and free_text(q) and not result["count"] and not data_dict.get(RETRY):
         offered = result.get("vierstaedte_suggestion")
-        sure = offered["query"] if offered and offered.pop("confident") else None
+        sure = offered.pop("sure") if offered else None
         tries = [
             ("spellcheck", sure, {}),
             ("fuzzy", fuzzy(q), {"defType": "edismax"}),
@@ -325,7 +353,7 @@ def package_search(up, context, data_dict):
                 result = again
                 break
     elif result.get("vierstaedte_suggestion"):
-        result["vierstaedte_suggestion"].pop("confident", None)
+        result["vierstaedte_suggestion"].pop("sure", None)
     _remember(q, result)
     return result
 
