@@ -109,6 +109,13 @@ def complete(citation: dict, used: dict | None = None) -> None:
     assert citation["licence"]["url"] == "https://www.govdata.de/dl-de/by-2-0"
     assert DL_DE_BY in citation["attribution"]
     assert citation["publisher"] in citation["attribution"]
+    # one name for the city: the text starts with the publisher the attribution names
+    assert citation["text"].startswith(f"{citation['publisher']}: ")
+    assert citation["portal_modified"] == citation["modified"]
+    if citation["source_url"]:  # the dataset's page at the source, where the source names one
+        assert citation["source_url"] in citation["text"]
+    assert citation["source_file"].startswith("http")
+    assert "Portaleintrag" in citation["text"] or "portal record" in citation["text"]
     assert citation["dataset_title"] in citation["attribution"]
     assert citation["dataset_url"] in citation["attribution"]
     assert citation["dataset_url"].startswith("http") and "/dataset/" in citation["dataset_url"]
@@ -284,6 +291,20 @@ def test_without_a_district_the_levels_that_have_values_answer(portal):
         "Nord/Hemshof": 7790,
     }
     assert households["filter"]["area_level"] == "stadtteil"
+    # asked for the whole city: said first that these areas are not it and must not be summed
+    assert households["partial_areas"] is True and households["not_summable"] is True
+    first = households["answer"].splitlines()[:2]
+    assert first[0].startswith("Für die Gesamtstadt gibt es keine Werte")
+    assert "nicht für die ganze Stadt Ludwigshafen am Rhein; nicht summieren" in first[1]
+    one = call(
+        portal,
+        "vierstaedte_tool_query_indicator",
+        indicator="households",
+        city="ludwigshafen",
+        area_name="Mitte",
+        period="2023",
+    )
+    assert one["partial_areas"] is False and not one["answer"].startswith("Achtung")
 
 
 def test_missing_and_confidential_values_are_said_never_as_numbers(portal):
@@ -424,6 +445,11 @@ def test_a_value_of_a_list_without_rows_is_named_not_dropped(portal):
             "Ungültiges Format",
         ),
         (
+            {"indicator": "population_total", "city": "trier", "age_group": "65 plus"},
+            "age_group",
+            "Ungültiges Format: 65 plus. Erlaubt sind total, von-bis wie 18-64 oder ab wie 80+",
+        ),
+        (
             {"indicator": "population_total", "city": "mainz", "period": "2023-13"},
             "period",
             "Kein gültiges Datum",
@@ -481,16 +507,34 @@ def test_compare_cities_aligns_the_year_and_names_the_city_without_values(portal
     )
     for found in result["results"]:
         complete(found["citation"], result["filter"])
+
+
+def test_compare_cities_says_a_missing_period_is_missing_not_the_city_level(portal):
+    """Trier has city-wide values, only not for 2022: the reason is the period (F1)."""
+    result = call(
+        portal, "vierstaedte_tool_compare_cities", indicator="population_total", period="2022"
+    )
+    assert [(r["city"]["name"], r["period"]) for r in result["results"]] == [("mainz", "2022")]
+    assert "Trier: keine Werte für 2022; vorhanden: 2023-12-31." in result["answer"]
+    assert "Koblenz: keine Werte für 2022; vorhanden: 2023-12-31." in result["answer"]
+    assert "Gesamtstadt" not in result["answer"]
+
+
+def test_compare_cities_without_city_values_names_per_city_what_exists(portal):
+    """Households: only Ludwigshafen holds them, by Stadtteil; not every city listed (F2)."""
     english = call(portal, "vierstaedte_tool_compare_cities", indicator="households", lang="en")
     assert english["available"] is False and english["reason"] == "no_data_in_cities"
-    why = {entry["city"]: entry for entry in english["alternatives"]["cities"]}
-    assert why["ludwigshafen"]["reason"] == "no_city_values"
-    assert why["ludwigshafen"]["exists"]["area_levels"] == ["stadtteil"]
-    assert why["trier"] == {
-        "city": "trier",
-        "reason": "no_data_for_indicator",
-        "indicators": ["population_total", "population_share"],
-    }
+    held = english["alternatives"]["cities"]
+    assert list(held) == ["ludwigshafen"]
+    assert held["ludwigshafen"]["area_levels"] == ["stadtteil"]
+    assert held["ludwigshafen"]["periods"] == ["2022", "2023"]
+    assert english["alternatives"]["cities_without_indicator"] == ["mainz", "trier", "koblenz"]
+    exists = english["message"].partition("What exists: ")[2]
+    assert "Mainz" not in exists and "Trier" not in exists and "Koblenz" not in exists
+    assert (
+        "Ludwigshafen am Rhein: only at the level City quarter (Stadtteil) for 2022–2023"
+        in (english["message"])
+    )
 
 
 def test_list_indicators_lists_only_those_with_data(portal):
@@ -546,6 +590,13 @@ def test_describe_lists_every_breakdown_value_with_row_counts(portal):
         ("Gonsenheim", 11),
         ("Weisenau", 11),
     }
+    # the text: every value of each breakdown, total included, per indicator; "1 Gebiet"
+    assert "; 1 Gebiet." in trier["answer"]
+    assert "  sex: total (8), male (8), female (8)" in trier["answer"].splitlines()
+    assert "  age_group: " in trier["answer"] and "total (" in trier["answer"]
+    assert "; 3 Gebiete." in election["answer"]
+    assert election["citation"]["source_url"].endswith("/ckan/dataset/stadtratswahl-2024-mainz")
+    assert election["citation"]["text"].startswith("Stadt Mainz: ")
     share = next(i for i in election["indicators"] if i["id"] == "vote_share_by_party")
     assert [v["value"] for v in share["breakdowns"]["dimensions"]["party"]] == [
         "CDU",
@@ -553,6 +604,15 @@ def test_describe_lists_every_breakdown_value_with_row_counts(portal):
         "GRÜNE",
         "DIE LINKE",
     ]
+
+
+def test_describe_says_why_a_dataset_has_no_statistics_table(portal):
+    council = call(
+        portal, "vierstaedte_tool_describe_dataset", id=named(portal, "trier-ortsbeiraete")
+    )
+    assert council["indicators"] == []
+    assert "keine normalisierte Statistiktabelle" in council["answer"]
+    assert "Ressourcen: " in council["answer"]
 
 
 def test_search_says_what_was_searched_and_cites_each_hit(portal):
@@ -612,6 +672,28 @@ def test_read_rows_is_bounded_filtered_and_cited(portal):
     assert weisenau["total"] == 4 and weisenau["next_offset"] is None
     assert {r["area_name"] for r in weisenau["rows"]} == {"Weisenau"}
     assert all(r["sentence"] for r in weisenau["rows"])
+    # totals and parts (Trier's parts do not even add up to its total): marked, never summed
+    ages = call(
+        portal,
+        "vierstaedte_tool_read_rows",
+        id=named(portal, "trier-bevoelkerung-alter"),
+        filters={"sex": "female"},
+        limit=100,
+    )
+    assert [r["age_group"] for r in ages["rows"] if r["is_total"]] == []
+    everyone = call(
+        portal,
+        "vierstaedte_tool_read_rows",
+        id=named(portal, "trier-bevoelkerung-alter"),
+        filters={"sex": "total", "age_group": "total", "indicator": "population_total"},
+    )
+    assert [r["is_total"] for r in everyone["rows"]] == [True]
+    lines = ages["answer"].splitlines()
+    assert lines[-2] == (
+        "Teile nicht summieren: die Summe steht in den Zeilen mit „insgesamt“ (is_total)."
+    )
+    assert lines[-1] == f"Quelle: {ages['citation']['attribution']}"
+    assert ages["not_summable"] is True
     for arguments, field in [
         ({"limit": 101}, "limit"),
         ({"offset": -1}, "offset"),
@@ -683,7 +765,9 @@ def test_private_datasets_never_appear_in_any_tool(portal):
         assert refused["available"] is False and refused["reason"] == "unknown_dataset"
         assert PRIVATE not in str(refused["alternatives"])
     found = call(portal, "vierstaedte_tool_search_datasets", query="Geheime Zahlen")
-    assert PRIVATE not in str(found) and "Geheime" not in str(found["results"])
+    assert PRIVATE not in str(found)
+    # the search may find a public dataset by a fuzzy word; the private one's title never shows
+    assert not [r for r in found["results"] if "Geheime" in r["title"]]
 
 
 # --- latency ------------------------------------------------------------------------------------

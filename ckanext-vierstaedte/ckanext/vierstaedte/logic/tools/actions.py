@@ -219,6 +219,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     label = words.indicator_label(indicator, lang)
     values = {"indicator": label, "city": city.short_title}
     notes: list[str] = []
+    warnings: list[str] = []  # said before the values
 
     level = arguments.get("area_level")
     names = ([arguments["area_name"]] if arguments.get("area_name") else []) + arguments.get(
@@ -276,14 +277,18 @@ def vierstaedte_tool_query_indicator(context, data_dict):
                 )
             at = found["area_levels"][0]
             hit = [(r, d) for r, d in rows if r["area_level"] == at]
-            notes.append(
+            # a model asked for the whole city must not add these areas up to a city figure
+            warnings += [
                 answers.message(
                     lang,
                     "below_city",
                     level=words.level_label(at, lang),
                     levels=", ".join(words.level_label(v, lang) for v in found["area_levels"]),
-                )
-            )
+                ),
+                answers.message(
+                    lang, "not_summable", level=words.level_label(at, lang), city=city.short_title
+                ),
+            ]
         used["area_level"] = at
         rows = hit
 
@@ -333,7 +338,9 @@ def vierstaedte_tool_query_indicator(context, data_dict):
         periods = ", ".join(sorted({r["period"] for r, _d in hit}))
         notes.append(answers.message(lang, "partly", what=f"{', '.join(left_out)} ({periods})"))
     hit.sort(key=lambda pair: answers.sort_key(pair[0]))
-    return answers.value_answer(hit, used, lang, notes, skipped)
+    result = answers.value_answer(hit, used, lang, notes, skipped, warnings)
+    result["partial_areas"] = result["not_summable"] = bool(warnings)
+    return result
 
 
 def _missing_note(entry: dict[str, Any], lang: str, label: str) -> str:
@@ -341,11 +348,51 @@ def _missing_note(entry: dict[str, Any], lang: str, label: str) -> str:
     title = cities.get(entry["city"]).short_title
     if entry["reason"] == "no_data_for_indicator":
         return answers.message(lang, "no_data_for_indicator", indicator=label, city=title)
+    if entry["reason"] == "no_data_for_period":
+        periods = ", ".join(entry["exists"]["periods"])
+        return answers.message(
+            lang, "missing_period", city=title, period=entry["period"], periods=periods
+        )
     exists = entry["exists"]
     what = "; ".join(
         f"{words.level_label(a['level'], lang)} {a['name']}" for a in exists["areas"][:8]
     ) + (f"; {', '.join(exists['periods'])}" if exists["periods"] else "")
     return answers.message(lang, "missing_city", city=title, what=what)
+
+
+def _no_city_values(missing, lang, used, skipped, everything, label, titles) -> dict[str, Any]:
+    """No city has city-wide values: per city that holds the indicator, where and when it does;
+    the cities without it apart (never a flat list of every city)."""
+    held = {
+        entry["city"]: {
+            "area_levels": entry["exists"]["area_levels"],
+            "periods": entry["exists"]["periods"],
+            "areas": entry["exists"]["areas"],
+        }
+        for entry in missing
+        if entry["reason"] != "no_data_for_indicator"
+    }
+    alternatives = {
+        "cities": held,
+        "cities_without_indicator": [
+            e["city"] for e in missing if e["reason"] == "no_data_for_indicator"
+        ],
+    }
+    text = answers.message(lang, "no_data_in_cities", indicator=label, city=titles)
+    where = "; ".join(
+        answers.message(
+            lang,
+            "held_by",
+            city=cities.get(name).short_title,
+            levels=", ".join(words.level_label(v, lang) for v in found["area_levels"]),
+            periods=words.span(found["periods"]),
+        )
+        for name, found in held.items()
+    )
+    text += f" {answers.message(lang, 'exists', what=where)}" if where else ""
+    return answers.refusal(
+        "no_data_in_cities", text, alternatives, used, skipped, _sources(everything, used, lang)
+    )
 
 
 @tk.side_effect_free
@@ -381,16 +428,7 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     label = words.indicator_label(indicator, lang)
     titles = ", ".join(cities.get(n).short_title for n in names)
     if not by_city:
-        return _refuse(
-            "no_data_in_cities",
-            lang,
-            {"cities": missing},
-            used,
-            skipped,
-            _sources(everything, used, lang),
-            indicator=label,
-            city=titles,
-        )
+        return _no_city_values(missing, lang, used, skipped, everything, label, titles)
     wanted = arguments.get("period")
     if wanted:
         chosen = {
@@ -416,7 +454,9 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     for name, rows in chosen.items():
         if not rows:
             found = data.existing([r for r, _d in by_city[name]])
-            missing.append({"city": name, "reason": "no_data_for_period", "exists": found})
+            missing.append(
+                {"city": name, "reason": "no_data_for_period", "period": wanted, "exists": found}
+            )
             continue
         latest = max((r["period"] for r, _d in rows), key=_end)  # a year's last stated period
         matched += sorted(
@@ -532,7 +572,7 @@ def vierstaedte_tool_list_indicators(context, data_dict):
             }
         )
         spans = "; ".join(
-            f"{p['title']} {p['periods'][0]}–{p['periods'][-1]} "
+            f"{p['title']} {words.span(p['periods'])} "
             f"({', '.join(words.level_label(v, lang) for v in p['area_levels'])})"
             for p in places
         )
@@ -637,7 +677,7 @@ def vierstaedte_tool_describe_dataset(context, data_dict):
         "periods": periods,
         "breakdowns": breakdowns,
         "citation": cite,
-        "answer": _describe_text(record, breakdowns, periods, areas, lang),
+        "answer": _describe_text(record, dataset, by_indicator, periods, areas, lang),
     }
 
 
@@ -674,37 +714,78 @@ def _label(field: str, value: str, lang: str) -> str:
     return words.word(lang, f"{field}.{value}")
 
 
-def _describe_text(record, breakdowns, periods, areas, lang) -> str:
-    head = {
-        "de": "{title} ({city}): Indikatoren {indicators}; Zeitbezüge {periods}; {n} Gebiete.",
-        "en": "{title} ({city}): indicators {indicators}; periods {periods}; {n} areas.",
-    }
+DESCRIBED = {
+    "de": {
+        "head": "{title} ({city}): Indikatoren {indicators}; Zeitbezüge {periods}; {areas}.",
+        "area": ("{n} Gebiet", "{n} Gebiete"),
+        "values": "Werte (Zeilen je Wert)",
+        "no_table": "Dieser Datensatz hat keine normalisierte Statistiktabelle ({why}); "
+        "Ressourcen: {resources}.",
+    },
+    "en": {
+        "head": "{title} ({city}): indicators {indicators}; periods {periods}; {areas}.",
+        "area": ("{n} area", "{n} areas"),
+        "values": "values (rows per value)",
+        "no_table": "This dataset has no normalised statistics table ({why}); "
+        "resources: {resources}.",
+    },
+}
+WHY_NO_TABLE = {
+    "de": {None: "keine Statistiktabelle in der Quelle", "default": "Tabelle abgelehnt: {reason}"},
+    "en": {None: "the source has no statistics table", "default": "table rejected: {reason}"},
+}
+
+
+def _values_text(breakdowns: dict[str, Any]) -> list[str]:
+    """Each breakdown with every value, ``total`` included: ``sex: total (16), male (16)``."""
     lines = [
-        head[lang].format(
+        f"{field}: " + ", ".join(f"{v['value']} ({v['rows']})" for v in breakdowns[field])
+        for field in words.BREAKDOWNS
+        if breakdowns.get(field)
+    ]
+    lines += [
+        f"{dimension}: " + ", ".join(f"{v['value']} ({v['rows']})" for v in values)
+        for dimension, values in breakdowns.get("dimensions", {}).items()
+    ]
+    return lines
+
+
+def _describe_text(record, dataset, by_indicator, periods, areas, lang) -> str:
+    """The dataset in words; breakdown values per indicator (counts of different indicators
+    are not comparable, so never added up), or why there is no statistics table."""
+    said = DESCRIBED[lang]
+    lines = [
+        said["head"].format(
             title=record["title"],
             city=record["city"]["title"],
             indicators=", ".join(i["id"] for i in record["indicators"]) or "–",
             periods=", ".join(periods) or "–",
-            n=len(areas),
+            areas=said["area"][len(areas) != 1].format(n=len(areas)),
         )
     ]
-    for field in words.BREAKDOWNS:
-        values = [v for v in breakdowns.get(field, []) if v["value"] != words.TOTAL]
-        if values:
-            lines.append(f"{field}: " + ", ".join(f"{v['value']} ({v['rows']})" for v in values))
-    for dimension, values in breakdowns.get("dimensions", {}).items():
-        lines.append(f"{dimension}: " + ", ".join(f"{v['value']} ({v['rows']})" for v in values))
+    if not record["indicators"]:
+        reason = record.get("table_skipped")
+        why = WHY_NO_TABLE[lang][None] if not reason else WHY_NO_TABLE[lang]["default"]
+        resources = ", ".join(
+            f"{r.get('name') or r.get('id')} ({r.get('format') or '?'})"
+            for r in dataset.get("resources", [])
+        )
+        lines.append(said["no_table"].format(why=why.format(reason=reason), resources=resources))
+    for indicator, breakdowns in by_indicator.items():
+        label = words.indicator_label(indicator, lang)
+        lines.append(f"{label} ({indicator}), {said['values']}:")
+        lines += [f"  {line}" for line in _values_text(breakdowns)]
     return "\n".join(lines)
 
 
 SEARCHED = {
     "de": {
-        "said": "Gesucht nach „{query}“{city}: {n} Treffer.",
+        "said": "Gesucht nach „{query}“{city}: {n} {hits}.",
         "instead": "Für diese Wörter gab es nichts; gesucht wurde stattdessen nach „{query}“.",
         "suggestion": "Vorschlag für eine bessere Suche: „{query}“.",
     },
     "en": {
-        "said": "Searched for “{query}”{city}: {n} hits.",
+        "said": "Searched for “{query}”{city}: {n} {hits}.",
         "instead": "Those words found nothing; searched for “{query}” instead.",
         "suggestion": "A better search might be: “{query}”.",
     },
@@ -747,7 +828,12 @@ def vierstaedte_tool_search_datasets(context, data_dict):
         record["citation"] = citations.citation(dataset, used, lang)
         results.append(record)
     city = f" ({cities.get(arguments['city']).short_title})" if arguments.get("city") else ""
-    lines = [SEARCHED[lang]["said"].format(query=arguments["query"], city=city, n=found["count"])]
+    hits = "Treffer" if lang == "de" else ("hit" if found["count"] == 1 else "hits")
+    lines = [
+        SEARCHED[lang]["said"].format(
+            query=arguments["query"], city=city, n=found["count"], hits=hits
+        )
+    ]
     if searched["corrected"]:
         lines.append(SEARCHED[lang]["instead"].format(query=searched["searched_for"]))
     elif searched["suggestion"]:
@@ -807,9 +893,16 @@ def vierstaedte_tool_read_rows(context, data_dict):
         city = cities.find(record.get("city", ""))
         if city and not tables.row_problem(record):
             record["sentence"] = words.sentence(record, city.short_title, lang)
+        # a total row sums the others of its group (sources do not always agree): never add up
+        record["is_total"] = all(record.get(f) == words.TOTAL for f in words.BREAKDOWNS)
         rows.append(record)
     total = page.get("total", len(rows))
     following = arguments["offset"] + len(rows)
+    lines = [r["sentence"] for r in rows if r.get("sentence")]
+    lines += [
+        answers.message(lang, "parts_not_summed"),
+        words.word(lang, "source", citation=cite["attribution"]),
+    ]
     return {
         "available": True,
         "filter": used,
@@ -818,7 +911,8 @@ def vierstaedte_tool_read_rows(context, data_dict):
         "total": total,
         "next_offset": following if following < total else None,
         "citation": cite,
-        "answer": "\n".join(r.get("sentence", "") for r in rows if r.get("sentence")),
+        "not_summable": True,
+        "answer": "\n".join(lines),
     }
 
 

@@ -36,6 +36,12 @@ MESSAGES = {
         "not_aligned": "Die Städte haben kein gemeinsames Jahr; je Stadt der neueste Wert.",
         "missing_city": "{city}: keine Werte für die Gesamtstadt ({what}).",
         "partly": "Keine Werte für {what}; genannt sind die übrigen.",
+        "missing_period": "{city}: keine Werte für {period}; vorhanden: {periods}.",
+        "not_summable": "Achtung: Diese {level}-Werte gelten nur für die genannten Gebiete, nicht "
+        "für die ganze Stadt {city}; nicht summieren, ihre Summe ist kein Wert der Gesamtstadt.",
+        "held_by": "{city}: nur auf Ebene {levels} ({periods})",
+        "parts_not_summed": "Teile nicht summieren: die Summe steht in den Zeilen mit „insgesamt“ "
+        "(is_total).",
     },
     "en": {
         "unknown_indicator": "There is no indicator {indicator}.",
@@ -54,6 +60,11 @@ MESSAGES = {
         "not_aligned": "The cities share no year; the newest value of each city.",
         "missing_city": "{city}: no city-wide values ({what}).",
         "partly": "No values for {what}; the others are listed.",
+        "missing_period": "{city}: no values for {period}; there are values for {periods}.",
+        "not_summable": "Caution: these values at the level {level} cover only the areas named, "
+        "not the whole city of {city}; do not add them up, their sum is no city-wide value.",
+        "held_by": "{city}: only at the level {levels} for {periods}",
+        "parts_not_summed": "Do not add up parts: totals are in the rows with total (is_total).",
     },
 }
 
@@ -136,15 +147,21 @@ def value_answer(
     lang: str,
     notes: list[str],
     skipped: list[dict[str, Any]],
+    warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The result of ``query_indicator``/``compare_cities``: every value, sentences, citations."""
+    """The result of ``query_indicator``/``compare_cities``: every value, sentences, citations.
+
+    ``warnings`` come before the values in ``answer`` (and first in ``notes``): what a reader
+    must know before quoting any value, such as areas that are not the whole city."""
+    warnings = warnings or []
+    notes = [*warnings, *notes]
     cache: dict = {}
     shown = matched[:MAX_RESULTS]
     results = [result(row, dataset, used, lang, cache) for row, dataset in shown]
     if len(matched) > MAX_RESULTS:
         notes = [*notes, message(lang, "truncated", count=len(matched) - MAX_RESULTS)]
     sources = list({c["dataset_url"]: c for c in cache.values()}.values())
-    lines = [r["sentence"] for r in results] + notes
+    lines = warnings + [r["sentence"] for r in results] + notes[len(warnings) :]
     lines += [words.word(lang, "source", citation=c["attribution"]) for c in sources]
     return {
         "available": True,

@@ -5,6 +5,12 @@ for the provider's attribution, the licence's name with a link to its text, a li
 and a note that the data were changed (ours are normalised). ``attribution`` is that text,
 written by the licence's rule; a licence without such a rule gets the same parts under its own
 title. ``filter`` is the exact filter a result was read with.
+
+One name per city: the citation text, ``publisher`` and ``attribution`` all say the dataset's
+publisher as the source portal states it (``exports.publisher_of``), else the city
+organisation's title. The source's own modification date is not harvested into the dataset, so
+``modified`` is the portal record's time, said as such (``portal_modified``); ``source_url`` is
+the page of the dataset on the city's portal.
 """
 
 from __future__ import annotations
@@ -54,11 +60,17 @@ def citation(
     table = tables.normalised_resource(dataset)
     licence = exports.licence_details(dataset, lang)
     modified = dataset.get("metadata_modified")
-    city = exports.city_of(dataset)
-    stand = ("Stand" if lang == "de" else "as of") + f" {modified[:10]}" if modified else ""
-    text = f"{city['title']}: „{dataset['title']}“, {PORTAL}, {urls['page']}"
+    publisher = exports.publisher_of(dataset)
+    stand = (
+        ("Stand des Portaleintrags" if lang == "de" else "portal record of") + f" {modified[:10]}"
+        if modified
+        else ""
+    )
+    text = f"{publisher}: „{dataset['title']}“, {PORTAL}, {urls['page']}"
     text += f" ({stand})" if stand else ""
     text += f"; {'Lizenz' if lang == 'de' else 'licence'}: {licence['title']}"
+    if urls["source_page"]:
+        text += f"; {'Quelle' if lang == 'de' else 'source'}: {urls['source_page']}"
     return {
         "text": text,
         "dataset_title": dataset["title"],
@@ -66,10 +78,12 @@ def citation(
         "resource_url": (table or {}).get("url") or urls["csv"],
         "datastore_url": urls["datastore_search"],
         "source_file": urls["source_file"],
-        "publisher": exports.publisher_of(dataset),
-        "city": city["title"],
+        "source_url": urls["source_page"],
+        "publisher": publisher,
+        "city": exports.city_of(dataset)["name"],
         "licence": {k: licence[k] for k in ("id", "title", "url")},
         "attribution": attribution(dataset, licence, urls["page"], lang),
         "modified": modified,
+        "portal_modified": modified,
         "filter": used or {},
     }

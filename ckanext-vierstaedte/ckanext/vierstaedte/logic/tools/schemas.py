@@ -337,6 +337,11 @@ def _message(error: jsonschema.ValidationError) -> str:
         return tk._("Unbekannter Wert: {value}. Erlaubt sind: {allowed}").format(
             value=value, allowed=", ".join(map(str, error.validator_value))
         )
+    if error.validator == "pattern" and error.validator_value == _AGE_GROUP:
+        return tk._(
+            "Ungültiges Format: {value}. Erlaubt sind total, von-bis wie 18-64 oder ab wie 80+ "
+            "(describe_dataset nennt die vorhandenen)"
+        ).format(value=value)
     if error.validator == "pattern":
         return tk._("Ungültiges Format: {value}").format(value=value)
     if error.validator in ("minimum", "maximum"):

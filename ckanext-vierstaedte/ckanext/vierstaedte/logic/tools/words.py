@@ -175,3 +175,11 @@ def sentence(row: dict[str, Any], city_title: str, lang: str) -> str:
         period=period(row["period"], lang),
         value=value(row, lang),
     )
+
+
+def span(periods: list[str]) -> str:
+    """``2022–2023``, or one period once when the first is the last."""
+    if not periods:
+        return "–"
+    first, last = min(periods), max(periods)
+    return first if first == last else f"{first}–{last}"
