@@ -262,8 +262,9 @@ def test_a_vote_share_lists_every_party_with_its_name(portal):
     )
     (cdu,) = english["results"]
     assert cdu["sentence"].endswith(
-        "party CDU, in Gonsenheim (Local district (Ortsbezirk), Mainz) on 2024-06-09: 33.40 %."
+        "party CDU, in Gonsenheim, a local district (Ortsbezirk) in Mainz, on 2024-06-09: 33.40 %."
     )
+    assert "„" not in cdu["citation"]["text"] + cdu["citation"]["attribution"]
 
 
 def test_without_a_district_the_levels_that_have_values_answer(portal):

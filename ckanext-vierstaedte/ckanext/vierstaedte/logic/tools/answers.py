@@ -54,8 +54,8 @@ MESSAGES = {
         "no_data_in_cities": "None of the cities {city} has city-wide values of {indicator}.",
         "no_table": "The dataset {dataset} has no readable normalised table.",
         "exists": "What exists: {what}.",
-        "below_city": "There are no city-wide values; these are the values at the level {level} "
-        "(levels with values: {levels}).",
+        "below_city": "There are no city-wide values; these are the values at the level {level}; "
+        "levels with values: {levels}.",
         "truncated": "{count} more values not shown; please narrow the filters.",
         "not_aligned": "The cities share no year; the newest value of each city.",
         "missing_city": "{city}: no city-wide values ({what}).",

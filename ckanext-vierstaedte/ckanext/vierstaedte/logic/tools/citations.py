@@ -43,10 +43,14 @@ REQUIRED = (
 )
 
 
+def _quoted(title: str, lang: str) -> str:
+    return f"„{title}“" if lang == "de" else f"“{title}”"
+
+
 def attribution(dataset: dict[str, Any], licence: dict[str, Any], url: str, lang: str) -> str:
     """``Publisher: „Title“ (URL), Licence name (licence URL); changes noted``."""
     name = ATTRIBUTION_NAMES.get(licence.get("code") or "", licence.get("title") or "")
-    text = f"{exports.publisher_of(dataset)}: „{dataset['title']}“ ({url})"
+    text = f"{exports.publisher_of(dataset)}: {_quoted(dataset['title'], lang)} ({url})"
     if name:
         text += f", {name}" + (f" ({licence['url']})" if licence.get("url") else "")
     return f"{text}; {CHANGED[lang]}"
@@ -66,7 +70,7 @@ def citation(
         if modified
         else ""
     )
-    text = f"{publisher}: „{dataset['title']}“, {PORTAL}, {urls['page']}"
+    text = f"{publisher}: {_quoted(dataset['title'], lang)}, {PORTAL}, {urls['page']}"
     text += f" ({stand})" if stand else ""
     text += f"; {'Lizenz' if lang == 'de' else 'licence'}: {licence['title']}"
     if urls["source_page"]:

@@ -59,7 +59,7 @@ WORDS: dict[str, dict[str, str]] = {
         "party": "party {value}",
         "dimension": "{dimension} {value}",
         "area.city": "in {city}",
-        "area.sub": "in {area} ({level}, {city})",
+        "area.sub": "in {area}, a {level} in {city},",  # no nested parentheses
         "period.day": "on {year}-{month}-{day}",
         "period.month": "in {year}-{month}",
         "period.year": "in {year}",
@@ -149,9 +149,16 @@ def area(row: dict[str, Any], city_title: str, lang: str) -> str:
         lang,
         "area.sub",
         area=row["area_name"],
-        level=level_label(row["area_level"], lang),
+        level=level_label(row["area_level"], lang)
+        if lang == "de"
+        else _lower(level_label(row["area_level"], lang)),
         city=city_title,
     )
+
+
+def _lower(label: str) -> str:
+    """``Local district (Ortsbezirk)`` → ``local district (Ortsbezirk)`` inside a sentence."""
+    return label[:1].lower() + label[1:]
 
 
 def value(row: dict[str, Any], lang: str) -> str:
