@@ -658,6 +658,18 @@ def test_search_says_what_it_searched_instead_of_a_typo(portal):
     assert result["results"][0]["name"].startswith("mainz-stadtratswahl-2024")
 
 
+def test_search_says_when_its_hits_hold_only_some_of_the_words(portal):
+    """Words found only apart are searched with fewer required: never said as a correction."""
+    result = call(portal, "vierstaedte_tool_search_datasets", query="Stadtratswahl Haushalte")
+    assert result["searched"]["method"] == "fewer_words", result["searched"]
+    assert "nur einen Teil der Wörter aus „Stadtratswahl Haushalte“" in result["answer"]
+    assert "stattdessen" not in result["answer"]
+    english = call(
+        portal, "vierstaedte_tool_search_datasets", query="Stadtratswahl Haushalte", lang="en"
+    )
+    assert "only some of the words" in english["answer"]
+
+
 def test_read_rows_is_bounded_filtered_and_cited(portal):
     election = named(portal, "mainz-stadtratswahl-2024")
     first = call(portal, "vierstaedte_tool_read_rows", id=election, limit=5)

@@ -781,12 +781,19 @@ def _describe_text(record, dataset, by_indicator, periods, areas, lang) -> str:
 SEARCHED = {
     "de": {
         "said": "Gesucht nach „{query}“{city}: {n} {hits}.",
-        "instead": "Für diese Wörter gab es nichts; gesucht wurde stattdessen nach „{query}“.",
+        "spellcheck": "Für diese Wörter gab es nichts; gesucht wurde stattdessen nach „{query}“.",
+        "fuzzy": "Für diese Wörter gab es nichts; gesucht wurde nach ähnlichen Schreibweisen "
+        "(„{query}“).",
+        "fewer_words": "Mit allen Wörtern gab es nichts; die Treffer enthalten nur einen Teil der "
+        "Wörter aus „{query}“.",
         "suggestion": "Vorschlag für eine bessere Suche: „{query}“.",
     },
     "en": {
         "said": "Searched for “{query}”{city}: {n} {hits}.",
-        "instead": "Those words found nothing; searched for “{query}” instead.",
+        "spellcheck": "Those words found nothing; searched for “{query}” instead.",
+        "fuzzy": "Those words found nothing; searched for similar spellings (“{query}”).",
+        "fewer_words": "All the words together found nothing; the hits contain only some of the "
+        "words of “{query}”.",
         "suggestion": "A better search might be: “{query}”.",
     },
 }
@@ -835,7 +842,8 @@ def vierstaedte_tool_search_datasets(context, data_dict):
         )
     ]
     if searched["corrected"]:
-        lines.append(SEARCHED[lang]["instead"].format(query=searched["searched_for"]))
+        said = SEARCHED[lang].get(searched["method"], SEARCHED[lang]["spellcheck"])
+        lines.append(said.format(query=searched["searched_for"]))
     elif searched["suggestion"]:
         lines.append(SEARCHED[lang]["suggestion"].format(query=searched["suggestion"]))
     lines += [f"{r['title']} ({r['name']}, {r['city']['title']})" for r in results]
