@@ -155,7 +155,7 @@ class Postgres:
 
 
 class Solr:
-    """A Solr node of our own: the stack's launcher and jars, CKAN's schema, one core ``ckan``."""
+    """A Solr node of our own: the stack's launcher, jars and configset, one core ``ckan``."""
 
     def __init__(self, root: Path):
         self.home = root / "solr"
@@ -165,14 +165,12 @@ class Solr:
         core.mkdir(parents=True)
         shutil.copy(ROOT / "scripts" / "solr" / "solr.xml", self.home / "solr.xml")
         (self.home / "ckan" / "core.properties").write_text("name=ckan\n")
-        shutil.copy(ROOT / "scripts" / "solr" / "solrconfig.xml", core / "solrconfig.xml")
-        from importlib import resources
-
-        shutil.copy(
-            str(resources.files("ckan") / "config" / "solr" / "schema.xml"), core / "managed-schema"
+        # the portal's configset, as scripts/lib.sh writes it for the stack's cores
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "solr" / "configset.py"), str(core)],
+            check=True,
+            capture_output=True,
         )
-        (core / "synonyms.txt").write_text("# no synonyms\n")
-        (core / "protwords.txt").write_text("# no protected words\n")
         if not list((STACK_DIR / "solr-lib").glob("*.jar")):
             pytest.fail(
                 f"no Solr jars in {STACK_DIR / 'solr-lib'}: run the tests with scripts/test"
