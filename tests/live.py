@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.harvesting import CITIES, run_command, write_configs
+from tests.harvesting import CITIES, DEMO, DEMO_CITIES, run_command, write_configs
 
 CKAN_PORT = 5001  # the test profile's ckan.site_url
 
@@ -65,6 +65,42 @@ def ckan_server(request):
     os.killpg(process.pid, signal.SIGTERM)
     process.wait(timeout=30)
     log.close()
+
+
+def harvest_demo(ckan_server, reset_db, reset_index, migrate_db_for, tmp: Path) -> None:
+    """The demo's four cities harvested by the real command into freshly reset databases.
+
+    For a module-scoped fixture that reads the demo many times (the AI tools, search): it loads
+    the plugins, which the caller unloads when its module is done.
+    """
+    import shutil
+
+    import ckan.plugins
+    from ckan.tests import factories
+    from ckanext.datastore.tests import helpers as datastore_helpers
+
+    from ckanext.vierstaedte import seed
+    from demo.replay import ReplayServer
+
+    ckan.plugins.load_all()
+    reset_db()
+    migrate_db_for("activity")
+    migrate_db_for("vierstaedte")
+    reset_index()
+    engine = datastore_helpers.db.get_write_engine()
+    datastore_helpers.rebuild_all_dbs(
+        datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
+    )
+    sysadmin = factories.Sysadmin()
+    seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
+    shutil.copytree(DEMO / "payloads", tmp / "replay")
+    with ReplayServer(tmp / "replay") as replay:
+        configs = write_configs(replay.base, tmp / "configs")
+        for city in DEMO_CITIES:
+            token = tmp / f"{city}.token"
+            seed.ensure_harvester(city, str(token), echo=lambda _: None)
+            done = run_command(city, configs / f"{city}.yaml", ckan_server, tmp / "state", token)
+            assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture

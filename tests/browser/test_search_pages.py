@@ -1,4 +1,4 @@
-"""The search pages in a real browser: hits with their city, a corrected typo, no hits at all.
+"""The search pages in a real browser: hits with their city, corrections, no hits at all.
 
 The pages German search adds to (search/query.py, templates/package/): each must pass axe's
 WCAG 2.1 AA check without serious or critical findings and run without a CSP violation (the
@@ -19,8 +19,12 @@ PAGES = {
     "hits with their cities": ("/dataset/?q=Einwohner", ".vierstaedte-city-badge"),
     "a corrected typo": ("/dataset/?q=Bev%C3%B6lkrung", ".vierstaedte-search-searched"),
     "a suggestion": (
-        "/dataset/?q=Stadtratswahl+Mainz+Gonsenhiem",
+        "/dataset/?q=Stadtratswahl+Ergebnisse+Gonsenhiem",
         ".vierstaedte-search-suggestion",
+    ),
+    "some of the words": (
+        "/dataset/?q=Stadtratswahl+Altersgruppen",
+        ".vierstaedte-search-searched",
     ),
     "no hits": ("/dataset/?q=Xylophonbau", ".vierstaedte-search-empty"),
 }

@@ -10,13 +10,11 @@ questions are issue 15's: words that found nothing with CKAN's English-only sche
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from tests.harvesting import DEMO, DEMO_CITIES, run_command, write_configs
+from tests.live import harvest_demo
 
 ELECTION = "Stadtratswahl 2024: Ergebnisse nach Ortsbezirken"
 MAINZ_POPULATION = "Einwohner nach Ortsbezirken"
@@ -28,32 +26,10 @@ CITY_TITLES = {"mainz": "Mainz", "trier": "Trier", "koblenz": "Koblenz"}
 def portal(ckan_server, reset_db, reset_index, migrate_db_for, tmp_path_factory):
     """The demo harvested into the live test CKAN; its URL."""
     import ckan.plugins
-    from ckan.tests import factories
-    from ckanext.datastore.tests import helpers as datastore_helpers
 
-    from ckanext.vierstaedte import seed
-    from demo.replay import ReplayServer
-
-    ckan.plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("vierstaedte")
-    reset_index()
-    engine = datastore_helpers.db.get_write_engine()
-    datastore_helpers.rebuild_all_dbs(
-        datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
+    harvest_demo(
+        ckan_server, reset_db, reset_index, migrate_db_for, tmp_path_factory.mktemp("search")
     )
-    sysadmin = factories.Sysadmin()
-    seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
-    tmp = tmp_path_factory.mktemp("search")
-    shutil.copytree(DEMO / "payloads", tmp / "replay")
-    with ReplayServer(tmp / "replay") as replay:
-        configs = write_configs(replay.base, tmp / "configs")
-        for city in DEMO_CITIES:
-            token = tmp / f"{city}.token"
-            seed.ensure_harvester(city, str(token), echo=lambda _: None)
-            done = run_command(city, configs / f"{city}.yaml", ckan_server, tmp / "state", token)
-            assert done.returncode == 0, done.stdout + done.stderr
     yield ckan_server
     ckan.plugins.unload_all()
 

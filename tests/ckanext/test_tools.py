@@ -8,14 +8,12 @@ added beside them. Every call goes over HTTP to the live CKAN, anonymously, as a
 
 from __future__ import annotations
 
-import shutil
-
 import jsonschema
 import pytest
 import requests
 
 from tests.factories import HarvestedDataset, Observation
-from tests.harvesting import DEMO, DEMO_CITIES, run_command, write_configs
+from tests.live import harvest_demo
 
 TOOLS = (
     "vierstaedte_tool_search_datasets",
@@ -45,32 +43,10 @@ PRIVATE = "mainz-geheim"
 def portal(ckan_server, reset_db, reset_index, migrate_db_for, tmp_path_factory):
     """The demo harvested into the live test CKAN, plus a private Mainz table; its URL."""
     import ckan.plugins
-    from ckan.tests import factories
-    from ckanext.datastore.tests import helpers as datastore_helpers
 
-    from ckanext.vierstaedte import seed
-    from demo.replay import ReplayServer
-
-    ckan.plugins.load_all()
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("vierstaedte")
-    reset_index()
-    engine = datastore_helpers.db.get_write_engine()
-    datastore_helpers.rebuild_all_dbs(
-        datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
+    harvest_demo(
+        ckan_server, reset_db, reset_index, migrate_db_for, tmp_path_factory.mktemp("tools")
     )
-    sysadmin = factories.Sysadmin()
-    seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
-    tmp = tmp_path_factory.mktemp("tools")
-    shutil.copytree(DEMO / "payloads", tmp / "replay")
-    with ReplayServer(tmp / "replay") as replay:
-        configs = write_configs(replay.base, tmp / "configs")
-        for city in DEMO_CITIES:
-            token = tmp / f"{city}.token"
-            seed.ensure_harvester(city, str(token), echo=lambda _: None)
-            done = run_command(city, configs / f"{city}.yaml", ckan_server, tmp / "state", token)
-            assert done.returncode == 0, done.stdout + done.stderr
     HarvestedDataset(
         name=PRIVATE,
         title="Geheime Zahlen",
