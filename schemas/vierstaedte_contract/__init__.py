@@ -16,7 +16,8 @@ One module per concept, as frictionless-py does:
 * ``areas``: each city's areas and the one resolver of area names;
 * ``names``: the spelling-insensitive name key both resolvers compare with;
 * ``dataset``: what a harvested dataset looks like in CKAN (resource roles, marker);
-* ``runs``: harvest run and dataset statuses, report counts;
+* ``runs``: harvest run kinds, run and dataset statuses, report counts;
+* ``council``: OParl object types, the short key of an object, council write limits;
 * ``csvsafe``: the rule that keeps spreadsheet formulas out of every CSV we publish.
 * ``units``: units with a dimension and a factor, the spellings files use, conversions.
 """

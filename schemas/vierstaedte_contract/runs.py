@@ -5,12 +5,18 @@ datasets rejected or errored, the rest published) or ``failed`` (the source
 could not be read, nothing was published); ``locked`` is only ever printed by
 the harvester (another run held the lock) and never recorded. Each dataset of
 a run has one status; a report counts them under ``counts``.
+
+A run has a kind: ``catalogue`` (statistics datasets, the default) or ``council``
+(OParl council information); the lock and the city's harvest page keep them apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+
+CATALOGUE, COUNCIL = "catalogue", "council"
+RUN_KINDS = (CATALOGUE, COUNCIL)
 
 OK, PARTIAL, FAILED, LOCKED = "ok", "partial", "failed", "locked"
 RUN_STATUSES = (OK, PARTIAL, FAILED)  # what the portal records
