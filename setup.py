@@ -52,6 +52,8 @@ TEST_REQUIRES = [
     "beautifulsoup4==4.15.0",
     "responses==0.26.2",
     "hypothesis==6.170.15",
+    # the DCAT-AP.de catalogue against GovData's SHACL shapes (tests/ckanext/test_dcat.py)
+    "pyshacl==0.40.1",
     # browser tests (tests/browser) drive Debian's Chromium; Playwright never downloads a browser here
     "playwright==1.65.2",
     # checks of docker/ (tests/docker): the real tools, as wheels from PyPI

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from ckan.tests.helpers import call_action
+from pyshacl import validate
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SH
 
 from tests.factories import Metadata
 from vierstaedte_contract.dataset import NORMALISED, RAW, ROLE_FIELD
@@ -18,6 +20,19 @@ DL_BY_DE = URIRef("http://dcat-ap.de/def/licenses/dl-by-de/2.0")
 SOCI = URIRef("http://publications.europa.eu/resource/authority/data-theme/SOCI")
 REGI = URIRef("http://publications.europa.eu/resource/authority/data-theme/REGI")
 CONTRIBUTOR = "http://dcat-ap.de/def/contributors/vierStaedteOpenData"
+RLP_PORTAL = URIRef("http://dcat-ap.de/def/contributors/openGovernmentDataPortalRheinlandPfalz")
+GERMAN = URIRef("http://publications.europa.eu/resource/authority/language/DEU")
+FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
+IANA = "https://www.iana.org/assignments/media-types/"
+SHAPES = Path(__file__).parents[1] / "data" / "dcat-ap-de"
+# what GovData's validator checks for "DCAT-AP.de 3.0 – Deutsche Spezifikation" (PROVENANCE.md)
+SHAPE_FILES = (
+    "dcat-ap-SHACL.ttl",
+    "dcat-ap-SHACL-DE.ttl",
+    "dcat-ap-de-deprecated.ttl",
+    "dcat-ap-spec-german-additions.ttl",
+    "dcat-ap-de-controlledvocabularies.ttl",
+)
 
 
 def _graph(app, url: str, rdf_format: str) -> Graph:
@@ -67,8 +82,9 @@ class TestDatasetRdf:
         }
         assert set(graph.objects(ref, DCAT.theme)) == {SOCI, REGI}
         assert set(graph.objects(ref, DCTERMS.license)) == {DL_BY_DE}
-        # no contributor id is configured: GovData assigns one
-        assert not set(graph.objects(ref, DCATDE.contributorID))
+        # the default contributor id: Rhineland-Palatinate's portal delivers the cities to GovData
+        assert set(graph.objects(ref, DCATDE.contributorID)) == {RLP_PORTAL}
+        assert set(graph.objects(ref, DCTERMS.language)) == {GERMAN}
 
     def test_the_city_is_the_one_publisher_as_foaf_organization(self, app, dataset):
         graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
@@ -109,6 +125,25 @@ class TestDatasetRdf:
         assert str(schema).endswith("/katalog/city-statistics.schema.json")
         assert app.get(urlsplit(str(schema)).path).json["name"] == "city-statistics"
         assert not set(graph.objects(distributions[RAW], DCTERMS.conformsTo))
+
+    def test_distributions_carry_vocabulary_formats_download_url_and_attribution(
+        self, app, dataset
+    ):
+        graph = _graph(app, f"/dataset/{dataset['name']}.ttl", "turtle")
+        distributions = list(graph.objects(_dataset_ref(graph), DCAT.distribution))
+        formats = {graph.value(d, DCTERMS.format) for d in distributions}
+        assert formats == {FILE_TYPE.CSV, FILE_TYPE.XLSX}
+        for distribution in distributions:
+            media_type = graph.value(distribution, DCAT.mediaType)
+            assert isinstance(media_type, URIRef) and str(media_type).startswith(IANA)
+            assert str(graph.value(distribution, DCAT.downloadURL)).startswith(
+                "https://files.example.org/"
+            )
+            assert set(graph.objects(distribution, DCTERMS.language)) == {GERMAN}
+            (attribution,) = graph.objects(distribution, DCATDE.licenseAttributionByText)
+            assert attribution.language == "de"
+            assert "Datenlizenz Deutschland – Namensnennung – Version 2.0" in attribution
+            assert f"/dataset/{dataset['name']}" in attribution
 
     @pytest.mark.ckan_config("ckanext.vierstaedte.dcatde.contributor_id", CONTRIBUTOR)
     def test_contributor_id_from_the_config(self, app, dataset):
@@ -160,3 +195,26 @@ class TestCatalogueRdf:
             (d, DCATDE.politicalGeocodingURI, None) in second
             for d in second.subjects(RDF.type, DCAT.Dataset)
         )
+
+
+def _violations(data: Graph) -> list[str]:
+    """pySHACL over ``data`` and the vocabularies the validator imports: each violation, as text."""
+    shapes = Graph()
+    for name in SHAPE_FILES:
+        shapes.parse(SHAPES / "shapes" / name, format="turtle")
+    for vocabulary in sorted((SHAPES / "vocabularies").iterdir()):
+        data.parse(vocabulary, format="xml" if vocabulary.suffix == ".rdf" else "turtle")
+    _conforms, report, _text = validate(data, shacl_graph=shapes, inference="none", advanced=True)
+    return sorted(
+        f"{report.value(r, SH.focusNode)} {report.value(r, SH.resultPath)}: "
+        f"{report.value(r, SH.resultMessage)}"
+        for r in report.subjects(SH.resultSeverity, SH.Violation)
+    )
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_catalogue_conforms_to_the_dcat_ap_de_shapes(app, published):
+    """GovData's DCAT-AP.de 3.0 shapes find no violation in the catalogue (warnings allowed)."""
+    graph = _graph(app, "/catalog.ttl", "turtle")
+    assert set(graph.subjects(RDF.type, DCAT.Dataset))
+    assert _violations(graph) == []

@@ -3,7 +3,10 @@
 GovData and the state portals harvest DCAT-AP.de: they need the political
 geocoding, licences from the DCAT-AP.de licence vocabulary on the dataset and
 every distribution, the city as ``foaf:Organization`` publisher and the
-contributor id GovData assigns. Chained after ``euro_dcat_ap_3``
+contributor id GovData assigns (by default Rhineland-Palatinate's portal, through which the
+cities' data reach GovData), formats and media types as vocabulary URIs (EU file types, IANA),
+the language, a ``dcat:downloadURL`` for each file and the attribution text DL-DE-BY asks for
+(``dcatde:licenseAttributionByText``). Chained after ``euro_dcat_ap_3``
 (``ckanext.dcat.rdf.profiles = euro_dcat_ap_3 vierstaedte_dcatap_de``), this
 profile only adds or corrects what DCAT-AP 3 leaves out; reading RDF stays
 with the DCAT-AP 3 profile. Being last, it also drops any URI that is no
@@ -16,18 +19,36 @@ import logging
 from typing import Any
 
 import ckan.plugins.toolkit as tk
-from ckanext.dcat.profiles import DCT, CleanedURIRef, RDFProfile
+from ckanext.dcat.profiles import DCAT, DCT, SPDX, CleanedURIRef, RDFProfile
 from ckanext.dcat.utils import catalog_uri, resource_uri
-from rdflib import BNode, Namespace, URIRef
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from ckanext.vierstaedte.logic import exports, validators
+from ckanext.vierstaedte.logic.tools import citations
 from vierstaedte_contract import cities
 from vierstaedte_contract.dataset import NORMALISED
 
 log = logging.getLogger(__name__)
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 CONTRIBUTOR_ID = "ckanext.vierstaedte.dcatde.contributor_id"
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
+GERMAN = URIRef("http://publications.europa.eu/resource/authority/language/DEU")
+SHA256 = SPDX.checksumAlgorithm_sha256  # the harvester's ``hash`` of every file it uploads
+# the formats the cities publish: EU file type (its code) and IANA media type
+FORMATS = {
+    "CSV": ("CSV", "text/csv"),
+    "JSON": ("JSON", "application/json"),
+    "XLSX": ("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "XLS": ("XLS", "application/vnd.ms-excel"),
+    "ODS": ("ODS", "application/vnd.oasis.opendocument.spreadsheet"),
+    "PDF": ("PDF", "application/pdf"),
+    "XML": ("XML", "application/xml"),
+    "ZIP": ("ZIP", "application/zip"),
+    "GEOJSON": ("GEOJSON", "application/geo+json"),
+    "TXT": ("TXT", "text/plain"),
+}
 
 
 def organisation_uri(name: str) -> str:
@@ -54,11 +75,16 @@ class DCATAPdeProfile(RDFProfile):
         publisher = self._city_as_publisher(dataset_dict, dataset_ref)
         self._maintainer(dataset_dict, dataset_ref, publisher)
         self._licences_and_schema(dataset_dict, dataset_ref)
+        g.add((dataset_ref, DCT.language, GERMAN))
+        for resource in dataset_dict.get("resources", []):
+            self._distribution(dataset_dict, resource)
         self._drop_invalid_uris(dataset_dict, dataset_ref)
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref) -> None:
         """DCAT-AP.de requires a catalogue publisher: the coordinating city."""
         self.g.bind("dcatde", DCATDE)
+        self.g.remove((catalog_ref, DCT.language, None))  # DCAT-AP 3 writes the locale, "de"
+        self.g.add((catalog_ref, DCT.language, GERMAN))
         coordinator = next((c for c in cities.as_dicts() if c.get("coordinator")), None)
         if coordinator and (catalog_ref, DCT.publisher, None) not in self.g:
             self._add_agent_to_graph(
@@ -70,6 +96,37 @@ class DCATAPdeProfile(RDFProfile):
                     "homepage": coordinator["website"],
                 },
             )
+
+    def _distribution(self, dataset_dict, resource) -> None:
+        """Vocabulary URIs for format and media type, language, download URL, attribution."""
+        g = self.g
+        distribution = CleanedURIRef(resource_uri(resource))
+        known = FORMATS.get((resource.get("format") or "").upper().lstrip("."))
+        media_type = resource.get("mimetype") or (known[1] if known else None)
+        g.remove((distribution, DCT["format"], None))
+        g.remove((distribution, DCAT.mediaType, None))
+        if known:
+            g.add((distribution, DCT["format"], URIRef(FILE_TYPE + known[0])))
+        if media_type and "/" in media_type:
+            g.add((distribution, DCAT.mediaType, URIRef(MEDIA_TYPE + media_type.strip())))
+        g.add((distribution, DCT.language, GERMAN))
+        if resource.get("url") and (distribution, DCAT.downloadURL, None) not in g:
+            g.add((distribution, DCAT.downloadURL, URIRef(resource["url"])))
+        for checksum in g.objects(distribution, SPDX.checksum):
+            if (checksum, SPDX.algorithm, None) not in g:
+                g.add((checksum, SPDX.algorithm, SHA256))
+        text = self._attribution(dataset_dict)
+        if text:
+            g.add((distribution, DCATDE.licenseAttributionByText, Literal(text, lang="de")))
+
+    def _attribution(self, dataset_dict) -> str | None:
+        """The text a licence with attribution (DL-DE-BY, CC BY) asks users to give, or None."""
+        licence = exports.licence_details(dataset_dict)
+        if "by" not in (licence.get("code") or "").partition("/")[0].split("-"):
+            return None
+        return citations.attribution(
+            dataset_dict, licence, exports.dataset_urls(dataset_dict)["page"], "de"
+        )
 
     def _city_as_publisher(self, dataset_dict, dataset_ref):
         """The city is the one ``dct:publisher``; ``publisher`` entries become ``dcatde:originator``.
