@@ -15,9 +15,9 @@ The contract imports neither wing; the wings import the contract, never each oth
 
 ``pip install .`` installs only what the harvesters need (city IT can run them
 on a host without CKAN); ``pip install .[ckan]`` adds CKAN and its extensions
-for the portal, ``.[mcp]`` the MCP server, ``.[test]`` the test tools, ``.[bench]`` the
-benchmarks' peer (ckanext-harvest). Versions are pinned: this is an
-application, and CI must install exactly what was tested.
+for the portal, ``.[mcp]`` the MCP server, ``.[test]`` the test tools, ``.[demo]`` the
+demo's PDF renderer, ``.[bench]`` the benchmarks' peer (ckanext-harvest). Versions are
+pinned: this is an application, and CI must install exactly what was tested.
 """
 
 from setuptools import find_namespace_packages, find_packages, setup
@@ -88,6 +88,15 @@ MCP_REQUIRES = [
     "uvicorn==0.54.0",
 ]
 
+# the local demo (demo/council/): renders the invented council's PDFs at build time, so no
+# binary is committed; fpdf2 and what it pulls in, pinned as tested
+DEMO_REQUIRES = [
+    "fpdf2==2.8.9",
+    "defusedxml==0.7.1",
+    "fonttools==4.68.0",
+    "pillow==13.0.0",
+]
+
 # benchmarks (bench/): the peer we measure our harvester against; installed by bench/stack.sh, not by default
 BENCH_REQUIRES = [
     "ckanext-harvest==1.6.3",
@@ -134,6 +143,7 @@ setup(
         "ckan": CKAN_REQUIRES,
         "test": TEST_REQUIRES,
         "bench": BENCH_REQUIRES,
+        "demo": DEMO_REQUIRES,
         "mcp": MCP_REQUIRES,
     },
     entry_points={

@@ -9,6 +9,10 @@ It serves a directory laid out like this (every part optional)::
     ods/datasets/*.json          GET /ods/api/explore/v2.1/catalog/datasets[?limit&offset]
                                  GET /ods/api/explore/v2.1/catalog/datasets/<id>/exports/csv
     ods/exports/<id>.csv
+    (generated, not a directory)  GET /oparl/<city>/…          the demo council's OParl systems
+                                  GET /demo-ratsinfo/<city>/…  their objects' ``web`` pages
+                                     (``council=CouncilDemo(…)``, ``--council DIR``;
+                                     demo/council/__init__.py says what they serve)
 
 ``{base}`` in any text payload is replaced by the server's own URL, so recorded
 catalogues point back at it. Faults can be injected per path for tests:
@@ -17,7 +21,8 @@ or ``{"body": b"<html>…", "content_type": "text/html"}`` or ``{"truncate": 100
 adds response headers to a ``body`` fault (e.g. ``{"Content-Encoding": "gzip"}``); ``"query"``
 limits a fault to requests with those query parameters (``{"query": {"start": "2"}, …}``: a page).
 
-Run it by hand: ``python demo/replay.py demo/payloads --port 8765``. It binds 127.0.0.1 only.
+Run it by hand: ``python demo/replay.py demo/payloads --port 8765 [--council .stack/demo-council]``.
+It binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import email.utils
 import hashlib
 import json
 import re
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -68,9 +74,10 @@ class LoopbackServer(ThreadingHTTPServer):
 
 
 class ReplayServer(LoopbackServer):
-    def __init__(self, root: Path, port: int = 0):
+    def __init__(self, root: Path, port: int = 0, council: Any = None):
         super().__init__(_Handler, port)
         self.root = Path(root)
+        self.council = council  # a demo.council.CouncilDemo, or None: no /oparl/
         self.faults: dict[str, dict[str, Any]] = {}
         self.log: list[tuple[str, str]] = []  # (method, path with query) of every request
 
@@ -109,6 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 404, b'{"success": false, "error": {"__type": "Not Found"}}', "application/json"
             )
+        except ValueError as error:  # demo.council.BadRequest: a malformed OParl filter
+            return self._send(400, json.dumps({"error": str(error)}).encode(), "application/json")
         if fault and "truncate" in fault:
             body = body[: fault["truncate"]]
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
@@ -118,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str, query: dict[str, str]) -> tuple[bytes, str, float | None]:
         root = self.server.root
+        if self.server.council is not None and path.startswith(("/oparl/", "/demo-ratsinfo/")):
+            return self.server.council.route(self.server.base, path, query)
         if path.startswith("/files/"):
             return self._file(root / "files" / path[len("/files/") :])
         if path.startswith("/ckan/api/3/action/"):
@@ -231,8 +242,19 @@ def main() -> None:
     )
     parser.add_argument("root", type=Path)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--council", type=Path, help="serve the demo council systems, their files rendered here"
+    )
+    parser.add_argument("--council-papers", type=int, help="papers per city (default 200)")
     args = parser.parse_args()
-    server = ReplayServer(args.root, args.port)
+    council = None
+    if args.council:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+        from demo.council import CouncilDemo
+
+        sizes = {"papers": args.council_papers} if args.council_papers else {}
+        council = CouncilDemo(args.council, **sizes)
+    server = ReplayServer(args.root, args.port, council=council)
     print(f"replaying {args.root} at {server.base}", flush=True)
     server.serve_forever()
 

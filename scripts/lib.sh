@@ -72,7 +72,7 @@ install_python() {
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     say "Installing Python packages (CKAN 2.12 and the project, pinned in setup.py)"
     "$PY" -m pip install -q --upgrade pip==25.3 setuptools==80.9.0 wheel==0.45.1
-    "$PY" -m pip install -q -e "$ROOT[ckan,test,mcp]"
+    "$PY" -m pip install -q -e "$ROOT[ckan,test,mcp,demo]"
     echo "$want" >"$stamp"
   fi
 }
