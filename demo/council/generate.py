@@ -198,6 +198,8 @@ class _Builder:
             "street2": streets[1],
             "district": rng.choice(info["districts"]),
             "year": year,
+            "last_year": year - 1,
+            "stage": rng.randrange(1, 5),
             "next_year": year + 1,
             "city": info["title"],
             "amount": f"{rng.randrange(40, 9000) * 1000:,}".replace(",", "."),

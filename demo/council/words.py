@@ -3,8 +3,8 @@
 Real district and street names of each city make the demo searchable the way a citizen would
 search it ("Radweg Gonsenheim", "Bebauungsplan Pfalzel"); everything said about them is
 invented. Templates have many slots so that a few hundred papers read differently, not as copies.
-Slots: {street} {street2} {district} {plan} {year} {next_year} {amount} {amount2} {count}
-{percent} {date} {month} {committee} {fraction} {school} {kita} {line} {city}.
+Slots: {street} {street2} {district} {plan} {year} {last_year} {next_year} {stage} {amount}
+{amount2} {count} {percent} {date} {month} {committee} {fraction} {school} {kita} {line} {city}.
 """
 
 from __future__ import annotations
@@ -433,7 +433,7 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
             "Haushaltssatzung und Haushaltsplan {next_year}",
             "Nachtragshaushaltssatzung {year}",
             "Überplanmäßige Aufwendungen für die {street} (Produkt {count}.1)",
-            "Jahresabschluss {year} der Stadt {city}",
+            "Jahresabschluss {last_year} der Stadt {city}",
             "Investitionsprogramm {year} bis {next_year}",
         ],
         "Antrag": [
@@ -455,7 +455,7 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
         ],
         "Antrag": [
             "Mehr Betreuungsplätze für unter Dreijährige in {district}",
-            "Verlässliche Öffnungszeiten in städtischen Kitas",
+            "Verlässliche Öffnungszeiten der Kitas in {district}",
         ],
         "Anfrage": [
             "Wartelisten für Kita-Plätze in {district}",
@@ -477,7 +477,7 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
         ],
         "Anfrage": [
             "Unfallschwerpunkte für Radfahrende in der {street}",
-            "Umsetzungsstand des Radverkehrskonzepts",
+            "Umsetzungsstand des Radverkehrskonzepts in {district}",
         ],
         "Mitteilung": ["Ergebnisse der Radverkehrszählung {year}"],
     },
@@ -489,20 +489,23 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
         ],
         "Antrag": [
             "Nachtbusverbindung nach {district}",
-            "Günstigeres Sozialticket im Stadtverkehr",
+            "Günstigeres Sozialticket ab {month} {next_year}",
         ],
-        "Anfrage": ["Ausfälle auf der {line} im {month}", "Barrierefreiheit der Haltestellen"],
+        "Anfrage": [
+            "Ausfälle auf der {line} im {month}",
+            "Barrierefreiheit der Haltestellen in {district}",
+        ],
         "Mitteilung": ["Fahrgastzahlen im Stadtbusverkehr {year}"],
     },
     "klima": {
         "Beschlussvorlage": [
-            "Kommunale Wärmeplanung: Beschluss des Wärmeplans",
-            "Photovoltaik auf städtischen Dächern, Ausbaustufe {count}",
+            "Kommunale Wärmeplanung: Wärmenetzgebiet {district}",
+            "Photovoltaik auf städtischen Dächern, Ausbaustufe {stage}",
             "Klimaanpassungskonzept für {district}",
             "Fortschreibung des Klimaschutzkonzepts {year}",
         ],
         "Antrag": [
-            "Hitzeaktionsplan für die Stadt {city}",
+            "Hitzeaktionsplan {next_year} mit Trinkbrunnen in {district}",
             "Entsiegelung von Schulhöfen in {district}",
         ],
         "Anfrage": [
@@ -524,7 +527,7 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
         "Beschlussvorlage": [
             "Ganztagsschule an der {school}",
             "Schulentwicklungsplanung {year} bis {next_year}",
-            "Digitale Ausstattung der Schulen, Tranche {count}",
+            "Digitale Ausstattung der Schulen, Tranche {stage}",
         ],
         "Antrag": [
             "Schulwegsicherheit an der {school}",
@@ -539,7 +542,7 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
             "Erweiterungsbau der {school} in {district}",
             "Sanierung der Sporthalle an der {street}",
         ],
-        "Antrag": ["Sanierungsfahrplan für die Schultoiletten"],
+        "Antrag": ["Sanierungsfahrplan für die Schultoiletten der {school}"],
         "Anfrage": ["Kostensteigerung bei der Sanierung der {school}"],
         "Mitteilung": ["Sachstand der Schulbauprojekte {year}"],
     },
@@ -555,13 +558,16 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
     },
     "digital": {
         "Beschlussvorlage": ["Digitalisierungsstrategie der Stadt {city} {year}"],
-        "Antrag": ["Kostenloses WLAN in {district}", "Ratsinformationssystem mit Volltextsuche"],
-        "Anfrage": ["Online-Dienste der Bürgerbüros nach dem Onlinezugangsgesetz"],
+        "Antrag": [
+            "Kostenloses WLAN in {district}",
+            "Ratsinformationssystem mit Volltextsuche bis {month} {next_year}",
+        ],
+        "Anfrage": ["Online-Dienste des Bürgerbüros {district}"],
         "Mitteilung": ["Umsetzungsstand Onlinezugangsgesetz {year}"],
     },
     "personal": {
         "Beschlussvorlage": ["Stellenplan {next_year}", "Personalentwicklungskonzept {year}"],
-        "Antrag": ["Arbeitgeberattraktivität der Stadtverwaltung"],
+        "Antrag": ["Jobticket und mobiles Arbeiten in der Stadtverwaltung ab {next_year}"],
         "Anfrage": ["Unbesetzte Stellen in der Stadtverwaltung {year}"],
         "Mitteilung": ["Personalbericht {year}"],
     },
@@ -579,14 +585,17 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
             "Wohnungslosenhilfe: Notunterkunft an der {street}",
             "Fortschreibung des Sozialberichts {year}",
         ],
-        "Antrag": ["Seniorentreff in {district}", "Bezahlbarer Wohnraum für Familien"],
+        "Antrag": [
+            "Seniorentreff in {district}",
+            "Bezahlbarer Wohnraum für Familien an der {street}",
+        ],
         "Anfrage": ["Entwicklung der Wohngeldanträge {year}"],
         "Mitteilung": ["Bericht über die Integration von Geflüchteten {year}"],
     },
     "kultur": {
         "Beschlussvorlage": [
             "Zuschüsse an Kulturvereine {year}",
-            "Sanierung des Stadttheaters, Bauabschnitt {count}",
+            "Sanierung des Stadttheaters, Bauabschnitt {stage}",
         ],
         "Antrag": ["Kulturnacht in {district}"],
         "Anfrage": ["Besucherzahlen der städtischen Museen {year}"],
@@ -597,7 +606,7 @@ TITLES_BY_TOPIC: dict[str, dict[str, list[str]]] = {
             "Kunstrasenplatz für den Sportverein in {district}",
             "Sportstättenentwicklungsplan {year}",
         ],
-        "Antrag": ["Öffnung der Schulsporthallen in den Ferien"],
+        "Antrag": ["Öffnung der Sporthalle an der {street} in den Ferien"],
         "Anfrage": ["Zustand der Sportplätze in {district}"],
         "Mitteilung": ["Belegung der städtischen Sporthallen {year}"],
     },
