@@ -1,12 +1,27 @@
 /* The comparison page (/vergleich): progressive enhancement of a page that works without JavaScript.
  *
+ * vierstaedte-compare-choices: folds the choices away on a phone, so the chart is on the first
+ *   screen; the summary line names the indicator and opens them again.
  * vierstaedte-compare-form: submits the GET form when a choice is made with the mouse or by touch.
  *   A choice made with the keyboard waits for the "Anzeigen" button: arrowing through the
  *   indicators must not reload the page at every step (WCAG 3.2.2, on input).
- * vierstaedte-compare-chart: draws the data of the page's table, read from a JSON script tag, with Chart.js.
- *   The x axis is the year; each point's tooltip names its exact period (a year or a reference date).
+ * vierstaedte-compare-chart: draws the data of the page's table, read from a JSON script tag, with
+ *   Chart.js. The server decides the kind (logic/comparison.py): bars for one year, otherwise a
+ *   linear axis of numeric years, so the gaps between years are true. Colours come from the server
+ *   too (a city's, a party's), the same as beside the table's names. Numbers are written in the
+ *   page's language (220.000 and 72,19 on the German page); each tooltip names the exact period.
  */
 "use strict";
+
+ckan.module("vierstaedte-compare-choices", function () {
+  return {
+    initialize: function () {
+      if (window.matchMedia("(max-width: 575.98px)").matches) {
+        this.el[0].open = false;
+      }
+    }
+  };
+});
 
 ckan.module("vierstaedte-compare-form", function () {
   return {
@@ -25,9 +40,6 @@ ckan.module("vierstaedte-compare-form", function () {
 });
 
 ckan.module("vierstaedte-compare-chart", function () {
-  // below city level a city has many series: one colour each, not the city's
-  var SERIES_COLOURS = ["#1f5fa8", "#e08a00", "#2e8540", "#c8102e", "#6f42c1", "#17a2b8", "#795548", "#555555"];
-
   return {
     options: {source: null},
 
@@ -38,36 +50,59 @@ ckan.module("vierstaedte-compare-chart", function () {
         return;
       }
       var data = JSON.parse(source.textContent);
-      var cities = data.datasets.map(function (series) { return series.city; });
-      var perCity = new Set(cities).size === cities.length;
+      var locale = document.documentElement.lang || "de";
+      var numbers = new Intl.NumberFormat(locale, {maximumFractionDigits: 3});
+      var bars = data.kind === "bar";
       this.el[0].hidden = false;
+
+      function periodOf(item) {
+        return bars ? item.dataset.periods[item.dataIndex] : item.raw.period;
+      }
+
+      var x = bars ? {} : {
+        type: "linear",
+        min: data.years[0] - 0.5,
+        max: data.years[1] + 0.5,
+        title: {display: true, text: data.x_title},
+        // a year is a year: 2021, never 2.021; no ticks between years
+        ticks: {stepSize: 1, callback: function (value) {
+          return Number.isInteger(value) ? String(value) : "";
+        }}
+      };
       new Chart(canvas, {
-        type: data.labels.length > 1 ? "line" : "bar",
+        type: bars ? "bar" : "line",
         data: {
           labels: data.labels,
-          datasets: data.datasets.map(function (series, index) {
-            // a city's own colour (cities.json) where each city has one series
-            var own = perCity && series.colour;
-            var colour = own || SERIES_COLOURS[index % SERIES_COLOURS.length];
-            return {label: series.label, data: series.data, periods: series.periods, borderColor: colour,
-                    backgroundColor: colour, spanGaps: true};
+          datasets: data.datasets.map(function (series) {
+            var colour = series.colours || series.colour;
+            return {label: series.label, data: series.data, periods: series.periods,
+                    borderColor: colour, backgroundColor: colour, pointRadius: 4,
+                    pointHoverRadius: 6, spanGaps: true};
           })
         },
         options: {
-          locale: document.documentElement.lang || "de",  // 250.000 on the German page, 250,000 on /en/
+          locale: locale,
           maintainAspectRatio: false,
           animation: false,
           plugins: {
-            legend: {position: "bottom"},
-            tooltip: {callbacks: {label: function (item) {
-              var period = item.dataset.periods && item.dataset.periods[item.dataIndex];
-              var text = item.dataset.label + ": " + item.formattedValue;
-              return period ? text + " (" + data.period_title + " " + period + ")" : text;
-            }}}
+            // one bar series coloured by city: the axis names the cities, a legend would not help
+            legend: {display: data.datasets.length > 1 || !bars, position: "bottom"},
+            tooltip: {callbacks: {
+              title: function (items) {
+                return bars ? items[0].label : String(items[0].raw.x);
+              },
+              label: function (item) {
+                var value = item.parsed.y === null ? "–" : numbers.format(item.parsed.y);
+                var period = periodOf(item);
+                var text = item.dataset.label + ": " + value;
+                return period ? text + " (" + data.period_title + " " + period + ")" : text;
+              }
+            }}
           },
           scales: {
-            x: {title: {display: Boolean(data.x_title), text: data.x_title}},
-            y: {beginAtZero: true, title: {display: Boolean(data.unit), text: data.unit}}
+            x: x,
+            y: {beginAtZero: true, title: {display: Boolean(data.unit), text: data.unit},
+                ticks: {callback: function (value) { return numbers.format(value); }}}
           }
         }
       });

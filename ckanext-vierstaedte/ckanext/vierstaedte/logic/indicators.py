@@ -10,9 +10,9 @@ table is read through ``tables`` (validation status, schema version, columns
 and each row checked): one that breaks the contract is left out and listed
 under ``skipped``, so one city's bad table never fails the answer for all four.
 
-``comparison_table`` and ``chart_data`` shape one query result for the
-comparison page; the HTML table and the CSV download share the table, so the
-download holds exactly what the page shows.
+``comparison_table`` shapes one query result for the comparison page (the chart
+and the reading of it: ``comparison``); the HTML table and the CSV download
+share the table, so the download holds exactly what the page shows.
 """
 
 from __future__ import annotations
@@ -326,13 +326,14 @@ def vierstaedte_indicator_query(context, data_dict):
 
 @tk.side_effect_free
 def vierstaedte_indicator_list(context, data_dict):
-    """The indicators that have data, each with cities, area levels, dimensions and period range.
+    """The indicators that have data, each with cities, area levels, dimensions, breakdowns
+    (the ``sex``, ``age_group`` and ``nationality`` values it has) and period range.
 
     Returns ``{"indicators": [...], "skipped": [...]}`` (``skipped`` as in the query).
     """
     tk.check_access("vierstaedte_indicator_list", context, data_dict)
     data = validate(data_dict, list_schema(), context)
-    fields = ["indicator", "city", "area_level", "dimension", "period"]
+    fields = ["indicator", "city", "area_level", "dimension", "period", *BREAKDOWNS]
     coverage: dict[str, dict[str, Any]] = {}
     skipped: list[dict[str, Any]] = []
     for dataset, resource, source in _normalised_sources(context, data["cities"], skipped):
@@ -354,12 +355,20 @@ def vierstaedte_indicator_list(context, data_dict):
             if record["indicator"] not in vocabularies.indicators():
                 continue  # a city's own indicator: not comparable across cities
             entry = coverage.setdefault(
-                record["indicator"], {"cities": {}, "area_levels": set(), "dimensions": set()}
+                record["indicator"],
+                {
+                    "cities": {},
+                    "area_levels": set(),
+                    "dimensions": set(),
+                    "breakdowns": {field: set() for field in BREAKDOWNS},
+                },
             )
             periods = entry["cities"].setdefault(record["city"], [])
             periods.append(record["period"])
             entry["area_levels"].add(record["area_level"])
             entry["dimensions"].add(record["dimension"])
+            for field in BREAKDOWNS:
+                entry["breakdowns"][field].add(record[field])
     lang = search.ui_lang()
     result = []
     for indicator in vocabularies.indicators():
@@ -383,11 +392,26 @@ def vierstaedte_indicator_list(context, data_dict):
                     level for level in table.enum("area_level") if level in entry["area_levels"]
                 ],
                 dimensions=sorted(entry["dimensions"], key=lambda d: (d != "none", d)),
+                breakdowns={
+                    field: sorted(values, key=_breakdown_order(field))
+                    for field, values in entry["breakdowns"].items()
+                },
                 period_from=min(c["period_from"] for c in spans),
                 period_to=max(c["period_to"] for c in spans),
             )
         )
     return {"indicators": result, "skipped": skipped}
+
+
+BREAKDOWNS = ("sex", "age_group", "nationality")
+
+
+def _breakdown_order(field: str):
+    """``total`` first, then the schema's order (sex, nationality) or by age (``3-5``, ``10-17``)."""
+    if field == "age_group":
+        return lambda value: (value != "total", int(re.match(r"\d*", value).group() or 0), value)
+    order = table.enum(field)
+    return lambda value: (order.index(value) if value in order else len(order), value)
 
 
 def get_actions() -> dict[str, Any]:
@@ -423,7 +447,12 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
     with_dimension = result["query"]["dimension"] != "none"
     header = [_("Stadt"), _("Gebiet"), _("Jahr"), _("Zeitbezug")]
     if with_dimension:
-        header.append(_("Ausprägung"))
+        dimension_titles = {
+            "party": _("Partei"),
+            "land_use": _("Nutzungsart"),
+            "budget_line": _("Haushaltsposition"),
+        }
+        header.append(dimension_titles.get(result["query"]["dimension"], _("Ausprägung")))
     value_column = len(header)
     header += [_("Wert"), _("Einheit"), _("Wertstatus"), _("Quelle")]
     units = {unit["id"]: unit["label"] for unit in result["units"]}
@@ -450,49 +479,6 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
         "header": [str(label) for label in header],
         "rows": rows,
         "number_columns": {value_column},
-    }
-
-
-def chart_data(result: dict[str, Any], city_titles: dict[str, str]) -> dict[str, Any]:
-    """Years on the x axis, one series per city (and area or dimension value below city level).
-
-    Each point keeps its exact period for the tooltip. Where a series has
-    several periods in one year (mid-year and year-end), the point is the
-    latest of them; the table lists them all.
-    """
-    years = sorted({period_year(row["period"]) for row in result["rows"]})
-    series: dict[str, dict[str, Any]] = {}
-    for row in result["rows"]:
-        parts = [city_titles.get(row["city"], row["city"])]
-        if row["area_level"] != "stadt":
-            parts.append(row["area_name"])
-        if row["dimension"] != "none":
-            parts.append(row["dimension_value"])
-        label = " – ".join(parts)
-        member = cities.find(row["city"])
-        entry = series.setdefault(
-            label,
-            {
-                "label": label,
-                "city": row["city"],
-                "colour": member.colour if member else "",
-                "data": [None] * len(years),
-                "periods": [None] * len(years),
-            },
-        )
-        index = years.index(period_year(row["period"]))
-        held = entry["periods"][index]
-        if held is None or _day(row["period"].rpartition("/")[2], True) >= _day(
-            held.rpartition("/")[2], True
-        ):
-            entry["data"][index], entry["periods"][index] = row["value"], row["period"]
-    return {
-        "labels": years,
-        "datasets": list(series.values()),
-        "unit": ", ".join(unit["label"] for unit in result["units"]),
-        "indicator": result["indicator"]["label"],
-        "x_title": str(_("Jahr")),
-        "period_title": str(_("Zeitbezug")),
     }
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 from flask import Blueprint, make_response
 
+from ckanext.vierstaedte import search
+from ckanext.vierstaedte.logic import comparison
 from ckanext.vierstaedte.logic import indicators as indicator_logic
 
 compare = Blueprint("vierstaedte_compare", __name__)
@@ -25,7 +27,8 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
 
     An area level or breakdown the chosen indicator lacks gives way to one it
     has, so switching from population (Stadt) to households (Stadtteil only)
-    shows households rather than an empty page.
+    shows households rather than an empty page; a group (sex, age group,
+    nationality) the indicator does not have gives way to the whole population.
     """
     args = tk.request.args
     default = next(
@@ -39,12 +42,16 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
     area_level = args.get("area_level") or "stadt"
     if known["area_levels"] and area_level not in known["area_levels"]:
         area_level = "stadt" if "stadt" in known["area_levels"] else known["area_levels"][0]
-    return {
+    query = {
         "indicator": indicator,
         "cities": args.getlist("cities"),
         "area_level": area_level,
         "dimension": "none" if "none" in known["dimensions"] else known["dimensions"][0],
     }
+    for field, values in (known.get("breakdowns") or {}).items():
+        wanted = args.get(field) or "total"
+        query[field] = wanted if wanted in values else "total"
+    return query
 
 
 def _comparison() -> dict[str, Any]:
@@ -57,8 +64,10 @@ def _comparison() -> dict[str, Any]:
         (i["area_levels"] for i in available if i["id"] == query["indicator"]),
         [query["area_level"]],
     )
+    chosen = next((i for i in available if i["id"] == query["indicator"]), None)
     page = {
         "indicators": available,
+        "pickers": comparison.pickers(chosen, query),
         "cities": cities,
         "query": query,
         "area_levels": levels,
@@ -73,18 +82,43 @@ def _comparison() -> dict[str, Any]:
     except tk.ValidationError as error:
         page["errors"] = error.error_dict
         return page
+    if comparison.whole_population_share(result):
+        result = dict(result, rows=[], count=0, sources=[])
+        page["whole_share"] = True
+    table = indicator_logic.comparison_table(result, titles)
+    if comparison.wants_shares(result):
+        totals = tk.get_action("vierstaedte_indicator_query")(
+            {},
+            dict(
+                query,
+                sex="total",
+                age_group="total",
+                nationality="total",
+                limit=indicator_logic.MAX_LIMIT,
+            ),
+        )
+        table = comparison.add_shares(table, comparison.shares(result["rows"], totals["rows"]))
     page.update(
         result=result,
-        table=indicator_logic.comparison_table(result, titles),
-        chart=indicator_logic.chart_data(result, titles),
+        table=table,
+        cells=comparison.display_rows(table, result, search.ui_lang()),
+        chart=comparison.chart(result, titles),
+        missing=comparison.missing_cities(result, titles),
         csv_url=tk.url_for(
             "vierstaedte_compare.csv",
-            indicator=query["indicator"],
-            cities=result["query"]["cities"],
-            area_level=query["area_level"],
+            **{key: value for key, value in query.items() if value != "total"},
         ),
     )
     page["query"]["cities"] = result["query"]["cities"]
+    page["api_url"] = tk.url_for(
+        "api.action",
+        ver=3,
+        logic_function="vierstaedte_indicator_query",
+        **dict(
+            {key: value for key, value in query.items() if value != "total"},
+            cities=",".join(query["cities"]),
+        ),
+    )
     listed = {entry["resource_id"] for entry in skipped}
     # the query may meet a table the list did not (a bad row of this indicator)
     skipped += [entry for entry in result["skipped"] if entry["resource_id"] not in listed]
