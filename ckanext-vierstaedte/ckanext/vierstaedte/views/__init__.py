@@ -7,18 +7,15 @@ from flask import Blueprint
 
 from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic
 from ckanext.vierstaedte.logic import schema
-from ckanext.vierstaedte.views import exports, guard, session_guard
+from ckanext.vierstaedte.views import cities, exports, guard, session_guard
 from ckanext.vierstaedte.views.compare import compare
 
 vierstaedte = Blueprint("vierstaedte", __name__)
 
 
-def cities():
-    """Overview of the four cities: official keys and dataset counts."""
-    return tk.render("vierstaedte/cities.html", {"cities": tk.h.vierstaedte_cities()})
-
-
-vierstaedte.add_url_rule("/staedte", view_func=cities, endpoint="cities")
+vierstaedte.add_url_rule("/staedte", view_func=cities.index, endpoint="cities")
+vierstaedte.add_url_rule("/staedte/<city>", view_func=cities.city, endpoint="city")
+vierstaedte.before_app_request(cities.organization_redirect)
 
 HARVEST_RUNS_PER_PAGE = 20
 
