@@ -14,6 +14,8 @@ Optional variables, unset for the local stack (the Docker image sets them):
 ``VIERSTAEDTE_SECRET_KEY_FILE`` (a fixed ``SECRET_KEY``, so that several web
 containers accept each other's sessions and API tokens) and
 ``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only),
+``VIERSTAEDTE_DEMO`` (``true``/``false``: the demo-data banner; the local stack and the
+tests show it, the Docker image sets ``false``),
 ``VIERSTAEDTE_REDIS_PASSWORD_FILE`` (the Redis password of the ACL user
 ``VIERSTAEDTE_REDIS_USER``, default ``ckan``, put into ``ckan.redis.url``),
 ``VIERSTAEDTE_SOLR_PASSWORD_FILE`` (Solr's HTTP Basic password of
@@ -54,6 +56,7 @@ PROFILES = {
         "site_id": "vierstaedte",
         "port": "5000",
         "solr_commit": "false",
+        "demo": "true",
     },
     "test": {
         "db": "ckan_test",
@@ -63,6 +66,7 @@ PROFILES = {
         "site_id": "vierstaedte-test",
         "port": "5001",
         "solr_commit": "true",
+        "demo": "true",
     },
     # benchmarks (bench/): their own databases, Solr core and ports; names overridable per bench slot
     "bench": {
@@ -73,6 +77,7 @@ PROFILES = {
         "site_id": "vierstaedte-bench",
         "port": "5010",
         "solr_commit": "false",
+        "demo": "false",
     },
 }
 
@@ -108,6 +113,13 @@ def _solr_commit(profile: dict[str, str], env: os._Environ | dict) -> str:
     value = env.get("VIERSTAEDTE_SOLR_COMMIT", profile["solr_commit"]).lower()
     if value not in ("true", "false"):
         sys.exit(f"ckan_config: VIERSTAEDTE_SOLR_COMMIT must be true or false, not {value!r}")
+    return value
+
+
+def _demo(profile: dict[str, str], env: os._Environ | dict) -> str:
+    value = env.get("VIERSTAEDTE_DEMO", profile["demo"]).lower()
+    if value not in ("true", "false"):
+        sys.exit(f"ckan_config: VIERSTAEDTE_DEMO must be true or false, not {value!r}")
     return value
 
 
@@ -169,6 +181,8 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
         "ckan.views.default_views": "datatables_view",
         "ckanext.dcat.base_uri": env.get("CKAN_SITE_URL", f"http://127.0.0.1:{p['port']}"),
         "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 vierstaedte_dcatap_de",
+        # the banner "the figures are demo data" (templates/header.html); docker: false
+        "ckanext.vierstaedte.demo": _demo(p, env),
     }
     # Optional settings, added only when set, so the local stack's file stays as it was.
     if env.get("VIERSTAEDTE_MAX_RESOURCE_SIZE_MB"):

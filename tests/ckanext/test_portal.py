@@ -83,3 +83,84 @@ class TestDatasetForm:
         assert "Das Ende des Zeitraums" in html  # the date range
         assert "theme" in html.lower() and "Fehlender Wert" in html  # the required theme, in German
         assert call_action("package_list") == []
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestLegalPages:
+    """Impressum, Datenschutz, Barrierefreiheit, Kontakt: the operator's text from ckan.ini or a
+    file (views/pages.py); without one a clearly marked placeholder, never an error."""
+
+    PAGES = {
+        "/impressum": "Impressum",
+        "/datenschutz": "Datenschutz",
+        "/barrierefreiheit": "Erklärung zur Barrierefreiheit",
+        "/kontakt": "Kontakt",
+    }
+
+    def test_without_configuration_each_page_is_a_marked_placeholder(self, app):
+        for path, title in self.PAGES.items():
+            response = app.get(path)
+            assert response.status_code == 200, path
+            html = response.body
+            assert f'<h1 class="page-heading">{title}</h1>' in html
+            assert 'class="vierstaedte-placeholder"' in html and "Platzhalter" in html
+            assert "ckanext.vierstaedte.pages." in html  # says where the text goes
+
+    @pytest.mark.ckan_config(
+        "ckanext.vierstaedte.pages.impressum", "**Stadt Mainz**, Jockel-Fuchs-Platz 1"
+    )
+    def test_the_ini_text_is_rendered_as_markdown(self, app):
+        html = app.get("/impressum").body
+        assert "<strong>Stadt Mainz</strong>, Jockel-Fuchs-Platz 1" in html
+        assert "vierstaedte-placeholder" not in html
+        assert "vierstaedte-placeholder" in app.get("/kontakt").body
+
+    def test_a_file_wins_over_the_ini_text_and_is_read_on_every_request(
+        self, app, tmp_path, ckan_config, monkeypatch
+    ):
+        text = tmp_path / "datenschutz.md"
+        text.write_text("# Hinweise\n\nWir speichern <script>alert(1)</script> nichts.\n")
+        monkeypatch.setitem(ckan_config, "ckanext.vierstaedte.pages.datenschutz", "aus der ini")
+        monkeypatch.setitem(ckan_config, "ckanext.vierstaedte.pages.datenschutz_file", str(text))
+        html = app.get("/datenschutz").body
+        assert "Wir speichern" in html and "aus der ini" not in html
+        assert "<script>alert(1)</script>" not in html  # Markdown is sanitised
+        text.write_text("Geändert.\n")
+        assert "Geändert." in app.get("/datenschutz").body
+
+    def test_an_unreadable_file_shows_the_placeholder(
+        self, app, tmp_path, ckan_config, monkeypatch
+    ):
+        missing = tmp_path / "fehlt.md"
+        monkeypatch.setitem(ckan_config, "ckanext.vierstaedte.pages.kontakt_file", str(missing))
+        response = app.get("/kontakt")
+        assert response.status_code == 200
+        assert "vierstaedte-placeholder" in response.body
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestIdentity:
+    def test_the_demo_banner_follows_the_setting(self, app, ckan_config, monkeypatch):
+        monkeypatch.setitem(ckan_config, "ckanext.vierstaedte.demo", "true")
+        assert "vierstaedte-demo-banner" in app.get("/about").body
+        monkeypatch.setitem(ckan_config, "ckanext.vierstaedte.demo", "false")
+        assert "vierstaedte-demo-banner" not in app.get("/about").body
+
+    def test_no_ckan_branding_and_our_own_about_page(self, app):
+        html = app.get("/about").body
+        assert "Über Vier Städte Open Data" in html
+        for branding in ("CKAN Association", "ckan-footer-logo", "ckan-logo", "ckan.org"):
+            assert branding not in html
+        assert "CKAN" not in html.split("<body", 1)[1]
+
+    def test_the_navigation_leaves_out_a_missing_page(self, app, monkeypatch):
+        from ckanext.vierstaedte.views import pages
+
+        monkeypatch.setattr(
+            pages,
+            "NAVIGATION",
+            (*pages.NAVIGATION, ("kein_blueprint.seite", "Rat", ("kein_blueprint",))),
+        )
+        response = app.get("/about")
+        assert response.status_code == 200
+        assert ">Daten</a>" in response.body and ">Vergleich</a>" in response.body

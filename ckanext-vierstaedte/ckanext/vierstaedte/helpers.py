@@ -8,6 +8,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import data_dictionary
+from ckanext.vierstaedte.views import pages
 from vierstaedte_contract import cities, dataset, vocabularies
 
 
@@ -109,4 +110,5 @@ def get_helpers() -> dict[str, Any]:
         "vierstaedte_search_note": vierstaedte_search_note,
         "vierstaedte_dataset_city": vierstaedte_dataset_city,
         "vierstaedte_search_indicators": vierstaedte_search_indicators,
+        **pages.get_helpers(),
     }

@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic
 from ckanext.vierstaedte.logic import schema
-from ckanext.vierstaedte.views import cities, exports, guard, session_guard
+from ckanext.vierstaedte.views import cities, exports, guard, pages, session_guard
 from ckanext.vierstaedte.views.compare import compare
 
 vierstaedte = Blueprint("vierstaedte", __name__)
@@ -81,4 +81,11 @@ vierstaedte.add_url_rule("/staedte/<city>/harvest", view_func=harvest_runs, endp
 
 
 def get_blueprints():
-    return [guard.blueprint, session_guard.session_guard, vierstaedte, compare, exports.blueprint]
+    return [
+        guard.blueprint,
+        session_guard.session_guard,
+        vierstaedte,
+        compare,
+        exports.blueprint,
+        pages.blueprint,
+    ]
