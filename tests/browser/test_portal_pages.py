@@ -16,12 +16,12 @@ def chart_series(page) -> list[str]:
 
 
 def chart_points(page) -> dict:
-    """The x labels and the Mainz and Trier values Chart.js draws."""
+    """The x axis' type and the Mainz and Trier points (year, value) Chart.js draws."""
     return page.evaluate("""() => {
         const chart = Chart.getChart('vierstaedte-compare-canvas');
-        const points = {labels: chart.data.labels};
+        const points = {x: chart.options.scales.x.type};
         chart.data.datasets.filter(d => ['Mainz', 'Trier'].includes(d.label))\
-.forEach(d => { points[d.label] = d.data; });
+.forEach(d => { points[d.label] = d.data.map(p => [p.x, p.y]); });
         return points;
     }""")
 
@@ -86,16 +86,16 @@ class TestInTheBrowser:
         assert chart_series(page) == ["Mainz", "Trier", "Koblenz"]
         rows = table_rows(page)
         assert [r[:5] for r in rows if r[0] in ("Mainz", "Trier")] == [
-            ["Mainz", "Mainz", "2021", "2021", "220000"],
-            ["Mainz", "Mainz", "2022", "2022", "221000"],
-            ["Mainz", "Mainz", "2023", "2023", "222000"],
-            ["Trier", "Trier", "2023", "2023-12-31", "111316"],
+            ["Mainz", "Mainz", "2021", "2021", "220.000"],
+            ["Mainz", "Mainz", "2022", "2022", "221.000"],
+            ["Mainz", "Mainz", "2023", "2023", "222.000"],
+            ["Trier", "Trier", "2023", "2023-12-31", "111.316"],
         ]
-        # one x axis of years: Mainz's year header and Trier's reference date are the same point
+        # one numeric axis of years: Mainz's year header and Trier's reference date meet at 2023
         assert chart_points(page) == {
-            "labels": ["2021", "2022", "2023"],
-            "Mainz": [220000, 221000, 222000],
-            "Trier": [None, None, 111316],
+            "x": "linear",
+            "Mainz": [[2021, 220000], [2022, 221000], [2023, 222000]],
+            "Trier": [[2023, 111316]],
         }
         assert canvas.bounding_box()["height"] > 200
         page.screenshot(path=screenshots / "vergleich-einwohner.png", full_page=True)
