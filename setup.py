@@ -33,6 +33,9 @@ HARVEST_REQUIRES = [
     "rdflib==7.6.0",
     "pyyaml==6.0.3",
     "tqdm==4.70.1",
+    # the text of council files (council/extract.py): DOCX and ODT; PDFs go to poppler (Debian)
+    "python-docx==1.2.0",
+    "odfdo==3.27.3",
 ]
 
 CKAN_REQUIRES = [

@@ -52,6 +52,7 @@ install_system_packages() {
   dpkg -s libmagic1 >/dev/null 2>&1 || missing+=(libmagic1)
   [[ -f /usr/share/hunspell/de_DE.dic ]] || missing+=(hunspell-de-de)  # Solr's German word list
   [[ -f /usr/share/hyphen/hyph_de_DE.dic ]] || missing+=(hyphen-de)  # its German syllables
+  command -v pdftotext >/dev/null || missing+=(poppler-utils)  # council file texts
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   if ((${#missing[@]})); then

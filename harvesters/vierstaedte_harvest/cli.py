@@ -175,6 +175,47 @@ def _run(args: argparse.Namespace) -> int:
     return exit_code(outcome.status)
 
 
+def _council_run(args: argparse.Namespace) -> int:
+    """``council run CITY``: the city's OParl system into the portal (``council/run.py``)."""
+    from vierstaedte_harvest import config as city_config
+    from vierstaedte_harvest.council.run import Options, execute
+
+    try:
+        loaded = city_config.load(args.city, args.config)
+        token = _token(args)
+    except (city_config.ConfigError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if loaded.council is None:
+        print(f"error: {loaded.path} has no council section (council: url: …)", file=sys.stderr)
+        return EXIT_USAGE
+    if not token:
+        print("error: no API token: set VIERSTAEDTE_API_TOKEN_FILE", file=sys.stderr)
+        return EXIT_USAGE
+    report = execute(
+        Options(
+            city=args.city,
+            ckan_url=args.ckan_url,
+            token=token,
+            state_dir=args.state_dir,
+            config_path=args.config,
+            progress=sys.stderr.isatty() and not args.no_progress,
+            work_dir=args.work_dir,
+        )
+    )
+    counts = report.get("counts", {})
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items() if v) or report.get("message", "")
+    print(
+        f"{args.city} council: {report['status']} ({summary or 'nothing new'}); "
+        f"report: {report.get('report_file', '-')}"
+    )
+    for problem in report.get("source_errors", [])[:20]:
+        print(f"  {problem['code']}: {problem['message']}", file=sys.stderr)
+    for warning in report.get("warnings", [])[:20]:
+        print(f"  warning: {warning['code']}: {warning['message']}", file=sys.stderr)
+    return exit_code(report["status"])
+
+
 def _status(args: argparse.Namespace) -> int:
     latest = args.state_dir / "reports" / args.city / "latest.json"
     if not latest.exists():
@@ -456,6 +497,23 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging"
     )
     run.set_defaults(handler=_run)
+
+    council = commands.add_parser("council", help="council information (OParl)")
+    council_commands = council.add_subparsers(dest="council_command", required=True)
+    council_run = council_commands.add_parser(
+        "run", help="harvest one city's OParl system into the portal"
+    )
+    council_run.add_argument("city", choices=cities)
+    for option in ("--config", "--ckan-url", "--token-file", "--state-dir", "--work-dir"):
+        action = next(a for a in run._actions if option in a.option_strings)
+        council_run.add_argument(option, type=action.type, default=action.default, help=action.help)
+    council_run.add_argument(
+        "--no-progress", action="store_true", help="log lines instead of a progress bar"
+    )
+    council_run.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging"
+    )
+    council_run.set_defaults(handler=_council_run)
 
     status = commands.add_parser("status", help="show the last run of a city")
     status.add_argument("city", choices=cities)

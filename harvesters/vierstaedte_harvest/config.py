@@ -7,9 +7,10 @@ the API token never live in the config: they come from the environment.
 
 Every section is a dataclass checked when the file loads (:mod:`vierstaedte_harvest.settings`):
 the top level (:class:`CityFile`), ``source`` (the ``Settings`` of the protocol's reader),
-``http`` (:class:`~vierstaedte_harvest.fetch.HttpSettings`), ``defaults`` (:class:`Defaults`)
-and each ``tables`` rule (:class:`TableSettings`). A misspelled key is a :class:`ConfigError`,
-which the command reports as a usage error (exit 2) before it touches anything.
+``http`` (:class:`~vierstaedte_harvest.fetch.HttpSettings`), ``defaults`` (:class:`Defaults`),
+each ``tables`` rule (:class:`TableSettings`) and ``council`` (:class:`CouncilSettings`, the
+OParl system). A misspelled key is a :class:`ConfigError`, which the command reports as a usage
+error (exit 2) before it touches anything.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -53,6 +55,7 @@ class CityFile:
     http: dict[str, Any] | None = None  # HttpSettings
     defaults: dict[str, Any] | None = None  # Defaults
     tables: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # TableSettings
+    council: dict[str, Any] | None = None  # CouncilSettings: the OParl system
 
 
 def _licence(value: Any) -> str | None:
@@ -97,6 +100,46 @@ class TableSettings:
     )
 
 
+def _http_url(value: Any) -> str:
+    if not isinstance(value, str) or urlsplit(value).scheme not in ("http", "https"):
+        raise ValueError(value)
+    if not urlsplit(value).hostname:
+        raise ValueError(value)
+    return value
+
+
+def _http_urls(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ValueError(value)
+    return [_http_url(item) for item in value]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CouncilSettings:
+    """``council``: the city's OParl system (council information), read by ``council run``."""
+
+    url: str = dataclasses.field(
+        metadata={"parse": _http_url, "expects": "an http(s) URL"}
+    )  # the OParl System
+    # only these Bodies (their OParl id, name, shortName or AGS); empty: every Body
+    bodies: list[str] = dataclasses.field(default_factory=list)
+    # more hosts the system links to (files on another server), as URLs; the System's is implied
+    hosts: list[str] = dataclasses.field(
+        default_factory=list, metadata={"parse": _http_urls, "expects": "a list of http(s) URLs"}
+    )
+    max_requests_per_second: float = dataclasses.field(
+        default=1.0, metadata={"low": 0.01, "high": 100}
+    )  # per host
+    max_pages: int = dataclasses.field(default=10_000, metadata={"low": 1})  # per list
+    max_objects: int = dataclasses.field(default=1_000_000, metadata={"low": 1})  # per list
+    # seconds subtracted from a list's watermark when asking what changed since
+    overlap_seconds: int = dataclasses.field(default=300, metadata={"low": 0})
+    max_file_bytes: int = dataclasses.field(default=50 * 1024 * 1024, metadata={"low": 1})
+    file_seconds: float = dataclasses.field(default=300.0, metadata={"low": 1})  # one download
+    extract_seconds: float = dataclasses.field(default=60.0, metadata={"low": 1})  # one file
+    extract_memory_mb: int = dataclasses.field(default=512, metadata={"low": 64})
+
+
 @dataclasses.dataclass
 class TableRule:
     """Which resource of which dataset a mapping normalises."""
@@ -124,6 +167,7 @@ class CityConfig:
     http: HttpSettings
     defaults: dict[str, Any]  # as written; checked against Defaults
     tables: list[TableRule]
+    council: CouncilSettings | None = None
 
     @property
     def protocol(self) -> str:
@@ -186,9 +230,19 @@ def load(city: str, path: Path | None = None) -> CityConfig:
         http = HttpSettings.from_config(top.http)
         build(Defaults, top.defaults, "defaults")  # checked; metadata reads the dict
         tables = [_rule(rule, path, city, n) for n, rule in enumerate(top.tables, start=1)]
+        council = _council(top.council)
     except SettingsError as error:
         raise ConfigError(f"{path}: {error}") from None
-    return CityConfig(city, path, source, http, dict(top.defaults or {}), tables)
+    return CityConfig(city, path, source, http, dict(top.defaults or {}), tables, council)
+
+
+def _council(data: dict[str, Any] | None) -> CouncilSettings | None:
+    """The ``council`` section; VIERSTAEDTE_COUNCIL_URL points it elsewhere (as the source's)."""
+    if data is None:
+        return None
+    council = build(CouncilSettings, data, "council")
+    override = os.environ.get("VIERSTAEDTE_COUNCIL_URL")
+    return dataclasses.replace(council, url=override) if override else council
 
 
 def _source(data: dict[str, Any], path: Path, city: str) -> SourceSettings:
