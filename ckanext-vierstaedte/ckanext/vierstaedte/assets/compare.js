@@ -61,8 +61,9 @@ ckan.module("vierstaedte-compare-chart", function () {
 
       var x = bars ? {} : {
         type: "linear",
-        min: data.years[0] - 0.5,
-        max: data.years[1] + 0.5,
+        min: data.years[0],
+        max: data.years[1],
+        offset: true,  // a point of the first or last year is not drawn on the chart's edge
         title: {display: true, text: data.x_title},
         // a year is a year: 2021, never 2.021; no ticks between years
         ticks: {stepSize: 1, callback: function (value) {
