@@ -20,6 +20,7 @@ One module per concept, as frictionless-py does:
 * ``council``: OParl object types, the short key of an object, council write limits;
 * ``csvsafe``: the rule that keeps spreadsheet formulas out of every CSV we publish.
 * ``units``: units with a dimension and a factor, the spellings files use, conversions.
+* ``colours``: the parties' customary colours and the palette of the comparison's series.
 """
 
 from __future__ import annotations
