@@ -119,7 +119,7 @@ def test_the_corpus_is_a_varied_german_council(city):
     system = generate(city)  # the demo's size
     papers = [o for o in system.objects.values() if _short(o) == "paper"]
     meetings = [o for o in system.objects.values() if _short(o) == "meeting"]
-    assert len(papers) == gen.DEFAULT_PAPERS and len(meetings) >= 90
+    assert len(papers) == gen.DEFAULT_PAPERS and len(meetings) >= gen.DEFAULT_PAPERS // 2
     assert len({p["name"] for p in papers}) >= 0.85 * len(papers)  # not copies
     assert {p["paperType"] for p in papers} == {
         "Beschlussvorlage",
@@ -299,5 +299,5 @@ def test_a_bench_sized_system_is_generated_in_seconds():
     started = datetime.now(BERLIN)
     system = generate("koblenz", papers=2000)
     assert system.count("paper") == 2000
-    assert system.count("meeting") >= 1000 and system.count("file") >= 4000
+    assert system.count("meeting") >= 1000 and system.count("file") >= 3000
     assert (datetime.now(BERLIN) - started).total_seconds() < 20

@@ -36,7 +36,7 @@ ANCHOR = datetime(2026, 10, 30, 18, 0, tzinfo=BERLIN)
 SPAN_START = date(2025, 1, 13)
 SPAN_END = date(2027, 1, 29)
 DEMO_WEB = "demo-ratsinfo"  # every object's web address has this path segment
-DEFAULT_PAPERS = 200  # per city in the local demo
+DEFAULT_PAPERS = 150  # per city in the local demo (and about half as many meetings)
 CITY_NAMES = tuple(words.CITIES)
 
 
@@ -860,14 +860,17 @@ class _Builder:
             meeting["name"],
             f"Beginn: {datetime.fromisoformat(meeting['start']).strftime('%d.%m.%Y %H:%M')}",
         ]
-        listing = "\n".join(f"{i['number']} {i['name']}" for i in agenda if i["public"])
-        invitation = Document(
-            "pdf", f"Einladung: {meeting['name']}", head, [("Tagesordnung", listing)], created
-        )
-        meeting["invitation"] = self.file(
-            "Einladung", "pdf", invitation, created, meeting=meeting["id"]
-        )
-        if past:
+        # one file a meeting keeps the demo harvest short: the invitation until the meeting, then
+        # the minutes (a real system keeps both)
+        if not past:
+            listing = "\n".join(f"{i['number']} {i['name']}" for i in agenda if i["public"])
+            invitation = Document(
+                "pdf", f"Einladung: {meeting['name']}", head, [("Tagesordnung", listing)], created
+            )
+            meeting["invitation"] = self.file(
+                "Einladung", "pdf", invitation, created, meeting=meeting["id"]
+            )
+        else:
             done = datetime.fromisoformat(meeting["modified"])
             results = "\n".join(
                 f"{i['number']} {i['name']}: {i['result']}" for i in agenda if i.get("result")
