@@ -6,6 +6,7 @@ import ckan.plugins.toolkit as tk
 import click
 
 from ckanext.vierstaedte import seed as seeding
+from ckanext.vierstaedte.logic import table_views
 
 
 def _sysadmin_context() -> dict:
@@ -52,6 +53,13 @@ def ensure_harvester(city: str, token_file: str):
         seeding.ensure_harvester(city, token_file, echo=click.echo)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="CITY") from None
+
+
+@vierstaedte.command("create-views")
+def create_views():
+    """Give every DataStore table without one its table view (``datatables_view``)."""
+    created, kept = table_views.create_missing(_sysadmin_context())
+    click.echo(f"Tabellenansichten: {created} angelegt, {kept} schon vorhanden")
 
 
 def get_commands():

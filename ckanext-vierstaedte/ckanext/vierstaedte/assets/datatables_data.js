@@ -19,6 +19,18 @@
   window.gdataDict = data.dictionary;
   window.gresviewId = data.view;
 
+  // datatablesview.js replaces each filter cell's text with an unlabelled input: it gets the
+  // cell's data-label ("Filter: Stadt") as its accessible name.
+  var wrapper = document.getElementById('resize_wrapper');
+  function labelFilters() {
+    document.querySelectorAll('th.fhead[data-label] input:not([aria-label])').forEach(function (input) {
+      input.setAttribute('aria-label', input.closest('th').dataset.label);
+    });
+  }
+  if (wrapper) {  // DataTables may move the header into a scrolling clone: watch the wrapper
+    new MutationObserver(labelFilters).observe(wrapper, { childList: true, subtree: true });
+  }
+
   document.addEventListener('click', function (event) {
     var button = event.target.closest('#refit-button, #modalcopy-button, #modalprint-button');
     if (!button) {

@@ -11,7 +11,14 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import exports, harvest_runs, indicators, schema, sql_search
+from ckanext.vierstaedte.logic import (
+    exports,
+    harvest_runs,
+    indicators,
+    schema,
+    sql_search,
+    table_views,
+)
 from ckanext.vierstaedte.logic.tools import actions as tools
 from vierstaedte_contract import cities
 
@@ -52,4 +59,5 @@ def get_actions():
         **exports.get_actions(),
         **tools.get_actions(),
         **sql_search.get_actions(),
+        **table_views.get_actions(),
     }
