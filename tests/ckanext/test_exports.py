@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import frictionless
 import pytest
 from ckan.tests.helpers import call_action
 
-from tests.factories import HarvestedDataset, Metadata
+from tests.factories import HarvestedDataset, Metadata, Observation
 from vierstaedte_contract import table
 
 SCHEMA = table.descriptor()
@@ -123,3 +125,76 @@ class TestCatalogueDataPackage:
 
     def test_table_schema_is_served(self, app):
         assert app.get("/katalog/city-statistics.schema.json").json == SCHEMA
+
+
+PROVENANCE = ["Quelle (URL)", "Lizenz", "Lizenz (URL)", "Namensnennung"]
+DL_BY_DE = "Datenlizenz Deutschland – Namensnennung – Version 2.0"
+
+
+@pytest.fixture
+def turnout(clean_datastore, cities) -> dict:
+    """Mainz's turnout with decimals: what German Excel misreads from a decimal point."""
+    return HarvestedDataset(
+        records=[
+            Observation(indicator="election_turnout", period="2019", value=72.19),
+            Observation(indicator="election_turnout", period="2024", value=-0.5),
+        ],
+        name="mainz-wahlbeteiligung",
+        title="Wahlbeteiligung",
+    )
+
+
+def _download(app, **args) -> str:
+    answer = app.get("/vergleich.csv", query_string={"indicator": "election_turnout", **args})
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/csv; charset=utf-8"
+    return answer.get_data(as_text=False).decode("utf-8")
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestComparisonCsv:
+    def test_excel_variant_has_bom_semicolons_and_decimal_commas(self, app, turnout):
+        answer = app.get(
+            "/vergleich.csv", query_string={"indicator": "election_turnout", "format": "excel"}
+        )
+        assert "-excel.csv" in answer.headers["Content-Disposition"]
+        text = answer.get_data(as_text=False).decode("utf-8")
+        assert text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+        header, body = rows[0], rows[1:]
+        assert header[: header.index("Wert") + 1] == [
+            "Stadt",
+            "Gebiet",
+            "Jahr",
+            "Zeitbezug",
+            "Wert",
+        ]
+        assert header[-4:] == PROVENANCE
+        values = [row[header.index("Wert")] for row in body]
+        assert values == ["72,19", "-0,5"]  # read back the German way
+        assert [float(v.replace(",", ".")) for v in values] == [72.19, -0.5]
+        assert '"Mainz";' in text and ";72,19;" in text  # numbers unquoted, text quoted
+        self._provenance(app, turnout, header, body)
+
+    def test_machine_variant_is_plain_csv_with_the_same_sources(self, app, turnout):
+        text = _download(app)
+        assert not text.startswith("\ufeff")
+        rows = list(csv.reader(io.StringIO(text)))
+        header, body = rows[0], rows[1:]
+        assert [row[header.index("Wert")] for row in body] == ["72.19", "-0.5"]
+        assert header[-4:] == PROVENANCE
+        self._provenance(app, turnout, header, body)
+
+    @staticmethod
+    def _provenance(app, dataset, header, body):
+        for row in body:
+            cells = dict(zip(header, row, strict=True))
+            assert cells["Quelle"] == "Wahlbeteiligung"
+            assert cells["Quelle (URL)"].endswith("/dataset/mainz-wahlbeteiligung")
+            assert cells["Lizenz"] == "Datenlizenz Deutschland Namensnennung 2.0"
+            assert cells["Lizenz (URL)"] == "https://www.govdata.de/dl-de/by-2-0"
+            assert cells["Namensnennung"].startswith("Landeshauptstadt Mainz: „Wahlbeteiligung“")
+            assert DL_BY_DE in cells["Namensnennung"]
+
+    def test_unknown_format_is_the_machine_csv(self, app, turnout):
+        assert _download(app, format="xlsx") == _download(app)

@@ -14,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from flask import Blueprint, make_response
 
 from ckanext.vierstaedte import search
-from ckanext.vierstaedte.logic import comparison
+from ckanext.vierstaedte.logic import comparison, downloads
 from ckanext.vierstaedte.logic import indicators as indicator_logic
 
 compare = Blueprint("vierstaedte_compare", __name__)
@@ -132,7 +132,7 @@ def page():
 
 
 def download():
-    """Exactly the page's table as CSV."""
+    """Exactly the page's table as CSV, with its sources; ``?format=excel`` for German Excel."""
     extra_vars = _comparison()
     if extra_vars["errors"]:
         return tk.abort(
@@ -141,10 +141,14 @@ def download():
                 f"{key}: {' '.join(map(str, msgs))}" for key, msgs in extra_vars["errors"].items()
             ),
         )
-    response = make_response(indicator_logic.csv_text(extra_vars["table"]))
+    which = downloads.variant(tk.request.args.get("format"))
+    response = make_response(
+        downloads.comparison_csv(extra_vars["table"], extra_vars["result"], which)
+    )
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    suffix = "-excel" if which == downloads.EXCEL else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="vergleich-{extra_vars["query"]["indicator"]}.csv"'
+        f'attachment; filename="vergleich-{extra_vars["query"]["indicator"]}{suffix}.csv"'
     )
     if extra_vars["skipped"]:  # the CSV holds only the table; the page names the reasons
         names = ", ".join(entry["dataset"] for entry in extra_vars["skipped"])
