@@ -90,3 +90,61 @@ def test_resource_views_may_be_framed_by_the_portal_only(platform, pages):
     assert answer.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert csp["script-src"] == "'self'"
     assert not INLINE.findall(answer.text), INLINE.findall(answer.text)
+
+
+ORIGIN = {"Origin": "https://app.example.org"}
+PREFLIGHT = {**ORIGIN, "Access-Control-Request-Method": "GET"}
+
+
+def _cors(response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower().startswith("access-control-")}
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db")
+class TestCors:
+    """Browser apps on other sites may read the API, never write it, never with credentials."""
+
+    def test_a_read_action_is_shared_with_any_site(self, app):
+        answer = app.get("/api/3/action/package_search?rows=1", headers=ORIGIN)
+        assert answer.status_code == 200
+        assert _cors(answer) == {"Access-Control-Allow-Origin": "*"}
+
+    def test_the_preflight_names_the_read_methods_and_no_credentials(self, app):
+        answer = app.options("/api/3/action/datastore_search", headers=PREFLIGHT)
+        assert answer.status_code == 200
+        assert _cors(answer) == {
+            "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+            "Access-Control-Max-Age": "86400",
+        }
+
+    @pytest.mark.parametrize(
+        "method, path",
+        [
+            ("post", "/api/3/action/package_search"),  # a POST is never shared, even of a read
+            ("get", "/api/3/action/package_create"),  # a write action
+            ("options", "/api/3/action/package_create"),
+            ("get", "/api/3/action/no_such_action"),
+            ("get", "/dataset/"),  # pages are not API
+        ],
+    )
+    def test_writes_and_pages_are_not_shared(self, app, method, path):
+        answer = getattr(app, method)(path, headers=PREFLIGHT)
+        assert _cors(answer) == {}, (method, path)
+
+    def test_without_an_origin_nothing_is_added(self, app):
+        assert _cors(app.get("/api/3/action/package_search")) == {}
+
+    @pytest.mark.ckan_config(
+        "ckanext.vierstaedte.cors.origins", "https://app.example.org https://karte.example.org"
+    )
+    def test_configured_origins_only(self, app):
+        answer = app.get("/api/3/action/status_show", headers=ORIGIN)
+        assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
+        assert "Origin" in answer.headers["Vary"].split(", ")  # CKAN adds Cookie to it
+        other = app.get("/api/3/action/status_show", headers={"Origin": "https://evil.example"})
+        assert _cors(other) == {}
+
+    @pytest.mark.ckan_config("ckanext.vierstaedte.cors.origins", "")
+    def test_empty_switches_cors_off(self, app):
+        assert _cors(app.get("/api/3/action/status_show", headers=ORIGIN)) == {}
