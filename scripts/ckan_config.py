@@ -16,6 +16,8 @@ containers accept each other's sessions and API tokens) and
 ``VIERSTAEDTE_SECURE_COOKIES=true`` (site served over HTTPS only),
 ``VIERSTAEDTE_DEMO`` (``true``/``false``: the demo-data banner; the local stack and the
 tests show it, the Docker image sets ``false``),
+``VIERSTAEDTE_PAGES_DIR`` (a folder with ``impressum.md``, ``datenschutz.md``,
+``barrierefreiheit.md`` and ``kontakt.md``: the legal pages' texts, docs/deploy.md),
 ``VIERSTAEDTE_REDIS_PASSWORD_FILE`` (the Redis password of the ACL user
 ``VIERSTAEDTE_REDIS_USER``, default ``ckan``, put into ``ckan.redis.url``),
 ``VIERSTAEDTE_SOLR_PASSWORD_FILE`` (Solr's HTTP Basic password of
@@ -194,6 +196,10 @@ def settings(profile: str, env: os._Environ | dict = os.environ) -> dict[str, st
     secret_key = _optional_secret("VIERSTAEDTE_SECRET_KEY", env)
     if secret_key:
         values["SECRET_KEY"] = secret_key
+    pages = env.get("VIERSTAEDTE_PAGES_DIR")  # the operator's legal pages, <page>.md each
+    if pages:
+        for page in ("impressum", "datenschutz", "barrierefreiheit", "kontakt"):
+            values[f"ckanext.vierstaedte.pages.{page}_file"] = str(Path(pages) / f"{page}.md")
     if env.get("VIERSTAEDTE_SECURE_COOKIES", "").lower() == "true":
         values["SESSION_COOKIE_SECURE"] = values["REMEMBER_COOKIE_SECURE"] = "true"
     return values

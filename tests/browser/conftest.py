@@ -2,14 +2,21 @@
 live test CKAN.
 
 The live CKAN, the cities and the harvest come from `tests/live.py`.
+
+Screenshots: every browser test writes its pictures to ONE folder, `.stack/screenshots/`
+(`tests/browser/screens.py`: `SCREENSHOTS_DIR`, `shoot(page, name)`; fixture `screenshots`),
+emptied when a session starts and printed at its end, so a reviewer finds all pages in one place.
+Name files `<part>-<page>-<width>.png` (e.g. `identity-home-390.png`).
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.browser.screens import SCREENSHOTS_DIR
 from tests.harvesting import DEMO_CITIES
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -54,8 +61,17 @@ def page(browser):
 
 
 @pytest.fixture(scope="session")
-def screenshots(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("screenshots")
+def screenshots() -> Path:
+    """The shared screenshots folder (tests/browser/screens.py), emptied once per session."""
+    if SCREENSHOTS_DIR.exists():
+        shutil.rmtree(SCREENSHOTS_DIR)
+    SCREENSHOTS_DIR.mkdir(parents=True)
+    return SCREENSHOTS_DIR
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SCREENSHOTS_DIR.exists() and any(SCREENSHOTS_DIR.iterdir()):
+        terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS_DIR}")
 
 
 @pytest.fixture

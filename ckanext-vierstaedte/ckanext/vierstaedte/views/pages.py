@@ -115,7 +115,11 @@ def keep_groups_private():
 # the main navigation: (endpoint, label, blueprints or endpoints that mark it as the current one)
 NAVIGATION = (
     ("dataset.search", "Daten", ("dataset", "dataset_resource", "resource")),
-    ("vierstaedte.cities", "Städte", ("vierstaedte.cities", "organization", "vierstaedte_cities")),
+    (
+        "vierstaedte.cities",
+        "Städte",
+        ("vierstaedte.cities", "vierstaedte.city", "vierstaedte.harvest_runs", "organization"),
+    ),
     ("vierstaedte_compare.page", "Vergleich", ("vierstaedte_compare",)),
     ("vierstaedte_pages.developers", "API", ("vierstaedte_pages.developers",)),
     ("vierstaedte_council.search", "Rat", ("vierstaedte_council",)),
