@@ -309,11 +309,23 @@ solr_core_conf() {  # solr_core_conf DIR [--stock]: the generated configset in D
   return "$rc"
 }
 
+# The council core (docs/council.md): its own schema with the same German types, beside each
+# catalogue core: council for ckan, council_test for ckan_test.
+SOLR_CORES="ckan ckan_test council council_test"
+solr_conf_args() {  # solr_conf_args CORE: configset.py's options for that core
+  [[ $1 == council* ]] && echo --council
+  return 0
+}
+
 update_solr_conf() {  # the running Solr's cores get a changed configset: replaced, then RELOADed
   local core dir
-  for core in ckan ckan_test; do
+  for core in $SOLR_CORES; do
     dir=$STACK_DIR/solr-home/$core
-    solr_core_conf "$dir" || continue
+    if ! solr_ping "$core"; then  # a core added since this Solr started (the council cores)
+      ensure_solr_core "$core" $(solr_conf_args "$core")
+      continue
+    fi
+    solr_core_conf "$dir" $(solr_conf_args "$core") || continue
     say "Solr core $core: new configuration, reloading it (reindex with: scripts/stack reindex)"
     service_owns "$dir"
     solr_curl admin -fsS -m 120 -o /dev/null \
@@ -326,8 +338,8 @@ build_solr_home() {
   local home=$STACK_DIR/solr-home
   mkdir -p "$home"
   cp "$ROOT/scripts/solr/solr.xml" "$home/solr.xml"
-  for core in ckan ckan_test; do
-    solr_core_conf "$home/$core" || true
+  for core in $SOLR_CORES; do
+    solr_core_conf "$home/$core" $(solr_conf_args "$core") || true
     echo "name=$core" >"$home/$core/core.properties"
   done
   (umask 077 && "$ROOT/scripts/solr/security-json.sh" "$VIERSTAEDTE_SOLR_PASSWORD_FILE" "$SOLR_ADMIN_PASSWORD_FILE" \

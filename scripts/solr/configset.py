@@ -1,7 +1,7 @@
 """Writes the portal's Solr configset: CKAN's schema.xml plus our German diff, and its word lists.
 
     python scripts/solr/configset.py OUTDIR [--hunspell DIC] [--hyphen DIC] [--ckan-schema FILE]
-                                            [--stock]
+                                            [--stock | --council]
 
 OUTDIR becomes a complete ``conf`` directory: ``schema.xml`` (CKAN's file with
 ``schema-german.xml`` inserted, nothing of CKAN's changed), ``solrconfig.xml``,
@@ -13,7 +13,9 @@ syllables: the compound filter takes parts only between them), and the empty
 generated, not committed, so that a CKAN upgrade is one review of the diff: if CKAN's
 schema.xml is not the file the diff was written against, this stops and says so.
 ``--stock`` writes CKAN's schema as it is (with the same solrconfig.xml): the baseline the
-search benchmark compares with.
+search benchmark compares with. ``--council`` writes the council core's conf instead: its own
+schema (``schema-council.xml``: papers, meetings, files) with the same German types inserted
+from ``schema-german.xml``, and the same word lists, so both cores analyse German alike.
 
 The dictionary is built, not hand-written: the nouns of our own vocabulary (indicator labels
 and definitions, area names, vocabulary and unit labels, synonyms) plus the nouns of the
@@ -47,6 +49,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DIFF = HERE / "schema-german.xml"
+COUNCIL = HERE / "schema-council.xml"  # the council core's fields; the types come from DIFF
 SOLRCONFIG = HERE / "solrconfig.xml"
 STOPWORDS = HERE / "stopwords_de.txt"
 HUNSPELL = Path("/usr/share/hunspell/de_DE.dic")  # Debian package hunspell-de-de
@@ -111,6 +114,18 @@ def schema_xml(ckan: str, diff: str) -> str:
     text = text.replace(
         "</schema>", "<!-- Vier Städte: German search -->\n" + copies + "\n</schema>"
     )
+    _check(ET.fromstring(text.encode("utf-8")))
+    return text
+
+
+def council_schema_xml(council: str, diff: str) -> str:
+    """The council schema with the diff's German types inserted: one home for the analysis."""
+    marker = (
+        "<!-- the German types of schema-german.xml (text_de, text_exact, text_spell) go here -->"
+    )
+    if council.count(marker) != 1:
+        raise ConfigsetError(f"{COUNCIL.name}: expected the types marker once")
+    text = council.replace(marker, _section(diff, "types").strip("\n"))
     _check(ET.fromstring(text.encode("utf-8")))
     return text
 
@@ -378,9 +393,13 @@ def build(
     ckan_schema: Path | None = None,
     stock: bool = False,
     hyphen: Path = HYPHEN,
+    council: bool = False,
 ) -> dict[str, int | float]:
     """Write the conf directory; returns figures for the report (sizes, seconds)."""
     started = time.perf_counter()
+    if council:
+        schema = council_schema_xml(COUNCIL.read_text(encoding="utf-8"), DIFF.read_text("utf-8"))
+        return _write(outdir, schema, hunspell, hyphen, started, {})
     ckan = (ckan_schema or ckan_schema_path()).read_text(encoding="utf-8")
     if stock:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -390,6 +409,13 @@ def build(
             (outdir / name).write_text(text, encoding="utf-8")
         return {"seconds": round(time.perf_counter() - started, 2)}
     schema = schema_xml(ckan, DIFF.read_text(encoding="utf-8"))
+    return _write(outdir, schema, hunspell, hyphen, started, CKAN_FILES)
+
+
+def _write(
+    outdir: Path, schema: str, hunspell: Path, hyphen: Path, started: float, extra: dict
+) -> dict[str, int | float]:
+    """The schema, solrconfig.xml and the German word lists (and ``extra`` files) in outdir."""
     vocabulary = vocabulary_nouns()
     nouns, words = hunspell_words(hunspell)
     dictionary = compound_dictionary(vocabulary, nouns, words)
@@ -407,7 +433,7 @@ def build(
         "synonym_words_de.txt": synonym_words(),
         "compounds_de.txt": header + "\n".join(dictionary) + "\n",
         "hyphenation_de.xml": hyphenation,
-        **CKAN_FILES,
+        **extra,
     }
     for name, text in contents.items():
         (outdir / name).write_text(text, encoding="utf-8")
@@ -425,10 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hunspell", type=Path, default=HUNSPELL, help="a hunspell .dic file")
     parser.add_argument("--hyphen", type=Path, default=HYPHEN, help="a libhyphen .dic file")
     parser.add_argument("--ckan-schema", type=Path, help="CKAN's schema.xml (default: installed)")
-    parser.add_argument("--stock", action="store_true", help="CKAN's schema without our diff")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument("--stock", action="store_true", help="CKAN's schema without our diff")
+    kind.add_argument("--council", action="store_true", help="the council core's conf")
     args = parser.parse_args(argv)
     try:
-        figures = build(args.outdir, args.hunspell, args.ckan_schema, args.stock, args.hyphen)
+        figures = build(
+            args.outdir, args.hunspell, args.ckan_schema, args.stock, args.hyphen, args.council
+        )
     except ConfigsetError as error:
         print(f"configset.py: {error}", file=sys.stderr)
         return 1

@@ -93,3 +93,35 @@ def test_an_older_core_gets_the_new_configset_and_is_marked_for_reindexing(solr_
     again = source_script(configset, home)
     assert (again.returncode, again.stderr) == (0, "")
     assert not (home / "ckan" / "reindex-needed").exists()
+
+
+def test_the_council_core_is_created_once_and_then_updated_like_the_ckan_core(solr_dirs, tmp_path):
+    configset, home = solr_dirs
+    council = tmp_path / "configsets" / "council" / "conf"
+    council.mkdir(parents=True)
+    (council / "schema.xml").write_text("<schema name='vierstaedte-council'/>")
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["bash", "-c", f'set -e; . "{SCRIPT}"; echo sourced'],
+            capture_output=True,
+            text=True,
+            env=clean_env(
+                SOLR_HOME=str(home),
+                VIERSTAEDTE_CONFIGSET=str(configset),
+                VIERSTAEDTE_COUNCIL_CONFIGSET=str(council),
+            ),
+        )
+
+    first = run()
+    assert (first.returncode, first.stdout, first.stderr) == (0, "sourced\n", "")
+    assert (home / "council" / "core.properties").read_text() == "name=council\n"
+    assert (home / "council" / "conf" / "schema.xml").read_text() == (
+        "<schema name='vierstaedte-council'/>"
+    )
+    assert not (home / "ckan").exists() and not (home / "council" / "reindex-needed").exists()
+    (council / "schema.xml").write_text("<schema name='vierstaedte-council-2'/>")
+    second = run()
+    assert second.returncode == 0 and "council reindex --all" in second.stderr
+    assert "council-2" in (home / "council" / "conf" / "schema.xml").read_text()
+    assert (home / "council" / "reindex-needed").exists()

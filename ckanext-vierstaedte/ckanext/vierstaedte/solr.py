@@ -34,9 +34,10 @@ from ckan.common import config
 from ckan.lib.search import common, index, query
 
 
-def make_connection(decode_dates: bool = True) -> pysolr.Solr:
-    """Drop-in for ``ckan.lib.search.common.make_connection``."""
-    parts = urlsplit(config["solr_url"])
+def make_connection(decode_dates: bool = True, url: str | None = None) -> pysolr.Solr:
+    """Drop-in for ``ckan.lib.search.common.make_connection``; ``url`` another core of the same
+    Solr (the council core), with the same credentials."""
+    parts = urlsplit(url or config["solr_url"])
     user, password = config["solr_user"], config["solr_password"]
     if parts.password is not None:
         user, password = user or unquote(parts.username or ""), password or unquote(parts.password)

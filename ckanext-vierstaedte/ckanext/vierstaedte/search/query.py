@@ -95,20 +95,28 @@ def search_params(params: dict[str, Any]) -> dict[str, Any]:
     """
     if enabled() and free_text(params.get("q")):
         params["extras"] = dict(params.get("extras") or {}, **{TYPED: params["q"]})
-        q, names = _cities_named(params["q"])
+        params["q"], names = prepare(params["q"])
         if names:
-            params["q"] = q
             params["fq_list"] = [
                 *params.get("fq_list", []),
                 "organization:({})".format(" OR ".join(sorted(names))),
             ]
-        params["q"] = _phrases(_years_required(params["q"]))
         params.setdefault("defType", "dismax")
         params.setdefault("qf", QUERY_FIELDS)
         params.setdefault("pf", PHRASE_FIELDS)
         params.setdefault("mm", MINIMUM_MATCH)
         params.setdefault("tie", TIE)
     return params
+
+
+def prepare(q: str) -> tuple[str, set[str]]:
+    """A free-text query as dismax gets it, and the cities it names (to filter on).
+
+    The cities leave the words, a year among other words is required, an English term of
+    several words is a phrase. The council search (``council/search.py``) asks the same way.
+    """
+    q, names = _cities_named(q)
+    return _phrases(_years_required(q)), names
 
 
 @functools.cache
