@@ -22,6 +22,7 @@ TOOLS = (
     "vierstaedte_tool_query_indicator",
     "vierstaedte_tool_compare_cities",
     "vierstaedte_tool_read_rows",
+    "vierstaedte_tool_search_council",  # tests/ckanext/test_council_tool.py
 )
 CITATION = (
     "text",
@@ -115,7 +116,7 @@ def values(result: dict) -> list:
 # --- the manifest -------------------------------------------------------------------------------
 
 
-def test_manifest_declares_six_tools_in_german_and_english_with_valid_examples(portal):
+def test_manifest_declares_the_tools_in_german_and_english_with_valid_examples(portal):
     manifest = requests.get(f"{portal}/api/vierstaedte/tools.json", timeout=10).json()
     assert manifest["api"] == f"{portal}/api/3/action/"
     functions = {t["function"]["name"]: t["function"] for t in manifest["tools"]}

@@ -1,4 +1,4 @@
-"""The six tools, as CKAN actions: the one implementation behind the JSON tool API and MCP.
+"""The statistics tools, as CKAN actions: the one implementation behind the JSON tool API and MCP.
 
 Each action validates its arguments against its JSON Schema (``schemas``), reads only public
 datasets (``data``; a private dataset is never found, whoever asks), and answers in the
@@ -12,7 +12,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic import exports, tables
-from ckanext.vierstaedte.logic.tools import answers, citations, data, schemas, words
+from ckanext.vierstaedte.logic.tools import answers, citations, council, data, schemas, words
 from vierstaedte_contract import cities, vocabularies
 from vierstaedte_contract.areas import resolver as area_resolver
 from vierstaedte_contract.names import name_key
@@ -932,4 +932,5 @@ def get_actions() -> dict[str, Any]:
         "vierstaedte_tool_query_indicator": vierstaedte_tool_query_indicator,
         "vierstaedte_tool_compare_cities": vierstaedte_tool_compare_cities,
         "vierstaedte_tool_read_rows": vierstaedte_tool_read_rows,
+        **council.get_actions(),
     }

@@ -328,6 +328,82 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
             },
             "examples": [{"id": "mainz-stadtratswahl-2024", "filters": {"area_name": "Weisenau"}}],
         },
+        "vierstaedte_tool_search_council": _council_search(common),
+    }
+
+
+def _council_search(common: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The council search tool (``tools/council.py``): words and the filters of ``/rat``."""
+
+    def words(de: str, en: str) -> dict[str, Any]:
+        return {"type": "string", "minLength": 1, "maxLength": 200, "description": f"{de} / {en}"}
+
+    return {
+        "description": _text(
+            "Durchsucht die Ratsinformationen der vier Städte (Vorlagen, Sitzungen und ihre "
+            "Dokumente aus den Ratsinformationssystemen, OParl). Liefert je Treffer Titel, "
+            "Aktenzeichen, Datum, Stadt, Gremium, eine kurze Textstelle und die Quellen: die "
+            "Seite im Ratsinformationssystem der Stadt und im Portal.",
+            "Searches the four cities' council information (papers, meetings and their documents "
+            "from the council information systems, OParl). Each hit has title, reference, date, "
+            "city, committee, a short passage and its sources: the page in the city's council "
+            "information system and in the portal.",
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "query": words("Suchwörter", "search words, e.g. 'Bebauungsplan Kita'"),
+                "city": common["city"],
+                "committee": words(
+                    "Gremium, z. B. 'Stadtrat' oder 'Bauausschuss'",
+                    "committee, e.g. 'Stadtrat' or 'Bauausschuss'",
+                ),
+                "paper_type": words(
+                    "Art der Vorlage, z. B. 'Antrag' oder 'Anfrage'",
+                    "paper type, e.g. 'Antrag' (motion) or 'Anfrage' (inquiry)",
+                ),
+                "type": {
+                    "type": "string",
+                    "enum": ["paper", "meeting", "file"],
+                    "description": "Nur Vorlagen, Sitzungen oder Dokumente / only papers, "
+                    "meetings or files.",
+                },
+                "person": words("Person (Antragsteller, Mitglied)", "person (originator, member)"),
+                "date_from": {
+                    "type": "string",
+                    "pattern": _PERIOD,
+                    "description": "Frühestes Datum (Jahr, Jahr-Monat oder Datum) / earliest date "
+                    "(year, year-month or date).",
+                },
+                "date_to": {
+                    "type": "string",
+                    "pattern": _PERIOD,
+                    "description": "Spätestes Datum; '2024' reicht bis 2024-12-31 / latest date; "
+                    "'2024' runs to 2024-12-31.",
+                },
+                "sort": {
+                    "type": "string",
+                    "enum": ["relevance", "date"],
+                    "default": "relevance",
+                    "description": "Nach Relevanz oder Datum (neueste zuerst) / by relevance or "
+                    "date (newest first).",
+                },
+                "limit": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "maximum": SEARCH_LIMIT,
+                    "default": 5,
+                    "description": f"Höchstzahl der Treffer / most hits (1–{SEARCH_LIMIT}).",
+                },
+                "lang": common["lang"],
+            },
+            "required": ["query"],
+            "additionalProperties": False,
+        },
+        "examples": [
+            {"query": "Bebauungsplan", "city": "mainz"},
+            {"query": "Radverkehr", "type": "paper", "sort": "date", "lang": "en"},
+        ],
     }
 
 
@@ -393,17 +469,19 @@ def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
         if key not in data:
             continue
         found = [_message(e) for e in jsonschema.Draft202012Validator(spec).iter_errors(data[key])]
-        if not found and key.startswith("period") and not _real_date(data[key]):
+        if not found and key.startswith(("period", "date_")) and not _real_date(data[key]):
             found = [tk._("Kein gültiges Datum: {value}").format(value=data[key])]
         if found:
             errors[key] = found
-    if not errors and data.get("period_from") and data.get("period_to"):
-        first = (data["period_from"] + "-01-01")[:10]
-        last = data["period_to"] + ("-12-31", "-31", "")[data["period_to"].count("-")]
+    for start, end in (("period_from", "period_to"), ("date_from", "date_to")):
+        if errors or not data.get(start) or not data.get(end):
+            continue
+        first = (data[start] + "-01-01")[:10]
+        last = data[end] + ("-12-31", "-31", "")[data[end].count("-")]
         if first > last:
-            errors["period_to"] = [
+            errors[end] = [
                 tk._("Das Ende ({end}) liegt vor dem Beginn ({start}).").format(
-                    end=data["period_to"], start=data["period_from"]
+                    end=data[end], start=data[start]
                 )
             ]
     if errors:
