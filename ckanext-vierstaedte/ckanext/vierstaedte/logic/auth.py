@@ -183,6 +183,7 @@ def get_auth_functions():
         "vierstaedte_tool_list_indicators": vierstaedte_public_data,
         "vierstaedte_tool_compare_cities": vierstaedte_public_data,
         "vierstaedte_tool_read_rows": vierstaedte_public_data,
+        "vierstaedte_tool_search_council": vierstaedte_public_data,
         "group_create": _sysadmins_only,
         "group_update": _sysadmins_only,
         "group_delete": _sysadmins_only,

@@ -7,7 +7,7 @@ from flask import Blueprint
 
 from ckanext.vierstaedte.logic import harvest_runs as harvest_run_logic
 from ckanext.vierstaedte.logic import schema
-from ckanext.vierstaedte.views import cities, exports, guard, pages, session_guard
+from ckanext.vierstaedte.views import cities, council, exports, guard, pages, session_guard
 from ckanext.vierstaedte.views.compare import compare
 
 vierstaedte = Blueprint("vierstaedte", __name__)
@@ -87,5 +87,6 @@ def get_blueprints():
         vierstaedte,
         compare,
         exports.blueprint,
+        council.blueprint,
         pages.blueprint,
     ]
