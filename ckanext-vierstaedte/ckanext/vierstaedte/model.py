@@ -1,6 +1,7 @@
 """Database tables of the extension.
 
-``vierstaedte_harvest_run`` records every harvest run of a city, so the
+``vierstaedte_harvest_run`` records every harvest run of a city (of either kind:
+the statistics catalogue or the council information), so the
 portal can show each city's last harvest and its problems without
 ckanext-harvest's job and object tables. The table is created by the alembic
 migration in ``migration/vierstaedte/`` (``ckan db upgrade -p vierstaedte``,
@@ -18,7 +19,7 @@ from ckan.model.types import make_uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vierstaedte_contract.runs import COUNT_KEYS
+from vierstaedte_contract.runs import CATALOGUE, COUNT_KEYS
 
 
 def _utcnow() -> datetime.datetime:
@@ -43,6 +44,9 @@ class HarvestRun(tk.BaseModel):
         sa.CheckConstraint(
             "status IN ('ok', 'partial', 'failed')", name="vierstaedte_harvest_run_status_check"
         ),
+        sa.CheckConstraint(
+            "kind IN ('catalogue', 'council')", name="vierstaedte_harvest_run_kind_check"
+        ),
         # serves "runs of one city, newest first" and the retention clean-up
         sa.Index(
             "vierstaedte_harvest_run_organization_id_started_idx", "organization_id", "started"
@@ -54,6 +58,10 @@ class HarvestRun(tk.BaseModel):
     started: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     finished: Mapped[datetime.datetime] = mapped_column(sa.DateTime(timezone=True), nullable=False)
     status: Mapped[str] = mapped_column(sa.UnicodeText, nullable=False)
+    # catalogue (statistics datasets) or council (OParl); runs before the column are catalogue runs
+    kind: Mapped[str] = mapped_column(
+        sa.UnicodeText, nullable=False, default=CATALOGUE, server_default=CATALOGUE
+    )
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     report: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     harvester_version: Mapped[str | None] = mapped_column(sa.UnicodeText, nullable=True)
@@ -63,6 +71,13 @@ class HarvestRun(tk.BaseModel):
         sa.DateTime(timezone=True), nullable=False, default=_utcnow
     )
 
+    def _counts(self) -> dict[str, int]:
+        """A catalogue run's six counts (every key present), a council run's as recorded."""
+        counts = self.counts or {}
+        if self.kind not in (None, CATALOGUE):
+            return {key: int(number) for key, number in counts.items()}
+        return {key: int(counts.get(key, 0)) for key in COUNT_KEYS}
+
     def as_dict(self, include_report: bool = True) -> dict[str, Any]:
         data = {
             "id": self.id,
@@ -70,7 +85,8 @@ class HarvestRun(tk.BaseModel):
             "started": _iso(self.started),
             "finished": _iso(self.finished),
             "status": self.status,
-            "counts": {key: int((self.counts or {}).get(key, 0)) for key in COUNT_KEYS},
+            "kind": self.kind,
+            "counts": self._counts(),
             "harvester_version": self.harvester_version,
             "created_by": self.created_by,
             "created": _iso(self.created),

@@ -11,6 +11,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.vierstaedte.council import actions as council_store
+from ckanext.vierstaedte.council import show as council_show
 from ckanext.vierstaedte.logic import (
     exports,
     harvest_runs,
@@ -59,5 +61,7 @@ def get_actions():
         **exports.get_actions(),
         **tools.get_actions(),
         **sql_search.get_actions(),
+        **council_store.get_actions(),
+        **council_show.get_actions(),
         **table_views.get_actions(),
     }

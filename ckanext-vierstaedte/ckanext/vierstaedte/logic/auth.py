@@ -43,6 +43,23 @@ def vierstaedte_harvest_run_create(context, data_dict):
     return {"success": True}
 
 
+def vierstaedte_council_write(context, data_dict):
+    """The council store's write and state actions: whoever may publish datasets in the city
+    (its editors and admins, i.e. its harvester; sysadmins), so a city never writes another."""
+    city = (data_dict or {}).get("city")
+    if not city or not isinstance(city, str):
+        return _refused(tk._("Keine Stadt angegeben."))
+    try:
+        tk.check_access("package_create", context, {"owner_org": city})
+    except tk.NotAuthorized:
+        return _refused(
+            tk._("Keine Berechtigung, Ratsinformationen für {city} zu schreiben.").format(
+                city=city[:100]
+            )
+        )
+    return {"success": True}
+
+
 @tk.auth_allow_anonymous_access
 def vierstaedte_harvest_run_list(context, data_dict):
     return {"success": True}
@@ -184,6 +201,15 @@ def get_auth_functions():
         "vierstaedte_tool_compare_cities": vierstaedte_public_data,
         "vierstaedte_tool_read_rows": vierstaedte_public_data,
         "vierstaedte_tool_search_council": vierstaedte_public_data,
+        "vierstaedte_council_upsert": vierstaedte_council_write,
+        "vierstaedte_council_file_text": vierstaedte_council_write,
+        "vierstaedte_council_file_state": vierstaedte_council_write,
+        "vierstaedte_council_sync_show": vierstaedte_council_write,
+        "vierstaedte_council_sync_update": vierstaedte_council_write,
+        "vierstaedte_council_paper_show": vierstaedte_public_data,
+        "vierstaedte_council_meeting_show": vierstaedte_public_data,
+        "vierstaedte_council_organization_show": vierstaedte_public_data,
+        "vierstaedte_council_person_show": vierstaedte_public_data,
         "group_create": _sysadmins_only,
         "group_update": _sysadmins_only,
         "group_delete": _sysadmins_only,

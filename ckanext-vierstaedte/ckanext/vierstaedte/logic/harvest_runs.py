@@ -7,6 +7,11 @@ harvesters run outside CKAN, so they send one finished run report instead
 newest ``ckanext.vierstaedte.harvest_runs_kept`` runs per city and answers
 "how did the last harvest of Mainz go, and which datasets failed?"
 
+A run has a kind (``vierstaedte_contract.runs.RUN_KINDS``): ``catalogue`` (the statistics
+datasets, the default) or ``council`` (the OParl council information). Each kind keeps its
+own history, and a council run counts what it wrote under keys of its own (``written``,
+``unchanged``…: short names, whole numbers), not the six dataset statuses.
+
 Reports are written by harvesters, i.e. untrusted: the validators below only
 check their shape and size, and ``report_problems`` turns them into plain
 strings for the (auto-escaping) templates.
@@ -35,7 +40,14 @@ from sqlalchemy.orm import defer
 
 from ckanext.vierstaedte.logic import schema
 from ckanext.vierstaedte.model import HarvestRun
-from vierstaedte_contract.runs import COUNT_KEYS, DATASET_STATUSES, PROBLEM_STATUSES, RUN_STATUSES
+from vierstaedte_contract.runs import (
+    CATALOGUE,
+    COUNT_KEYS,
+    DATASET_STATUSES,
+    PROBLEM_STATUSES,
+    RUN_KINDS,
+    RUN_STATUSES,
+)
 
 Invalid = tk.Invalid
 _ = tk._
@@ -50,6 +62,8 @@ SOURCE_ERRORS_SHOWN = 20
 NOTICES_SHOWN = 20  # kinds of defaulted fields and of warnings summed up on the page
 MAX_NAME_CHARS = 300
 MAX_MESSAGE_CHARS = 500
+MAX_COUNT_KEYS = 30  # counts a council run may report
+_COUNT_KEY = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 # a JSON-escaped NUL character (an odd number of backslashes before u0000):
 # PostgreSQL's jsonb refuses it, so it must be a validation error, not a 500
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
@@ -120,6 +134,16 @@ def vierstaedte_harvest_run_status(value: Any, context: dict) -> Any:
     return value
 
 
+def vierstaedte_harvest_run_kind(value: Any, context: dict) -> Any:
+    if value not in RUN_KINDS:
+        raise Invalid(
+            _("Unbekannte Art: {value}. Erlaubt sind: {allowed}").format(
+                value=_shown(value), allowed=", ".join(RUN_KINDS)
+            )
+        )
+    return value
+
+
 def _json_object(value: Any, what: str) -> dict[str, Any]:
     """A dict, or a JSON text of one, nested at most MAX_JSON_DEPTH deep.
 
@@ -144,9 +168,38 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
+def _number(key: str, number: Any) -> int:
+    if isinstance(number, str) and number.strip().isdigit():
+        number = int(number)
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number < 2**63:
+        raise Invalid(
+            _("{key} muss eine ganze Zahl ≥ 0 sein, nicht: {value}").format(
+                key=key, value=_shown(number)
+            )
+        )
+    return number
+
+
+def _council_counts(counts: dict[str, Any]) -> dict[str, int]:
+    """A council run's counts: at most MAX_COUNT_KEYS short lower-case names, each a number."""
+    if len(counts) > MAX_COUNT_KEYS or not all(
+        isinstance(key, str) and _COUNT_KEY.fullmatch(key) for key in counts
+    ):
+        raise Invalid(
+            _(
+                "Die Zählung eines Ratslaufs hat höchstens {max} Namen aus Kleinbuchstaben, "
+                "Ziffern, - und _ (bis 40 Zeichen)."
+            ).format(max=MAX_COUNT_KEYS)
+        )
+    return {key: _number(key, number) for key, number in counts.items()}
+
+
 def vierstaedte_harvest_counts(value: Any, context: dict) -> Any:
-    """The six counts of a run, each a whole number ≥ 0; missing counts are 0."""
+    """The six counts of a catalogue run, each a whole number ≥ 0 (missing counts are 0);
+    a council run's own counts."""
     counts = _json_object(value, _("Die Zählung"))
+    if context.get("vierstaedte_run_kind") not in (None, CATALOGUE):
+        return _council_counts(counts)
     unknown = sorted(set(counts) - set(COUNT_KEYS))
     if unknown:
         raise Invalid(
@@ -154,19 +207,7 @@ def vierstaedte_harvest_counts(value: Any, context: dict) -> Any:
                 unknown=", ".join(map(str, unknown)), allowed=", ".join(COUNT_KEYS)
             )
         )
-    result = {}
-    for key in COUNT_KEYS:
-        number = counts.get(key, 0)
-        if isinstance(number, str) and number.strip().isdigit():
-            number = int(number)
-        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
-            raise Invalid(
-                _("{key} muss eine ganze Zahl ≥ 0 sein, nicht: {value}").format(
-                    key=key, value=_shown(number)
-                )
-            )
-        result[key] = number
-    return result
+    return {key: _number(key, counts.get(key, 0)) for key in COUNT_KEYS}
 
 
 def _megabytes(size: int) -> str:
@@ -274,6 +315,7 @@ def get_validators() -> dict[str, Any]:
         "vierstaedte_organization_id": vierstaedte_organization_id,
         "vierstaedte_utc_datetime": vierstaedte_utc_datetime,
         "vierstaedte_harvest_run_status": vierstaedte_harvest_run_status,
+        "vierstaedte_harvest_run_kind": vierstaedte_harvest_run_kind,
         "vierstaedte_harvest_counts": vierstaedte_harvest_counts,
         "vierstaedte_harvest_report": vierstaedte_harvest_report,
         "vierstaedte_harvester_version": vierstaedte_harvester_version,
@@ -314,11 +356,14 @@ def _cross_field_errors(data: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _drop_old_runs(organization_id: str) -> None:
-    """Keep only the newest runs of a city: a bounded history, unlike ckanext-harvest's."""
+def _drop_old_runs(organization_id: str, kind: str) -> None:
+    """Keep only the newest runs of a city, per kind: a bounded history, unlike
+    ckanext-harvest's, in which a daily council run never pushes out the catalogue's runs."""
     kept = tk.asint(tk.config.get("ckanext.vierstaedte.harvest_runs_kept"))
     stale = _newest_first(
-        sa.select(HarvestRun.id).where(HarvestRun.organization_id == organization_id)
+        sa.select(HarvestRun.id).where(
+            HarvestRun.organization_id == organization_id, HarvestRun.kind == kind
+        )
     ).offset(kept)
     model.Session.execute(sa.delete(HarvestRun).where(HarvestRun.id.in_(stale)))
 
@@ -330,7 +375,10 @@ def vierstaedte_harvest_run_create(context, data_dict):
     admins, sysadmins), so a city's harvester token records only its own runs.
     """
     tk.check_access("vierstaedte_harvest_run_create", context, data_dict)
-    data = schema.validate(data_dict, schema.harvest_run_create(), context)
+    kind = (data_dict or {}).get("kind", CATALOGUE)
+    # the counts' validator reads the kind (a valid one; an invalid kind fails on its own)
+    counting = dict(context, vierstaedte_run_kind=kind if kind in RUN_KINDS else CATALOGUE)
+    data = schema.validate(data_dict, schema.harvest_run_create(), counting)
     errors = _cross_field_errors(data)
     if errors:
         raise tk.ValidationError(errors)
@@ -340,6 +388,7 @@ def vierstaedte_harvest_run_create(context, data_dict):
         started=data["started"],
         finished=data["finished"],
         status=data["status"],
+        kind=data["kind"],
         counts=data["counts"],
         report=data["report"],
         harvester_version=data.get("harvester_version"),
@@ -347,7 +396,7 @@ def vierstaedte_harvest_run_create(context, data_dict):
     )
     model.Session.add(run)
     model.Session.flush()
-    _drop_old_runs(run.organization_id)
+    _drop_old_runs(run.organization_id, run.kind)
     result = run.as_dict()
     model.Session.commit()
     return result
@@ -355,7 +404,8 @@ def vierstaedte_harvest_run_create(context, data_dict):
 
 @tk.side_effect_free
 def vierstaedte_harvest_run_list(context, data_dict):
-    """The runs of one city, newest first: ``{"count": …, "results": […]}``.
+    """The runs of one city (of one ``kind``, if given), newest first:
+    ``{"count": …, "results": […]}``.
 
     Without ``include_report`` the reports (up to megabytes each) are neither
     loaded nor returned.
@@ -365,6 +415,8 @@ def vierstaedte_harvest_run_list(context, data_dict):
     query = model.Session.query(HarvestRun).filter(
         HarvestRun.organization_id == data["organization"]
     )
+    if data.get("kind"):
+        query = query.filter(HarvestRun.kind == data["kind"])
     count = query.count()
     if not data["include_report"]:
         query = query.options(defer(HarvestRun.report))

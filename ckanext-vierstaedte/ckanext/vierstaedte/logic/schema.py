@@ -13,6 +13,8 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.vierstaedte.council import validators as cv
+
 # Solr's ``start`` and ``rows`` are 32-bit integers; nothing we page through is anywhere near this
 MAX_OFFSET = 2**31 - 1
 MAX_PAGE = 10_000  # a page number of a portal page
@@ -89,6 +91,7 @@ def harvest_run_create() -> dict[str, Any]:
         "started": [v("not_empty"), v("vierstaedte_utc_datetime")],
         "finished": [v("not_empty"), v("vierstaedte_utc_datetime")],
         "status": [v("not_empty"), v("unicode_safe"), v("vierstaedte_harvest_run_status")],
+        "kind": [v("default")("catalogue"), v("vierstaedte_harvest_run_kind")],
         "counts": [v("not_missing"), v("vierstaedte_harvest_counts")],
         "report": [v("not_missing"), v("vierstaedte_harvest_report")],
         "harvester_version": [
@@ -109,6 +112,7 @@ def harvest_run_list() -> dict[str, Any]:
         "limit": [v("default")(20), bounded_int(1, HARVEST_RUN_MAX_LIMIT)],
         "offset": [v("default")(0), bounded_int(0, MAX_OFFSET)],
         "include_report": [v("default")(False), strict_boolean],
+        "kind": [v("ignore_empty"), v("vierstaedte_harvest_run_kind")],
     }
 
 
@@ -137,3 +141,58 @@ def catalogue_export() -> dict[str, Any]:
             v("limit_to_configured_maximum")("ckan.search.rows_max", 1000),
         ],
     }
+
+
+# The council store (``council/actions.py``); the validators bound every field.
+
+
+def _council_city() -> list[Any]:
+    v = tk.get_validator
+    return [v("not_empty"), v("unicode_safe"), v("vierstaedte_organization_id")]
+
+
+def council_upsert() -> dict[str, Any]:
+    return {
+        "city": _council_city(),
+        "objects": [tk.get_validator("not_missing"), cv.council_objects],
+    }
+
+
+def council_file_text() -> dict[str, Any]:
+    v = tk.get_validator
+    optional = v("ignore_missing")
+    return {
+        "city": _council_city(),
+        "file_id": [v("not_missing"), cv.oparl_url],
+        "status": [v("not_missing"), cv.file_text_status],
+        "text": [optional, cv.file_text],
+        "sha256": [optional, cv.sha256_value],
+        "size": [optional, v("ignore_empty"), bounded_int(0, 2**53)],
+        "etag": [optional, cv.short_text()],
+        "last_modified": [optional, cv.short_text()],
+        "mime_type": [optional, cv.short_text()],
+        "source_url": [v("not_missing"), cv.oparl_url],
+    }
+
+
+def council_file_state() -> dict[str, Any]:
+    return {"city": _council_city(), "file_ids": [tk.get_validator("not_missing"), cv.file_ids]}
+
+
+def council_sync_show() -> dict[str, Any]:
+    return {"city": _council_city()}
+
+
+def council_sync_update() -> dict[str, Any]:
+    v = tk.get_validator
+    return {
+        "city": _council_city(),
+        "body": [v("not_missing"), cv.oparl_url],
+        "list": [v("not_missing"), cv.list_name],
+        "watermark": [v("default")(None), cv.optional_time],
+        "full_sync": [v("default")(False), strict_boolean],
+    }
+
+
+def council_show() -> dict[str, Any]:
+    return {"key": [tk.get_validator("not_missing"), cv.object_key_value]}
