@@ -6,6 +6,8 @@ Through the real actions: ``datastore_create`` as the harvester calls it (with a
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from bs4 import BeautifulSoup
 from ckan.tests.helpers import call_action
@@ -70,3 +72,29 @@ class TestTableViews:
         second = cli.invoke(vierstaedte, ["create-views"])
         assert "0 angelegt, 1 schon vorhanden" in second.output
         assert len(_views(resource["id"])) == 1
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_data_api_dialog_shows_calls_that_work_on_this_table(app, published):
+    resource = resource_with_role(published, NORMALISED)
+    page = app.get(f"/datastore/api_info/{resource['id']}")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.body, "html.parser")
+    text = soup.get_text(" ")
+    assert "Daten-API" in text and resource["id"] in text
+    assert "jones" not in text and "watershed" not in text  # CKAN's samples
+    assert '{"indicator": "population_total", "area_level": "stadt"}' in text
+    assert f"FROM \"{resource['id']}\" WHERE indicator = 'population_total'" in text
+    links = [a["href"] for a in soup.select("pre a[href*='/api/3/action/']")]
+    assert {link.split("/api/3/action/")[1].split("?")[0] for link in links} == {
+        "datastore_search",
+        "datastore_search_sql",
+        "vierstaedte_indicator_query",
+    }
+    for link in links:  # each example answers with rows of this table
+        url = urlsplit(link)
+        answer = app.get(f"{url.path}?{url.query}")
+        assert answer.status_code == 200, link
+        result = answer.json["result"]
+        assert result.get("records") or result.get("rows"), link
+    assert "vierstaedte_tool_query_indicator" in text

@@ -7,7 +7,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search
-from ckanext.vierstaedte.logic import data_dictionary
+from ckanext.vierstaedte.logic import api_examples, data_dictionary
 from ckanext.vierstaedte.views import pages
 from vierstaedte_contract import cities, dataset, vocabularies
 
@@ -111,4 +111,5 @@ def get_helpers() -> dict[str, Any]:
         "vierstaedte_dataset_city": vierstaedte_dataset_city,
         "vierstaedte_search_indicators": vierstaedte_search_indicators,
         **pages.get_helpers(),
+        **api_examples.get_helpers(),
     }
