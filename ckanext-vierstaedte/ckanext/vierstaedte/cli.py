@@ -6,6 +6,7 @@ import ckan.plugins.toolkit as tk
 import click
 
 from ckanext.vierstaedte import seed as seeding
+from ckanext.vierstaedte.council import index as council_index
 from ckanext.vierstaedte.logic import table_views
 
 
@@ -60,6 +61,23 @@ def create_views():
     """Give every DataStore table without one its table view (``datatables_view``)."""
     created, kept = table_views.create_missing(_sysadmin_context())
     click.echo(f"Tabellenansichten: {created} angelegt, {kept} schon vorhanden")
+
+
+@vierstaedte.group("council")
+def council():
+    """Council information (OParl): its Solr core."""
+
+
+@council.command("reindex")
+@click.option("--all", "everything", is_flag=True, help="rebuild every document of the core")
+def council_reindex(everything: bool):
+    """Index what a Solr outage left marked (all, if the core is empty); --all: rebuild."""
+    try:
+        done = council_index.rebuild() if everything else council_index.reindex()
+    except council_index.SolrUnavailable as error:
+        raise click.ClickException(f"Solr des Ratsinformationskerns: {error}") from None
+    left = len(council_index.pending())
+    click.echo(f"Ratsinformation: {done} Dokumente indexiert, {left} offen")
 
 
 def get_commands():

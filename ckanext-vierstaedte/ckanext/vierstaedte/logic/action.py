@@ -12,6 +12,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.council import actions as council_store
+from ckanext.vierstaedte.council import search as council_search
 from ckanext.vierstaedte.council import show as council_show
 from ckanext.vierstaedte.logic import (
     exports,
@@ -63,5 +64,6 @@ def get_actions():
         **sql_search.get_actions(),
         **council_store.get_actions(),
         **council_show.get_actions(),
+        **council_search.get_actions(),
         **table_views.get_actions(),
     }

@@ -201,6 +201,7 @@ def get_auth_functions():
         "vierstaedte_tool_compare_cities": vierstaedte_public_data,
         "vierstaedte_tool_read_rows": vierstaedte_public_data,
         "vierstaedte_tool_search_council": vierstaedte_public_data,
+        "vierstaedte_council_search": vierstaedte_public_data,
         "vierstaedte_council_upsert": vierstaedte_council_write,
         "vierstaedte_council_file_text": vierstaedte_council_write,
         "vierstaedte_council_file_state": vierstaedte_council_write,

@@ -8,6 +8,7 @@ data. A caller gets a field error instead.
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -196,3 +197,59 @@ def council_sync_update() -> dict[str, Any]:
 
 def council_show() -> dict[str, Any]:
     return {"key": [tk.get_validator("not_missing"), cv.object_key_value]}
+
+
+# The council search (``council/search.py``): every argument bounded, unknown cities refused.
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _council_cities(value: Any, context: dict) -> list[str]:
+    """One city name or several (a list, or comma-separated), each a member city."""
+    from vierstaedte_contract import cities
+
+    items = value if isinstance(value, list) else str(value).split(",")
+    names = [str(item).strip() for item in items if str(item).strip()]
+    known = {city.name for city in cities.members()}
+    unknown = [name[:40] for name in names if name not in known]
+    if unknown or len(names) > len(known):
+        raise tk.Invalid(tk._("Unbekannte Stadt: {city}").format(city=", ".join(unknown)))
+    return list(dict.fromkeys(names))
+
+
+def _iso_day(value: Any, context: dict) -> str:
+    text = str(value).strip()
+    try:
+        if _ISO_DAY.fullmatch(text):
+            datetime.date.fromisoformat(text)
+            return text
+    except ValueError:
+        pass
+    raise tk.Invalid(tk._("Muss ein Datum JJJJ-MM-TT sein, nicht: {value}").format(value=text[:30]))
+
+
+def _short_text(value: Any, context: dict) -> str:
+    if not isinstance(value, str) or len(value) > 500:
+        raise tk.Invalid(tk._("Muss ein Text von höchstens 500 Zeichen sein."))
+    return value.strip()
+
+
+def council_search() -> dict[str, Any]:
+    from ckanext.vierstaedte.council.search import ROWS_DEFAULT, ROWS_MAX, START_MAX
+
+    v = tk.get_validator
+    optional = [v("ignore_missing"), v("ignore_empty"), _short_text]
+    return {
+        "q": optional,
+        "city": [v("ignore_missing"), v("ignore_empty"), _council_cities],
+        "body": optional,
+        "organization": optional,
+        "paper_type": optional,
+        "type": [v("ignore_missing"), v("ignore_empty"), v("one_of")(["paper", "meeting", "file"])],
+        "person": optional,
+        "date_from": [v("ignore_missing"), v("ignore_empty"), _iso_day],
+        "date_to": [v("ignore_missing"), v("ignore_empty"), _iso_day],
+        "sort": [v("ignore_missing"), v("ignore_empty"), v("one_of")(["relevance", "date"])],
+        "rows": [v("default")(ROWS_DEFAULT), bounded_int(1, ROWS_MAX)],
+        "start": [v("default")(0), bounded_int(0, START_MAX)],
+        "lang": [v("default")("de"), v("one_of")(["de", "en"])],
+    }
