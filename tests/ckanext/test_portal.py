@@ -149,8 +149,15 @@ class TestIdentity:
     def test_no_ckan_branding_and_our_own_about_page(self, app):
         html = app.get("/about").body
         assert "Über Vier Städte Open Data" in html
-        for branding in ("CKAN Association", "ckan-footer-logo", "ckan-logo", "ckan.org"):
+        for branding in (
+            "CKAN Association",
+            "ckan-footer-logo",
+            "ckan-logo",
+            "ckan.org",
+            "ckan.ico",
+        ):
             assert branding not in html
+        assert 'rel="icon" type="image/svg+xml" href="/vierstaedte/logo.svg"' in html
         assert "CKAN" not in html.split("<body", 1)[1]
 
     def test_the_navigation_leaves_out_a_missing_page(self, app, monkeypatch):
