@@ -296,3 +296,58 @@ def test_docx_and_odt_texts(tmp_path):
 def test_other_files_are_unsupported(tmp_path):
     (tmp_path / "bild.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
     assert extract(tmp_path / "bild.png", LIMITS).status == "unsupported"
+
+
+# --- the council: section of a city config -------------------------------------------------
+
+
+def test_the_documented_council_settings_are_the_dataclass():
+    import dataclasses
+    import re
+    import typing
+
+    from tests.harvesters.test_settings import ROOT, shown
+    from vierstaedte_harvest import settings
+    from vierstaedte_harvest.config import CouncilSettings
+
+    hints = typing.get_type_hints(CouncilSettings)
+    expected = [
+        (f"`{f.name}`", settings.describe(f, hints[f.name]), shown(f))
+        for f in dataclasses.fields(CouncilSettings)
+    ]
+    text = (ROOT / "docs" / "harvesters.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- settings: council -->\n\n((?:\|.*\n)+)", text)
+    cells = [
+        [c.strip() for c in line.strip("|").split(" | ")] for line in table[1].splitlines()[2:]
+    ]
+    assert [(key, kind, default) for key, kind, default, _ in cells] == expected
+
+
+def test_an_unknown_council_key_is_a_usage_error(tmp_path):
+    import subprocess
+
+    from tests.harvesting import command
+
+    config = tmp_path / "mainz.yaml"
+    config.write_text(
+        "city: mainz\nsource: {protocol: manifest, path: x.yaml}\n"
+        "council: {url: 'https://ris.example/oparl', max_request_per_second: 2}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        command("council", "run", "mainz", "--config", str(config)),
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "VIERSTAEDTE_API_TOKEN": "x"},
+    )
+    assert done.returncode == 2
+    assert "unknown key council.max_request_per_second" in done.stderr
+    assert "did you mean max_requests_per_second?" in done.stderr
+    config.write_text("city: mainz\nsource: {protocol: manifest, path: x.yaml}\n", "utf-8")
+    done = subprocess.run(
+        command("council", "run", "mainz", "--config", str(config)),
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "VIERSTAEDTE_API_TOKEN": "x"},
+    )
+    assert done.returncode == 2 and "no council section" in done.stderr
