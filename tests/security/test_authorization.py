@@ -38,6 +38,8 @@ DESTRUCTIVE = {
 }
 ACTIONS = (
     "vierstaedte_harvest_run_create",
+    "vierstaedte_council_upsert",
+    "vierstaedte_council_file_text",
     "package_create",
     "package_update",
     "package_patch",
@@ -114,6 +116,26 @@ def payload(action: str, city: str, cell: str, goal: dict, user: str) -> dict:
             "status": "ok",
             "counts": {},
             "report": {"datasets": [], "source_errors": [], "cell": cell},
+        },
+        "vierstaedte_council_upsert": lambda: {
+            "city": city,
+            "objects": [
+                {
+                    "id": f"https://rat.{city}.example/oparl/paper/{cell}",
+                    "type": "paper",
+                    "body": f"https://rat.{city}.example/oparl/body/1",
+                    "modified": None,
+                    "deleted": False,
+                    "data": {"name": cell},
+                }
+            ],
+        },
+        "vierstaedte_council_file_text": lambda: {
+            "city": city,
+            "file_id": f"https://rat.{city}.example/oparl/file/{cell}",
+            "status": "ok",
+            "text": cell,
+            "source_url": f"https://rat.{city}.example/files/{cell}.pdf",
         },
         "package_create": lambda: dataset(city, cell),
         "package_update": lambda: {
@@ -253,6 +275,10 @@ def test_nobody_writes_outside_their_city(ckan_server, actors):
     from ckanext.vierstaedte.model import HarvestRun
 
     traces |= {str((run.report or {}).get("cell")) for run in model.Session.query(HarvestRun)}
+    from ckanext.vierstaedte.council.model import CouncilFileText, CouncilObject
+
+    traces |= {str(obj.data.get("name")) for obj in model.Session.query(CouncilObject)}
+    traces |= {str(text.text) for text in model.Session.query(CouncilFileText)}
     for city in CITIES:
         rows = call_action(
             "datastore_search", resource_id=shared[city]["resource"]["id"], limit=1000
