@@ -234,3 +234,45 @@ def test_bench_run_search_tiny_scores_both_configurations(tmp_path):
         assert 0 < summary[label]["p50"] <= summary[label]["p95"]
     out = result.stdout.split("## summary", 1)[1]
     assert "recall@10 / MRR@10, 3 queries" in out and "0.778 / 1.000; 0.444 / 0.667" in out
+
+
+def test_council_bench_stores_searches_and_scores_a_small_system(
+    ckan_server, reset_db, reset_index, migrate_db_for, tmp_path
+):
+    # bench/council.py end to end on 40 generated papers against the live test CKAN
+    import json
+
+    import ckan.plugins
+    from ckan.tests import factories
+
+    from ckanext.vierstaedte import seed
+    from ckanext.vierstaedte.council import index
+
+    ckan.plugins.load_all()
+    try:
+        reset_db()
+        migrate_db_for("activity")
+        migrate_db_for("vierstaedte")
+        reset_index()
+        index.rebuild()
+        sysadmin = factories.SysadminWithToken()
+        seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
+        token = tmp_path / "token"
+        token.write_text(sysadmin["token"])
+        figures = tmp_path / "council.json"
+        result = subprocess.run(
+            [sys.executable, "-m", "bench.council", "--url", ckan_server, "--token-file",
+             str(token), "--papers", "40", "--clients", "1,2", "--duration", "0.5",
+             "--settle", "0", "--json", str(figures)],
+            capture_output=True, text=True, timeout=600, cwd=ROOT,
+        )  # fmt: skip
+    finally:
+        ckan.plugins.unload_all()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    data = json.loads(figures.read_text())
+    assert data["papers"] == 40 and data["store"]["written"] == data["objects"]
+    assert data["unchanged"]["written"] == 0 and data["unchanged"]["unchanged"] == data["objects"]
+    assert data["judged_queries"] >= 15 and 0.5 <= data["recall_at_10"] <= 1
+    assert [load["clients"] for load in data["latency"]] == [1, 2]
+    assert all(0 < load["p50_ms"] <= load["p95_ms"] for load in data["latency"])
+    assert "recall@10" in result.stdout and "papers/s" in result.stdout
