@@ -71,6 +71,14 @@ def test_facets_filter_by_city_and_year_and_sort_by_date(portal):
     ]
 
 
+def test_a_city_named_in_the_words_is_said_and_filtered(portal):
+    page = get(portal, "/rat", q="Radverkehr Trier")
+    assert "gesucht nur in Trier" in page.select_one(".vierstaedte-council-named").get_text()
+    assert hits(page) and all("Trier" in h.get_text() for h in hits(page))
+    plain = get(portal, "/rat", q="Radverkehr")
+    assert plain.select_one(".vierstaedte-council-named") is None
+
+
 def test_a_bad_filter_is_a_clear_400(portal):
     page = get(portal, "/rat", status=400, q="Kita", date_from="kein-datum")
     assert page.select_one(".alert-danger") is not None
