@@ -74,7 +74,8 @@ def corpus() -> dict[str, list[dict[str, Any]]]:
     )  # fmt: skip
     item = _o(
         "mainz", "AgendaItem", "umwelt-4", meeting=meeting_id, number="4", order=4,
-        name="Bericht der Verwaltung: Radverkehr und Radwegenetz in der Neustadt", result="zur Kenntnis genommen",
+        name="Bericht der Verwaltung: Radverkehr und Radwegenetz in der Neustadt",
+        result="zur Kenntnis genommen",
     )  # fmt: skip
     meeting = _o(
         "mainz", "Meeting", "umwelt-2025-03", name="Sitzung des Umweltausschusses",
