@@ -15,7 +15,6 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import schema
 from vierstaedte_contract.council import (
     BATCH_MAX,
     FILE_TEXT_STATUSES,
@@ -30,6 +29,8 @@ Invalid = tk.Invalid
 _ = tk._
 
 MAX_URL_CHARS = 2000
+MAX_DEPTH = 32  # nesting of an OParl object, like logic/schema's MAX_JSON_DEPTH (this module
+# cannot import logic/schema, which imports it)
 MAX_OBJECT_BYTES = 500_000  # one OParl object as JSON; a paper with embedded files is ~10 kB
 MAX_FIELD_CHARS = 300  # an ETag, a Last-Modified header, a media type
 OBJECT_FIELDS = ("id", "type", "body", "modified", "deleted", "data")
@@ -158,16 +159,26 @@ def file_ids(value: Any, context: dict | None = None) -> list[str]:
     return [oparl_url(item) for item in ids]
 
 
+def _too_deep(value: Any) -> bool:
+    """Whether ``value`` nests deeper than MAX_DEPTH, found without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
 def _storable_data(data: Any) -> dict[str, Any]:
     """The OParl object as stored: a JSON object within the size and nesting bounds, without
     NUL characters; refused if it holds NaN or a lone surrogate."""
     if not isinstance(data, dict):
         raise Invalid(_("data muss ein JSON-Objekt sein."))
-    if schema.json_depth(data, schema.MAX_JSON_DEPTH) > schema.MAX_JSON_DEPTH:
+    if _too_deep(data):
         raise Invalid(
-            _("data ist zu tief verschachtelt (mehr als {max} Ebenen).").format(
-                max=schema.MAX_JSON_DEPTH
-            )
+            _("data ist zu tief verschachtelt (mehr als {max} Ebenen).").format(max=MAX_DEPTH)
         )
     try:
         text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
