@@ -22,13 +22,23 @@
   // datatablesview.js replaces each filter cell's text with an unlabelled input: it gets the
   // cell's data-label ("Filter: Stadt") as its accessible name.
   var wrapper = document.getElementById('resize_wrapper');
+  // The helper frame and text field datatablesview.js adds outside the table get names too.
   function labelFilters() {
     document.querySelectorAll('th.fhead[data-label] input:not([aria-label])').forEach(function (input) {
       input.setAttribute('aria-label', input.closest('th').dataset.label);
     });
+    document.querySelectorAll('iframe:not([title])').forEach(function (frame) {
+      frame.setAttribute('title', 'Hilfsrahmen der Tabelle');
+    });
+    document.querySelectorAll('input[type="text"]:not([aria-label])').forEach(function (input) {
+      if (!input.labels || !input.labels.length) {
+        input.setAttribute('aria-label', input.placeholder || 'Eingabe der Tabelle');
+      }
+    });
   }
-  if (wrapper) {  // DataTables may move the header into a scrolling clone: watch the wrapper
-    new MutationObserver(labelFilters).observe(wrapper, { childList: true, subtree: true });
+  if (wrapper) {  // DataTables may move the header into a scrolling clone: watch the whole page
+    labelFilters();
+    new MutationObserver(labelFilters).observe(document.body, { childList: true, subtree: true });
   }
 
   document.addEventListener('click', function (event) {
