@@ -92,7 +92,8 @@ def test_the_run_command_refuses_it_too_before_anything_else(tmp_path):
     [
         (
             dict(mainz(SOURCES["ckan"]), tabels=[]),
-            "unknown key tabels (did you mean tables?); allowed: city, defaults, http, source, tables",
+            "unknown key tabels (did you mean tables?); allowed: city, council, defaults, http, "
+            "source, tables",
         ),
         (
             dict(mainz(SOURCES["ckan"]), http={"timout": 5}),
@@ -119,7 +120,7 @@ def test_the_run_command_refuses_it_too_before_anything_else(tmp_path):
         ),
         (
             dict(mainz(SOURCES["ckan"]), colour="red"),
-            "unknown key colour; allowed: city, defaults, http, source, tables",
+            "unknown key colour; allowed: city, council, defaults, http, source, tables",
         ),
     ],
     ids=["top-level", "http", "defaults", "tables", "tables-match", "no-close-match"],
