@@ -171,3 +171,42 @@ class TestIdentity:
         response = app.get("/about")
         assert response.status_code == 200
         assert ">Daten</a>" in response.body and ">Vergleich</a>" in response.body
+
+
+@pytest.mark.usefixtures("with_plugins", "clean_db", "clean_index")
+class TestPublicFace:
+    """CKAN's organisation pages, member lists and error pages are not what the public sees."""
+
+    def test_organisation_pages_lead_to_the_city_pages(self, app, cities):
+        for path, target in (
+            ("/organization/", "/staedte"),
+            ("/organization/about/mainz", "/staedte/mainz"),
+            ("/organization/members/mainz", "/staedte/mainz"),
+        ):
+            response = app.get(path, follow_redirects=False)
+            assert response.status_code == 302, path
+            assert response.headers["Location"].endswith(target), (path, response.headers)
+
+    def test_dataset_page_names_the_city_not_the_organisation(self, app, city_editor):
+        call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())
+        html = app.get("/dataset/mainz-einwohner-2023").body
+        main = html.split('<ol class="breadcrumb">', 1)[1]
+        assert '<a href="/staedte">Städte</a>' in main
+        assert 'href="/staedte/mainz"' in main
+        assert "placeholder-organization" not in html
+        assert 'href="/organization/' not in main
+
+    def test_error_pages_speak_german(self, app, cities):
+        for path, status, heading in (
+            ("/gibtsnicht", 404, "Seite nicht gefunden"),
+            ("/ckan-admin", 403, "Zugriff verweigert"),
+            ("/dataset/?page=abc", 400, "Ungültige Anfrage"),
+        ):
+            response = app.get(path, status=status)
+            assert heading in response.body, path
+            for english in ("Not Found", "Forbidden", "Bad Request", "The requested URL"):
+                assert english not in response.body, (path, english)
+
+    def test_an_unknown_dump_format_is_a_bad_request(self, app, cities):
+        response = app.get("/datastore/dump/keine-tabelle?format=xx", status=400)
+        assert "csv, tsv, json, xml" in response.body

@@ -87,9 +87,21 @@ def _problem_in(where: str, value: Any) -> str | None:
     return None
 
 
+# CKAN 2.12's DataStore dump formats; its own check of ``format`` crashes (a tuple formatted
+# with ``%``) and answers 500 for any other value
+DUMP_FORMATS = ("csv", "tsv", "json", "xml")
+
+
 def _problem() -> str | None:
     """What makes this request unusable, or None."""
     request = tk.request
+    if request.path.startswith("/datastore/dump/") and request.args.get("format", "") not in (
+        "",
+        *DUMP_FORMATS,
+    ):
+        return tk._("Unbekanntes Format; möglich sind: {formats}.").format(
+            formats=", ".join(DUMP_FORMATS)
+        )
     parts: list[tuple[str, Any]] = [("path", request.path)]
     for source in (request.args, request.form):
         parts += [(key, [key, *source.getlist(key)]) for key in source.keys()]

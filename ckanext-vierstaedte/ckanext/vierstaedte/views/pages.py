@@ -34,7 +34,8 @@ LEGAL_PAGES = {
 PAGE_KEY = "ckanext.vierstaedte.pages.{page}"
 FILE_KEY = "ckanext.vierstaedte.pages.{page}_file"
 
-# views of CKAN's groups, follower lists and member lists; anonymous visitors are sent on
+# views of CKAN's groups, follower lists, member lists and its organisation pages (with CKAN's
+# own marketing text and member counts); anonymous visitors are sent to the public page
 PRIVATE_ENDPOINTS = {
     "group.index": "dataset.search",
     "group.read": "dataset.search",
@@ -42,8 +43,11 @@ PRIVATE_ENDPOINTS = {
     "group.followers": "dataset.search",
     "dataset.groups": "dataset.read",
     "dataset.followers": "dataset.read",
-    "organization.followers": "organization.read",
-    "organization.members": "organization.read",
+    "organization.index": "vierstaedte.cities",
+    "organization.about": "vierstaedte.city",
+    "organization.followers": "vierstaedte.city",
+    "organization.members": "vierstaedte.city",
+    "activity.organization_activity": "vierstaedte.city",
 }
 
 
@@ -107,6 +111,10 @@ def keep_groups_private():
     if target is None or tk.current_user.is_authenticated:
         return None
     args = tk.request.view_args or {}
+    if target == "vierstaedte.city" and "id" in args:
+        return tk.redirect_to(target, city=args["id"])
+    if target == "vierstaedte.cities":
+        return tk.redirect_to(target)
     if target == "dataset.search" or "id" not in args:
         return tk.redirect_to("dataset.search")
     return tk.redirect_to(target, id=args["id"])
@@ -196,8 +204,48 @@ def vierstaedte_dictionary_in_language(ddict: list[dict]) -> list[dict]:
     return fields
 
 
+def vierstaedte_error(code, content) -> dict[str, str]:
+    """Heading and text of an error page in the page's language.
+
+    CKAN's error page shows Werkzeug's English name ("404 Not Found") and, where a view gave no
+    reason, Werkzeug's English description; a reason a view gave (already translated) is kept.
+    A crash passes ``code`` as ``[500]``.
+    """
+    from werkzeug.exceptions import default_exceptions
+
+    code = code[0] if isinstance(code, list) else code
+    headings = {
+        400: tk._("Ungültige Anfrage"),
+        401: tk._("Anmeldung erforderlich"),
+        403: tk._("Zugriff verweigert"),
+        404: tk._("Seite nicht gefunden"),
+        405: tk._("Methode nicht erlaubt"),
+        500: tk._("Interner Fehler"),
+    }
+    texts = {
+        400: tk._("Die Anfrage enthält Angaben, die diese Seite nicht verarbeiten kann."),
+        401: tk._("Bitte melden Sie sich an, um diese Seite zu sehen."),
+        403: tk._("Sie haben keine Berechtigung, diese Seite zu sehen."),
+        404: tk._(
+            "Diese Seite gibt es nicht. Bitte prüfen Sie die Adresse oder suchen Sie über die "
+            "Navigation oben."
+        ),
+        405: tk._("Diese Seite kann so nicht aufgerufen werden."),
+        500: tk._(
+            "Bei der Bearbeitung ist ein Fehler aufgetreten. Bitte versuchen Sie es später erneut."
+        ),
+    }
+    werkzeug = default_exceptions.get(code)
+    stock = {"Internal server error", getattr(werkzeug, "description", None)}
+    text = str(content or "")
+    if not text or text in stock:
+        text = texts.get(code, "")
+    return {"heading": headings.get(code, tk._("Fehler {code}").format(code=code)), "text": text}
+
+
 def get_helpers() -> dict[str, object]:
     return {
+        "vierstaedte_error": vierstaedte_error,
         "vierstaedte_dictionary_in_language": vierstaedte_dictionary_in_language,
         "vierstaedte_navigation": vierstaedte_navigation,
         "vierstaedte_demo": vierstaedte_demo,
