@@ -17,9 +17,7 @@ share the table, so the download holds exactly what the page shows.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -30,7 +28,6 @@ from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import tables
 from ckanext.vierstaedte.logic.schema import validate
 from vierstaedte_contract import cities, table, vocabularies
-from vierstaedte_contract.csvsafe import spreadsheet_safe
 
 Invalid = tk.Invalid
 _ = tk._
@@ -480,25 +477,3 @@ def comparison_table(result: dict[str, Any], city_titles: dict[str, str]) -> dic
         "rows": rows,
         "number_columns": {value_column},
     }
-
-
-def csv_text(shown: dict[str, Any]) -> str:
-    """The table as CSV: numbers as numbers, each text cell quoted and made ``spreadsheet_safe``.
-
-    Quoting every text cell keeps a cell whole in a spreadsheet that splits on
-    another delimiter (``;`` in German Excel); the value column holds numbers,
-    which are data (``-3.5``) and never neutralised. The header row is our own
-    labels, quoted only where needed.
-    """
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(shown["header"])
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
-    numbers = shown["number_columns"]
-    for cells in shown["rows"]:
-        writer.writerow(
-            [
-                table.number(cell) if index in numbers else spreadsheet_safe(cell)
-                for index, cell in enumerate(cells)
-            ]
-        )
-    return out.getvalue()
