@@ -210,3 +210,15 @@ class TestPublicFace:
     def test_an_unknown_dump_format_is_a_bad_request(self, app, cities):
         response = app.get("/datastore/dump/keine-tabelle?format=xx", status=400)
         assert "csv, tsv, json, xml" in response.body
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_help_shows_the_documentation_of_an_extended_action(app):
+    """Our chained ``package_search`` (CKAN wraps it in functools.partial) keeps CKAN's help."""
+    for name, documented in (
+        ("package_search", ":param q:"),
+        ("datastore_search_sql", ":param sql:"),
+    ):
+        result = app.get(f"/api/3/action/help_show?name={name}").json["result"]
+        assert documented in result, (name, result[:200])
+        assert "partial(func" not in result

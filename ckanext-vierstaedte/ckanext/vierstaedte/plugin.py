@@ -35,7 +35,7 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
 
     # IActions / IAuthFunctions / IValidators / ITemplateHelpers / IBlueprint / IClick
     def get_actions(self):
-        return {**action.get_actions(), **search.get_actions()}
+        return action.documented({**action.get_actions(), **search.get_actions()})
 
     def get_auth_functions(self):
         return auth.get_auth_functions()

@@ -53,6 +53,41 @@ def vierstaedte_city_show(context, data_dict):
     raise tk.ObjectNotFound(tk._("Unbekannte Stadt: {id}").format(id=wanted))
 
 
+def _upstream_doc(name: str) -> str | None:
+    """The docstring of CKAN's own action ``name`` (core or DataStore), or None."""
+    import importlib
+
+    for module in (
+        "ckan.logic.action.get",
+        "ckan.logic.action.create",
+        "ckan.logic.action.update",
+        "ckan.logic.action.delete",
+        "ckan.logic.action.patch",
+        "ckanext.datastore.logic.action",
+    ):
+        found = getattr(importlib.import_module(module), name, None)
+        if found is not None and found.__doc__:
+            return found.__doc__
+    return None
+
+
+def documented(actions: dict[str, Any]) -> dict[str, Any]:
+    """Chained actions keep the help of the action they extend.
+
+    CKAN wraps a chained action in ``functools.partial`` and copies only the function's
+    ``__dict__`` onto it, so ``help_show`` would answer partial's own docstring; a ``__doc__``
+    entry in that ``__dict__`` travels along.
+    """
+    for name, func in actions.items():
+        if getattr(func, "chained_action", False):
+            upstream = _upstream_doc(name)
+            own = (func.__doc__ or "").strip()
+            func.__dict__["__doc__"] = (
+                f"{upstream.rstrip()}\n\n    Vier Städte: {own}\n" if upstream else func.__doc__
+            )
+    return actions
+
+
 def get_actions():
     return {
         "vierstaedte_city_list": vierstaedte_city_list,
