@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,6 +45,7 @@ FILE_TEXT_MAX = 300_000  # characters of file text in one paper's or meeting's d
 BATCH = 200  # documents per Solr request
 MEETING_FILES = ("invitation", "resultsProtocol", "verbatimProtocol", "auxiliaryFile")
 PAPER_FILES = ("mainFile", "auxiliaryFile")
+_CONTROL = re.compile(r"[^\S\n]+")  # blanks but line ends: tabs, form feeds, runs of spaces
 
 
 class SolrUnavailable(RuntimeError):
@@ -84,7 +86,13 @@ def _ids(value: Any) -> list[str]:
 
 
 def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    """A string's words, each run of blanks one space: ALLRIS titles carry raw tabs."""
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _lines(text: str) -> str:
+    """A file's text with control characters (pdftotext's form feeds, tabs) made blanks."""
+    return _CONTROL.sub(" ", text)
 
 
 def _date(value: Any) -> str | None:
@@ -132,7 +140,7 @@ class _Batch:
             rows = session.query(CouncilFileText.file_id, CouncilFileText.text).filter(
                 CouncilFileText.file_id.in_(files), CouncilFileText.status == "ok"
             )
-            self.texts = {file_id: text or "" for file_id, text in rows}
+            self.texts = {file_id: _lines(text or "") for file_id, text in rows}
         orgs = {o.organization_id for o in targets}
         groups = session.query(ckan_model.Group.id, ckan_model.Group.name).filter(
             ckan_model.Group.id.in_(orgs)

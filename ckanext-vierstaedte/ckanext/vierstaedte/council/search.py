@@ -19,7 +19,9 @@ Without words, hits are sorted by date (newest first); with words by relevance u
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -35,12 +37,37 @@ ROWS_MAX = 50
 ROWS_DEFAULT = 20
 START_MAX = 1000
 QUERY_FIELDS = (
-    "title_exact^20 title^5 reference_exact^20 text_exact^4 text^2 persons_text^2 file_text^1"
+    "title_exact^20 title^5 title_parts^4 reference_exact^20 text_exact^4 text^2 text_parts^1.5 "
+    "persons_text^2 file_text^1"
 )
 PHRASE_FIELDS = "title_exact^20 title^5 text_exact^4"
+# neighbouring words as written ("Trierer Straße") weigh above each word stemmed ("trier")
+PAIR_BOOSTS = (("title_exact", 30), ("text_exact", 8))
+# a query that is a paper's reference ("0038/2025", "BV/0038/2025", "20260016"): that paper
+REFERENCE = re.compile(r"(?:[^\W\d_]{1,6}[/ -]?)?\d[\d/.-]*\d(?:/\d{2,4})?")
+REFERENCE_BOOST = 1000
 HIGHLIGHT_FIELDS = ("title", "text", "file_text")
-# a file's score counts half: its paper or meeting holds its text too and is what was asked for
-FILE_WEIGHT = 0.5
+# a paper is the answer; a meeting lists many papers' titles in its agenda, and a file's text is
+# also its paper's, so they count less: a meeting at 0.6, a file at 0.4 of its words' score
+KIND_WEIGHT = "if(termfreq(type,'file'),0.4,if(termfreq(type,'meeting'),0.6,1))"
+# mm: up to two words all, up to five all but one, then 75 %; a search that finds nothing is
+# searched again (:func:`search`): spellchecked, fuzzily, then with one word enough
+MINIMUM_MATCH = german.MINIMUM_MATCH
+# words that ask, not name: out of the query when other words remain ("Gibt es genug Kitas?")
+QUESTION_WORDS = frozenset(
+    """wer wen wem wessen was wann wo wohin woher wie wieviel wieviele warum weshalb wieso welche
+    welcher welches welchen welchem gibt gab gibts es ist sind war waren wurde wurden werden wird
+    hat haben hatte hatten kann können konnte soll sollen sollte genug viele viel mehr schon
+    beschlossen beschließt beschlossene entschieden geplant plant planen stadt städte city
+    which what when where who how why does do did is are was were the a an of to for on about
+    any there plans plan planned decided""".split()
+)
+# Solr syntax a searcher types as a word or by accident: dismax would parse it (and fail on
+# a lone quote or "&&"); here it is only a separator
+OPERATORS = re.compile(r"&&|\|\||[!(){}\[\]^~*?:\\]|(?<!\S)[+-]+|(?<!\S)(?:AND|OR|NOT)(?!\S)")
+STREET = re.compile(
+    r"\s(?:straße|strasse|str\.?|platz|weg|allee|ring|tor|brücke|gasse|ufer)\b", re.I
+)
 MARK = ("<mark>", "</mark>")
 PASSAGES = 3
 PASSAGE_CHARS = 220
@@ -82,33 +109,96 @@ def _day(value: str, last: bool) -> str:
     return f"{value}T23:59:59Z" if last else f"{value}T00:00:00Z"
 
 
-def solr_params(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """The Solr query, its parameters, and what was searched (the answer's ``query``)."""
+def words(q: str) -> str:
+    """The searcher's words, Solr syntax neutralised, question words out while others remain.
+
+    A quote stays only as a pair (a phrase); a lone one, ``+``/``-`` before a word, ``&&``,
+    ``||``, ``AND``/``OR``/``NOT`` and brackets are separators. A number of one or two digits
+    among other words is an agenda number ("Ö 3"), no topic: it goes too.
+    """
+    typed, q = q, OPERATORS.sub(" ", q)
+    if q.count('"') % 2:
+        q = q.replace('"', " ")
+    kept = q.split()
+    if '"' not in q:
+        topical = [
+            w
+            for w in kept
+            if w.casefold().strip(".,;") not in QUESTION_WORDS and not re.fullmatch(r"\d{1,2}", w)
+        ]
+        kept = topical or kept
+    # nothing but syntax ("OR", a lone quote): its letters as words, if any
+    return " ".join(kept) or " ".join(re.findall(r"\w+", typed.casefold()))
+
+
+def _reference(q: str) -> str | None:
+    """The reference a query is (one token with digits, "0038/2025"), or None."""
+    q = q.strip().strip('"')
+    if REFERENCE.fullmatch(q) and ("/" in q or sum(c.isdigit() for c in q) >= 5):
+        return q
+    return None
+
+
+def _phrase(value: str) -> str:
+    """``value`` as a quoted phrase of the standard query parser (a boost query's syntax)."""
+    return '"' + value.replace("\\", " ").replace('"', " ") + '"'
+
+
+def _dismax(prepared: str, mm: str, parser: str = "dismax") -> dict[str, Any]:
+    """The parameters of the words' query: dismax (its qf, pf, mm, tie from the request), its
+    score multiplied by the kind's weight, the words in a parameter of their own, never parsed as
+    syntax; boosts for an exact reference and for neighbouring words as written."""
+    params = {
+        "qf": QUERY_FIELDS,
+        "pf": PHRASE_FIELDS,
+        "mm": mm,
+        "tie": german.TIE,
+        "council.words": prepared,
+        "council.dismax": "{!" + parser + " v=$council.words}",
+        "council.kind": KIND_WEIGHT,
+    }
+    boosts = []
+    reference = _reference(prepared)
+    if reference:
+        boosts.append(f"reference_exact:{_phrase(reference)}^{REFERENCE_BOOST}")
+        # only what holds the reference as written, not every document of the year "2025"
+        params["council.words"] = '"' + reference.replace('"', "") + '"'
+    plain = [w for w in prepared.replace('"', " ").split() if not w.startswith("+")]
+    for pair in zip(plain, plain[1:], strict=False):
+        boosts += [f"{f}:{_phrase(' '.join(pair))}^{w}" for f, w in PAIR_BOOSTS]
+    if boosts:
+        params["bq"] = boosts
+    return params
+
+
+def solr_params(
+    data: dict[str, Any], retry: dict[str, str] | None = None
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The Solr query, its parameters, and what was searched (the answer's ``query``).
+
+    ``retry`` searches other words (``q``), with another ``mm`` or parser (:func:`search`).
+    """
     used: dict[str, Any] = {}
     fq = []
     cities_asked = list(data.get("city") or [])
     q = (data.get("q") or "").strip()
     params: dict[str, Any] = {}
     if q:
-        prepared, named = german.prepare(q)
+        typed = words((retry or {}).get("q") or q)
+        prepared, named = german.prepare(typed)
+        if named and STREET.search(typed):
+            # "Trierer Straße", "Mainzer Str.": a street named after a city, no city filter
+            prepared, named = german._phrases(german._years_required(typed)), set()
         used["q"] = q
         if named and not cities_asked:
             cities_asked = sorted(named)
             used["city_from_query"] = cities_asked
-        # dismax on the words (its qf, pf, mm, tie from the request), its score multiplied by
-        # the kind's weight; the words travel in a parameter of their own, never parsed as syntax
+        retry = retry or {}
         params.update(
-            {
-                "qf": QUERY_FIELDS,
-                "pf": PHRASE_FIELDS,
-                "mm": german.MINIMUM_MATCH,
-                "tie": german.TIE,
-                "council.words": prepared,
-                "council.dismax": "{!dismax v=$council.words}",
-                "council.kind": f"if(termfreq(type,'file'),{FILE_WEIGHT},1)",
-            }
+            _dismax(prepared, retry.get("mm", MINIMUM_MATCH), retry.get("parser", "dismax"))
         )
-        q = "{!boost b=$council.kind v=$council.dismax}"
+        # no word at all ("&&"): nothing matches, and that is no error
+        q = "{!boost b=$council.kind v=$council.dismax}" if typed else "-*:*"
     else:
         q = "*:*"
     if cities_asked:
@@ -141,6 +231,12 @@ def solr_params(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, An
     if used.get("q"):
         params.update(
             {
+                # which words the index lacks (a typo, mostly): then a correction is asked for
+                "spellcheck": "true",
+                "spellcheck.q": params.get("council.words", ""),
+                "spellcheck.dictionary": "default",
+                "spellcheck.collate": "false",
+                "spellcheck.count": 1,
                 "hl": "true",
                 "hl.method": "unified",
                 "hl.fl": ",".join(HIGHLIGHT_FIELDS),
@@ -170,21 +266,107 @@ def _facet(counts: list, field: str, titles: dict[str, str]) -> list[dict[str, A
     return items
 
 
+def _passage(text: str) -> str:
+    """A passage of about :data:`PASSAGE_CHARS` around its first mark, cut between words.
+
+    The passage is HTML-escaped with ``<mark>`` tags: a cut at a blank never splits an entity,
+    and a mark cut open is closed.
+    """
+    text = " ".join(text.split())
+    if len(text) <= PASSAGE_CHARS:
+        return text
+    first = text.find(MARK[0])
+    start = max(0, first - PASSAGE_CHARS // 4)
+    if start:
+        start = text.find(" ", start) + 1 if text.find(" ", start) != -1 else start
+    end = start + PASSAGE_CHARS
+    if end < len(text):
+        blank = text.rfind(" ", start, end)
+        end = blank if blank > first + len(MARK[0]) else end
+    passage = text[start:end]
+    if passage.count(MARK[0]) > passage.count(MARK[1]):
+        passage += MARK[1]
+    return ("… " if start else "") + passage + (" …" if end < len(text) else "")
+
+
+def _plain(passage: str) -> str:
+    return html.unescape(passage.replace(MARK[0], "").replace(MARK[1], "")).casefold()
+
+
 def _highlights(found: dict[str, Any]) -> list[str]:
-    passages = []
+    passages, seen = [], set()
     for field in HIGHLIGHT_FIELDS:
-        passages += [p for p in found.get(field) or [] if MARK[0] in p]
+        for p in found.get(field) or []:
+            if MARK[0] not in p:
+                continue
+            p = _passage(p)
+            if _plain(p) in seen:
+                continue
+            seen.add(_plain(p))
+            passages.append(p)
     return passages[:PASSAGES]
 
 
-def search(data: dict[str, Any]) -> dict[str, Any]:
-    """The validated arguments (``logic/schema.py:council_search``) answered from Solr."""
-    q, params, used = solr_params(data)
+def _ask(data: dict[str, Any], retry: dict[str, str] | None = None):
+    q, params, used = solr_params(data, retry)
     try:
-        answer = index.connection().search(q, **params)
+        return index.connection().search(q, **params), params, used
     except (pysolr.SolrError, OSError) as error:
         log.warning("council search failed: %s", error)
         raise tk.ValidationError({"q": [tk._("Die Suche ist gerade nicht erreichbar.")]}) from None
+
+
+def _suggestion(typed: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The catalogue's spellcheck (``search.query.suggestion``) asked of the council core."""
+    ask = {k: params[k] for k in ("qf", "pf", "mm", "tie", "fq")}
+    ask.update(q=params["council.words"], defType="dismax", extras={german.TYPED: typed})
+    return german.suggestion(ask, index.connection())
+
+
+def _retries(data: dict[str, Any], offered: dict[str, Any] | None) -> list[tuple]:
+    """What an empty search tries next, as the catalogue's package_search does."""
+    typed = words(data["q"])
+    sure = offered.get("sure") if offered else None
+    return [
+        ("spellcheck", sure, {}),
+        ("fuzzy", german.fuzzy(typed), {"parser": "edismax"}),
+        ("fewer_words", typed if len(typed.split()) > 1 else None, {"mm": "1"}),
+    ]
+
+
+def search(data: dict[str, Any]) -> dict[str, Any]:
+    """The validated arguments (``logic/schema.py:council_search``) answered from Solr.
+
+    Few hits: Solr's spellcheck offers a correction (``suggestion``: ``{query, count}``); no
+    hit: the search is repeated, spellchecked if every correction is surely a typo, else each
+    long word fuzzily, else with one word enough; ``searched`` then says what was searched
+    instead (``{query, original, method}``), as the catalogue's package_search does.
+    """
+    if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+        raise tk.ValidationError(
+            {"date_to": [tk._("Das Ende des Zeitraums liegt vor seinem Beginn.")]}
+        )
+    answer, params, used = _ask(data)
+    offered = searched = None
+    unknown = german._pairs((answer.spellcheck or {}).get("suggestions"))
+    if used.get("q") and (answer.hits < german.LITTLE or unknown):
+        offered = _suggestion(words(data["q"]), params)
+    if offered and offered.get("sure") and answer.hits:
+        # a typo in a compound still finds its parts ("Klimschutzkonzept": every "konzept"):
+        # the correction is what was meant
+        again, _, again_used = _ask(data, {"q": offered["sure"]})
+        if again.hits:
+            answer, used = again, dict(again_used, q=data["q"])
+            searched = {"query": offered["sure"], "original": data["q"], "method": "spellcheck"}
+    if used.get("q") and not answer.hits:
+        for method, query, change in _retries(data, offered):
+            if not query:
+                continue
+            again, _, again_used = _ask(data, {"q": query, **change})
+            if again.hits:
+                answer, used = again, dict(again_used, q=data["q"])
+                searched = {"query": query, "original": data["q"], "method": method}
+                break
     titles = _city_titles()
     highlighting = answer.highlighting or {}
     results = []
@@ -210,7 +392,12 @@ def search(data: dict[str, Any]) -> dict[str, Any]:
         )
     fields = (answer.facets or {}).get("facet_fields") or {}
     facets = {name: _facet(fields.get(field) or [], name, titles) for name, field in FACETS.items()}
-    return {"count": answer.hits, "results": results, "facets": facets, "query": used}
+    found = {"count": answer.hits, "results": results, "facets": facets, "query": used}
+    if offered:
+        found["suggestion"] = {"query": offered["query"], "count": offered["count"]}
+    if searched:
+        found["searched"] = searched
+    return found
 
 
 @tk.side_effect_free

@@ -241,11 +241,14 @@ def _surely(typed: str, spellcheck: dict[str, Any]) -> tuple[str, list[str]] | N
     return typed, [best for _, _, best in changes]
 
 
-def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
+def suggestion(
+    params: dict[str, Any], connection: pysolr.Solr | None = None
+) -> dict[str, Any] | None:
     """A spellchecked query that finds something, under the search's own filters.
 
     The spellcheck corrects only words the index does not have, so a collation is a real
     correction even when it finds no more than the query (two of three words matched).
+    ``connection``: another core than the catalogue's (the council search asks its own).
     """
     typed = (params.get("extras") or {}).get(TYPED, params["q"])
     ask = {
@@ -267,7 +270,7 @@ def suggestion(params: dict[str, Any]) -> dict[str, Any] | None:
         }
     )
     try:
-        connection = solr.make_connection(decode_dates=False)
+        connection = connection or solr.make_connection(decode_dates=False)
         answer = connection.search(params["q"], **ask)
         for found in _collations(answer.spellcheck or {}):
             if found["query"].casefold().split() == typed.casefold().split():
