@@ -222,3 +222,18 @@ def test_help_shows_the_documentation_of_an_extended_action(app):
         result = app.get(f"/api/3/action/help_show?name={name}").json["result"]
         assert documented in result, (name, result[:200])
         assert "partial(func" not in result
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_resource_page_names_its_preview_in_german(app, clean_datastore, cities):
+    from tests.factories import HarvestedDataset
+    from vierstaedte_contract.dataset import NORMALISED, resource_with_role
+
+    dataset = HarvestedDataset()
+    resource = resource_with_role(dataset, NORMALISED)
+    html = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}").body
+    assert "<title>" in html and "(Mainz)" in html.split("</title>")[0]
+    assert 'title="Tabellenvorschau"' in html and 'aria-label="Tabellenvorschau"' in html
+    assert 'aria-label="Schließen"' in html
+    for english in ("Data viewer", "Close modal"):
+        assert english not in html
