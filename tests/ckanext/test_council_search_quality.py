@@ -151,3 +151,20 @@ def test_an_end_before_the_start_is_a_field_error(portal):
     params = {"date_from": "2026-01-01", "date_to": "2025-01-01"}
     response = requests.get(url, params=params, timeout=30)
     assert response.status_code == 409 and "date_to" in response.json()["error"]
+
+
+def test_the_page_says_what_it_searched_instead(portal):
+    page = requests.get(
+        f"{portal['url']}/rat", params={"q": "Wohngeld Antragsformular"}, timeout=30
+    )
+    assert page.ok and "vierstaedte-search-searched" in page.text
+    assert HOUSING in page.text
+
+
+def test_the_tool_takes_operators_as_words_and_gives_days(portal):
+    url = f"{portal['url']}/api/3/action/vierstaedte_tool_search_council"
+    response = requests.post(url, json={"query": "Wohngeld AND"}, timeout=30)
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert [r["date"] for r in result["results"]] == ["2025-06-03"]
+    assert result["citations"][0]["date"] == "2025-06-03"

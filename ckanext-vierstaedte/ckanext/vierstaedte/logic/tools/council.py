@@ -9,8 +9,10 @@ committees), never a made-up paper.
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
+import zoneinfo
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -68,6 +70,16 @@ def _page_url(hit: dict[str, Any], lang: str) -> str | None:
     return f"{site}{'/en' if lang == 'en' else ''}{path}"
 
 
+def _day(value: str | None) -> str | None:
+    """A hit's date as the day in the cities' time (YYYY-MM-DD): a meeting at 23:30 is that day."""
+    if not value:
+        return None
+    moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo:
+        moment = moment.astimezone(zoneinfo.ZoneInfo("Europe/Berlin"))
+    return moment.date().isoformat()
+
+
 def citation(hit: dict[str, Any], lang: str) -> dict[str, Any]:
     """Where a hit comes from: the city's council information system first, then our page."""
     city = cities.find(hit.get("city") or "")
@@ -75,7 +87,7 @@ def citation(hit: dict[str, Any], lang: str) -> dict[str, Any]:
     source = TEXT[lang]["source"].format(city=city_title)
     page = _page_url(hit, lang)
     quoted = f"„{hit.get('title')}“" if lang == "de" else f"“{hit.get('title')}”"
-    parts = [p for p in (hit.get("reference"), (hit.get("date") or "")[:10]) if p]
+    parts = [p for p in (hit.get("reference"), _day(hit.get("date"))) if p]
     text = f"{source}: {quoted}" + (f" ({', '.join(parts)})" if parts else "")
     text += "".join(f", {url}" for url in (hit.get("web"), page) if url)
     return {
@@ -83,7 +95,7 @@ def citation(hit: dict[str, Any], lang: str) -> dict[str, Any]:
         "source": source,
         "title": hit.get("title"),
         "reference": hit.get("reference"),
-        "date": hit.get("date"),
+        "date": _day(hit.get("date")),
         "city": hit.get("city"),
         "web": hit.get("web"),
         "page_url": page,
@@ -98,7 +110,7 @@ def _result(hit: dict[str, Any], lang: str) -> dict[str, Any]:
         "title": hit.get("title"),
         "reference": hit.get("reference"),
         "paper_type": hit.get("paper_type"),
-        "date": hit.get("date"),
+        "date": _day(hit.get("date")),
         "city": hit.get("city"),
         "city_title": hit.get("city_title"),
         "body": hit.get("body"),
@@ -147,7 +159,14 @@ def _search(context: dict, arguments: dict[str, Any], filtered: bool) -> dict[st
         for key, last in (("date_from", False), ("date_to", True)):
             if arguments.get(key):
                 search[key] = _pad(arguments[key], last)
-    return tk.get_action("vierstaedte_council_search")(exports.sub_context(context), search)
+    try:
+        return tk.get_action("vierstaedte_council_search")(exports.sub_context(context), search)
+    except tk.ValidationError as error:
+        # the action's names for the tool's parameters: the words are the tool's ``query``
+        errors = error.error_dict
+        raise tk.ValidationError(
+            {"query" if k == "q" else k: v for k, v in errors.items()}
+        ) from None
 
 
 def _facet(found: dict[str, Any], field: str) -> list[dict[str, Any]]:
