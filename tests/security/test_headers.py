@@ -132,6 +132,13 @@ class TestCors:
         answer = getattr(app, method)(path, headers=PREFLIGHT)
         assert _cors(answer) == {}, (method, path)
 
+    @pytest.mark.parametrize("path", ["/catalog.ttl", "/vergleich.csv", "/katalog.jsonl"])
+    def test_the_open_data_files_are_shared_for_reading(self, app, path):
+        answer = app.get(path, headers=ORIGIN)
+        assert answer.status_code == 200, path
+        assert _cors(answer) == {"Access-Control-Allow-Origin": "*"}, path
+        assert _cors(app.post(path, headers=ORIGIN)) == {}, path
+
     def test_without_an_origin_nothing_is_added(self, app):
         assert _cors(app.get("/api/3/action/package_search")) == {}
 

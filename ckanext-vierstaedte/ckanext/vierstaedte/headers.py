@@ -12,7 +12,9 @@ and the Docker deployment send the same ones (nginx in ``docker/`` passes them t
   ``vierstaedte_*`` reads) and its ``OPTIONS`` preflight get ``Access-Control-Allow-Origin`` for
   the origins of ``ckanext.vierstaedte.cors.origins`` (default ``*``). Never credentials: no
   ``Access-Control-Allow-Credentials``, no cookies or ``Authorization`` header allowed across
-  sites, and nothing that writes (POST) or is no action (pages) is shared. CKAN's own
+  sites, and nothing that writes (POST) or is no action (pages) is shared. The open-data files
+  outside ``/api/`` (``/catalog.ttl`` and the other DCAT formats, ``/katalog.jsonl``,
+  ``/vergleich.csv``) are shared the same way. CKAN's own
   ``ckan.cors.*`` options, which cover every request, stay off.
 * Uploaded files: always downloads (``Content-Disposition: attachment``) except the inert image
   types, served as the media type their verified extension gives (:mod:`.uploads`), never what
@@ -63,9 +65,29 @@ def _resource_endpoint() -> str | None:
     return name if blueprint == "resource" or blueprint.endswith("_resource") else None
 
 
+# the open-data files outside /api/: the DCAT catalogue and dataset records, the catalogue's
+# JSON Lines and Data Package, the comparison's CSV; read-only, like the read API
+OPEN_DATA_ENDPOINTS = frozenset(
+    {
+        "dcat.read_catalog",
+        "dcat.read_dataset",
+        "dcat_json_interface.dcat_json",
+        "vierstaedte_exports.catalogue_jsonl",
+        "vierstaedte_exports.catalogue_datapackage",
+        "vierstaedte_exports.table_schema",
+        "vierstaedte_compare.csv",
+    }
+)
+
+
 def _read_only_api() -> bool:
-    """A GET/HEAD/OPTIONS of a side-effect-free API action (or another GET-only API URL)."""
-    if request.method not in CORS_METHODS or not request.path.startswith("/api/"):
+    """A GET/HEAD/OPTIONS of a side-effect-free API action (or another GET-only API URL), or
+    of an open-data file."""
+    if request.method not in CORS_METHODS:
+        return False
+    if request.endpoint in OPEN_DATA_ENDPOINTS:
+        return True
+    if not request.path.startswith("/api/"):
         return False
     name = (request.view_args or {}).get("logic_function")
     if name is None:  # /api/vierstaedte/tools.json, /api/i18n/…: GET-only JSON
