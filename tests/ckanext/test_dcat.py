@@ -145,6 +145,37 @@ class TestDatasetRdf:
             assert "Datenlizenz Deutschland – Namensnennung – Version 2.0" in attribution
             assert f"/dataset/{dataset['name']}" in attribution
 
+    def test_web_pages_and_map_services_get_a_format_and_markup_is_stripped(self, app, city_editor):
+        headers = {"Authorization": city_editor["token"]}
+        created = app.post(
+            "/api/3/action/package_create",
+            json=Metadata(name="mainz-stadtplan", notes="Kartendienst. <b>Kein</b> Datensatz."),
+            headers=headers,
+        ).json["result"]
+        for fmt in ("HTML", "WMS"):
+            app.post(
+                "/api/3/action/resource_create",
+                headers=headers,
+                json={
+                    "package_id": created["id"],
+                    ROLE_FIELD: RAW,
+                    "format": fmt,
+                    "name": fmt,
+                    "description": "Die <i>Karte</i> &amp; mehr",
+                    "url": f"https://karte.example.org/{fmt.lower()}",
+                },
+            )
+        graph = _graph(app, "/dataset/mainz-stadtplan.ttl", "turtle")
+        ref = _dataset_ref(graph)
+        assert {str(d) for d in graph.objects(ref, DCTERMS.description)} == {
+            "Kartendienst. Kein Datensatz."
+        }
+        distributions = list(graph.objects(ref, DCAT.distribution))
+        formats = {graph.value(d, DCTERMS.format) for d in distributions}
+        assert formats == {FILE_TYPE.HTML, FILE_TYPE.WMS_SRVC}
+        for distribution in distributions:
+            assert str(graph.value(distribution, DCTERMS.description)) == "Die Karte & mehr"
+
     @pytest.mark.ckan_config("ckanext.vierstaedte.dcatde.contributor_id", CONTRIBUTOR)
     def test_contributor_id_from_the_config(self, app, dataset):
         graph = _graph(app, f"/dataset/{dataset['name']}.rdf", "xml")
@@ -172,8 +203,18 @@ class TestCatalogueRdf:
         (ref,) = graph.objects(catalog, DCAT.dataset)
         assert graph.value(ref, DCTERMS.title).toPython() == dataset["title"]
         assert (ref, DCATDE.politicalGeocodingURI, None) in graph
+        (publisher,) = graph.objects(catalog, DCTERMS.publisher)  # the platform, not a city
+        assert set(graph.objects(publisher, FOAF.name)) == {Literal("Vier Städte Open Data")}
+        assert not str(publisher).endswith("/organization/mainz")
+
+    @pytest.mark.ckan_config("ckanext.vierstaedte.dcat.publisher_name", "Zweckverband Daten")
+    @pytest.mark.ckan_config("ckanext.vierstaedte.dcat.publisher_url", "https://daten.example.org")
+    def test_the_catalogue_publisher_is_configurable(self, app, dataset):
+        graph = _graph(app, "/catalog.ttl", "turtle")
+        (catalog,) = graph.subjects(RDF.type, DCAT.Catalog)
         (publisher,) = graph.objects(catalog, DCTERMS.publisher)
-        assert set(graph.objects(publisher, FOAF.name)) == {Literal("Landeshauptstadt Mainz")}
+        assert publisher == URIRef("https://daten.example.org")
+        assert set(graph.objects(publisher, FOAF.name)) == {Literal("Zweckverband Daten")}
 
     @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", 2)
     def test_catalogue_pages_are_hydra_collections(self, app, city_editor):

@@ -15,7 +15,9 @@ valid URL, so one dataset's bad stored value cannot fail the catalogue.
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -32,6 +34,9 @@ from vierstaedte_contract.dataset import NORMALISED
 log = logging.getLogger(__name__)
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 CONTRIBUTOR_ID = "ckanext.vierstaedte.dcatde.contributor_id"
+PUBLISHER_NAME = "ckanext.vierstaedte.dcat.publisher_name"
+PUBLISHER_URL = "ckanext.vierstaedte.dcat.publisher_url"
+_TAG = re.compile(r"<[^>]*>")
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
 GERMAN = URIRef("http://publications.europa.eu/resource/authority/language/DEU")
@@ -48,6 +53,8 @@ FORMATS = {
     "ZIP": ("ZIP", "application/zip"),
     "GEOJSON": ("GEOJSON", "application/geo+json"),
     "TXT": ("TXT", "text/plain"),
+    "HTML": ("HTML", "text/html"),
+    "WMS": ("WMS_SRVC", None),  # a service, no file: no media type
 }
 
 
@@ -79,23 +86,34 @@ class DCATAPdeProfile(RDFProfile):
         for resource in dataset_dict.get("resources", []):
             self._distribution(dataset_dict, resource)
         self._drop_invalid_uris(dataset_dict, dataset_ref)
+        self._plain_descriptions()
 
     def graph_from_catalog(self, catalog_dict: dict[str, Any], catalog_ref) -> None:
-        """DCAT-AP.de requires a catalogue publisher: the coordinating city."""
+        """DCAT-AP.de requires a catalogue publisher: the platform (``…dcat.publisher_*``), not
+        one of the four cities (each publishes its own datasets)."""
         self.g.bind("dcatde", DCATDE)
         self.g.remove((catalog_ref, DCT.language, None))  # DCAT-AP 3 writes the locale, "de"
         self.g.add((catalog_ref, DCT.language, GERMAN))
-        coordinator = next((c for c in cities.as_dicts() if c.get("coordinator")), None)
-        if coordinator and (catalog_ref, DCT.publisher, None) not in self.g:
+        if (catalog_ref, DCT.publisher, None) not in self.g:
+            url = tk.config.get(PUBLISHER_URL) or catalog_uri()
             self._add_agent_to_graph(
                 catalog_ref,
                 DCT.publisher,
                 {
-                    "uri": organisation_uri(coordinator["name"]),
-                    "name": coordinator["title"],
-                    "homepage": coordinator["website"],
+                    "uri": url,
+                    "name": tk.config.get(PUBLISHER_NAME) or tk.config.get("ckan.site_title"),
+                    "homepage": url,
                 },
             )
+
+    def _plain_descriptions(self) -> None:
+        """Descriptions as plain text: CKAN's fields may hold HTML markup, RDF literals not."""
+        g = self.g
+        for subject, text in list(g.subject_objects(DCT.description)):
+            if isinstance(text, Literal) and ("<" in text or "&" in text):
+                plain = html.unescape(_TAG.sub("", str(text))).strip()
+                g.remove((subject, DCT.description, text))
+                g.add((subject, DCT.description, Literal(plain, lang=text.language)))
 
     def _distribution(self, dataset_dict, resource) -> None:
         """Vocabulary URIs for format and media type, language, download URL, attribution."""
