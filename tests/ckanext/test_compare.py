@@ -218,3 +218,13 @@ class TestGroupsAndShares:
     def test_an_unknown_group_falls_back_to_everyone(self, app, data):
         rows = html_table(str(soup(app, "/vergleich?cities=mainz&nationality=foreign")))
         assert [row[4] for row in rows[1:]] == ["199.000", "220.000"]
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_an_invalid_selection_is_explained_without_internal_names(app, data):
+    response = app.get("/vergleich?indicator=nope&area_level=xx&cities=berlin", status=400)
+    alert = BeautifulSoup(response.body, "html.parser").select_one(".alert-danger")
+    text = alert.get_text(" ", strip=True)
+    assert "Indikator:" in text and "Gebietsebene:" in text and "Städte:" in text
+    for internal in ("population_total", "ortsbezirk", "statistischer_bezirk", "mainz,"):
+        assert internal not in text, (internal, text)

@@ -54,6 +54,25 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
     return query
 
 
+def _page_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
+    """The page's own words for a selection the query refused.
+
+    The action's messages list the allowed values by their identifiers (right for the API);
+    the page says what to do instead, in the terms of its form.
+    """
+    pick = tk._("Bitte einen Eintrag aus der Liste wählen.")
+    messages = {
+        "indicator": tk._("Diesen Indikator gibt es nicht.") + " " + pick,
+        "area_level": tk._("Diese Gebietsebene gibt es nicht.") + " " + pick,
+        "cities": tk._("Diese Stadt gehört nicht zum Portal.") + " " + pick,
+    }
+    return {
+        field: [messages.get(field, tk._("Dieser Wert ist nicht möglich.") + " " + pick)]
+        for field in errors
+        if not field.startswith("__")
+    }
+
+
 def _comparison() -> dict[str, Any]:
     listing = tk.get_action("vierstaedte_indicator_list")({}, {})
     available, skipped = listing["indicators"], listing["skipped"]
@@ -80,7 +99,7 @@ def _comparison() -> dict[str, Any]:
             {}, dict(query, limit=indicator_logic.MAX_LIMIT)
         )
     except tk.ValidationError as error:
-        page["errors"] = error.error_dict
+        page["errors"] = _page_errors(error.error_dict)
         return page
     if comparison.whole_population_share(result):
         result = dict(result, rows=[], count=0, sources=[])
