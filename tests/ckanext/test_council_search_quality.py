@@ -168,3 +168,8 @@ def test_the_tool_takes_operators_as_words_and_gives_days(portal):
     result = response.json()["result"]
     assert [r["date"] for r in result["results"]] == ["2025-06-03"]
     assert result["citations"][0]["date"] == "2025-06-03"
+
+
+def test_or_between_words_means_either(portal):
+    found = titles(search(portal, q="Gehweg OR Straße"))  # one paper has both, one a word
+    assert STREET in found and "Radweg an der Mainzer Straße" in found

@@ -194,6 +194,8 @@ def solr_params(
             cities_asked = sorted(named)
             used["city_from_query"] = cities_asked
         retry = retry or {}
+        if re.search(r"\sOR\s", q) and "mm" not in retry:
+            retry = dict(retry, mm="1")  # "Radweg OR Fahrradstraße": either word is enough
         params.update(
             _dismax(prepared, retry.get("mm", MINIMUM_MATCH), retry.get("parser", "dismax"))
         )
