@@ -52,6 +52,13 @@ def _common() -> dict[str, dict[str, Any]]:
             "enum": names,
             "description": f"Stadt / city: {', '.join(names)}.",
         },
+        "limit": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": SEARCH_LIMIT,
+            "default": 5,
+            "description": f"Höchstzahl der Treffer / most hits (1–{SEARCH_LIMIT}).",
+        },
     }
 
 
@@ -163,13 +170,7 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
                         "description": "Suchwörter / search words, e.g. 'Einwohner Ortsbezirke'.",
                     },
                     "city": common["city"],
-                    "limit": {
-                        "type": "integer",
-                        "minimum": 1,
-                        "maximum": SEARCH_LIMIT,
-                        "default": 5,
-                        "description": f"Höchstzahl der Treffer / most hits (1–{SEARCH_LIMIT}).",
-                    },
+                    "limit": common["limit"],
                     "lang": common["lang"],
                 },
                 "required": ["query"],
@@ -388,13 +389,7 @@ def _council_search(common: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     "description": "Nach Relevanz oder Datum (neueste zuerst) / by relevance or "
                     "date (newest first).",
                 },
-                "limit": {
-                    "type": "integer",
-                    "minimum": 1,
-                    "maximum": SEARCH_LIMIT,
-                    "default": 5,
-                    "description": f"Höchstzahl der Treffer / most hits (1–{SEARCH_LIMIT}).",
-                },
+                "limit": common["limit"],
                 "lang": common["lang"],
             },
             "required": ["query"],
