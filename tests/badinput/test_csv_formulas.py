@@ -129,6 +129,6 @@ def test_the_comparison_csv_quotes_text_neutralises_formulas_and_keeps_numbers(
         for i, cell in enumerate(cells)
         if i != header.index("Wert")
     )
-    parties = {cells[header.index("Ausprägung")] for cells in body}
+    parties = {cells[header.index("Partei")] for cells in body}
     assert parties == {"' =1+1", "'@SUM(A1)", "Liste;=2+2", "'-2+3", "-3.5", "'\tTab"}
     assert '"Liste;=2+2"' in response.body

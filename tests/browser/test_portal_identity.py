@@ -207,8 +207,9 @@ def test_groups_and_followers_are_not_public(portal, pages):
         ("/group/irgendeine", "/dataset/"),
         (f"/dataset/groups/{name}", dataset),
         (f"/dataset/followers/{name}", dataset),
-        ("/organization/followers/mainz", "/organization/mainz"),
-        ("/organization/members/mainz", "/organization/mainz"),
+        ("/organization/followers/mainz", "/staedte/mainz"),
+        ("/organization/members/mainz", "/staedte/mainz"),
+        ("/organization/about/mainz", "/staedte/mainz"),
     ):
         response = requests.get(portal + path, timeout=30, allow_redirects=False)
         assert response.status_code in (301, 302), (path, response.status_code)

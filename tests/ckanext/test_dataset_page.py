@@ -61,8 +61,8 @@ class TestDataDictionary:
 
     def test_in_english_on_the_english_page(self, app, population):
         rows = dictionary_rows(app.get("/en/dataset/mainz-einwohner").body)
-        assert rows["city"] == ["City", "text", "", "City (organisation short name)"]
-        assert rows["value"][:3] == ["Value", "number", "persons, percent"]
+        assert rows["city"] == ["City", "Text", "", "City (organisation short name)"]
+        assert rows["value"][:3] == ["Value", "Number", "persons, percent"]
         assert rows["area_level"][0] == "Area level"
 
     def test_a_dataset_without_a_normalised_table_has_no_dictionary(self, app, city_editor):

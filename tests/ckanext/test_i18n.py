@@ -173,12 +173,11 @@ class TestEnglishPages:
         assert "Räumliche Gliederung" not in search
 
     def test_validation_messages(self, app, portal):
-        response = app.get("/en/vergleich?indicator=unknown_thing", status=400)
-        assert "Unknown indicator: unknown_thing" in response.body
-        assert (
-            "Unbekannter Indikator: unknown_thing"
-            in app.get("/vergleich?indicator=unknown_thing", status=400).body
-        )
+        english = app.get("/en/vergleich?indicator=unknown_thing", status=400).body
+        assert "This indicator does not exist. Please choose an entry from the list." in english
+        german = app.get("/vergleich?indicator=unknown_thing", status=400).body
+        assert "Diesen Indikator gibt es nicht. Bitte einen Eintrag aus der Liste wählen." in german
+        assert "does not exist" not in german
 
     def test_german_is_the_default(self, app, city_editor):
         call_action("package_create", context={"user": city_editor["user"]["name"]}, **Metadata())

@@ -389,7 +389,9 @@ class TestComparePage:
 
     def test_unknown_indicator_is_a_400_with_the_message(self, app, tables):
         response = app.get("/vergleich?indicator=%3Cb%3Ehappiness", status=400)
-        assert "Unbekannter Indikator: &lt;b&gt;happiness" in response.body
+        alert = BeautifulSoup(response.body, "html.parser").select_one(".alert-danger")
+        assert "Diesen Indikator gibt es nicht." in alert.get_text(" ", strip=True)
+        assert "<b>happiness" not in response.body
 
     def test_csv_is_the_table(self, app, tables):
         page = BeautifulSoup(app.get("/vergleich?cities=mainz&cities=trier").body, "html.parser")
@@ -401,7 +403,16 @@ class TestComparePage:
         shown = html_table(str(page))  # the same cells; the page writes numbers the German way
         for row in shown[1:]:
             row[4] = row[4].replace(".", "")
-        assert list(csv.reader(io.StringIO(download.body))) == shown
+        written = list(csv.reader(io.StringIO(download.body)))
+        width = len(shown[0])
+        assert [row[:width] for row in written] == shown
+        # then where each row comes from: the dataset page, the licence and its attribution
+        assert written[0][width:] == ["Quelle (URL)", "Lizenz", "Lizenz (URL)", "Namensnennung"]
+        for row in written[1:]:
+            page_url, licence, licence_url, attribution = row[width:]
+            assert page_url.startswith("http") and "/dataset/" in page_url
+            assert licence and licence_url.startswith("http")
+            assert page_url in attribution and licence_url in attribution
 
 
 @pytest.mark.usefixtures("with_plugins")

@@ -13,8 +13,8 @@ a passage is HTML-escaped first, then its matched words are wrapped in ``<mark>`
 client wanting plain text removes the two tags and unescapes.
 
 Without words, hits are sorted by date (newest first); with words by relevance unless
-``sort=date``. ``rows`` is at most :data:`ROWS_MAX`, ``start`` at most :data:`START_MAX`
-(deep paging in Solr costs every shard the whole prefix; nobody reads page 500 of hits).
+``sort=date``. ``rows`` and ``start`` are bounded by the action's schema
+(``council/validators.py``: ``SEARCH_ROWS_MAX``, ``SEARCH_START_MAX``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,6 @@ from vierstaedte_contract import cities
 
 log = logging.getLogger(__name__)
 
-ROWS_MAX = 50
-ROWS_DEFAULT = 20
-START_MAX = 1000
 QUERY_FIELDS = (
     "title_exact^20 title^5 title_parts^4 reference_exact^20 text_exact^4 text^2 text_parts^1.5 "
     "persons_text^2 file_text^1"

@@ -33,6 +33,11 @@ MAX_DEPTH = 32  # nesting of an OParl object, like logic/schema's MAX_JSON_DEPTH
 # cannot import logic/schema, which imports it)
 MAX_OBJECT_BYTES = 500_000  # one OParl object as JSON; a paper with embedded files is ~10 kB
 MAX_FIELD_CHARS = 300  # an ETag, a Last-Modified header, a media type
+# paging of vierstaedte_council_search: deep paging in Solr costs every shard the whole prefix,
+# and nobody reads page 500 of hits (the action's schema and council/search both use these)
+SEARCH_ROWS_MAX = 50
+SEARCH_ROWS_DEFAULT = 20
+SEARCH_START_MAX = 1000
 OBJECT_FIELDS = ("id", "type", "body", "modified", "deleted", "data")
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+", re.IGNORECASE)
 _KEY = re.compile(rf"[0-9a-f]{{{KEY_LENGTH}}}")

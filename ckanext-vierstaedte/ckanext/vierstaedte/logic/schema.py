@@ -234,8 +234,6 @@ def _short_text(value: Any, context: dict) -> str:
 
 
 def council_search() -> dict[str, Any]:
-    from ckanext.vierstaedte.council.search import ROWS_DEFAULT, ROWS_MAX, START_MAX
-
     v = tk.get_validator
     optional = [v("ignore_missing"), v("ignore_empty"), _short_text]
     return {
@@ -249,7 +247,7 @@ def council_search() -> dict[str, Any]:
         "date_from": [v("ignore_missing"), v("ignore_empty"), _iso_day],
         "date_to": [v("ignore_missing"), v("ignore_empty"), _iso_day],
         "sort": [v("ignore_missing"), v("ignore_empty"), v("one_of")(["relevance", "date"])],
-        "rows": [v("default")(ROWS_DEFAULT), bounded_int(1, ROWS_MAX)],
-        "start": [v("default")(0), bounded_int(0, START_MAX)],
+        "rows": [v("default")(cv.SEARCH_ROWS_DEFAULT), bounded_int(1, cv.SEARCH_ROWS_MAX)],
+        "start": [v("default")(0), bounded_int(0, cv.SEARCH_START_MAX)],
         "lang": [v("default")("de"), v("one_of")(["de", "en"])],
     }
