@@ -27,7 +27,6 @@ from typing import Any
 import ckanapi
 import pandas as pd
 
-import vierstaedte_contract
 from vierstaedte_contract import runs
 from vierstaedte_contract.dataset import (
     DATAPACKAGE,
@@ -112,8 +111,9 @@ class Table:
                 "CSV",
                 self.normalised,
                 sha256=sha256,
-                description="Nach dem gemeinsamen Schema city-statistics "
-                f"{vierstaedte_contract.SCHEMA_VERSION}",
+                # without the version: the dataset's table_schema_version says it, updated on
+                # every publish, while this text stays as long as the table is unchanged
+                description="Nach dem gemeinsamen Schema city-statistics",
             ),
         ]
 

@@ -2,8 +2,10 @@
 
 After a real harvest of Mainz (the harvester's own ``datastore_create`` adds the view, no one
 else): the resource page frames the view, DataTables fills it with German column labels and
-German controls, a column filter narrows the rows, a click on a header sorts them; the view
-passes axe-core without serious or critical findings and does not scroll sideways on a phone.
+German controls (no column for the DataStore's row number ``_id``), a column filter narrows
+the rows, a click on a header sorts them; the view passes axe-core without serious or critical
+findings, loads no missing file, says that the figures are demo data and does not scroll
+sideways on a phone.
 Screenshots ``table-preview-<page>-<width>.png`` go to the shared folder (screens.py).
 """
 
@@ -58,6 +60,12 @@ def test_table_preview_sorts_filters_and_reads_german(browser, platform, harvest
         page.set_default_timeout(20000)
         errors: list[str] = []
         page.on("pageerror", lambda error, errors=errors: errors.append(str(error)))
+        page.on(  # every file the view loads exists (CKAN's own CSS once pointed at a 404)
+            "response",
+            lambda r, errors=errors: (
+                errors.append(f"{r.status} {r.url}") if r.status >= 400 else None
+            ),
+        )
         try:
             page.goto(platform["url"] + resource_page)
             frame = page.frame_locator("iframe").first
@@ -76,6 +84,11 @@ def test_table_preview_sorts_filters_and_reads_german(browser, platform, harvest
             found = []
             if "Stadt" not in labels or "Stadt / City" in labels or "Wert" not in labels:
                 found.append(f"column labels: {header}")
+            if not page.locator(".vierstaedte-demo-note").first.is_visible():
+                found.append("no demo note in the view (ckanext.vierstaedte.demo is on)")
+            row_number = page.locator("th[data-name='_id']")
+            if any(row_number.nth(i).is_visible() for i in range(row_number.count())):
+                found.append("the row number _id is shown as a column")
             info = page.locator(".dataTables_info").first.inner_text()
             if "Einträge" not in info:  # DataTables' German language file
                 found.append(f"not German: {info}")

@@ -106,6 +106,16 @@ class TestChart:
             cities.get("mainz").colour,
             cities.get("trier").colour,
         )
+        # the table wears each city's colour beside its name, as the chart draws it
+        page = soup(app, "/vergleich?cities=mainz&cities=trier")
+        swatches = {
+            row.th.get_text(strip=True): row.th.select_one(".vierstaedte-swatch")["style"]
+            for row in page.select("table.vierstaedte-compare-table tbody tr")
+        }
+        assert swatches == {
+            "Mainz": f"background-color: {cities.get('mainz').colour}",
+            "Trier": f"background-color: {cities.get('trier').colour}",
+        }
 
     def test_one_year_is_bars_and_a_party_keeps_its_colour_in_every_district(self, app, data):
         page = soup(app, "/vergleich?indicator=vote_share_by_party&area_level=ortsbezirk")
@@ -122,6 +132,8 @@ class TestChart:
             cells = row.find_all(["th", "td"])
             swatch = cells[4].select_one(".vierstaedte-swatch")
             swatches.setdefault(cells[4].get_text(strip=True), set()).add(swatch["style"])
+            # no city colour beside it: the chart colours parties here, not cities
+            assert cells[0].select_one(".vierstaedte-swatch") is None
         assert swatches["CDU"] == {"background-color: #000000"}
         assert swatches["GRÜNE"] == {f"background-color: {colours.party('GRÜNE')}"}
         assert html_table(str(page))[0][4] == "Partei"
@@ -195,7 +207,9 @@ class TestGroupsAndShares:
 
     def test_share_of_the_whole_population_is_not_shown_as_100_percent(self, app, data):
         page = soup(app, "/vergleich?indicator=population_share")
-        assert page.select_one(".vierstaedte-compare-whole-share") is not None
+        hint = page.select_one(".vierstaedte-compare-whole-share").get_text(" ", strip=True)
+        assert "Bitte oben eine Gruppe wählen: Altersgruppe." in hint  # the groups it has
+        assert "Geschlecht" not in hint and "Staatsangehörigkeit" not in hint  # no others
         assert page.select_one("table.vierstaedte-compare-table") is None
         group = soup(app, "/vergleich?indicator=population_share&age_group=0-2")
         assert [row[4] for row in html_table(str(group))[1:]] == ["2,60"]
@@ -216,8 +230,28 @@ class TestGroupsAndShares:
         assert young[1][4:6] == ["2.921", "2,66"]
 
     def test_an_unknown_group_falls_back_to_everyone(self, app, data):
-        rows = html_table(str(soup(app, "/vergleich?cities=mainz&nationality=foreign")))
-        assert [row[4] for row in rows[1:]] == ["199.000", "220.000"]
+        page = soup(app, "/vergleich?cities=mainz&nationality=foreign")
+        assert [row[4] for row in html_table(str(page))[1:]] == ["199.000", "220.000"]
+        note = page.select_one(".vierstaedte-compare-adjusted").get_text(" ", strip=True)
+        assert note == (
+            "Diese Gruppe gibt es für diesen Indikator nicht; "
+            "gezeigt wird „alle Staatsangehörigkeiten“."
+        )
+
+    def test_a_level_the_indicator_lacks_is_switched_and_said(self, app, data):
+        page = soup(app, "/vergleich?indicator=election_turnout&area_level=stadt")
+        note = page.select_one(".vierstaedte-compare-adjusted").get_text(" ", strip=True)
+        assert note == (
+            "Für diesen Indikator gibt es keine Werte auf der Ebene „Gesamtstadt“; "
+            "gezeigt wird „Ortsbezirk“."
+        )
+        assert html_table(str(page))[1][1] == "Altstadt"
+        # a made-up level is not echoed; the page as asked says nothing
+        junk = soup(app, "/vergleich?indicator=election_turnout&area_level=%3Cb%3Exx")
+        text = junk.select_one(".vierstaedte-compare-adjusted").get_text(" ", strip=True)
+        assert text == "Diese Gebietsebene gibt es nicht; gezeigt wird „Ortsbezirk“."
+        plain = soup(app, "/vergleich?indicator=election_turnout&area_level=ortsbezirk")
+        assert plain.select_one(".vierstaedte-compare-adjusted") is None
 
 
 @pytest.mark.usefixtures("with_plugins")

@@ -196,5 +196,11 @@ class TestComparisonCsv:
             assert cells["Namensnennung"].startswith("Landeshauptstadt Mainz: „Wahlbeteiligung“")
             assert DL_BY_DE in cells["Namensnennung"]
 
-    def test_unknown_format_is_the_machine_csv(self, app, turnout):
-        assert _download(app, format="xlsx") == _download(app)
+    def test_an_unknown_format_is_refused_with_the_choices(self, app, turnout):
+        assert _download(app, format="csv") == _download(app)
+        answer = app.get(
+            "/vergleich.csv", query_string={"indicator": "election_turnout", "format": "xlsx"}
+        )
+        assert answer.status_code == 400
+        assert "„excel“" in answer.get_data(as_text=True)
+        assert "xlsx" not in answer.headers.get("Content-Disposition", "")

@@ -531,7 +531,7 @@ class TestHarvestPage:
 
         html = app.get("/staedte").body
 
-        assert html.count("Letzter Harvest-Lauf") == 4
+        assert html.count("Zuletzt von der Stadt abgerufen") == 4
         assert "/staedte/mainz/harvest" in html
         assert (
             "Fehlgeschlagen" in html and "21.11.2026, 03:12 UTC" in html and "noch keiner" in html

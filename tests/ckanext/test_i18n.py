@@ -122,9 +122,9 @@ class TestEnglishPages:
         assert (
             "0 datasets" in english
             and "Municipality key" in english
-            and "Last harvest run" in english
+            and "Last fetched from the city" in english
         )
-        assert "Datensätze durchsuchen" not in english and "Letzter Harvest-Lauf" not in english
+        assert "Datensätze durchsuchen" not in english and "Zuletzt von der Stadt abgerufen" not in english
 
     def test_cities(self, app, portal):
         german, english = app.get("/staedte").body, app.get("/en/staedte").body

@@ -22,7 +22,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic.indicators import BREAKDOWNS, period_year
 from ckanext.vierstaedte.logic.tools import words
-from vierstaedte_contract import cities, colours
+from vierstaedte_contract import cities, colours, table, vocabularies
 
 _ = tk._
 TOTAL = "total"
@@ -54,6 +54,27 @@ def breakdown_label(field: str, value: str) -> str:
         "foreign": _("nichtdeutsch"),
     }
     return labels.get(value, value)
+
+
+def adjustment_note(field: str, asked: str, shown: str, lang: str) -> str:
+    """The sentence saying that the page shows ``shown`` where the visitor asked for ``asked``
+    (an area level or a group the indicator has no values for). ``asked`` is the visitor's
+    text: named only when it is a level we know, never echoed otherwise."""
+    if field == "area_level":
+        shown_label = vocabularies.label("spatial_granularities", shown, lang)
+        if asked in table.enum("area_level"):
+            return _(
+                "Für diesen Indikator gibt es keine Werte auf der Ebene „{asked}“; "
+                "gezeigt wird „{shown}“."
+            ).format(
+                asked=vocabularies.label("spatial_granularities", asked, lang), shown=shown_label
+            )
+        return _("Diese Gebietsebene gibt es nicht; gezeigt wird „{shown}“.").format(
+            shown=shown_label
+        )
+    return _("Diese Gruppe gibt es für diesen Indikator nicht; gezeigt wird „{shown}“.").format(
+        shown=breakdown_label(field, shown)
+    )
 
 
 def pickers(indicator: dict[str, Any] | None, query: dict[str, Any]) -> list[dict[str, Any]]:
@@ -150,11 +171,14 @@ def _colour_of_value(dimension: str, value: str, index: int) -> str:
 def display_rows(
     table: dict[str, Any], result: dict[str, Any], lang: str
 ) -> list[list[dict[str, Any]]]:
-    """The table's cells as people read them: numbers in ``lang``'s format, the city's and
-    the party's colour beside their names (the chart's colours)."""
+    """The table's cells as people read them: numbers in ``lang``'s format, and beside a name
+    the colour the chart draws it in: the party's (or other breakdown's), else the city's where
+    the chart colours by city. A city swatch beside a party's would read as a second legend
+    (Mainz's red is SPD's)."""
     numbers = table["number_columns"]
     value_column = min(numbers)
     dimension = result["query"]["dimension"]
+    by_city = dimension == "none" and _coloured_by_city(result)
     seen_values: list[str] = []
     shown = []
     for cells, row in zip(table["rows"], result["rows"], strict=True):
@@ -166,7 +190,7 @@ def display_rows(
                 unit = row["unit"] if index == value_column else "percent"
                 entry["text"] = words.number(float(cell), lang, unit)
             line.append(entry)
-        line[0]["colour"] = member.colour if member else None
+        line[0]["colour"] = member.colour if member and by_city else None
         if dimension != "none":
             if row["dimension_value"] not in seen_values:
                 seen_values.append(row["dimension_value"])
@@ -175,6 +199,14 @@ def display_rows(
             )
         shown.append(line)
     return shown
+
+
+def _coloured_by_city(result: dict[str, Any]) -> bool:
+    """Whether :func:`chart` colours each series by its city: bars of one year, or lines with
+    one place per city (several areas of a city get colours of their own)."""
+    years = {period_year(row["period"]) for row in result["rows"]}
+    places = {(row["city"], row["area_level"], row["area_name"]) for row in result["rows"]}
+    return len(years) == 1 or len(places) == len({city for city, _, _ in places})
 
 
 def missing_cities(result: dict[str, Any], titles: dict[str, str]) -> list[str]:

@@ -28,8 +28,15 @@ BOM = "\ufeff"
 
 
 def variant(value: str | None) -> str:
-    """The requested variant (``?format=excel``); anything else is the machine CSV."""
-    return EXCEL if value == EXCEL else MACHINE
+    """The requested variant: ``?format=excel``, or the machine CSV without ``format``.
+
+    Raises ValueError for any other value: a typo must not quietly give the other file.
+    """
+    if value in (None, "", MACHINE, "csv"):
+        return MACHINE
+    if value == EXCEL:
+        return EXCEL
+    raise ValueError(value)
 
 
 def provenance_header() -> list[str]:

@@ -42,7 +42,7 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
     area_level = args.get("area_level") or "stadt"
     if known["area_levels"] and area_level not in known["area_levels"]:
         area_level = "stadt" if "stadt" in known["area_levels"] else known["area_levels"][0]
-    query = {
+    query: dict[str, Any] = {
         "indicator": indicator,
         "cities": args.getlist("cities"),
         "area_level": area_level,
@@ -52,6 +52,17 @@ def _query(available: list[dict[str, Any]]) -> dict[str, Any]:
         wanted = args.get(field) or "total"
         query[field] = wanted if wanted in values else "total"
     return query
+
+
+def adjustments(query: dict[str, Any]) -> list[str]:
+    """What the page shows instead of what the visitor asked for (see :func:`_query`), each
+    said in a sentence, so that a switch of area level or group is never silent."""
+    args, lang = tk.request.args, search.ui_lang()
+    return [
+        comparison.adjustment_note(field, args[field], query[field], lang)
+        for field in ("area_level", *indicator_logic.BREAKDOWNS)
+        if args.get(field) and field in query and args[field] != query[field]
+    ]
 
 
 def _page_errors(errors: dict[str, Any]) -> dict[str, list[str]]:
@@ -87,6 +98,7 @@ def _comparison() -> dict[str, Any]:
     page = {
         "indicators": available,
         "pickers": comparison.pickers(chosen, query),
+        "adjusted": adjustments(query) if chosen else [],
         "cities": cities,
         "query": query,
         "area_levels": levels,
@@ -152,6 +164,12 @@ def page():
 
 def download():
     """Exactly the page's table as CSV, with its sources; ``?format=excel`` for German Excel."""
+    try:
+        which = downloads.variant(tk.request.args.get("format"))
+    except ValueError:
+        return tk.abort(
+            400, tk._("Format: „excel“ für Excel, ohne format die CSV-Datei für Programme.")
+        )
     extra_vars = _comparison()
     if extra_vars["errors"]:
         return tk.abort(
@@ -160,7 +178,6 @@ def download():
                 f"{key}: {' '.join(map(str, msgs))}" for key, msgs in extra_vars["errors"].items()
             ),
         )
-    which = downloads.variant(tk.request.args.get("format"))
     response = make_response(
         downloads.comparison_csv(extra_vars["table"], extra_vars["result"], which)
     )
