@@ -19,6 +19,7 @@ Without words, hits are sorted by date (newest first); with words by relevance u
 
 from __future__ import annotations
 
+import calendar
 import html
 import logging
 import re
@@ -43,6 +44,15 @@ PAIR_BOOSTS = (("title_exact", 30), ("text_exact", 8))
 # a query that is a paper's reference ("0038/2025", "BV/0038/2025", "20260016"): that paper
 REFERENCE = re.compile(r"(?:[^\W\d_]{1,6}[/ -]?)?\d[\d/.-]*\d(?:/\d{2,4})?")
 REFERENCE_BOOST = 1000
+# words that only say a reference follows ("Drucksache 0049/2026", "Vorlage BV/0043/2026"):
+# beside a reference they name nothing of their own
+REFERENCE_WORDS = frozenset(
+    """drucksache drucksachen ds vorlage vorlagen beschlussvorlage antrag anfrage mitteilung
+    mitteilungsvorlage informationsvorlage vorlagennummer nr nr. nummer no no. paper""".split()
+)
+# "Nr. 74", "Nummer 12": a short number after these is a plan's or a paper's number, no
+# agenda number
+NUMBER_WORDS = frozenset({"nr", "nr.", "nummer", "no", "no."})
 HIGHLIGHT_FIELDS = ("title", "text", "file_text")
 # a paper is the answer; a meeting lists many papers' titles in its agenda, and a file's text is
 # also its paper's, so they count less: a meeting at 0.6, a file at 0.4 of its words' score
@@ -65,6 +75,30 @@ OPERATORS = re.compile(r"&&|\|\||[!(){}\[\]^~*?:\\]|(?<!\S)[+-]+|(?<!\S)(?:AND|O
 STREET = re.compile(
     r"\s(?:straße|strasse|str\.?|platz|weg|allee|ring|tor|brücke|gasse|ufer)\b", re.I
 )
+# a month with its year ("Sitzung März 2025", "council meeting March 2026"): that month's
+# documents; no text says "März" of its own date (a meeting has its start, a paper its date)
+MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "januar jänner january jan",
+            "februar february feb",
+            "märz maerz march mär mar",
+            "april apr",
+            "mai may",
+            "juni june jun",
+            "juli july jul",
+            "august aug",
+            "september sept sep",
+            "oktober october okt oct",
+            "november nov",
+            "dezember december dez dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+MONTH_YEAR = re.compile(r"(?<!\S)([^\W\d_]+)\.?\s+((?:19|20)\d\d)(?!\S)")
 MARK = ("<mark>", "</mark>")
 PASSAGES = 3
 PASSAGE_CHARS = 220
@@ -111,26 +145,71 @@ def words(q: str) -> str:
 
     A quote stays only as a pair (a phrase); a lone one, ``+``/``-`` before a word, ``&&``,
     ``||``, ``AND``/``OR``/``NOT`` and brackets are separators. A number of one or two digits
-    among other words is an agenda number ("Ö 3"), no topic: it goes too.
+    among other words is an agenda number ("Ö 3"), no topic: it goes too. Words of a
+    vocabulary term stay whole ("heat action plan", "zoning plan", "Tempo 30"): its "plan" or
+    "30" is no question word nor agenda number there.
     """
     typed, q = q, OPERATORS.sub(" ", q)
     if q.count('"') % 2:
         q = q.replace('"', " ")
     kept = q.split()
     if '"' not in q:
+        termed = _in_terms(q)
         topical = [
             w
-            for w in kept
-            if w.casefold().strip(".,;") not in QUESTION_WORDS and not re.fullmatch(r"\d{1,2}", w)
+            for i, w in enumerate(kept)
+            if i in termed
+            or (
+                w.casefold().strip(".,;") not in QUESTION_WORDS
+                and not (re.fullmatch(r"\d{1,2}", w) and not _numbered(kept[:i]))
+            )
         ]
         kept = topical or kept
     # nothing but syntax ("OR", a lone quote): its letters as words, if any
     return " ".join(kept) or " ".join(re.findall(r"\w+", typed.casefold()))
 
 
+def _in_terms(q: str) -> set[int]:
+    """The positions of ``q``'s blank-separated words that belong to a vocabulary term of
+    several words (``search.query``'s multi-word synonyms)."""
+    spans = [
+        m.span()
+        for term in german._multiword_terms()
+        for m in re.finditer(rf"(?<!\w){re.escape(term)}(?!\w)", q, flags=re.I)
+    ]
+    return {
+        i
+        for i, word in enumerate(re.finditer(r"\S+", q))
+        if any(start <= word.start() and word.end() <= end for start, end in spans)
+    }
+
+
+def _month(typed: str) -> tuple[str, str, str] | None:
+    """``typed`` without a month and its year ("März 2025"), and that month's first and last
+    day; None without one, or if no other word would remain."""
+    for m in MONTH_YEAR.finditer(typed):
+        number = MONTHS.get(m.group(1).casefold())
+        rest = (typed[: m.start()] + " " + typed[m.end() :]).split()
+        if number and rest:
+            year = int(m.group(2))
+            last = calendar.monthrange(year, number)[1]
+            return " ".join(rest), f"{year}-{number:02d}-01", f"{year}-{number:02d}-{last:02d}"
+    return None
+
+
+def _numbered(before: list[str]) -> bool:
+    """Whether the word after ``before`` is a number the searcher named ("Nr. 74")."""
+    return bool(before) and before[-1].casefold() in NUMBER_WORDS
+
+
 def _reference(q: str) -> str | None:
-    """The reference a query is (one token with digits, "0038/2025"), or None."""
-    q = q.strip().strip('"')
+    """The reference a query is, or None: one token with digits ("0038/2025"), maybe after
+    words that only announce it ("Drucksache 0038/2025", "Vorlage BV/0043/2026")."""
+    tokens = [t.strip('"') for t in q.split()]
+    named = [t for t in tokens if t.casefold() not in REFERENCE_WORDS]
+    if len(named) != 1:
+        return None
+    q = named[0]
     if REFERENCE.fullmatch(q) and ("/" in q or sum(c.isdigit() for c in q) >= 5):
         return q
     return None
@@ -182,6 +261,11 @@ def solr_params(
     params: dict[str, Any] = {}
     if q:
         typed = words((retry or {}).get("q") or q)
+        month = None if data.get("date_from") or data.get("date_to") else _month(typed)
+        if month:
+            typed, first, last = month
+            data = dict(data, date_from=first, date_to=last)
+            used["month_from_query"] = first[:7]
         prepared, named = german.prepare(typed)
         if named and STREET.search(typed):
             # "Trierer Straße", "Mainzer Str.": a street named after a city, no city filter
