@@ -28,6 +28,7 @@ PLAN_74 = "Bezahlbarer Wohnraum im Bebauungsplan Nr. 74 (Pfingstweide)"
 PLAN_81 = "Sachstand Bebauungsplan Nr. 81 in Lay"
 REFERENCED = "Erneuerung der Brücke an der Löhrstraße"
 HEAT = "Hitzeaktionsplan 2026 mit Trinkbrunnen in Drais"
+TOILETS = "Sanierungsfahrplan für die Schultoiletten der Grundschule Güls"
 COUNCIL = "3. Sitzung – Stadtrat"
 COUNCIL_MARCH = "2. Sitzung – Stadtrat"
 
@@ -55,6 +56,7 @@ def corpus() -> dict[str, list[dict[str, Any]]]:
             _paper("koblenz", "bus", BUSES, "AF/0701/2025", "2025-07-01", "Anfrage"),
             _paper("koblenz", "baum", TREES, "AF/0702/2025", "2025-07-02", "Anfrage"),
             _paper("koblenz", "plan81", PLAN_81, "AF/0703/2025", "2025-07-03", "Anfrage"),
+            _paper("koblenz", "klo", TOILETS, "AT/0704/2025", "2025-07-04", "Antrag"),
             _paper("koblenz", "brucke", REFERENCED, "BV/0043/2026", "2026-02-02",
                    "Beschlussvorlage"),
         ],
@@ -100,6 +102,8 @@ def portal(ckan_server, reset_db, reset_index, migrate_db_for):
         ("Obdachlose", SHELTER),
         ("homeless shelter", SHELTER),
         ("Bäume fällen", TREES),  # a plural meets the compound's first part
+        # a term of one word enters the compound dictionary and would hide its last part
+        ("Toiletten in der Schule", TOILETS),
     ],
 )
 def test_everyday_and_english_words_find_the_offices_compounds(portal, q, title):
