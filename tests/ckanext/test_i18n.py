@@ -124,7 +124,10 @@ class TestEnglishPages:
             and "Municipality key" in english
             and "Last fetched from the city" in english
         )
-        assert "Datensätze durchsuchen" not in english and "Zuletzt von der Stadt abgerufen" not in english
+        assert (
+            "Datensätze durchsuchen" not in english
+            and "Zuletzt von der Stadt abgerufen" not in english
+        )
 
     def test_cities(self, app, portal):
         german, english = app.get("/staedte").body, app.get("/en/staedte").body
