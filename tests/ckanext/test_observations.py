@@ -191,6 +191,11 @@ class TestSkipped:
         as_admin("package_patch", id=mainz["id"], validation_status="valid")
         assert stored() == source_rows(rid) and state()[rid]["status"] == store.STORED
 
+    def test_a_stored_reason_is_worded_in_the_readers_language(self, app, mainz):
+        as_admin("package_patch", id=mainz["id"], validation_status="rejected")
+        assert "Die Tabelle hat die Prüfung nicht bestanden" in app.get("/vergleich").body
+        assert "The table did not pass validation" in app.get("/en/vergleich").body
+
     def test_a_row_breaking_the_contract_skips_the_table_with_the_readers_reason(
         self, empty_store, cities
     ):
