@@ -3,8 +3,9 @@
 #
 #   bench/stack.sh install                 bench extra (ckanext-harvest, pinned in setup.py) and wrk (Debian)
 #   bench/stack.sh services                PostgreSQL, Redis, Solr as scripts/stack starts them (never restarted)
-#   bench/stack.sh solr-conf NAME [stock]  a Solr core with the configset written afresh (ours, or CKAN's
-#                                          stock one), created in or reloaded by the running Solr
+#   bench/stack.sh solr-conf NAME [stock|council]  a Solr core with the configset written afresh (ours,
+#                                          CKAN's stock one, or the council core's as scripts/lib.sh
+#                                          makes council and council_test), created in or reloaded
 #   bench/stack.sh databases DB DATASTORE  create roles and databases (the stack's roles and passwords)
 #   bench/stack.sh drop DB...              drop databases
 #   bench/stack.sh clone TEMPLATE DB       DB := a copy of TEMPLATE (drops DB first)
@@ -36,9 +37,15 @@ install_bench() {
   fi
 }
 
-solr_conf() {  # solr_conf NAME [stock]: the search benchmark compares our configset with CKAN's own
-  local dir=$STACK_DIR/solr-home/$1 action
-  solr_core_conf "$dir" ${2:+--stock} || true
+solr_conf() {  # solr_conf NAME [stock|council]: the search benchmark compares our configset with
+  local dir=$STACK_DIR/solr-home/$1 action option=  # CKAN's own; the council benchmark's own core
+  case ${2:-} in
+    '') ;;
+    stock) option=--stock ;;
+    council) option=--council ;;
+    *) die "bench/stack.sh solr-conf: stock or council, not '$2'" ;;
+  esac
+  solr_core_conf "$dir" $option || true
   action="action=RELOAD&core=$1"
   solr_ping "$1" || { rm -f "$dir/core.properties"; action="action=CREATE&name=$1&instanceDir=$dir"; }
   service_owns "$dir"
@@ -61,5 +68,5 @@ case ${1:-} in
     guard "$2"
     [[ $(psql_admin -v name="$2" <<<"SELECT count(*) FROM pg_database WHERE datname = :'name'") == 1 ]] \
       && echo yes || echo no ;;
-  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac
