@@ -186,3 +186,13 @@ def test_the_city_harvest_page_shows_council_runs_beside_catalogue_runs(portal):
     ]
     assert kinds == ["Rat", "Statistik"]  # newest first
     assert "Art: Rat" in " ".join(page.get_text(" ", strip=True).split())
+
+
+def test_the_home_page_searches_the_council(portal):
+    home = get(portal, "/")
+    form = home.select_one(".vierstaedte-home-council form")
+    assert form["action"] == "/rat" and form.select_one("input[name=q]") is not None
+    label = home.select_one(f"label[for={form.select_one('input')['id']}]").get_text(strip=True)
+    assert label == "Ratsinformationen durchsuchen"
+    found = hits(get(portal, form["action"], q="Zollhafen"))  # as the form sends it
+    assert any("Am Zollhafen" in hit.h3.get_text() for hit in found)
