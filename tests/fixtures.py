@@ -13,14 +13,12 @@ import pytest
 
 @pytest.fixture
 def clean_datastore(clean_db, clean_index):
-    """An empty DataStore database (the observation store too), next to the empty CKAN database."""
+    """An empty DataStore database, next to the empty CKAN database (``clean_db`` empties the
+    observation store: its own schema, which emptying ``public`` leaves)."""
     from ckanext.datastore.tests import helpers
-
-    from ckanext.vierstaedte.observations import store
 
     engine = helpers.db.get_write_engine()
     helpers.rebuild_all_dbs(helpers.orm.scoped_session(helpers.orm.sessionmaker(bind=engine)))
-    store.clear()  # its own schema: what empties ``public`` leaves it
 
 
 @pytest.fixture

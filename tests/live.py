@@ -112,13 +112,11 @@ def platform(ckan_server, with_plugins, clean_db, clean_index, tmp_path):
     from ckanext.datastore.tests import helpers as datastore_helpers
 
     from ckanext.vierstaedte import seed
-    from ckanext.vierstaedte.observations import store as observation_store
 
     engine = datastore_helpers.db.get_write_engine()
     datastore_helpers.rebuild_all_dbs(
         datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
     )
-    observation_store.clear()  # its own schema: what empties ``public`` leaves it
     sysadmin = factories.SysadminWithToken()
     seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
     tokens = {}
