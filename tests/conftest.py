@@ -79,10 +79,14 @@ def pytest_sessionstart(session):
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
-    """CKAN's clean_db, plus the tables of plugins that bring their own migrations."""
+    """CKAN's clean_db, plus the tables of plugins that bring their own migrations; the
+    observation store is emptied with it (its rows cite datasets of this database)."""
+    from ckanext.vierstaedte.observations import store
+
     reset_db()
     migrate_db_for("activity")
     migrate_db_for("vierstaedte")
+    store.clear()
 
 
 DEMO = Path(__file__).resolve().parents[1] / "demo"

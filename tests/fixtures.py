@@ -13,7 +13,8 @@ import pytest
 
 @pytest.fixture
 def clean_datastore(clean_db, clean_index):
-    """An empty DataStore database, next to the empty CKAN database."""
+    """An empty DataStore database, next to the empty CKAN database (``clean_db`` empties the
+    observation store: its own schema, which emptying ``public`` leaves)."""
     from ckanext.datastore.tests import helpers
 
     engine = helpers.db.get_write_engine()

@@ -203,7 +203,9 @@ class CkanTap(LoopbackServer):
     ``before_write(n, action)`` runs before the n-th write call is forwarded
     (returning ``"drop"`` keeps it from CKAN), ``after_write(n, action)``
     after CKAN has answered it but before the harvester sees the answer.
-    Either may stop a service or kill the harvester.
+    Either may stop a service or kill the harvester. A killed harvester does not
+    stop CKAN: the calls it had already sent run to their end, and
+    :meth:`wait_idle` waits for them before a test reads what the run left.
     """
 
     def __init__(self, upstream: str):
@@ -214,6 +216,14 @@ class CkanTap(LoopbackServer):
         self.before_write: Callable[[int, str], None] | None = None
         self.after_write: Callable[[int, str], None] | None = None
         self.lock = threading.Lock()
+        self.in_flight = 0  # calls forwarded to CKAN whose answer has not come back
+        self.idle = threading.Condition(self.lock)
+
+    def wait_idle(self, timeout: float = 120) -> None:
+        """Return once CKAN has answered every call forwarded so far."""
+        with self.idle:
+            if not self.idle.wait_for(lambda: self.in_flight == 0, timeout):
+                raise AssertionError(f"CKAN still busy with {self.in_flight} call(s)")
 
 
 class _TapHandler(BaseHTTPRequestHandler):
@@ -253,6 +263,8 @@ class _TapHandler(BaseHTTPRequestHandler):
             for k, v in self.headers.items()
             if k.lower() not in ("host", "connection", "content-length")
         }
+        with self.server.lock:
+            self.server.in_flight += 1
         try:
             answer = requests.request(
                 self.command,
@@ -265,6 +277,10 @@ class _TapHandler(BaseHTTPRequestHandler):
             payload = answer.raw.read(decode_content=False)
         except requests.RequestException as error:
             answer, payload = None, f"tap: CKAN not reachable: {error}".encode()
+        finally:
+            with self.server.idle:
+                self.server.in_flight -= 1
+                self.server.idle.notify_all()
         if number and self.server.after_write:
             self.server.after_write(number, action)
         try:

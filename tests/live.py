@@ -80,6 +80,7 @@ def harvest_demo(ckan_server, reset_db, reset_index, migrate_db_for, tmp: Path) 
     from ckanext.datastore.tests import helpers as datastore_helpers
 
     from ckanext.vierstaedte import seed
+    from ckanext.vierstaedte.observations import store as observation_store
     from demo.replay import ReplayServer
 
     ckan.plugins.load_all()
@@ -91,6 +92,7 @@ def harvest_demo(ckan_server, reset_db, reset_index, migrate_db_for, tmp: Path) 
     datastore_helpers.rebuild_all_dbs(
         datastore_helpers.orm.scoped_session(datastore_helpers.orm.sessionmaker(bind=engine))
     )
+    observation_store.clear()  # its own schema: what empties ``public`` leaves it
     sysadmin = factories.Sysadmin()
     seed.ensure_cities({"user": sysadmin["name"]}, echo=lambda _: None)
     shutil.copytree(DEMO / "payloads", tmp / "replay")

@@ -101,6 +101,7 @@ def test_sigkill_at_seeded_points_converges_to_the_uninterrupted_state(harvest, 
                 f"{where}: the run was not killed"
             )
             tap.before_write = tap.after_write = None
+            tap.wait_idle()  # CKAN finishes the calls the killed run had already sent
             survived = ids("mainz")
 
             rerun = harvest("mainz")

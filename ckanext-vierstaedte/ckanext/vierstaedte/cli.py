@@ -8,6 +8,7 @@ import click
 from ckanext.vierstaedte import seed as seeding
 from ckanext.vierstaedte.council import index as council_index
 from ckanext.vierstaedte.logic import table_views
+from ckanext.vierstaedte.observations import sync as observation_store
 
 
 def _sysadmin_context() -> dict:
@@ -78,6 +79,35 @@ def council_reindex(everything: bool):
         raise click.ClickException(f"Solr des Ratsinformationskerns: {error}") from None
     left = len(council_index.pending())
     click.echo(f"Ratsinformation: {done} Dokumente indexiert, {left} offen")
+
+
+@vierstaedte.group("observations")
+def observations():
+    """The observation store: every valid public normalised row, behind the cross-city reads."""
+
+
+@observations.command("rebuild")
+def observations_rebuild():
+    """Rebuild the store from the DataStore (idempotent; progress on stderr)."""
+    done = observation_store.rebuild(echo=lambda line: click.echo(line, err=True))
+    click.echo(
+        f"Beobachtungen: {done['stored']} Tabellen gespeichert, {done['skipped']} übersprungen, "
+        f"{done['removed']} Datensätze entfernt"
+    )
+
+
+@observations.command("check")
+def observations_check():
+    """Report where the store differs from the DataStore; exit code 1 if it does."""
+    drift = observation_store.check(echo=lambda line: click.echo(line, err=True))
+    for entry in drift:
+        click.echo(str(entry))
+    if drift:
+        click.echo(
+            f"Beobachtungen: {len(drift)} Abweichungen (ckan vierstaedte observations rebuild)"
+        )
+        raise SystemExit(1)
+    click.echo("Beobachtungen: im Einklang mit dem DataStore")
 
 
 def get_commands():

@@ -8,6 +8,7 @@ from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.vierstaedte import cli, headers, helpers, search, solr, uploads, views
 from ckanext.vierstaedte.logic import action, auth, harvest_runs, validators
+from ckanext.vierstaedte.observations import actions as observations
 
 
 @tk.blanket.config_declarations
@@ -68,6 +69,17 @@ class VierstaedtePlugin(p.SingletonPlugin, DefaultTranslation):
 
     def after_dataset_search(self, search_results, search_params):
         return search.after_search(search_results, search_params)
+
+    # the observation store follows a dataset's visibility and validity (a deleted resource
+    # updates its dataset); its rows follow the DataStore writes, chained in observations.actions
+    def after_dataset_create(self, context, pkg_dict):
+        observations.dataset_changed(pkg_dict)
+
+    def after_dataset_update(self, context, pkg_dict):
+        observations.dataset_changed(pkg_dict)
+
+    def after_dataset_delete(self, context, pkg_dict):
+        observations.dataset_deleted(pkg_dict)
 
     # IUploader (resources only: CKAN checks pictures itself, PNG/GIF/JPEG by content)
     def get_resource_uploader(self, data_dict):

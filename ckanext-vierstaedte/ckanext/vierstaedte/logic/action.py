@@ -20,9 +20,9 @@ from ckanext.vierstaedte.logic import (
     indicators,
     schema,
     sql_search,
-    table_views,
 )
 from ckanext.vierstaedte.logic.tools import actions as tools
+from ckanext.vierstaedte.observations import actions as observations
 from vierstaedte_contract import cities
 
 
@@ -100,5 +100,6 @@ def get_actions():
         **council_store.get_actions(),
         **council_show.get_actions(),
         **council_search.get_actions(),
-        **table_views.get_actions(),
+        # the DataStore writes: the table view (``table_views``), then the observation store
+        **observations.get_actions(),
     }

@@ -1,14 +1,15 @@
-"""One indicator across the four cities, straight from their normalised tables.
+"""One indicator across the four cities, from the observation store.
 
 Every harvested table follows the common schema, so "population of Mainz,
-Trier and Koblenz over time" is the same filter on each city's DataStore
-tables. These actions find the tables (resources with ``role: normalised``
-of public, active datasets), query them with ``datastore_search`` filters (no
-SQL is built here, so user input never reaches a query string) and merge the
-rows, with the indicator's definition and each row's source attached. Every
-table is read through ``tables`` (validation status, schema version, columns
-and each row checked): one that breaks the contract is left out and listed
-under ``skipped``, so one city's bad table never fails the answer for all four.
+Trier and Koblenz over time" is one filter on the rows of all cities' tables.
+The observation store (``observations``) holds every row of every public
+normalised table that passed ``tables``' checks (validation status, schema
+version, columns, each row), with its source; these actions validate the
+filters, ask it one query each (``observations.query``: bound parameters, so
+user input never reaches a query string) and attach the indicator's definition
+and each row's source. A table that breaks the contract is left out and listed
+under ``skipped`` with its reason, so one city's bad table never fails the
+answer for all four. No request pages through the catalogue.
 
 ``comparison_table`` shapes one query result for the comparison page (the chart
 and the reading of it: ``comparison``); the HTML table and the CSV download
@@ -19,14 +20,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte import search
-from ckanext.vierstaedte.logic import tables
 from ckanext.vierstaedte.logic.schema import validate
+from ckanext.vierstaedte.observations import query
 from vierstaedte_contract import cities, table, vocabularies
 
 Invalid = tk.Invalid
@@ -162,62 +162,13 @@ def list_schema() -> dict[str, Any]:
     return {"cities": [v("default")([]), cities_validator]}
 
 
-# Finding and reading the normalised tables
-
-
-def _normalised_sources(
-    context: dict, cities: list[str], skipped: list[dict[str, Any]]
-) -> Iterator[tuple[dict, dict, dict[str, Any]]]:
-    """Dataset, resource and source entry of each usable table of the cities' public datasets.
-
-    In city order.
-
-    The resource role is not in the search index, so it is checked here; a
-    table that breaks the contract is listed in ``skipped`` (see ``tables``).
-    """
-    fq = "organization:({})".format(" OR ".join(cities))
-    search = tk.get_action("package_search")
-    datasets, start = [], 0
-    while True:
-        page = search({}, {"fq": fq, "rows": 1000, "start": start, "sort": "name asc"})
-        datasets += page["results"]
-        start += len(page["results"])
-        if not page["results"] or start >= page["count"]:
-            break
-    order = {city: index for index, city in enumerate(cities)}
-    for dataset in sorted(datasets, key=lambda d: (order[d["organization"]["name"]], d["name"])):
-        try:
-            resource = tables.checked(context, dataset)
-        except tables.Skipped as error:
-            tables.add(skipped, error)
-            continue
-        if resource is not None:
-            yield (
-                dataset,
-                resource,
-                {
-                    "city": dataset["organization"]["name"],
-                    "dataset_name": dataset["name"],
-                    "dataset_title": dataset["title"],
-                    "dataset_url": tk.url_for("dataset.read", id=dataset["name"], _external=True),
-                    "resource_id": resource["id"],
-                    "resource_url": resource.get("url"),
-                },
-            )
+# Reading the observation store (``observations.query``)
 
 
 def _day(period: str, last: bool) -> str:
     """The first (or last) day an ISO date prefix covers, as comparable text: ``2023`` → ``2023-12-31``."""
     padding = ("-12-31", "-31", "") if last else ("-01-01", "-01", "")
     return period + padding[period.count("-")]
-
-
-def _in_period(period: str, start: str | None, end: str | None) -> bool:
-    """Whether an ISO period (``2023``, ``2023-12-31``, ``2022/2023``) lies wholly within the bounds."""
-    first, _sep, last = period.partition("/")
-    return (start is None or _day(first, False) >= _day(start, False)) and (
-        end is None or _day(last or first, True) <= _day(end, True)
-    )
 
 
 ROW_FIELDS = (
@@ -241,6 +192,26 @@ ROW_FIELDS = (
 )
 
 
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    """A row of the answer: the contract's fields it shows, the value as a number, its table."""
+    row = {field: record.get(field) for field in ROW_FIELDS}
+    row["value"] = table.number(row["value"])
+    row["resource_id"] = record["resource_id"]
+    return row
+
+
+def _source(entry: dict[str, Any]) -> dict[str, Any]:
+    """A table an answer cites: its dataset (name, title, page) and resource (id, file URL)."""
+    return {
+        "city": entry["city"],
+        "dataset_name": entry["dataset_name"],
+        "dataset_title": entry["dataset_title"],
+        "dataset_url": tk.url_for("dataset.read", id=entry["dataset_name"], _external=True),
+        "resource_id": entry["resource_id"],
+        "resource_url": entry["resource_url"],
+    }
+
+
 @tk.side_effect_free
 def vierstaedte_indicator_query(context, data_dict):
     """One indicator for the chosen cities, as tidy rows sorted by city, area and period.
@@ -262,52 +233,32 @@ def vierstaedte_indicator_query(context, data_dict):
                 ]
             }
         )
-    filters = {
-        key: data[key]
-        for key in ("indicator", "area_level", "sex", "age_group", "nationality", "dimension")
-    }
+    filters = {key: data[key] for key in query.FILTERS}
     if data.get("dimension_value"):
         filters["dimension_value"] = data["dimension_value"]
 
-    rows, sources, skipped, scanned = [], [], [], 0
-    for dataset, resource, source in _normalised_sources(context, data["cities"], skipped):
-        found = []
-        try:
-            city_filters = dict(filters, city=source["city"])
-            for record in tables.records(context, dataset, resource, filters=city_filters):
-                scanned += 1
-                if scanned > MAX_SCANNED:
-                    raise tk.ValidationError(
-                        {
-                            "indicator": [
-                                _(
-                                    "Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene "
-                                    "oder Zeitraum einschränken."
-                                ).format(max=MAX_SCANNED)
-                            ]
-                        }
-                    )
-                if _in_period(record["period"], start, end):
-                    row = {field: record.get(field) for field in ROW_FIELDS}
-                    row["value"] = table.number(row["value"])
-                    row["resource_id"] = source["resource_id"]
-                    found.append(row)
-        except tables.Skipped as error:
-            tables.add(skipped, error)
-            continue
-        rows += found
-        if found:
-            sources.append(source)
-
-    rows.sort(
-        key=lambda r: (
-            data["cities"].index(r["city"]),
-            r["area_code"] or "",
-            r["area_name"],
-            r["period"],
-            r["dimension_value"],
-        )
+    found = query.indicator_rows(
+        filters,
+        data["cities"],
+        start=_day(start, False) if start else None,
+        end=_day(end, True) if end else None,
+        limit=data["limit"],
+        most=MAX_SCANNED + 1,
     )
+    if found["scanned"] > MAX_SCANNED:
+        raise tk.ValidationError(
+            {
+                "indicator": [
+                    _(
+                        "Die Abfrage trifft mehr als {max} Zeilen; bitte Städte, Gebietsebene "
+                        "oder Zeitraum einschränken."
+                    ).format(max=MAX_SCANNED)
+                ]
+            }
+        )
+    rows = [_row(record) for record in found["rows"]]
+    sources = [_source(entry) for entry in found["sources"]]
+    skipped = found["skipped"]
     lang = search.ui_lang()
     return {
         "indicator": vocabularies.indicator_info(data["indicator"], lang),
@@ -315,7 +266,7 @@ def vierstaedte_indicator_query(context, data_dict):
         "rows": rows[: data["limit"]],
         "count": min(len(rows), data["limit"]),
         "truncated": len(rows) > data["limit"],
-        "units": [vocabularies.unit_info(unit, lang) for unit in sorted({r["unit"] for r in rows})],
+        "units": [vocabularies.unit_info(unit, lang) for unit in sorted(found["units"])],
         "sources": sources,
         "skipped": skipped,
     }
@@ -330,42 +281,23 @@ def vierstaedte_indicator_list(context, data_dict):
     """
     tk.check_access("vierstaedte_indicator_list", context, data_dict)
     data = validate(data_dict, list_schema(), context)
-    fields = ["indicator", "city", "area_level", "dimension", "period", *BREAKDOWNS]
+    found = query.coverage(data["cities"], list(vocabularies.indicators()))
     coverage: dict[str, dict[str, Any]] = {}
-    skipped: list[dict[str, Any]] = []
-    for dataset, resource, source in _normalised_sources(context, data["cities"], skipped):
-        try:
-            found = list(
-                tables.records(
-                    context,
-                    dataset,
-                    resource,
-                    fields=fields,
-                    distinct=True,
-                    filters={"city": source["city"]},
-                )
-            )
-        except tables.Skipped as error:
-            tables.add(skipped, error)
-            continue
-        for record in found:
-            if record["indicator"] not in vocabularies.indicators():
-                continue  # a city's own indicator: not comparable across cities
-            entry = coverage.setdefault(
-                record["indicator"],
-                {
-                    "cities": {},
-                    "area_levels": set(),
-                    "dimensions": set(),
-                    "breakdowns": {field: set() for field in BREAKDOWNS},
-                },
-            )
-            periods = entry["cities"].setdefault(record["city"], [])
-            periods.append(record["period"])
-            entry["area_levels"].add(record["area_level"])
-            entry["dimensions"].add(record["dimension"])
-            for field in BREAKDOWNS:
-                entry["breakdowns"][field].add(record[field])
+    for record in found["coverage"]:
+        entry = coverage.setdefault(
+            record["indicator"],
+            {
+                "cities": {},
+                "area_levels": set(),
+                "dimensions": set(),
+                "breakdowns": {field: set() for field in BREAKDOWNS},
+            },
+        )
+        entry["cities"][record["city"]] = (record["period_from"], record["period_to"])
+        entry["area_levels"].update(record["area_levels"])
+        entry["dimensions"].update(record["dimensions"])
+        for field in BREAKDOWNS:
+            entry["breakdowns"][field].update(record[field])
     lang = search.ui_lang()
     result = []
     for indicator in vocabularies.indicators():
@@ -375,8 +307,8 @@ def vierstaedte_indicator_list(context, data_dict):
         spans = [
             {
                 "city": city,
-                "period_from": min(entry["cities"][city]),
-                "period_to": max(entry["cities"][city]),
+                "period_from": entry["cities"][city][0],
+                "period_to": entry["cities"][city][1],
             }
             for city in cities.names()
             if city in entry["cities"]
@@ -397,7 +329,7 @@ def vierstaedte_indicator_list(context, data_dict):
                 period_to=max(c["period_to"] for c in spans),
             )
         )
-    return {"indicators": result, "skipped": skipped}
+    return {"indicators": result, "skipped": found["skipped"]}
 
 
 BREAKDOWNS = ("sex", "age_group", "nationality")

@@ -47,7 +47,10 @@ def ensure(context: dict[str, Any], resource_id: str) -> dict[str, Any] | None:
 
 @tk.chained_action
 def datastore_create(up_func, context, data_dict):
-    """CKAN's ``datastore_create``, then the table view of the table it wrote."""
+    """CKAN's ``datastore_create``, then the table view of the table it wrote.
+
+    Registered as one step of ``observations.actions.datastore_create`` (a plugin chains an
+    action once)."""
     result = up_func(context, data_dict)
     ensure(context, result["resource_id"])
     return result
@@ -75,7 +78,3 @@ def create_missing(context: dict[str, Any]) -> tuple[int, int]:
         else:
             created += 1
     return created, kept
-
-
-def get_actions() -> dict[str, Any]:
-    return {"datastore_create": datastore_create}

@@ -23,6 +23,7 @@ and the column names of a table.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -44,14 +45,62 @@ _ = tk._
 PAGE = 10000
 
 
+def N_(message: str) -> str:  # noqa: N802 - the marker pybabel extracts by default
+    """Marks a message for the catalogue (``pybabel extract``); :func:`words` translates it."""
+    return message
+
+
+# why a table is left out, by key: a reason stored (the observation store keeps the key and its
+# values) is worded when it is read, in the reader's language
+REASONS = {
+    "not_validated": N_("Die Tabelle hat die Prüfung nicht bestanden (Prüfstatus: {status})."),
+    "schema_version": N_(
+        "Die Tabelle folgt nicht dem aktuellen gemeinsamen Schema "
+        "(Version {version} statt {current})."
+    ),
+    "table_missing": N_("Die Tabelle fehlt im DataStore."),
+    "unreadable": N_("Die Tabelle ließ sich nicht lesen."),
+    "columns_missing": N_("Der Tabelle fehlen Spalten des gemeinsamen Schemas: {fields}."),
+    "column_types": N_(
+        "Spalten der Tabelle haben nicht den Typ des gemeinsamen Schemas: {fields}."
+    ),
+    "required": N_("In einer Zeile fehlt „{field}“, eine Pflichtangabe."),
+    "number": N_("Eine Zeile hat in „{field}“ keine Zahl."),
+    "value": N_("Eine Zeile hat in „{field}“ einen Wert, den das gemeinsame Schema nicht erlaubt."),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Reason:
+    """Why a table is left out: a key of :data:`REASONS` and its values, worded by ``str()``."""
+
+    key: str
+    params: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return words(self.key, self.params)
+
+
+def words(key: str, params: dict[str, str]) -> str:
+    """A reason in plain words, in the request's language."""
+    if key == "not_validated":
+        status = params["status"]
+        params = dict(params, status=vocabularies.label("validation_statuses", status) or status)
+    return _(REASONS[key]).format(**params)
+
+
 class Skipped(Exception):
     """A table left out of a shared output (logged here); ``entry`` is its line under ``skipped``.
 
+    ``reason``: plain words, or a :class:`Reason` (kept as ``reason``, for whoever stores it).
     ``detail`` (a DataStore error) goes to the log only, never into ``entry``.
     """
 
-    def __init__(self, dataset: dict[str, Any], resource_id: str, reason: str, detail: Any = None):
-        super().__init__(reason)
+    def __init__(
+        self, dataset: dict[str, Any], resource_id: str, reason: str | Reason, detail: Any = None
+    ):
+        super().__init__(str(reason))
+        self.reason = reason
         self.entry = {
             "dataset": dataset.get("name"),
             "dataset_title": dataset.get("title") or dataset.get("name"),
@@ -96,6 +145,11 @@ def required_fields() -> list[str]:
     return [name for name, check in _fields().items() if check["required"]]
 
 
+def _problem(kind: str, field: str) -> Reason:
+    """The reason for a row that breaks the Table Schema in ``field`` (``kind``: which rule)."""
+    return Reason(kind, {"field": field})
+
+
 def row_problem(record: dict[str, Any]) -> str | None:
     """What in one DataStore row breaks the Table Schema, in plain words; None if nothing.
 
@@ -108,7 +162,7 @@ def row_problem(record: dict[str, Any]) -> str | None:
             continue
         if value is None or value == "":
             if check["required"]:
-                return _("In einer Zeile fehlt „{field}“, eine Pflichtangabe.").format(field=name)
+                return str(_problem("required", name))
             continue
         if check["type"] == "number":
             try:
@@ -116,15 +170,70 @@ def row_problem(record: dict[str, Any]) -> str | None:
             except ValueError:
                 number = math.nan
             if isinstance(value, bool) or not math.isfinite(number):
-                return _("Eine Zeile hat in „{field}“ keine Zahl.").format(field=name)
+                return str(_problem("number", name))
         elif (
             not isinstance(value, str)
             or (check["enum"] is not None and value not in check["enum"])
             or (check["pattern"] is not None and not check["pattern"].match(value))
         ):
-            return _(
-                "Eine Zeile hat in „{field}“ einen Wert, den das gemeinsame Schema nicht erlaubt."
-            ).format(field=name)
+            return str(_problem("value", name))
+    return None
+
+
+def row_problem_sql() -> str:
+    """:func:`row_problem` as a SQL expression over a table's row: ``kind:field`` or NULL.
+
+    For checks of a whole table inside the DataStore database (the observation store copies a
+    table only if no row breaks the schema); :func:`problem_reason` words its result. The first
+    field in the schema's order that breaks a rule wins, as in :func:`row_problem`. Built from
+    the contract only (the schema's names, enumerations and patterns), never from input.
+    """
+
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    cases = []
+    for name, check in _fields().items():
+        column = '"' + name + '"'
+        empty = f"({column} IS NULL OR {column}::text = '')"
+        if check["required"]:
+            cases.append(f"WHEN {empty} THEN {literal('required:' + name)}")
+        if check["type"] == "number":
+            bad = f"{column}::float8 IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8)"
+            cases.append(f"WHEN NOT {empty} AND {bad} THEN {literal('number:' + name)}")
+            continue
+        rules = []
+        if check["enum"] is not None:
+            rules.append(f"{column} NOT IN ({', '.join(map(literal, sorted(check['enum'])))})")
+        if check["pattern"] is not None:
+            rules.append(f"{column} !~ {literal(check['pattern'].pattern)}")
+        if rules:
+            cases.append(
+                f"WHEN NOT {empty} AND ({' OR '.join(rules)}) THEN {literal('value:' + name)}"
+            )
+    return "CASE " + " ".join(cases) + " END"
+
+
+def problem_reason(found: str) -> Reason:
+    """The words for a result of :func:`row_problem_sql`."""
+    kind, _sep, field = found.partition(":")
+    return _problem(kind, field)
+
+
+def columns_problem(types: dict[str, str] | None) -> Reason | None:
+    """What in a table's columns (name → DataStore type; none: no table) breaks the contract."""
+    if not types:
+        return Reason("table_missing")
+    missing = [name for name in _fields() if name not in types]
+    if missing:
+        return Reason("columns_missing", {"fields": ", ".join(missing)})
+    wrong = [
+        name
+        for name, check in _fields().items()
+        if types[name] not in DATASTORE_READ_TYPES[check["type"]]
+    ]
+    if wrong:
+        return Reason("column_types", {"fields": ", ".join(wrong)})
     return None
 
 
@@ -153,23 +262,14 @@ def usable(dataset: dict[str, Any]) -> dict[str, Any] | None:
         return None
     status = dataset.get("validation_status") or "not_validated"
     if status not in PASSING_VALIDATION:
-        raise Skipped(
-            dataset,
-            resource["id"],
-            _("Die Tabelle hat die Prüfung nicht bestanden (Prüfstatus: {status}).").format(
-                status=vocabularies.label("validation_statuses", status) or status
-            ),
-        )
+        raise Skipped(dataset, resource["id"], Reason("not_validated", {"status": status}))
     current = vierstaedte_contract.SCHEMA_VERSION
     version = dataset.get("table_schema_version")
     if major(version) is None or major(version) != major(current):
         raise Skipped(
             dataset,
             resource["id"],
-            _(
-                "Die Tabelle folgt nicht dem aktuellen gemeinsamen Schema "
-                "(Version {version} statt {current})."
-            ).format(version=version or "?", current=current),
+            Reason("schema_version", {"version": version or "?", "current": current}),
         )
     return resource
 
@@ -185,14 +285,12 @@ def _call(
     try:
         return tk.get_action(action)({"user": context.get("user")}, data_dict)
     except tk.ObjectNotFound as error:
-        raise Skipped(
-            dataset, resource["id"], _("Die Tabelle fehlt im DataStore."), error
-        ) from None
+        raise Skipped(dataset, resource["id"], Reason("table_missing"), error) from None
     except (tk.ValidationError, tk.NotAuthorized) as error:
         raise Skipped(
             dataset,
             resource["id"],
-            _("Die Tabelle ließ sich nicht lesen."),
+            Reason("unreadable"),
             getattr(error, "error_dict", error),
         ) from None
 
@@ -209,29 +307,9 @@ def checked(context: dict, dataset: dict[str, Any]) -> dict[str, Any] | None:
         dataset,
         resource,
     )["fields"]
-    types = {field["id"]: field["type"] for field in found}
-    missing = [name for name in _fields() if name not in types]
-    if missing:
-        raise Skipped(
-            dataset,
-            resource["id"],
-            _("Der Tabelle fehlen Spalten des gemeinsamen Schemas: {fields}.").format(
-                fields=", ".join(missing)
-            ),
-        )
-    wrong = [
-        name
-        for name, check in _fields().items()
-        if types[name] not in DATASTORE_READ_TYPES[check["type"]]
-    ]
-    if wrong:
-        raise Skipped(
-            dataset,
-            resource["id"],
-            _("Spalten der Tabelle haben nicht den Typ des gemeinsamen Schemas: {fields}.").format(
-                fields=", ".join(wrong)
-            ),
-        )
+    problem = columns_problem({field["id"]: field["type"] for field in found})
+    if problem:
+        raise Skipped(dataset, resource["id"], problem)
     return resource
 
 

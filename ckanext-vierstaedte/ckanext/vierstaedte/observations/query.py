@@ -1,0 +1,191 @@
+"""The cross-city reads on the store: each answer is one SQL query through the read-only role.
+
+``indicator_rows`` gives what ``vierstaedte_indicator_query`` answers (its rows in its order, the
+tables they come from, the tables skipped), ``coverage`` what ``vierstaedte_indicator_list``
+answers. Filters arrive validated (``logic.indicators``) and travel as bound parameters; the
+statements are built from the contract's names only.
+
+The store holds checked tables only, so a table is left out here for one reason the store cannot
+see: its DataStore table was dropped behind CKAN's back (``datastore_active`` still set). The
+query looks each table it would cite up (``to_regclass``) and lists a missing one as skipped, as
+the reads did before the store.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from ckanext.vierstaedte.logic import tables
+from ckanext.vierstaedte.observations import store
+
+# the order of text as Python sorts it (code points), whatever the database's collation
+C = 'COLLATE "C"'
+# exact filters of the indicator query, in the store's columns
+FILTERS = ("indicator", "area_level", "sex", "age_group", "nationality", "dimension")
+_PRESENT = "to_regclass(format('public.%I', resource_id)) IS NOT NULL"
+
+
+def _day(part: str, last: bool) -> str:
+    """SQL: the first (last) day an ISO date prefix covers, as text (``2023`` → ``2023-01-01``).
+
+    As ``logic.indicators._day`` pads the bounds.
+    """
+    year, month = ("'-12-31'", "'-31'") if last else ("'-01-01'", "'-01'")
+    return (
+        f"(CASE length({part}) WHEN 4 THEN {part} || {year} "
+        f"WHEN 7 THEN {part} || {month} ELSE {part} END)"
+    )
+
+
+def _in_period(start: str | None, end: str | None) -> str:
+    """SQL: the row's period lies wholly within the bound days (``:start``, ``:end``)."""
+    first = "split_part(period, '/', 1)"
+    last = "(CASE WHEN strpos(period, '/') > 0 THEN split_part(period, '/', 2) ELSE period END)"
+    conditions = ["true"]
+    if start:
+        conditions.append(f"{_day(first, False)} {C} >= :start")
+    if end:
+        conditions.append(f"{_day(last, True)} {C} <= :end")
+    return " AND ".join(conditions)
+
+
+def _skipped_sql(gone: str) -> str:
+    """JSON of the skipped tables of ``:cities`` (as ``logic.tables.Skipped.entry``) in table
+    order: those the store recorded, and those of ``gone`` (a relation of ``resource_id`` and
+    ``present``) whose DataStore table is missing."""
+    return f"""(SELECT coalesce(json_agg(k ORDER BY array_position(:cities, k.city),
+        k.dataset {C}), '[]')
+      FROM (SELECT dataset_name AS dataset, dataset_title, city, resource_id, reason,
+                   reason_key, reason_params
+            FROM {store.TABLES} WHERE status = '{store.SKIPPED}' AND city = ANY(:cities)
+            UNION ALL
+            SELECT s.dataset_name, s.dataset_title, s.city, s.resource_id, NULL,
+                   'table_missing', '{{}}'::jsonb
+            FROM {gone} g JOIN {store.TABLES} s USING (resource_id) WHERE NOT g.present) k)"""
+
+
+def _worded(skipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The skipped tables as ``logic.tables.Skipped.entry``, each reason in the reader's words."""
+    return [
+        {
+            "dataset": entry["dataset"],
+            "dataset_title": entry["dataset_title"],
+            "city": entry["city"],
+            "resource_id": entry["resource_id"],
+            "reason": (
+                tables.words(entry["reason_key"], entry["reason_params"] or {})
+                if entry["reason_key"]
+                else entry["reason"]
+            ),
+        }
+        for entry in skipped
+    ]
+
+
+def _run(statement: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The one row of a statement, its JSON columns parsed (the DataStore's engines leave JSON
+    as text) and its skipped tables worded."""
+    store.ensure()
+    with store.read_engine().connect() as connection:
+        row = connection.execute(sa.text(statement), params).one()
+    found = {
+        key: json.loads(value) if isinstance(value, str) else value
+        for key, value in row._mapping.items()
+    }
+    found["skipped"] = _worded(found["skipped"])
+    return found
+
+
+def indicator_rows(
+    filters: dict[str, str],
+    cities: list[str],
+    *,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    most: int,
+) -> dict[str, Any]:
+    """The rows of one indicator query, and what it cites and skips, in one SQL query.
+
+    ``filters``: the exact filters (:data:`FILTERS`, ``dimension_value`` if given); ``start``
+    and ``end``: the bound days (``2023-01-01``); at most ``limit + 1`` rows (the caller tells
+    a truncated answer by the extra one) sorted as the portal shows them: by city (in the
+    order of ``cities``), area code, area name, period and dimension value, then table (by
+    dataset name) and row. Returns ``{"rows", "scanned", "units", "sources", "skipped"}``:
+    ``scanned`` counts the rows the filters match before the period bounds (at most
+    ``most``), ``sources`` the tables of all rows within the bounds (not only the first
+    ``limit``), each ``{resource_id, dataset_name, dataset_title, resource_url, city}``;
+    ``units`` those of all rows within the bounds.
+    """
+    where = " AND ".join(f"{store.q(name)} = :{name}" for name in filters)
+    columns = ", ".join(store.q(name) for name in store.contract_columns())
+    statement = f"""
+WITH matched AS (
+  SELECT {columns}, year, source_row, dataset_name, resource_id,
+         ({_in_period(start, end)}) AS inside
+  FROM {store.ROWS} WHERE {where} AND city = ANY(:cities)
+), cited AS (
+  SELECT resource_id, {_PRESENT} AS present
+  FROM (SELECT DISTINCT resource_id FROM matched WHERE inside) AS found
+)
+SELECT
+  (SELECT count(*) FROM (SELECT 1 FROM matched LIMIT :most) AS counted) AS scanned,
+  (SELECT coalesce(json_agg(r ORDER BY r.ordinal), '[]') FROM (
+     SELECT m.*, row_number() OVER (ORDER BY array_position(:cities, m.city),
+       coalesce(m.area_code, '') {C}, m.area_name {C}, m.period {C}, m.dimension_value {C},
+       m.dataset_name {C}, m.source_row) AS ordinal
+     FROM matched m JOIN cited c USING (resource_id) WHERE m.inside AND c.present
+     ORDER BY ordinal LIMIT :limit) AS r) AS rows,
+  (SELECT coalesce(array_agg(DISTINCT m.unit), '{{}}') FROM matched m JOIN cited c
+     USING (resource_id) WHERE m.inside AND c.present) AS units,
+  (SELECT coalesce(json_agg(s), '[]') FROM (
+     SELECT t.resource_id, t.dataset_name, t.dataset_title, t.resource_url, t.city
+     FROM cited c JOIN {store.TABLES} t USING (resource_id) WHERE c.present
+     ORDER BY array_position(:cities, t.city), t.dataset_name {C}) AS s) AS sources,
+  {_skipped_sql("cited")} AS skipped
+"""
+    params = dict(
+        filters,
+        cities=list(cities),
+        start=start,
+        end=end,
+        limit=limit + 1,
+        most=most,
+    )
+    return _run(statement, params)
+
+
+def coverage(cities: list[str], indicators: list[str]) -> dict[str, Any]:
+    """What ``vierstaedte_indicator_list`` needs, in one SQL query: per indicator and city the
+    period range, area levels, dimensions and breakdown values; and the skipped tables.
+
+    Returns ``{"coverage": [{indicator, city, period_from, period_to, area_levels,
+    dimensions, sex, age_group, nationality}, ...], "skipped": [...]}``; only ``indicators``
+    (the contract's: a city's own indicator is not comparable across cities).
+    """
+    statement = f"""
+WITH stored AS (
+  SELECT resource_id, {_PRESENT} AS present
+  FROM {store.TABLES} WHERE status = '{store.STORED}' AND city = ANY(:cities)
+)
+SELECT
+  (SELECT coalesce(json_agg(c), '[]') FROM (
+     SELECT indicator, city, min(period {C}) AS period_from, max(period {C}) AS period_to,
+       array_agg(DISTINCT area_level) AS area_levels, array_agg(DISTINCT dimension) AS dimensions,
+       array_agg(DISTINCT sex) AS sex, array_agg(DISTINCT age_group) AS age_group,
+       array_agg(DISTINCT nationality) AS nationality
+     FROM {store.ROWS} JOIN stored USING (resource_id)
+     WHERE stored.present AND city = ANY(:cities) AND indicator = ANY(:indicators)
+     GROUP BY indicator, city) AS c) AS coverage,
+  {_skipped_sql("stored")} AS skipped
+"""
+    return _run(
+        statement,
+        {
+            "cities": list(cities),
+            "indicators": list(indicators),
+        },
+    )

@@ -1,0 +1,179 @@
+"""The store's two tables in the DataStore database, and the engines that reach them.
+
+``vierstaedte.observations`` holds the rows: the contract's columns as the DataStore holds them
+(``vierstaedte_contract.table``: a new field of the contract is a new column here, not an edit),
+the ``year`` a period ends in (the comparison lines periods up by year), the source row's
+``_id`` (a table's own order) and the citation: ``dataset_id``, ``dataset_name``,
+``resource_id``. ``vierstaedte.observation_tables`` holds one line per table of a public dataset
+that the store considered: ``stored`` (with its row count) or ``skipped`` (with the reason
+``logic.tables`` gave), so a table missing from an answer stays explainable.
+
+Why a schema of its own in the DataStore database: the rows are copied there with one
+``INSERT … SELECT`` from the resource's table (no row passes through Python), the read-only
+role reads them (granted here), and CKAN's ``datastore_search_sql`` refuses every table outside
+the ``public`` schema while ``datastore_search`` only finds resources, so the store adds no way
+into the DataStore. It holds public rows only anyway.
+
+The tables are created on first use (``ensure``), not by a migration: CKAN's migrations run on
+its own database, and the DataStore database of the tests is emptied by dropping what is in
+``public``. A layout that no longer matches the contract is dropped and created again (empty:
+``ckan vierstaedte observations rebuild`` fills it; ``check`` reports it).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from ckanext.datastore.backend import postgres as datastore
+from sqlalchemy.engine import Connection, Engine
+
+from vierstaedte_contract import table
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "vierstaedte"
+ROWS = f"{SCHEMA}.observations"
+TABLES = f"{SCHEMA}.observation_tables"
+STORED, SKIPPED = "stored", "skipped"
+# what the store adds to the contract's columns, in this order after them
+EXTRA_COLUMNS = {
+    "year": "int",
+    "source_row": "int",
+    "dataset_id": "text",
+    "dataset_name": "text",
+    "resource_id": "text",
+}
+# the per-table state; ``reason`` as worded when synced, ``reason_key`` and ``reason_params``
+# (``logic.tables.Reason``) to word it in a reader's language; ``last_source_row``: the
+# source's last ``_id`` when copied (an append copies the rows after it)
+STATE_COLUMNS = {
+    "resource_id": "text PRIMARY KEY",
+    "dataset_id": "text NOT NULL",
+    "dataset_name": "text NOT NULL",
+    "dataset_title": "text NOT NULL",
+    "resource_url": "text",
+    "city": "text NOT NULL",
+    "status": f"text NOT NULL CHECK (status IN ('{STORED}', '{SKIPPED}'))",
+    "reason": "text",
+    "reason_key": "text",
+    "reason_params": "jsonb",
+    "row_count": "int NOT NULL DEFAULT 0",
+    "last_source_row": "bigint NOT NULL DEFAULT 0",
+    "synced_at": "timestamptz NOT NULL DEFAULT now()",
+}
+# an advisory lock key of the store's DDL (any constant; "vierstaedte" in ASCII, shortened)
+_DDL_LOCK = 0x76696572
+
+_ready = False
+
+
+def write_engine() -> Engine:
+    return datastore.get_write_engine()
+
+
+def read_engine() -> Engine:
+    return datastore.get_read_engine()
+
+
+def q(name: str) -> str:
+    """A quoted identifier (a column or a resource's table)."""
+    return datastore.identifier(name)
+
+
+def contract_columns() -> list[str]:
+    """The contract's field names, in the schema's order."""
+    return table.field_names()
+
+
+def columns() -> dict[str, str]:
+    """Every column of the rows' table → its PostgreSQL type."""
+    types = {f["name"]: table.DATASTORE_TYPES[f["type"]] for f in table.descriptor()["fields"]}
+    return {**types, **EXTRA_COLUMNS}
+
+
+def _create_statements() -> list[str]:
+    cols = ",\n  ".join(f"{q(name)} {kind}" for name, kind in columns().items())
+    state = ",\n  ".join(f"{name} {kind}" for name, kind in STATE_COLUMNS.items())
+    return [
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+        f"CREATE TABLE IF NOT EXISTS {ROWS} (\n  {cols}\n)",
+        # the served queries: one indicator at one area level, by city and period ...
+        f"CREATE INDEX IF NOT EXISTS observations_query_idx ON {ROWS} "
+        "(indicator, area_level, city, period)",
+        # ... and its breakdowns (the comparison's pickers, the AI tools' filters)
+        f"CREATE INDEX IF NOT EXISTS observations_breakdown_idx ON {ROWS} "
+        "(indicator, area_level, sex, age_group, nationality, dimension, dimension_value)",
+        f"CREATE INDEX IF NOT EXISTS observations_resource_idx ON {ROWS} (resource_id, source_row)",
+        f"CREATE INDEX IF NOT EXISTS observations_dataset_idx ON {ROWS} (dataset_id)",
+        f"CREATE TABLE IF NOT EXISTS {TABLES} (\n  {state}\n)",
+        f"CREATE INDEX IF NOT EXISTS observation_tables_dataset_idx ON {TABLES} (dataset_id)",
+    ]
+
+
+def read_role() -> str | None:
+    """The DataStore's read-only role (``ckan.datastore.read_url``), which serves the reads."""
+    url = tk.config.get("ckan.datastore.read_url")
+    return sa.engine.make_url(url).username if url else None
+
+
+def _layout(connection: Connection) -> list[str]:
+    """The store's tables' columns as they are (``table.column``), empty if there are none."""
+    found = connection.execute(
+        sa.text(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns "
+            "WHERE table_schema = :schema ORDER BY table_name, ordinal_position"
+        ),
+        {"schema": SCHEMA},
+    ).scalars()
+    return list(found)
+
+
+def _expected_layout() -> list[str]:
+    return [
+        *(f"observation_tables.{name}" for name in STATE_COLUMNS),
+        *(f"observations.{name}" for name in columns()),
+    ]
+
+
+def ensure() -> None:
+    """Create the store's tables if they are missing; recreate them if their layout is old.
+
+    Cheap after the first call of a process (a process that saw the tables trusts they stay:
+    drop them only with CKAN stopped). Serialised by an advisory lock, so two workers starting
+    at once do not race on ``CREATE … IF NOT EXISTS``.
+    """
+    global _ready
+    if not _ready:
+        with write_engine().begin() as connection:
+            _ensure(connection)
+        _ready = True
+
+
+def _ensure(connection: Connection) -> None:
+    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
+    found = _layout(connection)
+    if found and found != _expected_layout():
+        log.warning("observation store: the layout changed, its tables are created again")
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS {ROWS}, {TABLES}"))
+    for statement in _create_statements():
+        connection.execute(sa.text(statement))
+    role = read_role()
+    if role:
+        connection.execute(sa.text(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {q(role)}"))
+        connection.execute(sa.text(f"GRANT SELECT ON {ROWS}, {TABLES} TO {q(role)}"))
+
+
+def clear() -> None:
+    """Empty the store, its tables kept (tests: after emptying the DataStore's ``public``)."""
+    with write_engine().begin() as connection:
+        exists = connection.execute(sa.text("SELECT to_regclass(:name)"), {"name": TABLES})
+        if exists.scalar() is not None:
+            connection.execute(sa.text(f"TRUNCATE {ROWS}, {TABLES}"))
+
+
+def rows(connection: Connection, statement: str, **params: Any) -> list[dict[str, Any]]:
+    """The rows of one statement as dicts."""
+    return [dict(row._mapping) for row in connection.execute(sa.text(statement), params)]
