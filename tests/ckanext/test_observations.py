@@ -135,6 +135,36 @@ class TestFollowsPublishing:
         as_admin("datastore_delete", resource_id=rid, force=True)
         assert stored() == [] and state() == {}
 
+    def test_the_coverage_summary_follows_the_rows(self, mainz):
+        rid = normalised(mainz)
+
+        def summary() -> dict[str, tuple]:
+            with store.read_engine().connect() as connection:
+                found = store.rows(connection, f"SELECT * FROM {store.COVERAGE}")
+            return {
+                r["indicator"]: (r["resource_id"], r["period_from"], r["period_to"], r["row_count"])
+                for r in found
+            }
+
+        assert summary() == {
+            "population_total": (rid, "2022", "2023", 2),
+            "population_share": (rid, "2022/2023", "2022/2023", 1),
+        }
+        as_admin(
+            "datastore_upsert",
+            resource_id=rid,
+            records=[Observation(period="2024", value=223000)],
+            method="insert",
+            force=True,
+        )
+        assert summary()["population_total"] == (rid, "2022", "2024", 3)
+        write(f"UPDATE {store.COVERAGE} SET row_count = 7 WHERE indicator = 'population_total'")
+        assert [(d.kind, d.resource_id) for d in sync.check()] == [("coverage", rid)]
+        sync.rebuild()
+        assert summary()["population_total"] == (rid, "2022", "2024", 3) and sync.check() == []
+        as_admin("package_patch", id=mainz["id"], private=True)
+        assert summary() == {}
+
     def test_private_withdrawn_deleted_resource_and_back(self, mainz):
         rid = normalised(mainz)
         as_admin("package_patch", id=mainz["id"], private=True)

@@ -162,6 +162,9 @@ def coverage(cities: list[str], indicators: list[str]) -> dict[str, Any]:
     """What ``vierstaedte_indicator_list`` needs, in one SQL query: per indicator and city the
     period range, area levels, dimensions and breakdown values; and the skipped tables.
 
+    Read from the tables' summaries (``store.COVERAGE``), so its cost follows the number of
+    tables, not of rows.
+
     Returns ``{"coverage": [{indicator, city, period_from, period_to, area_levels,
     dimensions, sex, age_group, nationality}, ...], "skipped": [...]}``; only ``indicators``
     (the contract's: a city's own indicator is not comparable across cities).
@@ -170,16 +173,25 @@ def coverage(cities: list[str], indicators: list[str]) -> dict[str, Any]:
 WITH stored AS (
   SELECT resource_id, {_PRESENT} AS present
   FROM {store.TABLES} WHERE status = '{store.STORED}' AND city = ANY(:cities)
+), held AS (
+  SELECT v.* FROM {store.COVERAGE} v JOIN stored USING (resource_id)
+  WHERE stored.present AND v.city = ANY(:cities) AND v.indicator = ANY(:indicators)
 )
 SELECT
   (SELECT coalesce(json_agg(c), '[]') FROM (
-     SELECT indicator, city, min(period {C}) AS period_from, max(period {C}) AS period_to,
-       array_agg(DISTINCT area_level) AS area_levels, array_agg(DISTINCT dimension) AS dimensions,
-       array_agg(DISTINCT sex) AS sex, array_agg(DISTINCT age_group) AS age_group,
-       array_agg(DISTINCT nationality) AS nationality
-     FROM {store.ROWS} JOIN stored USING (resource_id)
-     WHERE stored.present AND city = ANY(:cities) AND indicator = ANY(:indicators)
-     GROUP BY indicator, city) AS c) AS coverage,
+     SELECT indicator, city, min(period_from {C}) AS period_from,
+       max(period_to {C}) AS period_to,
+       (SELECT array_agg(DISTINCT x) FROM held h, unnest(h.area_levels) x
+        WHERE (h.indicator, h.city) = (g.indicator, g.city)) AS area_levels,
+       (SELECT array_agg(DISTINCT x) FROM held h, unnest(h.dimensions) x
+        WHERE (h.indicator, h.city) = (g.indicator, g.city)) AS dimensions,
+       (SELECT array_agg(DISTINCT x) FROM held h, unnest(h.sex) x
+        WHERE (h.indicator, h.city) = (g.indicator, g.city)) AS sex,
+       (SELECT array_agg(DISTINCT x) FROM held h, unnest(h.age_group) x
+        WHERE (h.indicator, h.city) = (g.indicator, g.city)) AS age_group,
+       (SELECT array_agg(DISTINCT x) FROM held h, unnest(h.nationality) x
+        WHERE (h.indicator, h.city) = (g.indicator, g.city)) AS nationality
+     FROM held g GROUP BY indicator, city) AS c) AS coverage,
   {_skipped_sql("stored")} AS skipped
 """
     return _run(

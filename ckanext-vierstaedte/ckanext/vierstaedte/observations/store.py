@@ -7,6 +7,8 @@ the ``year`` a period ends in (the comparison lines periods up by year), the sou
 ``resource_id``. ``vierstaedte.observation_tables`` holds one line per table of a public dataset
 that the store considered: ``stored`` (with its row count) or ``skipped`` (with the reason
 ``logic.tables`` gave), so a table missing from an answer stays explainable.
+``vierstaedte.observation_coverage`` summarises each stored table per indicator (periods, area
+levels, breakdown values), so listing what exists reads a few lines per table, not every row.
 
 Why a schema of its own in the DataStore database: the rows are copied there with one
 ``INSERT … SELECT`` from the resource's table (no row passes through Python), the read-only
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 SCHEMA = "vierstaedte"
 ROWS = f"{SCHEMA}.observations"
 TABLES = f"{SCHEMA}.observation_tables"
+COVERAGE = f"{SCHEMA}.observation_coverage"
 STORED, SKIPPED = "stored", "skipped"
 # what the store adds to the contract's columns, in this order after them
 EXTRA_COLUMNS = {
@@ -63,6 +66,22 @@ STATE_COLUMNS = {
     "row_count": "int NOT NULL DEFAULT 0",
     "last_source_row": "bigint NOT NULL DEFAULT 0",
     "synced_at": "timestamptz NOT NULL DEFAULT now()",
+}
+# what each stored table holds of each indicator, kept with its rows (``sync``): the indicator
+# list reads this summary, a few lines per table, instead of grouping every row it covers
+COVERAGE_COLUMNS = {
+    "resource_id": "text NOT NULL",
+    "dataset_id": "text NOT NULL",
+    "indicator": "text NOT NULL",
+    "city": "text NOT NULL",
+    "period_from": "text NOT NULL",
+    "period_to": "text NOT NULL",
+    "area_levels": "text[] NOT NULL",
+    "dimensions": "text[] NOT NULL",
+    "sex": "text[] NOT NULL",
+    "age_group": "text[] NOT NULL",
+    "nationality": "text[] NOT NULL",
+    "row_count": "int NOT NULL",
 }
 # an advisory lock key of the store's DDL (any constant; "vierstaedte" in ASCII, shortened)
 _DDL_LOCK = 0x76696572
@@ -97,6 +116,7 @@ def columns() -> dict[str, str]:
 def _create_statements() -> list[str]:
     cols = ",\n  ".join(f"{q(name)} {kind}" for name, kind in columns().items())
     state = ",\n  ".join(f"{name} {kind}" for name, kind in STATE_COLUMNS.items())
+    coverage = ",\n  ".join(f"{name} {kind}" for name, kind in COVERAGE_COLUMNS.items())
     return [
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
         f"CREATE TABLE IF NOT EXISTS {ROWS} (\n  {cols}\n)",
@@ -110,6 +130,9 @@ def _create_statements() -> list[str]:
         f"CREATE INDEX IF NOT EXISTS observations_dataset_idx ON {ROWS} (dataset_id)",
         f"CREATE TABLE IF NOT EXISTS {TABLES} (\n  {state}\n)",
         f"CREATE INDEX IF NOT EXISTS observation_tables_dataset_idx ON {TABLES} (dataset_id)",
+        f"CREATE TABLE IF NOT EXISTS {COVERAGE} (\n  {coverage},\n"
+        "  PRIMARY KEY (resource_id, indicator)\n)",
+        f"CREATE INDEX IF NOT EXISTS observation_coverage_city_idx ON {COVERAGE} (city, indicator)",
     ]
 
 
@@ -119,23 +142,26 @@ def read_role() -> str | None:
     return sa.engine.make_url(url).username if url else None
 
 
-def _layout(connection: Connection) -> list[str]:
-    """The store's tables' columns as they are (``table.column``), empty if there are none."""
-    found = connection.execute(
+def _layout(connection: Connection) -> dict[str, list[str]]:
+    """The store's tables as they are (name → columns in order), empty if there are none."""
+    found: dict[str, list[str]] = {}
+    for name, column in connection.execute(
         sa.text(
-            "SELECT table_name || '.' || column_name FROM information_schema.columns "
+            "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = :schema ORDER BY table_name, ordinal_position"
         ),
         {"schema": SCHEMA},
-    ).scalars()
-    return list(found)
+    ):
+        found.setdefault(name, []).append(column)
+    return found
 
 
-def _expected_layout() -> list[str]:
-    return [
-        *(f"observation_tables.{name}" for name in STATE_COLUMNS),
-        *(f"observations.{name}" for name in columns()),
-    ]
+def _expected_layout() -> dict[str, list[str]]:
+    return {
+        "observation_coverage": list(COVERAGE_COLUMNS),
+        "observation_tables": list(STATE_COLUMNS),
+        "observations": list(columns()),
+    }
 
 
 def ensure() -> None:
@@ -157,13 +183,13 @@ def _ensure(connection: Connection) -> None:
     found = _layout(connection)
     if found and found != _expected_layout():
         log.warning("observation store: the layout changed, its tables are created again")
-        connection.execute(sa.text(f"DROP TABLE IF EXISTS {ROWS}, {TABLES}"))
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS {ROWS}, {TABLES}, {COVERAGE}"))
     for statement in _create_statements():
         connection.execute(sa.text(statement))
     role = read_role()
     if role:
         connection.execute(sa.text(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {q(role)}"))
-        connection.execute(sa.text(f"GRANT SELECT ON {ROWS}, {TABLES} TO {q(role)}"))
+        connection.execute(sa.text(f"GRANT SELECT ON {ROWS}, {TABLES}, {COVERAGE} TO {q(role)}"))
 
 
 def clear() -> None:
@@ -171,7 +197,7 @@ def clear() -> None:
     with write_engine().begin() as connection:
         exists = connection.execute(sa.text("SELECT to_regclass(:name)"), {"name": TABLES})
         if exists.scalar() is not None:
-            connection.execute(sa.text(f"TRUNCATE {ROWS}, {TABLES}"))
+            connection.execute(sa.text(f"TRUNCATE {ROWS}, {TABLES}, {COVERAGE}"))
 
 
 def rows(connection: Connection, statement: str, **params: Any) -> list[dict[str, Any]]:

@@ -149,7 +149,27 @@ def _copy(connection: Connection, wanted: Plan, after: int) -> tuple[int, int]:
         },
     ).rowcount
     last = connection.execute(sa.text(f"SELECT coalesce(max(_id), 0) FROM {source}")).scalar()
+    _summarise(connection, wanted.resource_id)
     return copied, last
+
+
+def _summarise(connection: Connection, resource_id: str) -> None:
+    """Write the table's coverage summary again from its rows in the store (one per indicator)."""
+    connection.execute(
+        sa.text(f"DELETE FROM {store.COVERAGE} WHERE resource_id = :resource_id"),
+        {"resource_id": resource_id},
+    )
+    connection.execute(
+        sa.text(
+            f"INSERT INTO {store.COVERAGE} ({', '.join(store.COVERAGE_COLUMNS)}) "
+            "SELECT resource_id, min(dataset_id), indicator, min(city), "
+            'min(period COLLATE "C"), max(period COLLATE "C"), array_agg(DISTINCT area_level), '
+            "array_agg(DISTINCT dimension), array_agg(DISTINCT sex), "
+            "array_agg(DISTINCT age_group), array_agg(DISTINCT nationality), count(*) "
+            f"FROM {store.ROWS} WHERE resource_id = :resource_id GROUP BY resource_id, indicator"
+        ),
+        {"resource_id": resource_id},
+    )
 
 
 def _record(
@@ -267,7 +287,7 @@ def sync_dataset(dataset_id: str, *, rows_changed: bool = True, appended: bool =
 
 def _remove(connection: Connection, dataset_id: str, keep: str | None = None) -> None:
     """Delete what the store holds of a dataset (but the table ``keep``)."""
-    for target in (store.ROWS, store.TABLES):
+    for target in (store.ROWS, store.COVERAGE, store.TABLES):
         connection.execute(
             sa.text(
                 f"DELETE FROM {target} WHERE dataset_id = :dataset_id "
@@ -310,7 +330,8 @@ def _held_datasets(connection: Connection) -> set[str]:
         row[0]
         for row in connection.execute(
             sa.text(
-                f"SELECT dataset_id FROM {store.TABLES} UNION SELECT dataset_id FROM {store.ROWS}"
+                f"SELECT dataset_id FROM {store.TABLES} UNION SELECT dataset_id FROM {store.ROWS} "
+                f"UNION SELECT dataset_id FROM {store.COVERAGE}"
             )
         )
     }
@@ -342,7 +363,8 @@ def rebuild(echo: Echo = lambda _: None) -> dict[str, int]:
 
 @dataclasses.dataclass(frozen=True)
 class Drift:
-    """One way the store differs from the tables: ``missing``, ``extra``, ``rows`` or ``state``."""
+    """One way the store differs from the tables: ``missing``, ``extra``, ``rows``, ``coverage``
+    (the table's summary does not count its rows) or ``state``."""
 
     kind: str
     resource_id: str
@@ -361,6 +383,14 @@ def check(echo: Echo = lambda _: None) -> list[Drift]:
             row[0]: row[1]
             for row in connection.execute(
                 sa.text(f"SELECT resource_id, count(*) FROM {store.ROWS} GROUP BY resource_id")
+            )
+        }
+        summarised = {
+            row[0]: row[1]
+            for row in connection.execute(
+                sa.text(
+                    f"SELECT resource_id, sum(row_count) FROM {store.COVERAGE} GROUP BY resource_id"
+                )
             )
         }
         states = {
@@ -394,9 +424,13 @@ def check(echo: Echo = lambda _: None) -> list[Drift]:
             ).scalar()
             if counts.get(rid, 0) != source:
                 drift.append(Drift("rows", rid, f"{counts.get(rid, 0)} statt {source} Zeilen"))
+            elif summarised.get(rid, 0) != source:
+                drift.append(
+                    Drift("coverage", rid, f"Übersicht zählt {summarised.get(rid, 0)} Zeilen")
+                )
             if state["dataset_name"] != planned.dataset["name"]:
                 drift.append(Drift("state", rid, f"Datensatz heißt {planned.dataset['name']}"))
-        for rid in sorted(set(counts) | set(states)):
+        for rid in sorted(set(counts) | set(states) | set(summarised)):
             if rid not in expected:
                 drift.append(Drift("extra", rid, "gehört zu keiner veröffentlichten Tabelle"))
             elif expected[rid] == store.SKIPPED and rid in counts:
