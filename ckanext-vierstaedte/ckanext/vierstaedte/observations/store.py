@@ -120,12 +120,15 @@ def _create_statements() -> list[str]:
     return [
         f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
         f"CREATE TABLE IF NOT EXISTS {ROWS} (\n  {cols}\n)",
-        # the served queries: one indicator at one area level, by city and period ...
-        f"CREATE INDEX IF NOT EXISTS observations_query_idx ON {ROWS} "
-        "(indicator, area_level, city, period)",
-        # ... and its breakdowns (the comparison's pickers, the AI tools' filters)
-        f"CREATE INDEX IF NOT EXISTS observations_breakdown_idx ON {ROWS} "
-        "(indicator, area_level, sex, age_group, nationality, dimension, dimension_value)",
+        # indexes of earlier layouts
+        f"DROP INDEX IF EXISTS {SCHEMA}.observations_query_idx, "
+        f"{SCHEMA}.observations_breakdown_idx",
+        # the indicator query, the comparison and the aggregations: every exact filter, then
+        # the cities and the period (``query.FILTERS``)
+        f"CREATE INDEX IF NOT EXISTS observations_filter_idx ON {ROWS} "
+        "(indicator, area_level, sex, age_group, nationality, dimension, city, period)",
+        # the AI tools: everything one city holds of one indicator
+        f"CREATE INDEX IF NOT EXISTS observations_city_idx ON {ROWS} (city, indicator)",
         f"CREATE INDEX IF NOT EXISTS observations_resource_idx ON {ROWS} (resource_id, source_row)",
         f"CREATE INDEX IF NOT EXISTS observations_dataset_idx ON {ROWS} (dataset_id)",
         f"CREATE TABLE IF NOT EXISTS {TABLES} (\n  {state}\n)",

@@ -149,26 +149,38 @@ def _copy(connection: Connection, wanted: Plan, after: int) -> tuple[int, int]:
         },
     ).rowcount
     last = connection.execute(sa.text(f"SELECT coalesce(max(_id), 0) FROM {source}")).scalar()
-    _summarise(connection, wanted.resource_id)
+    _summarise(connection, wanted.resource_id, after)
     return copied, last
 
 
-def _summarise(connection: Connection, resource_id: str) -> None:
-    """Write the table's coverage summary again from its rows in the store (one per indicator)."""
-    connection.execute(
-        sa.text(f"DELETE FROM {store.COVERAGE} WHERE resource_id = :resource_id"),
-        {"resource_id": resource_id},
+def _summarise(connection: Connection, resource_id: str, after: int = 0) -> None:
+    """Bring the table's coverage summary (one line per indicator) in step with its rows in
+    the store: written again from all of them, or with ``after`` merged with the rows copied
+    after that source row (an append pays for its new rows only)."""
+    merged = ", ".join(
+        f"{name} = ARRAY(SELECT DISTINCT x FROM unnest(t.{name} || EXCLUDED.{name}) AS x)"
+        for name in ("area_levels", "dimensions", "sex", "age_group", "nationality")
     )
+    if not after:
+        connection.execute(
+            sa.text(f"DELETE FROM {store.COVERAGE} WHERE resource_id = :resource_id"),
+            {"resource_id": resource_id},
+        )
     connection.execute(
         sa.text(
-            f"INSERT INTO {store.COVERAGE} ({', '.join(store.COVERAGE_COLUMNS)}) "
+            f"INSERT INTO {store.COVERAGE} AS t ({', '.join(store.COVERAGE_COLUMNS)}) "
             "SELECT resource_id, min(dataset_id), indicator, min(city), "
             'min(period COLLATE "C"), max(period COLLATE "C"), array_agg(DISTINCT area_level), '
             "array_agg(DISTINCT dimension), array_agg(DISTINCT sex), "
             "array_agg(DISTINCT age_group), array_agg(DISTINCT nationality), count(*) "
-            f"FROM {store.ROWS} WHERE resource_id = :resource_id GROUP BY resource_id, indicator"
+            f"FROM {store.ROWS} WHERE resource_id = :resource_id AND source_row > :after "
+            "GROUP BY resource_id, indicator "
+            "ON CONFLICT (resource_id, indicator) DO UPDATE SET "
+            'period_from = least(t.period_from COLLATE "C", EXCLUDED.period_from), '
+            'period_to = greatest(t.period_to COLLATE "C", EXCLUDED.period_to), '
+            f"{merged}, row_count = t.row_count + EXCLUDED.row_count"
         ),
-        {"resource_id": resource_id},
+        {"resource_id": resource_id, "after": after},
     )
 
 
