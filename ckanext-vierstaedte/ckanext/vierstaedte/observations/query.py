@@ -41,13 +41,19 @@ def _day(part: str, last: bool) -> str:
 
 
 def _in_period(start: str | None, end: str | None) -> str:
-    """SQL: the row's period lies wholly within the bound days (``:start``, ``:end``)."""
+    """SQL: the row's period lies wholly within the bound days (``:start``, ``:end``).
+
+    Led by the same bounds on ``year`` (the year the period ends in), which the index can
+    use: a period that ends before the start year, or after the end year, is never within.
+    """
     first = "split_part(period, '/', 1)"
     last = "(CASE WHEN strpos(period, '/') > 0 THEN split_part(period, '/', 2) ELSE period END)"
     conditions = ["true"]
     if start:
+        conditions.append("year >= left(:start, 4)::int")
         conditions.append(f"{_day(first, False)} {C} >= :start")
     if end:
+        conditions.append("year <= left(:end, 4)::int")
         conditions.append(f"{_day(last, True)} {C} <= :end")
     return " AND ".join(conditions)
 
@@ -115,7 +121,7 @@ def indicator_rows(
     a truncated answer by the extra one) sorted as the portal shows them: by city (in the
     order of ``cities``), area code, area name, period and dimension value, then table (by
     dataset name) and row. Returns ``{"rows", "scanned", "units", "sources", "skipped"}``:
-    ``scanned`` counts the rows the filters match before the period bounds (at most
+    ``scanned`` counts the rows the filters match within the period bounds (at most
     ``most``), ``sources`` the tables of all rows within the bounds (not only the first
     ``limit``), each ``{resource_id, dataset_name, dataset_title, resource_url, city}``;
     ``units`` those of all rows within the bounds.
@@ -124,12 +130,11 @@ def indicator_rows(
     columns = ", ".join(store.q(name) for name in store.contract_columns())
     statement = f"""
 WITH matched AS (
-  SELECT {columns}, year, source_row, dataset_name, resource_id,
-         ({_in_period(start, end)}) AS inside
-  FROM {store.ROWS} WHERE {where} AND city = ANY(:cities)
+  SELECT {columns}, year, source_row, dataset_name, resource_id
+  FROM {store.ROWS} WHERE {where} AND city = ANY(:cities) AND {_in_period(start, end)}
 ), cited AS (
   SELECT resource_id, {_PRESENT} AS present
-  FROM (SELECT DISTINCT resource_id FROM matched WHERE inside) AS found
+  FROM (SELECT DISTINCT resource_id FROM matched) AS found
 )
 SELECT
   (SELECT count(*) FROM (SELECT 1 FROM matched LIMIT :most) AS counted) AS scanned,
@@ -137,10 +142,10 @@ SELECT
      SELECT m.*, row_number() OVER (ORDER BY array_position(:cities, m.city),
        coalesce(m.area_code, '') {C}, m.area_name {C}, m.period {C}, m.dimension_value {C},
        m.dataset_name {C}, m.source_row) AS ordinal
-     FROM matched m JOIN cited c USING (resource_id) WHERE m.inside AND c.present
+     FROM matched m JOIN cited c USING (resource_id) WHERE c.present
      ORDER BY ordinal LIMIT :limit) AS r) AS rows,
   (SELECT coalesce(array_agg(DISTINCT m.unit), '{{}}') FROM matched m JOIN cited c
-     USING (resource_id) WHERE m.inside AND c.present) AS units,
+     USING (resource_id) WHERE c.present) AS units,
   (SELECT coalesce(json_agg(s), '[]') FROM (
      SELECT t.resource_id, t.dataset_name, t.dataset_title, t.resource_url, t.city
      FROM cited c JOIN {store.TABLES} t USING (resource_id) WHERE c.present

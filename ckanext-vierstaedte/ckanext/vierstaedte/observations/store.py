@@ -124,9 +124,9 @@ def _create_statements() -> list[str]:
         f"DROP INDEX IF EXISTS {SCHEMA}.observations_query_idx, "
         f"{SCHEMA}.observations_breakdown_idx",
         # the indicator query, the comparison and the aggregations: every exact filter, then
-        # the cities and the period (``query.FILTERS``)
+        # the cities and the year a period ends in (``query.FILTERS``, ``query._in_period``)
         f"CREATE INDEX IF NOT EXISTS observations_filter_idx ON {ROWS} "
-        "(indicator, area_level, sex, age_group, nationality, dimension, city, period)",
+        "(indicator, area_level, sex, age_group, nationality, dimension, city, year)",
         # the AI tools: everything one city holds of one indicator
         f"CREATE INDEX IF NOT EXISTS observations_city_idx ON {ROWS} (city, indicator)",
         f"CREATE INDEX IF NOT EXISTS observations_resource_idx ON {ROWS} (resource_id, source_row)",
