@@ -126,7 +126,7 @@ def _no_indicator(
 ) -> dict[str, Any]:
     """The indicator has no rows in these cities: unknown, or known and held elsewhere."""
     everywhere = data.city_tables(context, cities.names(), skipped)
-    held = {name: data.city_indicators(context, everywhere[name], skipped) for name in names}
+    held = data.cities_indicators(context, {name: everywhere[name] for name in names}, skipped)
     with_data = sorted({i for found in held.values() for i in found}, key=data.order_of_indicators)
     known = vocabularies.indicators()
     labels = {
@@ -144,9 +144,8 @@ def _no_indicator(
     if indicator not in known:
         return _refuse("unknown_indicator", lang, alternatives, used, skipped, indicator=indicator)
     others = [c for c in cities.names() if c not in names]
-    alternatives["cities"] = [
-        c for c in others if data.indicator_rows(context, c, indicator, everywhere[c], skipped)
-    ]
+    elsewhere = data.cities_rows(context, indicator, {c: everywhere[c] for c in others}, skipped)
+    alternatives["cities"] = [c for c in others if elsewhere[c]]
     return _refuse(
         "no_data_for_indicator", lang, alternatives, used, skipped, indicator=label, city=titles
     )
@@ -407,8 +406,11 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     skipped: list[dict[str, Any]] = []
     by_city, missing, everything, notes = {}, [], [], []
     sources = data.city_tables(context, names, skipped)
+    by_source = data.cities_rows(context, indicator, sources, skipped)
+    without = {name: sources[name] for name in names if not by_source[name]}
+    held_by = data.cities_indicators(context, without, skipped) if without else {}
     for name in names:
-        rows = data.indicator_rows(context, name, indicator, sources[name], skipped)
+        rows = by_source[name]
         everything += rows
         at_city = [(r, d) for r, d in rows if r["area_level"] == "stadt"]
         kept, failed, absent = _filter_breakdowns(at_city, arguments, used)
@@ -421,7 +423,7 @@ def vierstaedte_tool_compare_cities(context, data_dict):
             found = data.existing([r for r, _d in (at_city or rows)])
             missing.append({"city": name, "reason": "no_city_values", "exists": found})
         else:
-            held = data.city_indicators(context, sources[name], skipped)
+            held = held_by[name]
             missing.append({"city": name, "reason": "no_data_for_indicator", "indicators": held})
     if not everything:
         return _no_indicator(context, indicator, names, lang, used, skipped)
@@ -493,45 +495,34 @@ def vierstaedte_tool_list_indicators(context, data_dict):
     names = [arguments["city"]] if arguments.get("city") else cities.names()
     skipped: list[dict[str, Any]] = []
     entries: dict[str, dict[str, Any]] = {}
-    for name, sources in data.city_tables(context, names, skipped).items():
-        for dataset, resource in sources:
-            statement = (
-                "SELECT indicator, unit, area_level, period, sex, age_group, nationality, "
-                f'dimension, COUNT(*) AS row_count FROM "{exports.table_id(resource["id"])}" '
-                "GROUP BY indicator, unit, area_level, period, sex, age_group, nationality, "
-                f"dimension LIMIT {GROUP_LIMIT}"
-            )
-            try:
-                groups = tables.sql(context, dataset, resource, statement)
-            except tables.Skipped as error:
-                tables.add(skipped, error)
-                continue
-            for group in groups:
-                entry = entries.setdefault(
-                    group["indicator"],
-                    {
-                        "cities": {},
-                        "units": set(),
-                        "levels": set(),
-                        "rows": 0,
-                        "sources": {},
-                        "sex": set(),
-                        "age_group": set(),
-                        "nationality": set(),
-                        "dimensions": set(),
-                    },
-                )
-                place = entry["cities"].setdefault(name, {"periods": set(), "levels": set()})
-                place["periods"].add(group["period"])
-                place["levels"].add(group["area_level"])
-                entry["units"].add(group["unit"])
-                entry["levels"].add(group["area_level"])
-                entry["rows"] += int(group["row_count"])
-                for field in words.BREAKDOWNS:
-                    entry[field].add(group[field])
-                if group["dimension"] != "none":
-                    entry["dimensions"].add(group["dimension"])
-                entry["sources"][dataset["id"]] = (dataset, name)
+    groups, public = data.groups(context, data.city_tables(context, names, skipped))
+    for group in groups:
+        name, dataset = group["city"], public[group["dataset_id"]]
+        entry = entries.setdefault(
+            group["indicator"],
+            {
+                "cities": {},
+                "units": set(),
+                "levels": set(),
+                "rows": 0,
+                "sources": {},
+                "sex": set(),
+                "age_group": set(),
+                "nationality": set(),
+                "dimensions": set(),
+            },
+        )
+        place = entry["cities"].setdefault(name, {"periods": set(), "levels": set()})
+        place["periods"].add(group["period"])
+        place["levels"].add(group["area_level"])
+        entry["units"].add(group["unit"])
+        entry["levels"].add(group["area_level"])
+        entry["rows"] += int(group["row_count"])
+        for field in words.BREAKDOWNS:
+            entry[field].add(group[field])
+        if group["dimension"] != "none":
+            entry["dimensions"].add(group["dimension"])
+        entry["sources"][dataset["id"]] = (dataset, name)
     result, lines = [], []
     for indicator in sorted(entries, key=data.order_of_indicators):
         entry = entries[indicator]

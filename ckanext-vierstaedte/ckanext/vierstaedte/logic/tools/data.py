@@ -1,10 +1,13 @@
-"""What the tools read: a city's public normalised tables, bounded, and what exists in them.
+"""What the tools read: the cities' public normalised tables in the observation store, bounded.
 
-Every read goes through ``tables`` (a table that breaks the contract is skipped with its
-reason) and uses ``datastore_search`` filters, so no SQL is built from a tool's arguments; the
-only SQL here aggregates one table named by its checked resource id. One call reads at most
-``ROW_BOUND`` rows of an indicator per city: a request that would need more is refused with a
-message instead of being answered from part of the data.
+Every cross-city read is a fixed number of SQL queries on the store (``observations.rows``),
+whatever the catalogue holds: before, the tools paged through the catalogue and read each table
+through the DataStore, so a call cost grew with the tables. The store holds checked public tables
+only and records each skipped one with its reason; the datasets a result cites are fetched in one
+search of public datasets, and a row whose dataset that search does not return (private or
+withdrawn since) is left out. One call reads at most ``ROW_BOUND`` rows of an indicator per city:
+a request that would need more is refused with a message instead of being answered from part of
+the data.
 """
 
 from __future__ import annotations
@@ -14,82 +17,126 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.vierstaedte.logic import exports, tables
+from ckanext.vierstaedte.logic import exports
+from ckanext.vierstaedte.observations import rows as store_rows
 from vierstaedte_contract import table, vocabularies
 from vierstaedte_contract.names import name_key
 
 ROW_BOUND = 20_000
 LEVELS = table.enum("area_level")
 
-
-Sources = list[tuple[dict[str, Any], dict[str, Any]]]
+# a city's stored tables, each ``{resource_id, dataset_id, dataset_name, dataset_title, city, …}``
+Sources = list[dict[str, Any]]
+Rows = list[tuple[dict[str, Any], dict[str, Any]]]
 
 
 def city_tables(
     context: dict, names: list[str], skipped: list[dict[str, Any]]
 ) -> dict[str, Sources]:
-    """Each city's public datasets with a usable normalised table, and that table (one search)."""
+    """Each city's stored tables (one SQL); the cities' skipped tables are added to ``skipped``."""
+    stored, passed = store_rows.city_tables(names)
+    for entry in passed:
+        if all(e["resource_id"] != entry["resource_id"] for e in skipped):
+            skipped.append(entry)
     found: dict[str, Sources] = {name: [] for name in names}
-    fq = "+organization:({})".format(" OR ".join(f'"{name}"' for name in names))
-    for dataset in exports.public_datasets(context, fq=fq):
-        try:
-            resource = tables.checked(context, dataset)
-        except tables.Skipped as error:
-            tables.add(skipped, error)
-            continue
-        city = (dataset.get("organization") or {}).get("name")
-        if resource is not None and city in found:
-            found[city].append((dataset, resource))
+    for entry in stored:
+        found[entry["city"]].append(entry)
+    return found
+
+
+def datasets(context: dict, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The public, active datasets among ``ids`` (one search), by id."""
+    if not ids:
+        return {}
+    fq = "+id:({})".format(" OR ".join(f'"{i}"' for i in sorted(ids)))
+    return {d["id"]: d for d in exports.public_datasets(context, fq=fq, rows=len(ids))}
+
+
+def _too_many() -> tk.ValidationError:
+    return tk.ValidationError(
+        {
+            "indicator": [
+                tk._(
+                    "Mehr als {bound} Zeilen für diesen Indikator; bitte über "
+                    "read_rows mit Filtern lesen."
+                ).format(bound=ROW_BOUND)
+            ]
+        }
+    )
+
+
+def cities_rows(
+    context: dict, indicator: str, sources: dict[str, Sources], skipped: list[dict[str, Any]]
+) -> dict[str, Rows]:
+    """Each city's rows of one indicator, each with its dataset; in table order (one SQL, one
+    search). More than ``ROW_BOUND`` rows in a city is refused."""
+    found: dict[str, Rows] = {name: [] for name in sources}
+    owners = {t["resource_id"]: name for name, held in sources.items() for t in held}
+    if not owners:
+        return found
+    records = store_rows.indicator_rows(indicator, owners, ROW_BOUND + 1)
+    if any(r["ordinal"] > ROW_BOUND for r in records):
+        raise _too_many()
+    public = datasets(context, {r["dataset_id"] for r in records})
+    for record in records:
+        dataset = public.get(record.pop("dataset_id"))
+        city = owners[record.pop("resource_id")]
+        record.pop("ordinal")
+        if dataset is not None:
+            found[city].append((dict(record, value=table.number(record["value"])), dataset))
     return found
 
 
 def indicator_rows(
     context: dict, city: str, indicator: str, sources: Sources, skipped: list[dict[str, Any]]
-) -> Sources:
+) -> Rows:
     """The city's rows of one indicator, each with its dataset; in table order."""
-    found = []
-    for dataset, resource in sources:
-        try:
-            rows = list(
-                tables.records(
-                    context,
-                    dataset,
-                    resource,
-                    filters={"indicator": indicator, "city": city},
-                    sort="_id",
-                    most=ROW_BOUND + 1,
-                )
-            )
-        except tables.Skipped as error:
-            tables.add(skipped, error)
-            continue
-        found += [(dict(row, value=table.number(row["value"])), dataset) for row in rows]
-        if len(found) > ROW_BOUND:
-            raise tk.ValidationError(
-                {
-                    "indicator": [
-                        tk._(
-                            "Mehr als {bound} Zeilen für diesen Indikator; bitte über "
-                            "read_rows mit Filtern lesen."
-                        ).format(bound=ROW_BOUND)
-                    ]
-                }
-            )
-    return found
+    return cities_rows(context, indicator, {city: sources}, skipped)[city]
+
+
+def cities_indicators(
+    context: dict, sources: dict[str, Sources], skipped: list[dict[str, Any]]
+) -> dict[str, list[str]]:
+    """The indicators each city's tables hold (one SQL on the tables' summaries)."""
+    owners = {t["resource_id"]: name for name, held in sources.items() for t in held}
+    found: dict[str, set[str]] = {name: set() for name in sources}
+    for entry in store_rows.indicators(list(owners)) if owners else []:
+        found[owners[entry["resource_id"]]].add(entry["indicator"])
+    return {name: sorted(held, key=order_of_indicators) for name, held in found.items()}
 
 
 def city_indicators(context: dict, sources: Sources, skipped: list[dict[str, Any]]) -> list[str]:
     """The indicators these tables hold."""
-    found: set[str] = set()
-    for dataset, resource in sources:
-        try:
-            records = tables.records(
-                context, dataset, resource, fields=["indicator"], distinct=True, most=1000
-            )
-            found.update(r["indicator"] for r in records)
-        except tables.Skipped as error:
-            tables.add(skipped, error)
-    return sorted(found, key=order_of_indicators)
+    return cities_indicators(context, {"": sources}, skipped)[""]
+
+
+def groups(
+    context: dict, sources: dict[str, Sources]
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The tables' rows counted per ``observations.rows.GROUPED``, each group with its ``city``
+    (the table's) and ``dataset_id``, by city and dataset name; and the public datasets by id
+    (one SQL, one search). Groups of a dataset that is no longer public are left out."""
+    tables = {t["resource_id"]: t for held in sources.values() for t in held}
+    order = list(sources)
+    if not tables:
+        return [], {}
+    found = [
+        dict(
+            group,
+            city=tables[group["resource_id"]]["city"],
+            dataset_id=tables[group["resource_id"]]["dataset_id"],
+        )
+        for group in store_rows.groups(list(tables))
+    ]
+    public = datasets(context, {g["dataset_id"] for g in found})
+    found = [g for g in found if g["dataset_id"] in public]
+    found.sort(
+        key=lambda g: (
+            order.index(g["city"]),
+            tables[g["resource_id"]]["dataset_name"].encode(),
+        )
+    )
+    return found, public
 
 
 def order_of_indicators(indicator: str) -> tuple[int, str]:

@@ -1,0 +1,118 @@
+"""The AI tools' reads on the store: a fixed number of SQL queries per tool call, whatever the
+catalogue holds.
+
+Before the store the tools paged through the catalogue and asked the DataStore once per table
+(``datastore_search`` per table and indicator, a ``GROUP BY`` per table), so a call's cost grew
+with the number of tables. Here each read is one statement through the read-only role over
+``store.ROWS``/``store.TABLES``/``store.COVERAGE``: arguments travel as bound parameters, the
+statements are built from the contract's names only (as ``query``). Rows come in a table's own
+order (dataset name, then the source row), as the tools read them before.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ckanext.vierstaedte.logic import tables
+from ckanext.vierstaedte.observations import store
+
+C = 'COLLATE "C"'
+_PRESENT = "to_regclass(format('public.%I', resource_id)) IS NOT NULL"
+# what ``list_indicators`` counts rows by
+GROUPED = (
+    "indicator",
+    "unit",
+    "area_level",
+    "period",
+    "sex",
+    "age_group",
+    "nationality",
+    "dimension",
+)
+
+
+def _rows(statement: str, **params: Any) -> list[dict[str, Any]]:
+    store.ensure()
+    with store.read_engine().connect() as connection:
+        return store.rows(connection, statement, **params)
+
+
+def city_tables(cities: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The cities' stored tables (whose DataStore table still exists) and their skipped ones
+    (as ``logic.tables.Skipped.entry``, a dropped DataStore table among them), by dataset name.
+    """
+    found = _rows(
+        f"""
+SELECT resource_id, dataset_id, dataset_name, dataset_title, resource_url, city, status,
+       reason, reason_key, reason_params, {_PRESENT} AS present
+FROM {store.TABLES} WHERE city = ANY(:cities)
+ORDER BY dataset_name {C}, resource_id {C}""",
+        cities=list(cities),
+    )
+    stored, skipped = [], []
+    for entry in found:
+        if entry["status"] == store.STORED and entry["present"]:
+            stored.append(entry)
+            continue
+        if entry["status"] == store.STORED:
+            reason = tables.words("table_missing", {})
+        elif entry["reason_key"]:
+            params = entry["reason_params"] or {}
+            params = json.loads(params) if isinstance(params, str) else params
+            reason = tables.words(entry["reason_key"], params)
+        else:
+            reason = entry["reason"]
+        skipped.append(
+            {
+                "dataset": entry["dataset_name"],
+                "dataset_title": entry["dataset_title"] or entry["dataset_name"],
+                "city": entry["city"],
+                "resource_id": entry["resource_id"],
+                "reason": reason,
+            }
+        )
+    return stored, skipped
+
+
+def indicator_rows(indicator: str, owners: dict[str, str], most: int) -> list[dict[str, Any]]:
+    """The rows of one indicator in these tables (resource id → the city that publishes it),
+    only a table's own city's rows, at most ``most`` per city, in table order (dataset name,
+    source row); ``_id`` is the source row, ``dataset_id`` and ``resource_id`` its table."""
+    columns = ", ".join(f"o.{store.q(name)}" for name in store.contract_columns())
+    return _rows(
+        f"""
+SELECT * FROM (
+  SELECT {columns}, o.source_row AS _id, o.dataset_id, o.resource_id, row_number() OVER (
+    PARTITION BY o.city ORDER BY o.dataset_name {C}, o.source_row) AS ordinal
+  FROM {store.ROWS} o
+  JOIN unnest(CAST(:resources AS text[]), CAST(:owners AS text[])) AS t(resource_id, owner)
+    ON o.resource_id = t.resource_id AND o.city = t.owner
+  WHERE o.indicator = :indicator
+) AS found WHERE ordinal <= :most ORDER BY city, ordinal""",
+        indicator=indicator,
+        resources=list(owners),
+        owners=list(owners.values()),
+        most=most,
+    )
+
+
+def indicators(resource_ids: list[str]) -> list[dict[str, Any]]:
+    """Which indicators each of these tables holds (from the tables' summaries)."""
+    return _rows(
+        f"SELECT DISTINCT resource_id, indicator FROM {store.COVERAGE} "
+        "WHERE resource_id = ANY(:resources)",
+        resources=list(resource_ids),
+    )
+
+
+def groups(resource_ids: list[str]) -> list[dict[str, Any]]:
+    """The tables' rows counted per table and :data:`GROUPED`."""
+    names = ", ".join(store.q(name) for name in GROUPED)
+    return _rows(
+        f"""
+SELECT resource_id, {names}, count(*) AS row_count
+FROM {store.ROWS} WHERE resource_id = ANY(:resources)
+GROUP BY resource_id, {names}""",
+        resources=list(resource_ids),
+    )
