@@ -15,6 +15,7 @@ from ckanext.vierstaedte.council import actions as council_store
 from ckanext.vierstaedte.council import search as council_search
 from ckanext.vierstaedte.council import show as council_show
 from ckanext.vierstaedte.logic import (
+    aggregations,
     exports,
     harvest_runs,
     indicators,
@@ -94,6 +95,7 @@ def get_actions():
         "vierstaedte_city_show": vierstaedte_city_show,
         **harvest_runs.get_actions(),
         **indicators.get_actions(),
+        **aggregations.get_actions(),
         **exports.get_actions(),
         **tools.get_actions(),
         **sql_search.get_actions(),
