@@ -4,6 +4,7 @@ a dataset that is private or withdrawn, even while the store still held them."""
 
 from __future__ import annotations
 
+import ckan.plugins.toolkit as tk
 import pytest
 import sqlalchemy as sa
 from ckan.tests.helpers import call_action
@@ -149,3 +150,17 @@ def test_rows_of_a_private_or_withdrawn_dataset_never_reach_an_answer(
         answer = str(measured(name)["result"])
         assert "777001" not in answer and "777002" not in answer
     assert [r["value"] for r in measured("query")["result"]["results"]] == [222000]
+
+
+@pytest.mark.usefixtures("with_plugins")
+def test_more_rows_than_the_bound_in_one_city_are_refused(clean_datastore, cities, monkeypatch):
+    tables_of(6)  # two tables per city, one population row each
+    monkeypatch.setattr(data, "ROW_BOUND", 1)
+    with pytest.raises(tk.ValidationError) as refused:
+        call_action(CALLS["query"][0], **CALLS["query"][1])
+    assert "read_rows" in str(refused.value.error_dict["indicator"])
+    with pytest.raises(tk.ValidationError):
+        call_action(CALLS["compare"][0], **CALLS["compare"][1])
+    monkeypatch.setattr(data, "ROW_BOUND", 2)  # two rows per city are within the bound
+    answer = call_action(CALLS["compare"][0], **CALLS["compare"][1])
+    assert sorted(r["value"] for r in answer["results"]) == [1000, 1001, 1002, 1003, 1004, 1005]
