@@ -6,6 +6,12 @@ languages in one text (``Stadt / City``, ``… — …``). This reads the dictio
 back from the DataStore (what the table really has), picks the visitor's
 language and adds the units and indicators the table's values are in, so the
 dataset page answers "what is in this table" without opening the resource.
+
+It reads through the DataStore's backend, not its actions: ``datastore_info`` and
+``datastore_search`` each ran ``resource_show`` (a whole ``package_show``) for an authorisation
+the page has already checked, and the row count, sizes and indexes the page does not show; the
+dataset page cost 1.6 × CKAN core's (#19). Now: three queries on PostgreSQL's system catalogs,
+two on the table.
 """
 
 from __future__ import annotations
@@ -14,6 +20,11 @@ import logging
 from typing import Any
 
 import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from ckan.plugins import PluginImplementations
+from ckanext.datastore.backend import DatastoreBackend
+from ckanext.datastore.backend.postgres import get_read_engine, identifier
+from ckanext.datastore.interfaces import IDataDictionaryForm
 
 from ckanext.vierstaedte.logic import tables
 from vierstaedte_contract import vocabularies
@@ -49,6 +60,34 @@ def _type_label(datastore_type: str) -> str:
     return str(labels.get(datastore_type, datastore_type))
 
 
+def _read_table(resource_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The table's fields (as ``datastore_info`` gives them) and its distinct indicator/unit pairs.
+
+    (None, []) when the DataStore has no such table. Reads through the DataStore's backend and
+    read-only engine instead of the ``datastore_info``/``datastore_search`` actions: each action
+    runs ``resource_show`` (a whole ``package_show``) for an authorisation the page has already
+    checked, and the table's size, row count and indexes the page does not show.
+    """
+    backend = DatastoreBackend.get_active_backend()
+    if not backend.resource_exists(resource_id):
+        return None, []
+    info = backend.resource_fields(resource_id, include_meta=False, include_fields_schema=False)
+    plugin_data = backend.resource_plugin_data(resource_id)
+    for index, field in enumerate(info["fields"]):
+        for plugin in PluginImplementations(IDataDictionaryForm):
+            field = plugin.update_datastore_info_field(field, plugin_data.get(field["id"], {}))
+        info["fields"][index] = field
+    statement = sa.text(
+        f"SELECT DISTINCT indicator, unit FROM {identifier(resource_id)} "
+        "ORDER BY indicator, unit LIMIT :limit"
+    )
+    with get_read_engine().connect() as connection:
+        pairs = [
+            dict(row) for row in connection.execute(statement, {"limit": MAX_INDICATORS}).mappings()
+        ]
+    return info, pairs
+
+
 def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | None:
     """Fields (id, label, type, unit, description) and indicators of the normalised table.
 
@@ -58,18 +97,12 @@ def data_dictionary(pkg_dict: dict[str, Any], lang: str) -> dict[str, Any] | Non
     if resource is None:
         return None
     try:
-        info = tk.get_action("datastore_info")({}, {"id": resource["id"]})
-        pairs = tk.get_action("datastore_search")(
-            {},
-            {
-                "resource_id": resource["id"],
-                "fields": ["indicator", "unit"],
-                "distinct": True,
-                "limit": MAX_INDICATORS,
-            },
-        )["records"]
-    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError) as error:
+        info, pairs = _read_table(resource["id"])
+    except sa.exc.SQLAlchemyError as error:
         log.warning("no data dictionary for resource %s: %s", resource["id"], error)
+        return None
+    if info is None:
+        log.warning("no data dictionary for resource %s: no DataStore table", resource["id"])
         return None
 
     order = {
