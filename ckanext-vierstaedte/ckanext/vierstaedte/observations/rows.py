@@ -19,17 +19,6 @@ from ckanext.vierstaedte.observations import store
 
 C = 'COLLATE "C"'
 _PRESENT = "to_regclass(format('public.%I', resource_id)) IS NOT NULL"
-# what ``list_indicators`` counts rows by
-GROUPED = (
-    "indicator",
-    "unit",
-    "area_level",
-    "period",
-    "sex",
-    "age_group",
-    "nationality",
-    "dimension",
-)
 
 
 def _rows(statement: str, **params: Any) -> list[dict[str, Any]]:
@@ -107,12 +96,13 @@ def indicators(resource_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def groups(resource_ids: list[str]) -> list[dict[str, Any]]:
-    """The tables' rows counted per table and :data:`GROUPED`."""
-    names = ", ".join(store.q(name) for name in GROUPED)
+    """What each table holds per indicator, from its coverage summary (a few lines per table,
+    not its rows): ``periods``, ``units``, ``area_levels``, ``dimensions`` and the breakdown
+    values as lists, and ``row_count``."""
     return _rows(
         f"""
-SELECT resource_id, {names}, count(*) AS row_count
-FROM {store.ROWS} WHERE resource_id = ANY(:resources)
-GROUP BY resource_id, {names}""",
+SELECT resource_id, indicator, periods, units, area_levels, dimensions, sex, age_group,
+       nationality, row_count
+FROM {store.COVERAGE} WHERE resource_id = ANY(:resources)""",
         resources=list(resource_ids),
     )

@@ -81,6 +81,8 @@ COVERAGE_COLUMNS = {
     "sex": "text[] NOT NULL",
     "age_group": "text[] NOT NULL",
     "nationality": "text[] NOT NULL",
+    "periods": "text[] NOT NULL",
+    "units": "text[] NOT NULL",
     "row_count": "int NOT NULL",
 }
 # an advisory lock key of the store's DDL (any constant; "vierstaedte" in ASCII, shortened)

@@ -159,7 +159,15 @@ def _summarise(connection: Connection, resource_id: str, after: int = 0) -> None
     after that source row (an append pays for its new rows only)."""
     merged = ", ".join(
         f"{name} = ARRAY(SELECT DISTINCT x FROM unnest(t.{name} || EXCLUDED.{name}) AS x)"
-        for name in ("area_levels", "dimensions", "sex", "age_group", "nationality")
+        for name in (
+            "area_levels",
+            "dimensions",
+            "sex",
+            "age_group",
+            "nationality",
+            "periods",
+            "units",
+        )
     )
     if not after:
         connection.execute(
@@ -172,7 +180,8 @@ def _summarise(connection: Connection, resource_id: str, after: int = 0) -> None
             "SELECT resource_id, min(dataset_id), indicator, min(city), "
             'min(period COLLATE "C"), max(period COLLATE "C"), array_agg(DISTINCT area_level), '
             "array_agg(DISTINCT dimension), array_agg(DISTINCT sex), "
-            "array_agg(DISTINCT age_group), array_agg(DISTINCT nationality), count(*) "
+            "array_agg(DISTINCT age_group), array_agg(DISTINCT nationality), "
+            "array_agg(DISTINCT period), array_agg(DISTINCT unit), count(*) "
             f"FROM {store.ROWS} WHERE resource_id = :resource_id AND source_row > :after "
             "GROUP BY resource_id, indicator "
             "ON CONFLICT (resource_id, indicator) DO UPDATE SET "

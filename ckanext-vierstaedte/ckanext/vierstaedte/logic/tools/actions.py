@@ -513,15 +513,14 @@ def vierstaedte_tool_list_indicators(context, data_dict):
             },
         )
         place = entry["cities"].setdefault(name, {"periods": set(), "levels": set()})
-        place["periods"].add(group["period"])
-        place["levels"].add(group["area_level"])
-        entry["units"].add(group["unit"])
-        entry["levels"].add(group["area_level"])
+        place["periods"].update(group["periods"])
+        place["levels"].update(group["area_levels"])
+        entry["units"].update(group["units"])
+        entry["levels"].update(group["area_levels"])
         entry["rows"] += int(group["row_count"])
         for field in words.BREAKDOWNS:
-            entry[field].add(group[field])
-        if group["dimension"] != "none":
-            entry["dimensions"].add(group["dimension"])
+            entry[field].update(group[field])
+        entry["dimensions"].update(d for d in group["dimensions"] if d != "none")
         entry["sources"][dataset["id"]] = (dataset, name)
     result, lines = [], []
     for indicator in sorted(entries, key=data.order_of_indicators):

@@ -113,7 +113,7 @@ def city_indicators(context: dict, sources: Sources, skipped: list[dict[str, Any
 def groups(
     context: dict, sources: dict[str, Sources]
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The tables' rows counted per ``observations.rows.GROUPED``, each group with its ``city``
+    """What the tables hold per indicator (``observations.rows.groups``), each with its ``city``
     (the table's) and ``dataset_id``, by city and dataset name; and the public datasets by id
     (one SQL, one search). Groups of a dataset that is no longer public are left out."""
     tables = {t["resource_id"]: t for held in sources.values() for t in held}
