@@ -95,6 +95,14 @@ class Slot:
             CKAN_SITE_URL=f"http://127.0.0.1:{port}",
         )
 
+    def runtime_env(self, port: int = 5010) -> dict[str, str]:
+        """The environment CKAN runs in: without ``CKAN_REDIS_URL``, which CKAN would take over
+        the config's ``ckan.redis.url`` (written with the Redis user by ``write_config``), so
+        every job call (``datastore_delete`` cancels a count job) failed to authenticate."""
+        env = self.env(port)
+        env.pop("CKAN_REDIS_URL")
+        return env
+
     def write_config(self, ini: Path, port: int, plugins: str | None = None) -> Path:
         ini.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
@@ -275,7 +283,7 @@ class Slot:
                 "ckanext.vierstaedte.wsgi:application",
             ],
             env=dict(
-                self.env(port),
+                self.runtime_env(port),
                 CKAN_INI=str(ini or self.ini),
                 VIERSTAEDTE_BENCH_READY_DIR=str(ready),
             ),

@@ -19,8 +19,9 @@ Two CKAN processes run on the same databases, both gunicorn with 2 workers ×
 portal's plugins without ``vierstaedte`` and without the scheming schema, whose
 fields need our validators and helpers; datasets then show CKAN's default schema). ``wrk`` (Debian)
 drives each endpoint at each concurrency against one, then the other, each
-run bounded by ``--duration`` seconds and ``--max-requests`` responses (the
-indicator query, which reads every normalised table, gets 3 × the duration).
+run bounded by ``--duration`` seconds and ``--max-requests`` responses. The
+indicator query, the comparison page and an AI tool call read the observation
+store, which the load rebuilds after writing the rows in SQL (past CKAN's hooks).
 Prints p50/p95/p99 latency, requests/s and errors (connect/read/timeouts and
 HTTP ≥ 400), and ours ÷ core for the endpoints both have.
 """
@@ -43,6 +44,8 @@ from vierstaedte_contract.dataset import LINK, NORMALISED, ROLE_FIELD, resource_
 from vierstaedte_contract.table import datastore_fields, primary_key
 
 OURS, CORE = 5011, 5012
+# an endpoint core CKAN does not have, compared with the core endpoint a visitor meets instead
+BASELINE = {"comparison page": "dataset page"}
 LUA = Path(__file__).with_name("wrk_report.lua")
 THEMES = {"mainz": "SOCI", "trier": "REGI", "koblenz": "SOCI", "ludwigshafen": "ECON"}
 INDICATORS = ["population_total", "households", "births", "population_secondary_residence"]
@@ -61,7 +64,7 @@ AGES = [
     "65-74",
     "75+",
 ]
-GENERATOR = "2"  # bump when the generated data changes
+GENERATOR = "4"  # bump when the generated data changes (4: store rebuilt, dimension_value)
 
 
 def _areas(city: str) -> list[tuple[str, str, str]]:
@@ -83,9 +86,9 @@ class Api:
         return body["result"]
 
 
-def _seed(api: Api, city: str, kind: str) -> dict:
+def _seed(api: Api, city: str, kind: str, name: str | None = None) -> dict:
     theme = f"http://publications.europa.eu/resource/authority/data-theme/{THEMES[city]}"
-    name = f"bench-{city}-{kind}-seed"
+    name = name or f"bench-{city}-{kind}-seed"
     data = {
         "name": name,
         "owner_org": city,
@@ -211,7 +214,7 @@ def _rows_sql(table: str, seed_table: str, city: str, number: int, rows: int) ->
   nationality, dimension, dimension_value, period, value, value_status, unit, source_dataset, source_column)
 SELECT '{city}', '{ags}', ({levels})[1 + g % {n_areas}], NULLIF(({codes})[1 + g % {n_areas}], ''),
   ({names})[1 + g % {n_areas}], '{indicator}', (ARRAY['total','female','male'])[1 + (g / {n_areas}) % 3],
-  ({ages})[1 + (g / {n_areas * 3}) % {n_ages}], 'total', 'none', '',
+  ({ages})[1 + (g / {n_areas * 3}) % {n_ages}], 'total', 'none', 'total',
   (2023 - g / {n_areas * 3 * n_ages})::text || '-12-31', (g * 7919) % 40000, 'reported', 'persons',
   'bench-{city}-{number}', 'Einwohner'
 FROM generate_series(0, {rows - 1}) g;
@@ -282,6 +285,14 @@ def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int
     statements += ["COMMIT;", "ANALYZE;"]
     benchstack.sh("sql", slot.datastore, stdin="\n".join(statements))
     slot.ckan("search-index", "rebuild", "-q")
+    # the rows were written in SQL, past the hooks that keep the observation store in step
+    store_started = time.perf_counter()
+    slot.ckan("vierstaedte", "observations", "rebuild")
+    print(
+        f"  load: observation store rebuilt in {time.perf_counter() - store_started:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
     stamp.write_text(want)
     print(
         f"  load: {datasets:,} datasets, {tables} DataStore tables, {rows:,} rows loaded in "
@@ -330,7 +341,86 @@ def endpoints(slot: benchstack.Slot) -> list[tuple[str, str, bool]]:
             "&cities=mainz,trier&area_level=ortsbezirk&period_from=2020",
             False,
         ),
+        (
+            "comparison page",
+            "/vergleich?indicator=population_total&cities=mainz&cities=trier",
+            False,
+        ),
+        (
+            "AI tool call",
+            "/api/3/action/vierstaedte_tool_compare_cities?indicator=population_total",
+            False,
+        ),
     ]
+
+
+def _records(city: str, rows: int) -> list[dict]:
+    """``rows`` unique observations of the city in the common schema (as ``_rows_sql``)."""
+    areas, ags = _areas(city), cities.get(city).ags
+    n_areas, n_ages = len(areas), len(AGES)
+    return [
+        {
+            "city": city,
+            "ags": ags,
+            "area_level": areas[g % n_areas][0],
+            "area_code": areas[g % n_areas][1] or None,
+            "area_name": areas[g % n_areas][2],
+            "indicator": "population_total",
+            "sex": ("total", "female", "male")[(g // n_areas) % 3],
+            "age_group": AGES[(g // (n_areas * 3)) % n_ages],
+            "nationality": "total",
+            "dimension": "none",
+            "dimension_value": "total",
+            "period": f"{2023 - g // (n_areas * 3 * n_ages)}-12-31",
+            "value": (g * 7919) % 40000,
+            "value_status": "reported",
+            "unit": "persons",
+            "source_dataset": "bench-publish",
+            "source_column": "Einwohner",
+        }
+        for g in range(rows)
+    ]
+
+
+def publish_cost(slot: benchstack.Slot, ours: int, core: int, rows: int, rounds: int = 3) -> dict:
+    """Seconds to load a ``rows``-row table as the harvester does (``datastore_create`` with
+    the first batch, ``datastore_upsert`` ``insert`` for the rest) into a valid table dataset,
+    through ours (which keeps the observation store in step, batch by batch) and through core
+    on the same databases (which does not): the median of ``rounds`` each, alternating."""
+    token = slot.admin_token.read_text().strip()
+    api = Api(ours, token)
+    records = _records("mainz", rows)
+    batch = 10_000  # the harvester's DATASTORE_BATCH
+    seconds: dict[str, list[float]] = {"ours": [], "core": []}
+    for number in range(rounds):
+        for label, port in (("ours", ours), ("core", core)):
+            name = f"bench-publish-{label}-{number}"
+            dataset = _seed(api, "mainz", "tabelle", name=name)
+            resource = resource_with_role(dataset, NORMALISED)["id"]
+            api("datastore_delete", resource_id=resource, force=True)
+            target = Api(port, token)
+            started = time.perf_counter()
+            target(
+                "datastore_create",
+                resource_id=resource,
+                fields=datastore_fields(),
+                primary_key=primary_key(),
+                force=True,
+                records=records[:batch],
+            )
+            for first in range(batch, rows, batch):
+                target(
+                    "datastore_upsert",
+                    resource_id=resource,
+                    records=records[first : first + batch],
+                    method="insert",
+                    force=True,
+                )
+            seconds[label].append(time.perf_counter() - started)
+            api("package_delete", id=name)  # ours: the store lets go of it
+            api("dataset_purge", id=name)
+    median = {label: sorted(found)[len(found) // 2] for label, found in seconds.items()}
+    return {"rows": rows, "rounds": rounds, **median, "ratio": median["ours"] / median["core"]}
 
 
 def wrk(port: int, path: str, clients: int, duration: float, max_requests: int) -> dict:
@@ -379,38 +469,49 @@ def measure(
     try:
         loaded = load(slot, datasets, tables, rows, ours)
         core_ini = slot.write_config(slot.dir / "core.ini", core, benchstack.CORE_PLUGINS)
-        slot.start(ours)
+        server = slot.start(ours)
         slot.start(core, ini=core_ini)
         results = []
-        for label, path, in_core in endpoints(slot):
-            for port in (
-                (ours, core) if in_core else (ours,)
-            ):  # warm-up: templates, caches, connections
-                requests.get(f"http://127.0.0.1:{port}{path}", timeout=300)
-                if warmup:
-                    wrk(port, path, 2, warmup, 20)
-            seconds = duration * (3 if label == "indicator_query" else 1)
-            for clients in concurrency:
-                for port in (ours, core) if in_core else (ours,):
-                    result = wrk(port, path, clients, seconds, max_requests)
-                    result.update(
-                        endpoint=label,
-                        clients=clients,
-                        ckan="ours" if port == ours else "core",
-                        capped=result["requests"] >= max_requests - clients,
-                    )
-                    results.append(result)
-                    print(
-                        f"  load {label} c={clients} {result['ckan']}: p50 {result['p50'] / 1000:.0f} ms, "
-                        f"{result['rps']:.1f}/s, errors {result['errors']}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+        # CKAN's memory must not grow with the rows: the peak of ours (master and workers)
+        published = publish_cost(slot, ours, core, min(100_000, max(rows // 10, 100)))
+        print(
+            f"  load publish {published['rows']:,} rows: ours {published['ours']:.2f} s, "
+            f"core {published['core']:.2f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        with benchstack.RSSSampler(server.pid) as sampler:
+            for label, path, in_core in endpoints(slot):
+                for port in (
+                    (ours, core) if in_core else (ours,)
+                ):  # warm-up: templates, caches, connections
+                    requests.get(f"http://127.0.0.1:{port}{path}", timeout=300)
+                    if warmup:
+                        wrk(port, path, 2, warmup, 20)
+                for clients in concurrency:
+                    for port in (ours, core) if in_core else (ours,):
+                        result = wrk(port, path, clients, duration, max_requests)
+                        result.update(
+                            endpoint=label,
+                            clients=clients,
+                            ckan="ours" if port == ours else "core",
+                            capped=result["requests"] >= max_requests - clients,
+                        )
+                        results.append(result)
+                        print(
+                            f"  load {label} c={clients} {result['ckan']}: "
+                            f"p50 {result['p50'] / 1000:.0f} ms, "
+                            f"{result['rps']:.1f}/s, errors {result['errors']}",
+                            file=sys.stderr,
+                            flush=True,
+                        )
     finally:
         slot.stop_all()
     return {
         "loaded": loaded,
         "results": results,
+        "ours_peak_rss_mb": round(sampler.peak / 1e6),
+        "publish": published,
         "duration": duration,
         "max_requests": max_requests,
     }
@@ -427,7 +528,7 @@ def table(data: dict) -> list[str]:
     ]
     by = {(r["endpoint"], r["clients"], r["ckan"]): r for r in results}
     for r in results:
-        core = by.get((r["endpoint"], r["clients"], "core"))
+        core = by.get((BASELINE.get(r["endpoint"], r["endpoint"]), r["clients"], "core"))
         ratio = (
             f"{r['p50'] / core['p50']:.2f}" if r["ckan"] == "ours" and core and core["p50"] else ""
         )
@@ -437,8 +538,15 @@ def table(data: dict) -> list[str]:
             f"{r['p50'] / 1000:>8.1f}{r['p95'] / 1000:>8.1f}{r['p99'] / 1000:>8.1f}"
             f"{rps:>8}{r['requests']:>9}{r['errors']:>7}{ratio:>15}"
         )
+    out.append(f"peak RSS of our CKAN (gunicorn master + workers): {data['ours_peak_rss_mb']} MB")
+    published = data["publish"]
     out.append(
-        f"each row: ≤ {data.get('duration', 0):g} s (indicator_query 3 ×) and "
+        f"publish a {published['rows']:,}-row table (datastore_create + insert batches, "
+        f"median of {published['rounds']}): ours {published['ours']:.2f} s, core "
+        f"{published['core']:.2f} s, ours ÷ core {published['ratio']:.2f}"
+    )
+    out.append(
+        f"each row: ≤ {data.get('duration', 0):g} s and "
         f"≤ {data.get('max_requests', 0)} responses (≥ req/s: stopped at the request cap); "
         "errors = connect/read/timeout + HTTP ≥ 400"
     )

@@ -39,7 +39,7 @@ TINY = {
     "repeat": 1,
     "datasets": 12,
     "tables": 4,
-    "load_rows": 400,
+    "load_rows": "400",
     "clients": "2",
     "duration": 1,
     "max_requests": 20,
@@ -121,39 +121,46 @@ def run_harvest(
 
 
 def run_load(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
+    """The load test once per size of ``--load-rows``, each size in a bench slot of its own
+    (loaded once and reused while it stays the same)."""
     from bench import load
 
-    data = load.measure(
-        args.datasets,
-        args.tables,
-        args.load_rows,
-        [int(c) for c in args.clients.split(",")],
-        args.duration,
-        args.max_requests,
-        args.slot + "_load",
-        args.load_port,
-        args.warmup,
-    )
-    lines = load.table(data)
-    summary = []
-    by = {(r["endpoint"], r["clients"], r["ckan"]): r for r in data["results"]}
-    for (endpoint, clients, ckan), r in by.items():
-        if ckan != "ours":
-            continue
-        core = by.get((endpoint, clients, "core"))
-        overhead = (
-            f"; core p50 {core['p50'] / 1000:.0f} ms (ours ÷ core {r['p50'] / core['p50']:.2f})"
-            if core and core["p50"]
-            else ""
+    lines, summary, raw = [], [], {}
+    for size, rows in enumerate(int(n) for n in str(args.load_rows).split(",")):
+        data = load.measure(
+            args.datasets,
+            args.tables,
+            rows,
+            [int(c) for c in args.clients.split(",")],
+            args.duration,
+            args.max_requests,
+            args.slot + "_load" + (f"_{rows}" if size else ""),
+            args.load_port,
+            args.warmup,
         )
-        summary.append(
-            (
-                f"load c={clients}",
-                f"{endpoint}: p50/p95/p99 ms, errors",
-                f"{r['p50'] / 1000:.0f}/{r['p95'] / 1000:.0f}/{r['p99'] / 1000:.0f}, {r['errors']}{overhead}",
+        raw[str(rows)] = data
+        lines += load.table(data)
+        by = {(r["endpoint"], r["clients"], r["ckan"]): r for r in data["results"]}
+        for (endpoint, clients, ckan), r in by.items():
+            if ckan != "ours":
+                continue
+            baseline = load.BASELINE.get(endpoint, endpoint)
+            core = by.get((baseline, clients, "core"))
+            overhead = (
+                f"; core {baseline} p50 {core['p50'] / 1000:.0f} ms "
+                f"(ours ÷ core {r['p50'] / core['p50']:.2f})"
+                if core and core["p50"]
+                else ""
             )
-        )
-    return lines, summary, data
+            summary.append(
+                (
+                    f"load {rows:,} c={clients}",
+                    f"{endpoint}: p50/p95/p99 ms, errors",
+                    f"{r['p50'] / 1000:.0f}/{r['p95'] / 1000:.0f}/{r['p99'] / 1000:.0f}, "
+                    f"{r['errors']}{overhead}",
+                )
+            )
+    return lines, summary, raw
 
 
 def run_ai() -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -291,7 +298,9 @@ def main() -> None:
         "--tables", type=int, default=200, help="load: datasets with a DataStore table"
     )
     parser.add_argument(
-        "--load-rows", type=int, default=1_000_000, help="load: normalised rows in all"
+        "--load-rows",
+        default="1000000,10000000",
+        help="load: normalised rows in all tables, comma-separated sizes (one catalogue each)",
     )
     parser.add_argument("--clients", default="1,8,32", help="load, council: concurrent clients")
     parser.add_argument(

@@ -45,8 +45,21 @@ def test_bench_run_tiny_prints_the_summary_table(tmp_path):
     summary = out.split("## summary", 1)[1]
     assert "normalise" in summary
     assert "ckanext-harvest" in summary and "re-run" in summary
-    for endpoint in ("package_search", "dataset page", "datastore_search", "indicator_query"):
+    for endpoint in (
+        "package_search",
+        "dataset page",
+        "datastore_search",
+        "indicator_query",
+        "comparison page",
+        "AI tool call",
+    ):
         assert endpoint in summary
+    # each endpoint answered every request (the figures are not those of error pages)
+    for line in summary.splitlines():
+        if line.startswith("load 400 c="):
+            result = line.split("ms, errors", 1)[1]  # "12/15/20, 0; core …"
+            errors = result.split(", ")[1].split(";")[0].strip()
+            assert errors == "0", line
     assert (
         "ckanext-harvest 1.6.3" in out and "3/6/0" in out
     )  # the peer published all 3 datasets, links only
