@@ -176,3 +176,54 @@ class TestAggregate:
         )
         assert response.status_code == 200
         assert response.json["result"]["results"][0]["value"] == 222000
+
+
+@pytest.mark.usefixtures("with_plugins")
+class TestTool:
+    def test_sum_in_words_with_sources(self, tables):
+        result = call_action(
+            "vierstaedte_tool_aggregate_indicator",
+            context={"user": ""},
+            indicator="population_total",
+            op="sum",
+            over="age_group",
+            cities=["trier"],
+        )
+        answer = result["answer"]
+        assert "Summe über age_group (ohne die Zeilen „total“)" in answer
+        assert "Summe 5.921" in answer and "aus 2 Zeilen (0-2, 3-5)" in answer
+        assert "veröffentlichte Gesamtzahl 111.316" in answer
+        assert "Quellen: Tabelle trier-bevoelkerung (" in answer
+        assert "/dataset/trier-bevoelkerung" in answer
+
+    def test_share_in_english(self, tables):
+        result = call_action(
+            "vierstaedte_tool_aggregate_indicator",
+            context={"user": ""},
+            indicator="population_total",
+            op="share",
+            over="sex",
+            part="female",
+            lang="en",
+        )
+        assert "share of female (sex) in the total of the same table" in result["answer"]
+        assert "= 49.55 %" in result["answer"] and result["count"] == 1
+
+    def test_unknown_argument_is_refused(self, tables):
+        with pytest.raises(tk.ValidationError) as raised:
+            call_action(
+                "vierstaedte_tool_aggregate_indicator",
+                context={"user": ""},
+                indicator="population_total",
+                op="sum",
+                total=1,
+            )
+        assert "total" in raised.value.error_dict
+
+    def test_anonymous_over_the_api(self, app, tables):
+        response = app.post(
+            "/api/3/action/vierstaedte_tool_aggregate_indicator",
+            json={"indicator": "population_total", "op": "latest", "cities": ["trier"]},
+        )
+        assert response.status_code == 200, response.body
+        assert "Trier 2023-12-31: 111.316" in response.json["result"]["answer"]

@@ -23,6 +23,7 @@ TOOLS = (
     "vierstaedte_tool_compare_cities",
     "vierstaedte_tool_read_rows",
     "vierstaedte_tool_search_council",  # tests/ckanext/test_council_tool.py
+    "vierstaedte_tool_aggregate_indicator",  # tests/ckanext/test_aggregations.py
 )
 CITATION = (
     "text",

@@ -23,6 +23,7 @@ from ckanext.vierstaedte.logic import (
     sql_search,
 )
 from ckanext.vierstaedte.logic.tools import actions as tools
+from ckanext.vierstaedte.logic.tools import aggregate as aggregate_tool
 from ckanext.vierstaedte.observations import actions as observations
 from vierstaedte_contract import cities
 
@@ -98,6 +99,7 @@ def get_actions():
         **aggregations.get_actions(),
         **exports.get_actions(),
         **tools.get_actions(),
+        **aggregate_tool.get_actions(),
         **sql_search.get_actions(),
         **council_store.get_actions(),
         **council_show.get_actions(),

@@ -330,6 +330,74 @@ def tool_schemas() -> dict[str, dict[str, Any]]:
             "examples": [{"id": "mainz-stadtratswahl-2024", "filters": {"area_name": "Weisenau"}}],
         },
         "vierstaedte_tool_search_council": _council_search(common),
+        "vierstaedte_tool_aggregate_indicator": _aggregate_indicator(common, breakdowns, periods),
+    }
+
+
+def _aggregate_indicator(common, breakdowns, periods) -> dict[str, Any]:
+    """The aggregation tool (``tools/aggregate.py``): ``vierstaedte_indicator_aggregate``."""
+    one = {"type": "string", "maxLength": 100}
+    return {
+        "description": _text(
+            "Rechnet mit den Zahlen eines Indikators: Summe über eine Gliederung (op=sum, "
+            "over; nie die Gesamtzahl mit ihren Teilen, nur Anzahlen), neuester Wert je Stadt "
+            "(latest), Veränderung zwischen period_from und period_to (change), Anteil eines "
+            "Teils an der Gesamtzahl derselben Tabelle (share, over, part). Nennt die Quellen.",
+            "Computes with an indicator's figures: a sum over a breakdown (op=sum, over; never "
+            "a total with its parts, counts only), the latest value per city (latest), the "
+            "change between period_from and period_to (change), the share of a part in the "
+            "total of the same table (share, over, part). Cites its sources.",
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "indicator": _indicator(),
+                "op": {
+                    "type": "string",
+                    "enum": ["sum", "latest", "change", "share"],
+                    "description": "Berechnung / operation.",
+                },
+                "over": {
+                    "type": "string",
+                    "enum": ["age_group", "sex", "nationality", "area"],
+                    "description": "Gliederung für sum/share / breakdown for sum/share.",
+                },
+                "part": dict(one, description="Teil für share, z. B. female / part for share."),
+                "cities": {
+                    "type": "array",
+                    "items": common["city"],
+                    "maxItems": LIST_ITEMS,
+                    "description": "Städte / cities; default all.",
+                },
+                "area_level": {
+                    "type": "string",
+                    "enum": list(table.enum("area_level")),
+                    "description": "Gebietsebene / area level; default stadt.",
+                },
+                "sex": {"type": "string", "enum": list(table.enum("sex"))},
+                "age_group": {"type": "string", "pattern": _AGE_GROUP},
+                "nationality": {"type": "string", "enum": list(table.enum("nationality"))},
+                "period_from": periods["period_from"],
+                "period_to": periods["period_to"],
+                "lang": common["lang"],
+            },
+            "required": ["indicator", "op"],
+            "additionalProperties": False,
+        },
+        "examples": [
+            {
+                "indicator": "population_total",
+                "op": "sum",
+                "over": "age_group",
+                "cities": ["trier"],
+            },
+            {
+                "indicator": "population_total",
+                "op": "change",
+                "period_from": "2021",
+                "period_to": "2023",
+            },
+        ],
     }
 
 
