@@ -177,15 +177,7 @@ class Slot:
         permissions = self.ckan("datastore", "set-permissions").stdout
         (self.dir / "datastore-permissions.sql").write_text(permissions)
         sh("sql", self.datastore, stdin=permissions)
-        self.ckan(
-            "vierstaedte",
-            "ensure-sysadmin",
-            "admin",
-            "--email",
-            "admin@bench.invalid",
-            "--token-file",
-            str(self.admin_token),
-        )
+        self.ensure_admin()
         self.ckan("vierstaedte", "init-cities")
         for city in ("mainz", "trier"):
             self.ckan(
@@ -197,6 +189,18 @@ class Slot:
             )
         sh("clone", self.db, self.template)
         stamp.write_text(self._stamp())
+
+    def ensure_admin(self) -> None:
+        """The slot's sysadmin, with a valid API token in ``admin_token``."""
+        self.ckan(
+            "vierstaedte",
+            "ensure-sysadmin",
+            "admin",
+            "--email",
+            "admin@bench.invalid",
+            "--token-file",
+            str(self.admin_token),
+        )
 
     def _exists(self, database: str) -> bool:
         return sh("exists", database).strip() == "yes"

@@ -250,15 +250,7 @@ def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int
         if slot.ckan("vierstaedte", "observations", "check", check=False).returncode:
             _rebuild_store(slot)
         # the publish measurement writes: a token from the template may no longer be valid
-        slot.ckan(
-            "vierstaedte",
-            "ensure-sysadmin",
-            "admin",
-            "--email",
-            "admin@bench.invalid",
-            "--token-file",
-            str(slot.admin_token),
-        )
+        slot.ensure_admin()
         return json.loads(want)
     started = time.perf_counter()
     stamp.unlink(missing_ok=True)
