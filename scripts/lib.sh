@@ -91,6 +91,18 @@ install_solr() {
   fi
 }
 
+install_cluster_tools() {  # nginx balances the cluster's nodes; buildah and debootstrap build the image
+  local missing=()
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v buildah >/dev/null || missing+=(buildah)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  if ((${#missing[@]})); then
+    say "Installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
 install_test_tools() {  # axe-core for the browser tests' accessibility checks, from the npm registry, pinned
   local spec=$ROOT/tests/browser/axe dir=$STACK_DIR/npm want tmp
   want=$(cat "$spec/package.json" "$spec/package-lock.json" | sha256sum | cut -c1-16)
