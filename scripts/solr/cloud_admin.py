@@ -1,0 +1,325 @@
+"""The SolrCloud's collections through Solr's Collections API: create, wait, status, agree.
+
+    python scripts/solr/cloud_admin.py [--timeout S] ensure NAME=CONFIGSET… [--reload NAME…]
+    python scripts/solr/cloud_admin.py [--timeout S] wait [--node N]
+    python scripts/solr/cloud_admin.py status
+    python scripts/solr/cloud_admin.py [--timeout S] agree [COLLECTION…]
+
+``scripts/solr/cloud`` runs the JVMs (ZooKeeper and the Solr nodes) and calls this for what
+needs JSON: the Collections API answers are nested too deep for a shell script. The nodes'
+ports come from ``VIERSTAEDTE_CLUSTER_PORT_BASE`` (the contract in docs/solrcloud.md: node N
+at base + 10 + N); the admin's password is read from the file named by
+``VIERSTAEDTE_SOLR_ADMIN_PASSWORD_FILE``, never from the command line.
+
+Why every shard gets one replica on each node, placed by hand (``createNodeSet=EMPTY``, then
+``ADDREPLICA`` per shard and node) instead of Solr's placement plugin: with two nodes, only that
+layout survives the loss of either node, and the first replica added becomes the shard's
+leader, so the leaders are split over both nodes and a node's death always costs one leader
+election — the case the drills measure. ``ensure`` re-adds a missing replica, so a second
+``up`` repairs a half-created collection.
+
+``agree`` counts each replica's documents with ``distrib=false`` (the core alone, not the
+collection): replicas of one shard must hold the same number. A replica that is not active
+cannot be counted and so disagrees. Counts are compared again until ``--timeout``, because a
+replica shows a write only after its next soft commit (3 s, scripts/solr/solrconfig.xml).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+NODES = (1, 2)
+SHARDS = 2
+REQUEST_TIMEOUT = 30  # seconds for one Collections API call (ADDREPLICA loads a core)
+
+
+class CloudError(RuntimeError):
+    pass
+
+
+def port_base() -> int:
+    return int(os.environ.get("VIERSTAEDTE_CLUSTER_PORT_BASE", "7100"))
+
+
+def node_port(node: int, base: int | None = None) -> int:
+    return (port_base() if base is None else base) + 10 + node
+
+
+def node_url(node: int, base: int | None = None) -> str:
+    return f"http://127.0.0.1:{node_port(node, base)}/solr"
+
+
+def node_name(node: int, base: int | None = None) -> str:
+    """How SolrCloud names a node in ``live_nodes`` and in a replica's ``node_name``."""
+    return f"127.0.0.1:{node_port(node, base)}_solr"
+
+
+def admin_auth() -> tuple[str, str]:
+    path = os.environ.get("VIERSTAEDTE_SOLR_ADMIN_PASSWORD_FILE")
+    if not path:
+        raise CloudError("VIERSTAEDTE_SOLR_ADMIN_PASSWORD_FILE ist nicht gesetzt")
+    return ("admin", Path(path).read_text(encoding="utf-8").strip())
+
+
+class Cloud:
+    """The Collections API of whichever node answers first."""
+
+    def __init__(self, base: int | None = None, auth: tuple[str, str] | None = None):
+        self.base = port_base() if base is None else base
+        self.auth = auth or admin_auth()
+
+    def node_up(self, node: int) -> bool:
+        """The node answers its health check (in cloud mode: it is connected to ZooKeeper)."""
+        try:
+            answer = requests.get(
+                f"{node_url(node, self.base)}/admin/info/health", params={"wt": "json"}, timeout=3
+            )
+        except requests.RequestException:
+            return False
+        return answer.status_code == 200
+
+    def call(self, path: str, timeout: float = REQUEST_TIMEOUT, **params: Any) -> dict:
+        """GET ``path`` on the first node that answers; a Solr error raises CloudError."""
+        errors = []
+        for node in NODES:
+            try:
+                answer = requests.get(
+                    f"{node_url(node, self.base)}{path}",
+                    params={"wt": "json", **params},
+                    auth=self.auth,
+                    timeout=timeout,
+                )
+            except requests.ConnectionError as error:
+                errors.append(f"Knoten {node}: {error.__class__.__name__}")
+                continue
+            body = (
+                answer.json()
+                if answer.headers.get("content-type", "").startswith("application/json")
+                else {}
+            )
+            if answer.status_code != 200 or body.get("failure") or body.get("exception"):
+                message = (body.get("error") or {}).get("msg") or body.get("failure") or answer.text
+                raise CloudError(f"{path} {params.get('action', '')}: {message}"[:500])
+            return body
+        raise CloudError("kein Solr-Knoten antwortet (" + "; ".join(errors) + ")")
+
+    def collections_api(self, action: str, **params: Any) -> dict:
+        return self.call("/admin/collections", action=action, **params)
+
+    def cluster(self) -> dict:
+        status = self.collections_api("CLUSTERSTATUS")["cluster"]
+        status.setdefault("collections", {})
+        status.setdefault("live_nodes", [])
+        return status
+
+    # --- creating ---------------------------------------------------------------------------
+
+    def ensure(self, collections: dict[str, str], reload: set[str]) -> None:
+        """Each collection exists with a replica of every shard on every node."""
+        cluster = self.cluster()
+        for name, configset in collections.items():
+            if name not in cluster["collections"]:
+                print(f"Lege Collection {name} an ({SHARDS} Shards × {len(NODES)} Replikate)")
+                self.collections_api(
+                    "CREATE",
+                    name=name,
+                    numShards=SHARDS,
+                    replicationFactor=1,
+                    createNodeSet="EMPTY",
+                    **{"collection.configName": configset},
+                )
+                cluster = self.cluster()
+            elif name in reload:
+                print(f"Collection {name}: neue Konfiguration, lade sie neu")
+                self.collections_api("RELOAD", name=name)
+            shards = cluster["collections"][name]["shards"]
+            # shard k's leader on node k: the first replica added leads
+            for turn in range(len(NODES)):
+                for index, shard in enumerate(sorted(shards)):
+                    node = NODES[(index + turn) % len(NODES)]
+                    replicas = shards[shard].get("replicas", {}).values()
+                    if any(r["node_name"] == node_name(node, self.base) for r in replicas):
+                        continue
+                    print(f"Collection {name}: Replikat von {shard} auf Knoten {node}")
+                    self.collections_api(
+                        "ADDREPLICA",
+                        collection=name,
+                        shard=shard,
+                        node=node_name(node, self.base),
+                        type="NRT",
+                    )
+            cluster = self.cluster()
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def replicas(self, cluster: dict | None = None) -> list[dict]:
+        """Every replica: collection, shard, core, node, state, leader, live."""
+        cluster = cluster or self.cluster()
+        live = set(cluster["live_nodes"])
+        found = []
+        for collection, state in sorted(cluster["collections"].items()):
+            for shard, shard_state in sorted(state["shards"].items()):
+                for replica in shard_state.get("replicas", {}).values():
+                    found.append(
+                        {
+                            "collection": collection,
+                            "shard": shard,
+                            "core": replica["core"],
+                            "node": replica["node_name"],
+                            "base_url": replica["base_url"],
+                            "state": replica["state"],
+                            "leader": replica.get("leader") == "true",
+                            "live": replica["node_name"] in live,
+                        }
+                    )
+        return found
+
+    def count(self, replica: dict) -> int | None:
+        """The documents this one core can see (``distrib=false``); None if it does not answer."""
+        try:
+            answer = requests.get(
+                f"{replica['base_url']}/{replica['core']}/select",
+                params={"q": "*:*", "rows": 0, "distrib": "false", "wt": "json"},
+                auth=self.auth,
+                timeout=5,
+            )
+        except requests.RequestException:
+            return None
+        if answer.status_code != 200:
+            return None
+        return answer.json()["response"]["numFound"]
+
+    def not_active(self, node: int | None = None) -> list[dict]:
+        """The replicas (of one node, or all) that are not active on a live node."""
+        return [
+            r
+            for r in self.replicas()
+            if (node is None or r["node"] == node_name(node, self.base))
+            and not (r["state"] == "active" and r["live"])
+        ]
+
+    def wait_active(self, timeout: float, node: int | None = None) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                pending = self.not_active(node)
+                if (
+                    node is not None
+                    and node_name(node, self.base) not in self.cluster()["live_nodes"]
+                ):
+                    pending = pending or [{"core": f"Knoten {node}", "state": "nicht verbunden"}]
+            except (CloudError, requests.RequestException) as error:
+                pending = [{"core": "?", "state": str(error)}]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                listed = ", ".join(f"{r['core']} ({r['state']})" for r in pending)
+                raise CloudError(f"nach {timeout:.0f} s nicht aktiv: {listed}")
+            time.sleep(1)
+
+    def disagreements(self, collections: list[str] | None = None) -> tuple[list[str], list[dict]]:
+        """Shards whose replicas differ (or cannot be counted), and every replica with its count."""
+        counted = []
+        for replica in self.replicas():
+            if collections and replica["collection"] not in collections:
+                continue
+            active = replica["state"] == "active" and replica["live"]
+            counted.append({**replica, "docs": self.count(replica) if active else None})
+        shards: dict[tuple[str, str], list[dict]] = {}
+        for replica in counted:
+            shards.setdefault((replica["collection"], replica["shard"]), []).append(replica)
+        if collections:
+            missing = set(collections) - {collection for collection, _ in shards}
+            if missing:
+                raise CloudError("keine solche Collection: " + ", ".join(sorted(missing)))
+        bad = [
+            f"{collection}/{shard}: " + ", ".join(f"{r['core']}={r['docs']}" for r in replicas)
+            for (collection, shard), replicas in sorted(shards.items())
+            if len({r["docs"] for r in replicas}) != 1
+            or replicas[0]["docs"] is None
+            or len(replicas) < len(NODES)
+        ]
+        return bad, counted
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def _status(cloud: Cloud) -> int:
+    live = []
+    for node in NODES:
+        up = cloud.node_up(node)
+        live.append(up)
+        print(f"Solr-Knoten {node}: {node_url(node, cloud.base)} {'läuft' if up else 'AUS'}")
+    if not any(live):
+        return 1
+    _, replicas = cloud.disagreements()
+    for replica in replicas:
+        print(
+            "  {collection:8} {shard:7} {core:32} {node:22} {shown:12}{lead} docs={docs}".format(
+                **replica,
+                # ZooKeeper keeps a killed node's replicas "active" until its session expires
+                shown=replica["state"] if replica["live"] else f"{replica['state']}/tot",
+                lead=" leader" if replica["leader"] else "       ",
+            )
+        )
+    print("Collections: " + " ".join(sorted({r["collection"] for r in replicas})))
+    return 0
+
+
+def _agree(cloud: Cloud, collections: list[str], timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        bad, replicas = cloud.disagreements(collections or None)
+        if not bad:
+            names = sorted({r["collection"] for r in replicas})
+            print(f"Replikate einig ({', '.join(names)}): {len(replicas)} Kerne")
+            return 0
+        if time.monotonic() > deadline:
+            for line in bad:
+                print(f"UNEINIG {line}", file=sys.stderr)
+            return 1
+        time.sleep(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--timeout", type=float, help="seconds (180; agree: 15)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    ensure = commands.add_parser("ensure")
+    ensure.add_argument("collections", nargs="+", metavar="NAME=CONFIGSET")
+    ensure.add_argument("--reload", nargs="*", default=[])
+    wait = commands.add_parser("wait")
+    wait.add_argument("--node", type=int, choices=NODES)
+    commands.add_parser("status")
+    agree = commands.add_parser("agree")
+    agree.add_argument("collections", nargs="*")
+    args = parser.parse_args(argv)
+    timeout = args.timeout if args.timeout is not None else 15 if args.command == "agree" else 180
+    try:
+        cloud = Cloud()
+        if args.command == "ensure":
+            wanted = dict(item.split("=", 1) for item in args.collections)
+            cloud.ensure(wanted, set(args.reload))
+            cloud.wait_active(timeout)
+            return 0
+        if args.command == "wait":
+            cloud.wait_active(timeout, args.node)
+            return 0
+        if args.command == "status":
+            return _status(cloud)
+        return _agree(cloud, args.collections, timeout)
+    except CloudError as error:
+        print(f"FEHLER: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
