@@ -81,6 +81,18 @@ PROFILES = {
         "solr_commit": "false",
         "demo": "false",
     },
+    # the local cluster (scripts/cluster, docs/cluster.md): its own PostgreSQL primary and standby,
+    # so the site's names; ports, Solr and Redis URLs and the storage come from the environment
+    "cluster": {
+        "db": "ckan_default",
+        "datastore": "datastore_default",
+        "solr_core": "ckan",
+        "redis_db": "2",
+        "site_id": "vierstaedte-cluster",
+        "port": "7100",
+        "solr_commit": "false",
+        "demo": "true",
+    },
 }
 
 
