@@ -1,9 +1,9 @@
 """The SolrCloud's collections through Solr's Collections API: create, wait, status, agree.
 
-    python scripts/solr/cloud_admin.py [--timeout S] ensure NAME=CONFIGSET… [--reload NAME…]
-    python scripts/solr/cloud_admin.py [--timeout S] wait [--node N]
+    python scripts/solr/cloud_admin.py ensure [--timeout S] NAME=CONFIGSET… [--reload NAME…]
+    python scripts/solr/cloud_admin.py wait [--timeout S] [--node N]
     python scripts/solr/cloud_admin.py status
-    python scripts/solr/cloud_admin.py [--timeout S] agree [COLLECTION…]
+    python scripts/solr/cloud_admin.py agree [--timeout S] [COLLECTION…]
 
 ``scripts/solr/cloud`` runs the JVMs (ZooKeeper and the Solr nodes) and calls this for what
 needs JSON: the Collections API answers are nested too deep for a shell script. The nodes'
@@ -291,31 +291,32 @@ def _agree(cloud: Cloud, collections: list[str], timeout: float) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--timeout", type=float, help="seconds (180; agree: 15)")
     commands = parser.add_subparsers(dest="command", required=True)
     ensure = commands.add_parser("ensure")
+    ensure.add_argument("--timeout", type=float, default=180)
     ensure.add_argument("collections", nargs="+", metavar="NAME=CONFIGSET")
     ensure.add_argument("--reload", nargs="*", default=[])
     wait = commands.add_parser("wait")
+    wait.add_argument("--timeout", type=float, default=180)
     wait.add_argument("--node", type=int, choices=NODES)
     commands.add_parser("status")
     agree = commands.add_parser("agree")
+    agree.add_argument("--timeout", type=float, default=15)
     agree.add_argument("collections", nargs="*")
     args = parser.parse_args(argv)
-    timeout = args.timeout if args.timeout is not None else 15 if args.command == "agree" else 180
     try:
         cloud = Cloud()
         if args.command == "ensure":
             wanted = dict(item.split("=", 1) for item in args.collections)
             cloud.ensure(wanted, set(args.reload))
-            cloud.wait_active(timeout)
+            cloud.wait_active(args.timeout)
             return 0
         if args.command == "wait":
-            cloud.wait_active(timeout, args.node)
+            cloud.wait_active(args.timeout, args.node)
             return 0
         if args.command == "status":
             return _status(cloud)
-        return _agree(cloud, args.collections, timeout)
+        return _agree(cloud, args.collections, args.timeout)
     except CloudError as error:
         print(f"FEHLER: {error}", file=sys.stderr)
         return 1
