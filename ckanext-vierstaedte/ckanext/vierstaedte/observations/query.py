@@ -9,11 +9,19 @@ The store holds checked tables only, so a table is left out here for one reason 
 see: its DataStore table was dropped behind CKAN's back (``datastore_active`` still set). The
 query looks each table it would cite up (``to_regclass``) and lists a missing one as skipped, as
 the reads did before the store.
+
+Both answers are kept in the worker's memory (:class:`Answers`) under the store's generation
+(``store.bump``: every publish, withdrawal, private or deleted dataset raises it in its own
+transaction), so many visitors asking the same question cost one query of the store; each asks
+the database only for the generation and whether the tables cited are still there. The memory
+is bounded by answers and rows, not by the store.
 """
 
 from __future__ import annotations
 
+import collections
 import json
+import threading
 from typing import Any
 
 import sqlalchemy as sa
@@ -91,16 +99,101 @@ def _worded(skipped: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+class Answers:
+    """Answers of the store by question, each with the generation it was read at and the
+    tables it cites (whether each was there); least recently used first out.
+
+    At most ``entries`` answers and ``rows`` rows of answers in all; a larger answer is not
+    kept. Answers are shared: never change one in place.
+    """
+
+    def __init__(self, entries: int = 256, rows: int = 50_000):
+        self.entries, self.rows = entries, rows
+        self._held: collections.OrderedDict[tuple, tuple[int, dict, dict]] = (
+            collections.OrderedDict()
+        )
+        self._rows = 0
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _size(answer: dict[str, Any]) -> int:
+        return 1 + len(answer.get("rows") or ()) + len(answer.get("coverage") or ())
+
+    def get(self, key: tuple) -> tuple[int, dict, dict] | None:
+        with self._lock:
+            found = self._held.get(key)
+            if found is not None:
+                self._held.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, generation: int, answer: dict, cited: dict[str, bool]) -> None:
+        size = self._size(answer)
+        if size > self.rows:
+            return
+        with self._lock:
+            old = self._held.pop(key, None)
+            if old is not None:
+                self._rows -= self._size(old[1])
+            self._held[key] = (generation, answer, cited)
+            self._rows += size
+            while len(self._held) > self.entries or self._rows > self.rows:
+                _key, (_gen, dropped, _cited) = self._held.popitem(last=False)
+                self._rows -= self._size(dropped)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+            self._rows = 0
+
+
+ANSWERS = Answers()
+
+
+def _key(statement: str, params: dict[str, Any]) -> tuple:
+    return (statement, json.dumps(params, sort_keys=True, default=str))
+
+
+def _parsed(row: sa.Row) -> dict[str, Any]:
+    """A result row as a dict, its JSON columns parsed (the DataStore's engines leave JSON as
+    text)."""
+    return {
+        key: json.loads(value) if isinstance(value, str) else value
+        for key, value in row._mapping.items()
+    }
+
+
+def _cached(statement: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The one row of a statement that answers a question of the store, from :data:`ANSWERS`
+    while the store's generation and the cited tables (the ``cited`` column: pairs of
+    resource id and whether its table was there) are as they were; skipped tables worded."""
+    store.ensure()
+    key = _key(statement, params)
+    held = ANSWERS.get(key)
+    with store.read_engine().connect() as connection:
+        # one round trip: the generation, and whether each table the held answer cites is there
+        generation, there = connection.execute(
+            sa.text(
+                f"SELECT (SELECT value FROM {store.GENERATION} WHERE id = 1), "
+                f"(SELECT coalesce(json_object_agg(r, {_PRESENT.replace('resource_id', 'r')}), "
+                "'{}') FROM unnest(CAST(:ids AS text[])) AS r)"
+            ),
+            {"ids": list(held[2]) if held else []},
+        ).one()
+        there = json.loads(there) if isinstance(there, str) else there
+        if held is not None and held[0] == generation and there == held[2]:
+            return dict(held[1], skipped=_worded(held[1]["skipped"]))
+        found = _parsed(connection.execute(sa.text(statement), params).one())
+    cited = {resource_id: present for resource_id, present in found.pop("cited") or []}
+    ANSWERS.put(key, generation, found, cited)
+    return dict(found, skipped=_worded(found["skipped"]))
+
+
 def _run(statement: str, params: dict[str, Any]) -> dict[str, Any]:
     """The one row of a statement, its JSON columns parsed (the DataStore's engines leave JSON
     as text) and its skipped tables worded."""
     store.ensure()
     with store.read_engine().connect() as connection:
-        row = connection.execute(sa.text(statement), params).one()
-    found = {
-        key: json.loads(value) if isinstance(value, str) else value
-        for key, value in row._mapping.items()
-    }
+        found = _parsed(connection.execute(sa.text(statement), params).one())
     found["skipped"] = _worded(found["skipped"])
     return found
 
@@ -150,7 +243,8 @@ SELECT
      SELECT t.resource_id, t.dataset_name, t.dataset_title, t.resource_url, t.city
      FROM cited c JOIN {store.TABLES} t USING (resource_id) WHERE c.present
      ORDER BY array_position(:cities, t.city), t.dataset_name {C}) AS s) AS sources,
-  {_skipped_sql("cited")} AS skipped
+  {_skipped_sql("cited")} AS skipped,
+  (SELECT json_agg(json_build_array(resource_id, present)) FROM cited) AS cited
 """
     params = dict(
         filters,
@@ -160,7 +254,7 @@ SELECT
         limit=limit + 1,
         most=most,
     )
-    return _run(statement, params)
+    return _cached(statement, params)
 
 
 def coverage(cities: list[str], indicators: list[str]) -> dict[str, Any]:
@@ -197,9 +291,10 @@ SELECT
        (SELECT array_agg(DISTINCT x) FROM held h, unnest(h.nationality) x
         WHERE (h.indicator, h.city) = (g.indicator, g.city)) AS nationality
      FROM held g GROUP BY indicator, city) AS c) AS coverage,
-  {_skipped_sql("stored")} AS skipped
+  {_skipped_sql("stored")} AS skipped,
+  (SELECT json_agg(json_build_array(resource_id, present)) FROM stored) AS cited
 """
-    return _run(
+    return _cached(
         statement,
         {
             "cities": list(cities),

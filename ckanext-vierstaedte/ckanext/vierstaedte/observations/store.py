@@ -9,6 +9,9 @@ that the store considered: ``stored`` (with its row count) or ``skipped`` (with 
 ``logic.tables`` gave), so a table missing from an answer stays explainable.
 ``vierstaedte.observation_coverage`` summarises each stored table per indicator (periods, area
 levels, breakdown values), so listing what exists reads a few lines per table, not every row.
+``vierstaedte.observation_generation`` is one number that every transaction changing the store
+raises as its last write (``bump``): a reader that cached an answer under the generation it saw
+knows the answer is still the store's while the number stays (``query``).
 
 Why a schema of its own in the DataStore database: the rows are copied there with one
 ``INSERT … SELECT`` from the resource's table (no row passes through Python), the read-only
@@ -40,6 +43,7 @@ SCHEMA = "vierstaedte"
 ROWS = f"{SCHEMA}.observations"
 TABLES = f"{SCHEMA}.observation_tables"
 COVERAGE = f"{SCHEMA}.observation_coverage"
+GENERATION = f"{SCHEMA}.observation_generation"
 STORED, SKIPPED = "stored", "skipped"
 # what the store adds to the contract's columns, in this order after them
 EXTRA_COLUMNS = {
@@ -87,6 +91,9 @@ COVERAGE_COLUMNS = {
 }
 # an advisory lock key of the store's DDL (any constant; "vierstaedte" in ASCII, shortened)
 _DDL_LOCK = 0x76696572
+
+# now in microseconds, as a generation (``bump``)
+_CLOCK = "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint"
 
 _ready = False
 
@@ -138,6 +145,11 @@ def _create_statements() -> list[str]:
         f"CREATE TABLE IF NOT EXISTS {COVERAGE} (\n  {coverage},\n"
         "  PRIMARY KEY (resource_id, indicator)\n)",
         f"CREATE INDEX IF NOT EXISTS observation_coverage_city_idx ON {COVERAGE} (city, indicator)",
+        # one line; its first value is a clock's in microseconds, so a store created again
+        # never goes back to a generation an earlier one had
+        f"CREATE TABLE IF NOT EXISTS {GENERATION} (\n"
+        "  id int PRIMARY KEY CHECK (id = 1),\n  value bigint NOT NULL\n)",
+        f"INSERT INTO {GENERATION} VALUES (1, {_CLOCK}) ON CONFLICT (id) DO NOTHING",
     ]
 
 
@@ -162,6 +174,7 @@ def _layout(connection: Connection) -> dict[str, list[str]]:
 
 
 def _expected_layout() -> dict[str, list[str]]:
+    """The rows' tables as the code wants them (the generation's line is not data: kept)."""
     return {
         "observation_coverage": list(COVERAGE_COLUMNS),
         "observation_tables": list(STATE_COLUMNS),
@@ -185,16 +198,39 @@ def ensure() -> None:
 
 def _ensure(connection: Connection) -> None:
     connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
-    found = _layout(connection)
-    if found and found != _expected_layout():
+    expected = _expected_layout()
+    found = {name: cols for name, cols in _layout(connection).items() if name in expected}
+    changed = bool(found) and found != expected
+    if changed:
         log.warning("observation store: the layout changed, its tables are created again")
         connection.execute(sa.text(f"DROP TABLE IF EXISTS {ROWS}, {TABLES}, {COVERAGE}"))
     for statement in _create_statements():
         connection.execute(sa.text(statement))
+    if changed:
+        bump(connection)
     role = read_role()
     if role:
         connection.execute(sa.text(f"GRANT USAGE ON SCHEMA {SCHEMA} TO {q(role)}"))
-        connection.execute(sa.text(f"GRANT SELECT ON {ROWS}, {TABLES}, {COVERAGE} TO {q(role)}"))
+        connection.execute(
+            sa.text(f"GRANT SELECT ON {ROWS}, {TABLES}, {COVERAGE}, {GENERATION} TO {q(role)}")
+        )
+
+
+def bump(connection: Connection) -> None:
+    """Raise the store's generation: what was read before no longer holds.
+
+    Call it as the last write of a transaction that changed the store: its line stays locked
+    until the commit, so concurrent writers wait for each other only that long, and a reader
+    sees the new number no earlier than the rows it stands for.
+    """
+    connection.execute(
+        sa.text(f"UPDATE {GENERATION} SET value = greatest(value + 1, {_CLOCK}) WHERE id = 1")
+    )
+
+
+def generation(connection: Connection) -> int:
+    """The store's generation (see :func:`bump`)."""
+    return connection.execute(sa.text(f"SELECT value FROM {GENERATION} WHERE id = 1")).scalar()
 
 
 def clear() -> None:
@@ -203,6 +239,9 @@ def clear() -> None:
         exists = connection.execute(sa.text("SELECT to_regclass(:name)"), {"name": TABLES})
         if exists.scalar() is not None:
             connection.execute(sa.text(f"TRUNCATE {ROWS}, {TABLES}, {COVERAGE}"))
+        exists = connection.execute(sa.text("SELECT to_regclass(:name)"), {"name": GENERATION})
+        if exists.scalar() is not None:
+            bump(connection)
 
 
 def rows(connection: Connection, statement: str, **params: Any) -> list[dict[str, Any]]:

@@ -290,32 +290,38 @@ def sync_dataset(dataset_id: str, *, rows_changed: bool = True, appended: bool =
             wanted = plan(connection, dataset)
             keep = wanted.resource_id if wanted.skipped is None else None
         if keep and (after or unchanged):
-            _remove(connection, dataset_id, keep=keep)
+            removed = _remove(connection, dataset_id, keep=keep)
             if after:
                 copied, last = _copy(connection, wanted, after)
                 _record(
                     connection, wanted, store.STORED, count=held["row_count"] + copied, last=last
                 )
+            if removed or after:
+                store.bump(connection)
             return wanted
-        _remove(connection, dataset_id)
+        removed = _remove(connection, dataset_id)
         if wanted.skipped is not None:
             _record(connection, wanted, store.SKIPPED, reason=wanted.skipped.reason)
         elif keep:
             copied, last = _copy(connection, wanted, 0)
             _record(connection, wanted, store.STORED, count=copied, last=last)
+        if removed or wanted.skipped is not None or keep:
+            store.bump(connection)
     return wanted
 
 
-def _remove(connection: Connection, dataset_id: str, keep: str | None = None) -> None:
-    """Delete what the store holds of a dataset (but the table ``keep``)."""
-    for target in (store.ROWS, store.COVERAGE, store.TABLES):
+def _remove(connection: Connection, dataset_id: str, keep: str | None = None) -> int:
+    """Delete what the store holds of a dataset (but the table ``keep``): the lines deleted."""
+    return sum(
         connection.execute(
             sa.text(
                 f"DELETE FROM {target} WHERE dataset_id = :dataset_id "
                 "AND resource_id IS DISTINCT FROM :keep"
             ),
             {"dataset_id": dataset_id, "keep": keep},
-        )
+        ).rowcount
+        for target in (store.ROWS, store.COVERAGE, store.TABLES)
+    )
 
 
 def remove_dataset(dataset_id: str) -> None:
@@ -324,7 +330,8 @@ def remove_dataset(dataset_id: str) -> None:
     dataset_id = (_show(dataset_id) or {}).get("id") or dataset_id
     with store.write_engine().begin() as connection:
         _lock(connection, dataset_id)
-        _remove(connection, dataset_id)
+        if _remove(connection, dataset_id):
+            store.bump(connection)
 
 
 # --- the whole catalogue ------------------------------------------------------------------------
