@@ -11,6 +11,9 @@
 # because run-initdb sources this file.
 (
   set -euo pipefail
+  # a SolrCloud node (docker-compose.cluster.yml): the collections' configsets live in ZooKeeper
+  # (cloud-init.sh uploads them), and a core folder here would be a stray standalone core
+  [[ -z ${ZK_HOST:-} ]] || exit 0
   configsets=/opt/solr/server/solr/configsets
   data=${SOLR_HOME:-/var/solr/data}
   update() {  # update CORE CONFIGSET REBUILD-COMMAND
