@@ -262,3 +262,23 @@ def test_an_invalid_selection_is_explained_without_internal_names(app, data):
     assert "Indikator:" in text and "Gebietsebene:" in text and "Städte:" in text
     for internal in ("population_total", "ortsbezirk", "statistischer_bezirk", "mainz,"):
         assert internal not in text, (internal, text)
+
+
+def test_the_table_body_escapes_every_text_and_labels_each_cell():
+    from ckanext.vierstaedte.logic import comparison
+
+    table = {"header": ["Stadt", "Gebiet <b>", "Wert"], "rows": [], "number_columns": {2}}
+    cells = [
+        [
+            {"text": "Mainz", "colour": "#c00"},
+            {"text": '<script>alert("x")</script>', "colour": None},
+            {"text": "220.000", "colour": None},
+        ]
+    ]
+    row = BeautifulSoup(f"<table>{comparison.table_body(table, cells)}</table>", "html.parser").tr
+    header, area, value = row.find_all(["th", "td"])
+    assert header.name == "th" and header["scope"] == "row" and header.get_text() == "Mainz"
+    assert header.select_one(".vierstaedte-swatch")["style"] == "background-color: #c00"
+    assert area.get_text() == '<script>alert("x")</script>' and row.script is None
+    assert area["data-label"] == "Gebiet <b>" and "class" not in area.attrs
+    assert value["data-label"] == "Wert" and value["class"] == ["text-end"]

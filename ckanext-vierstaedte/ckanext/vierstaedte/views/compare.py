@@ -16,6 +16,7 @@ from flask import Blueprint, make_response
 from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import comparison, downloads
 from ckanext.vierstaedte.logic import indicators as indicator_logic
+from vierstaedte_contract import cities as city_contract
 
 compare = Blueprint("vierstaedte_compare", __name__)
 
@@ -88,7 +89,8 @@ def _comparison() -> dict[str, Any]:
     listing = tk.get_action("vierstaedte_indicator_list")({}, {})
     available, skipped = listing["indicators"], listing["skipped"]
     query = _query(available)
-    cities = tk.get_action("vierstaedte_city_list")({}, {})
+    # the contract's cities: the form needs their names, not their dataset counts (a search)
+    cities = city_contract.as_dicts()
     titles = {city["name"]: city["short_title"] for city in cities}
     levels = next(
         (i["area_levels"] for i in available if i["id"] == query["indicator"]),
@@ -132,7 +134,7 @@ def _comparison() -> dict[str, Any]:
     page.update(
         result=result,
         table=table,
-        cells=comparison.display_rows(table, result, search.ui_lang()),
+        body=comparison.table_body(table, comparison.display_rows(table, result, search.ui_lang())),
         chart=comparison.chart(result, titles),
         missing=comparison.missing_cities(result, titles),
         csv_url=tk.url_for(
