@@ -39,7 +39,7 @@ from pathlib import Path
 import requests
 
 from bench import benchstack
-from vierstaedte_contract import SCHEMA_VERSION, areas, cities
+from vierstaedte_contract import SCHEMA_VERSION, areas, cities, vocabularies
 from vierstaedte_contract.dataset import LINK, NORMALISED, ROLE_FIELD, resource_with_role
 from vierstaedte_contract.table import datastore_fields, primary_key
 
@@ -48,7 +48,24 @@ OURS, CORE = 5011, 5012
 BASELINE = {"comparison page": "dataset page"}
 LUA = Path(__file__).with_name("wrk_report.lua")
 THEMES = {"mainz": "SOCI", "trier": "REGI", "koblenz": "SOCI", "ludwigshafen": "ECON"}
-INDICATORS = ["population_total", "households", "births", "population_secondary_residence"]
+# the contract's indicators counted in persons or households, which cities break down by sex,
+# age group and nationality; a city's tables take them in turn (the first: the population,
+# which the measured requests ask for), each table one more span of years back
+INDICATORS = [
+    "population_total",
+    "population_secondary_residence",
+    "households",
+    "births",
+    "deaths",
+    "moves_in",
+    "moves_out",
+    "moves_within",
+    "unemployed",
+    "employees_social_insurance",
+    "eligible_voters",
+    "voters",
+]
+SEXES = ["total", "female", "male"]
 AGES = [
     "total",
     "0-2",
@@ -64,7 +81,10 @@ AGES = [
     "65-74",
     "75+",
 ]
-GENERATOR = "4"  # bump when the generated data changes (4: store rebuilt, dimension_value)
+NATIONALITIES = ["total", "german", "foreign"]
+LAST_YEAR = 2023
+# bump when the generated data changes (5: one table per city, indicator and span of years)
+GENERATOR = "5"
 
 
 def _areas(city: str) -> list[tuple[str, str, str]]:
@@ -193,30 +213,60 @@ def _exprs(columns: list[str], table: str) -> str:
     return ", ".join(special.get(c, f"s.{c}") for c in columns)
 
 
-def _rows_sql(table: str, seed_table: str, city: str, number: int, rows: int) -> str:
-    """A DataStore table like the seed's, with ``rows`` unique observations in the common schema."""
+def _cells(city: str) -> int:
+    """Rows of one year of a table of ``city``: every area × sex × age group × nationality."""
+    return len(_areas(city)) * len(SEXES) * len(AGES) * len(NATIONALITIES)
+
+
+def _table_of(city: str, number: int, rows: int, span: int) -> tuple[str, int, int]:
+    """(indicator, first year, last year) of the city's table ``number`` (0: the seed's) of
+    ``rows`` rows; each table covers ``span`` years (the last one may hold fewer rows), the
+    city's tables of one indicator one span each, back from ``LAST_YEAR``: no figure twice."""
+    indicator = INDICATORS[number % len(INDICATORS)]
+    last = LAST_YEAR - (number // len(INDICATORS)) * span
+    return indicator, last - (max(rows, 1) - 1) // _cells(city), last
+
+
+def _title(city: str, number: int, rows: int, span: int) -> str:
+    indicator, first, last = _table_of(city, number, rows, span)
+    label = vocabularies.indicator_info(indicator, "de")["label"]
+    areas = "Ortsbezirken" if any(a[0] == "ortsbezirk" for a in _areas(city)) else "Stadtteilen"
+    years = f"{first}–{last}" if first < last else str(last)
+    return f"{label} {years} nach {areas}, Geschlecht, Alter und Staatsangehörigkeit"
+
+
+def _rows_sql(
+    table: str, seed_table: str, city: str, number: int, rows: int, span: int, source: int
+) -> str:
+    """A DataStore table like the seed's, with ``rows`` unique observations in the common
+    schema: those of :func:`_table_of`, areas varying fastest, then sex, age group,
+    nationality and (newest first) year."""
     areas = _areas(city)
     names = "ARRAY[" + ",".join("'" + a[2].replace("'", "''") + "'" for a in areas) + "]"
     codes = "ARRAY[" + ",".join("'" + a[1] + "'" for a in areas) + "]"
     levels = "ARRAY[" + ",".join("'" + a[0] + "'" for a in areas) + "]"
     ages = "ARRAY[" + ",".join(f"'{a}'" for a in AGES) + "]"
-    n_areas, n_ages = len(areas), len(AGES)
-    indicator = INDICATORS[number % len(INDICATORS)]
+    sexes = "ARRAY[" + ",".join(f"'{a}'" for a in SEXES) + "]"
+    nations = "ARRAY[" + ",".join(f"'{a}'" for a in NATIONALITIES) + "]"
+    n_areas, n_ages, n_sexes = len(areas), len(AGES), len(SEXES)
+    indicator, _first, last = _table_of(city, number, rows, span)
+    unit = vocabularies.indicator_info(indicator, "de")["unit"]
     ags = cities.get(city).ags
     create = (
         ""
         if table == seed_table
         else f'CREATE TABLE "{table}" (LIKE "{seed_table}" INCLUDING ALL);\n'
     )
+    by_age = n_areas * n_sexes
     return (
         create
         + f"""INSERT INTO "{table}" (city, ags, area_level, area_code, area_name, indicator, sex, age_group,
   nationality, dimension, dimension_value, period, value, value_status, unit, source_dataset, source_column)
 SELECT '{city}', '{ags}', ({levels})[1 + g % {n_areas}], NULLIF(({codes})[1 + g % {n_areas}], ''),
-  ({names})[1 + g % {n_areas}], '{indicator}', (ARRAY['total','female','male'])[1 + (g / {n_areas}) % 3],
-  ({ages})[1 + (g / {n_areas * 3}) % {n_ages}], 'total', 'none', 'total',
-  (2023 - g / {n_areas * 3 * n_ages})::text || '-12-31', (g * 7919) % 40000, 'reported', 'persons',
-  'bench-{city}-{number}', 'Einwohner'
+  ({names})[1 + g % {n_areas}], '{indicator}', ({sexes})[1 + (g / {n_areas}) % {n_sexes}],
+  ({ages})[1 + (g / {by_age}) % {n_ages}], ({nations})[1 + (g / {by_age * n_ages}) % 3],
+  'none', 'total', ({last} - g / {_cells(city)})::text || '-12-31', (g * 7919) % 40000, 'reported',
+  '{unit}', 'bench-{city}-{source}', 'Wert'
 FROM generate_series(0, {rows - 1}) g;
 """
     )
@@ -277,10 +327,25 @@ def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int
                         rexprs=_exprs(rcols, "resource"),
                     )
                 )
-    sql.append("COMMIT;")
-    benchstack.sh("sql", slot.db, stdin="\n".join(sql))
     # DataStore: the seeds' tables and one copy per cloned table dataset, rows generated in SQL
     per_table = [rows // tables + (n < rows % tables) for n in range(tables)]
+    # each table dataset titled by what its table holds (cloned ones: md5(seed id || number))
+    spans = {city: -(-max(per_table) // _cells(city)) for city in members}
+    titles, number = [], 0
+    for i, city in enumerate(members):
+        seed_id = seeds[(city, "tabelle")]["id"]
+        for n in range(per_city_tables[i]):
+            title = _title(city, n, per_table[number], spans[city]).replace("'", "''")
+            dataset = f"'{seed_id}'" if n == 0 else f"md5('{seed_id}' || {n})::uuid::text"
+            titles.append(f"({dataset}, '{title}')")
+            number += 1
+    sql.append(
+        "UPDATE package SET title = t.title FROM (VALUES "
+        + ",\n".join(titles)
+        + ") AS t (id, title) WHERE package.id = t.id;"
+    )
+    sql.append("COMMIT;")
+    benchstack.sh("sql", slot.db, stdin="\n".join(sql))
     statements, number = ["SET ROLE ckan_default;", "BEGIN;"], 0
     for i, city in enumerate(members):
         seed = seeds[(city, "tabelle")]
@@ -293,9 +358,11 @@ def load(slot: benchstack.Slot, datasets: int, tables: int, rows: int, port: int
                 f" FROM generate_series(1, {per_city_tables[i] - 1}) g"
             ),
         ).split()
-        for resource_id in ids:
+        for n, resource_id in enumerate(ids):
             statements.append(
-                _rows_sql(resource_id, seed_resource, city, number, per_table[number])
+                _rows_sql(
+                    resource_id, seed_resource, city, n, per_table[number], spans[city], number
+                )
             )
             number += 1
     statements += ["COMMIT;", "ANALYZE;"]
@@ -365,9 +432,11 @@ def endpoints(slot: benchstack.Slot) -> list[tuple[str, str, bool]]:
 
 
 def _records(city: str, rows: int) -> list[dict]:
-    """``rows`` unique observations of the city in the common schema (as ``_rows_sql``)."""
+    """``rows`` unique observations of the city's population in the common schema, laid out as
+    ``_rows_sql`` lays them out."""
     areas, ags = _areas(city), cities.get(city).ags
-    n_areas, n_ages = len(areas), len(AGES)
+    n_areas, n_ages, n_sexes = len(areas), len(AGES), len(SEXES)
+    by_age = n_areas * n_sexes
     return [
         {
             "city": city,
@@ -376,12 +445,12 @@ def _records(city: str, rows: int) -> list[dict]:
             "area_code": areas[g % n_areas][1] or None,
             "area_name": areas[g % n_areas][2],
             "indicator": "population_total",
-            "sex": ("total", "female", "male")[(g // n_areas) % 3],
-            "age_group": AGES[(g // (n_areas * 3)) % n_ages],
-            "nationality": "total",
+            "sex": SEXES[(g // n_areas) % n_sexes],
+            "age_group": AGES[(g // by_age) % n_ages],
+            "nationality": NATIONALITIES[(g // (by_age * n_ages)) % len(NATIONALITIES)],
             "dimension": "none",
             "dimension_value": "total",
-            "period": f"{2023 - g // (n_areas * 3 * n_ages)}-12-31",
+            "period": f"{LAST_YEAR - g // _cells(city)}-12-31",
             "value": (g * 7919) % 40000,
             "value_status": "reported",
             "unit": "persons",
