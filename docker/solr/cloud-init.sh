@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # solr-cloud-init (docker-compose.cluster.yml), one-off at every `up`, after both Solr nodes are
 # healthy: uploads the image's configsets (`ckan`, `council`: CKAN's schema with the German
-# analysis, docs/search.md) to ZooKeeper and creates a collection of each name, VIERSTAEDTE_SOLR_SHARDS
-# shards x VIERSTAEDTE_SOLR_REPLICAS replicas (2 x 2: Solr's placement puts a shard's replicas on
-# different nodes, so either node can die). An existing collection is reloaded with the uploaded
-# configset, never recreated; after a configset change rebuild the index (docs/deploy.md). The
-# admin's password goes to wget in a wgetrc file, never on a command line.
+# analysis, docs/search.md) to ZooKeeper and creates a collection of each name,
+# VIERSTAEDTE_SOLR_SHARDS shards x VIERSTAEDTE_SOLR_REPLICAS replicas (2 x 2: Solr's placement
+# puts a shard's replicas on different nodes, so either node can die). An existing collection is
+# reloaded with the uploaded configset, never recreated; after a configset change rebuild the
+# index (docs/deploy.md). The admin's password goes to wget in a wgetrc file, never on a command
+# line.
 set -euo pipefail
 
 : "${ZK_HOST:?set ZK_HOST (zookeeper:2181)}"
@@ -31,7 +32,8 @@ api() {  # api QUERY: the Collections API on the first node; its JSON on stdout,
 # a SolrCloud replica does (a delete by id, a recovery): as a long with docValues, as Solr's own
 # configsets and scripts/solr/cloud have it.
 VERSION_STRING='<field name="_version_" type="string" indexed="true" stored="true"/>'
-VERSION_LONG='<field name="_version_" type="plong" indexed="false" stored="false" docValues="true"/>'
+VERSION_LONG='<field name="_version_" type="plong" indexed="false" stored="false"'
+VERSION_LONG+=' docValues="true"/>'
 cloud_conf() {  # cloud_conf NAME DIR: the image's configset NAME for SolrCloud, in DIR
   cp -R "$CONFIGSETS/$1/conf" "$2"
   sed -i "s|$VERSION_STRING|$VERSION_LONG|" "$2/schema.xml"
@@ -45,7 +47,7 @@ for _ in $(seq 60); do
   ((live >= ${#NODES[@]})) && break
   sleep 2
 done
-((live >= ${#NODES[@]})) || { log "only $live of ${#NODES[@]} Solr nodes live after 120 s"; exit 1; }
+((live >= ${#NODES[@]})) || { log "$live of ${#NODES[@]} Solr nodes live after 120 s"; exit 1; }
 
 existing=$(api "action=LIST")
 for name in ckan council; do
@@ -58,7 +60,8 @@ for name in ckan council; do
     api "action=RELOAD&name=$name" >/dev/null
   else
     log "creating collection $name: $SHARDS shards x $REPLICAS replicas"
-    api "action=CREATE&name=$name&numShards=$SHARDS&replicationFactor=$REPLICAS&collection.configName=$name&waitForFinalState=true" >/dev/null
+    shape="numShards=$SHARDS&replicationFactor=$REPLICAS&collection.configName=$name"
+    api "action=CREATE&name=$name&$shape&waitForFinalState=true" >/dev/null
   fi
 done
 log "collections ready: ckan, council"
