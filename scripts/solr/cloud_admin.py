@@ -224,6 +224,26 @@ class Cloud:
                 raise CloudError(f"nach {timeout:.0f} s nicht aktiv: {listed}")
             time.sleep(1)
 
+    def leaderless(self) -> list[str]:
+        """The shards without an active leader on a live node: writes to them fail."""
+        found: dict[str, bool] = {}
+        for r in self.replicas():
+            key = f"{r['collection']}/{r['shard']}"
+            led = r["leader"] and r["state"] == "active" and r["live"]
+            found[key] = found.get(key, False) or led
+        return sorted(key for key, led in found.items() if not led)
+
+    def wait_leaders(self, timeout: float) -> float:
+        """Wait until every shard has a leader again (after a node died); the seconds it took."""
+        started = time.monotonic()
+        while True:
+            missing = self.leaderless()
+            if not missing:
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                raise CloudError(f"nach {timeout:.0f} s ohne Leader: {', '.join(missing)}")
+            time.sleep(0.5)
+
     def disagreements(self, collections: list[str] | None = None) -> tuple[list[str], list[dict]]:
         """Shards whose replicas differ (or cannot be counted), and every replica with its count."""
         counted = []
