@@ -70,21 +70,25 @@ def test_both_stages_build_on_debian_bookworm_with_debians_python():
     assert "python3-dev" in installs[0] and "libpq-dev" in installs[0]
     assert "gcc" not in installs[1] and "libpq5" in installs[1]
     assert any(
-        args.startswith("python3 -m venv /srv/app/venv")
+        "&& python3 -m venv /srv/app/venv " in args
         for keyword, args in instructions()
         if keyword == "RUN"
     )
 
 
 def test_a_proxy_ca_for_pip_reaches_the_build_stage_only():
-    # scripts/image mounts the host's CA bundle for pip where a proxy inspects TLS; an ARG of
-    # the build stage, so neither its value nor the file reach the runtime image
+    # scripts/image passes the host's CA bundle as a build secret where a proxy inspects TLS; a
+    # secret mount is in no layer, and only the build stage's pip steps mount it
     steps = instructions()
     last_from = max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM")
-    assert ("ARG", "PIP_CERT") in steps[:last_from]
-    assert not any("PIP_CERT" in args for _, args in steps[last_from:])
-    script = (ROOT / "scripts" / "image").read_text()
-    assert "--build-arg PIP_CERT=" in script and ":ro" in script
+    pip_steps = [args for keyword, args in steps[:last_from] if keyword == "RUN" and "pip " in args]
+    assert len(pip_steps) == 2
+    for args in pip_steps:
+        assert "--mount=type=secret,id=pip-ca " in args, args
+        assert "if [ -s /run/secrets/pip-ca ]; then export PIP_CERT=/run/secrets/pip-ca; fi" in args
+    assert not any("pip-ca" in args or "PIP_CERT" in args for _, args in steps[last_from:])
+    assert not any(keyword == "ARG" and "CERT" in args for keyword, args in steps)
+    assert '--secret "id=pip-ca,src=$HOST_CA"' in (ROOT / "scripts" / "image").read_text()
 
 
 def test_scripts_image_passes_shellcheck_and_is_executable():
