@@ -190,8 +190,10 @@ class TestTool:
             cities=["trier"],
         )
         answer = result["answer"]
-        assert "Summe über age_group (ohne die Zeilen „total“)" in answer
+        assert "Summe über Altersgruppen (ohne die Zeilen „total“)" in answer
         assert "Summe 5.921" in answer and "aus 2 Zeilen (0-2, 3-5)" in answer
+        # a city-wide row: its area is the city, named once
+        assert "Trier 2023-12-31: Summe 5.921" in answer and "Trier, Trier" not in answer
         assert "veröffentlichte Gesamtzahl 111.316" in answer
         assert "Quellen: Tabelle trier-bevoelkerung (" in answer
         assert "/dataset/trier-bevoelkerung" in answer
@@ -207,6 +209,7 @@ class TestTool:
             lang="en",
         )
         assert "share of female (sex) in the total of the same table" in result["answer"]
+        assert "Mainz 2023: 110,000 of 222,000 = 49.55 %" in result["answer"]
         assert "= 49.55 %" in result["answer"] and result["count"] == 1
 
     def test_unknown_argument_is_refused(self, tables):
@@ -227,3 +230,46 @@ class TestTool:
         )
         assert response.status_code == 200, response.body
         assert "Trier 2023-12-31: 111.316" in response.json["result"]["answer"]
+
+    def test_age_groups_in_their_natural_order_and_districts_by_name(self, tables):
+        publish(
+            "koblenz",
+            "koblenz-alter",
+            [
+                Observation(city="koblenz", period="2023", value=v, age_group=a)
+                for a, v in (("10-17", 8000), ("3-5", 3000), ("65-79", 16000), ("0-2", 2900))
+            ],
+        )
+        result = call_action(
+            "vierstaedte_tool_aggregate_indicator",
+            context={"user": ""},
+            indicator="population_total",
+            op="sum",
+            over="age_group",
+            cities=["koblenz"],
+        )
+        (row,) = result["results"]
+        assert row["summed"] == ["0-2", "3-5", "10-17", "65-79"]  # not 0-2, 10-17, 3-5, 65-79
+        assert (
+            "Koblenz 2023: Summe 29.900 aus 4 Zeilen (0-2, 3-5, 10-17, 65-79)" in (result["answer"])
+        )
+        districts = call_action(
+            "vierstaedte_tool_aggregate_indicator",
+            context={"user": ""},
+            indicator="population_total",
+            op="latest",
+            area_level="ortsbezirk",
+            cities=["mainz"],
+        )
+        assert "Mainz, Altstadt 2023: 21.512" in districts["answer"]
+
+    def test_anonymous_get_with_a_city_as_text(self, app, tables):
+        for cities in ("trier", "trier,koblenz"):
+            response = app.get(
+                "/api/3/action/vierstaedte_tool_aggregate_indicator",
+                params={"indicator": "population_total", "op": "latest", "cities": cities},
+            )
+            assert response.status_code == 200, response.body
+            result = response.json["result"]
+            assert result["filter"]["cities"] == cities.split(",")
+            assert "Trier 2023-12-31: 111.316" in result["answer"]

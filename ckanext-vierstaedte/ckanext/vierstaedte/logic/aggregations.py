@@ -19,6 +19,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.vierstaedte import search
 from ckanext.vierstaedte.logic import indicators
 from ckanext.vierstaedte.logic.schema import validate
+from ckanext.vierstaedte.logic.tools import words
 from ckanext.vierstaedte.observations import aggregate, query
 from vierstaedte_contract import vocabularies
 
@@ -131,6 +132,10 @@ def vierstaedte_indicator_aggregate(context, data_dict):
                 used.pop(over, None)
             found = aggregate.sum_over(filters, data["cities"], over, units, start=start, end=end)
             for result in found["results"]:
+                # the values added, in their natural order (age groups by lower bound)
+                result["summed"] = sorted(
+                    result["summed"] or [], key=lambda value: words.value_order(over, value)
+                )
                 published = result.pop("published") or []
                 result["sum"] = _number(result["sum"])
                 result["published_total_exists"] = bool(published)

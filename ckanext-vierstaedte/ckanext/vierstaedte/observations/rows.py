@@ -7,6 +7,11 @@ with the number of tables. Here each read is one statement through the read-only
 ``store.ROWS``/``store.TABLES``/``store.COVERAGE``: arguments travel as bound parameters, the
 statements are built from the contract's names only (as ``query``). Rows come in a table's own
 order (dataset name, then the source row), as the tools read them before.
+
+A tool reads the rows its question asks for (``indicator_rows``' ``where``: the level and the
+breakdown values, which lead the store's filter index) and what exists besides from the
+coverage summary (``coverage``): a city with millions of rows of an indicator costs a question
+its own rows, not all of them.
 """
 
 from __future__ import annotations
@@ -64,10 +69,25 @@ ORDER BY dataset_name {C}, resource_id {C}""",
     return stored, skipped
 
 
-def indicator_rows(indicator: str, owners: dict[str, str], most: int) -> list[dict[str, Any]]:
+# the columns a tool may narrow its rows by (``indicator_rows``'s ``where``), each led by the
+# store's filter index (``observations_filter_idx``: indicator, area_level, sex, age_group, …)
+NARROWING = ("area_level", "sex", "age_group", "nationality")
+
+
+def indicator_rows(
+    indicator: str,
+    owners: dict[str, str],
+    most: int,
+    where: dict[str, list[str]] | None = None,
+) -> list[dict[str, Any]]:
     """The rows of one indicator in these tables (resource id → the city that publishes it),
     only a table's own city's rows, at most ``most`` per city, in table order (dataset name,
-    source row); ``_id`` is the source row, ``dataset_id`` and ``resource_id`` its table."""
+    source row); ``_id`` is the source row, ``dataset_id`` and ``resource_id`` its table.
+
+    ``where``: column (:data:`NARROWING`) → the values it may have; the rows a question asks
+    for are read through the filter index, never the indicator's other rows."""
+    where = {key: list(values) for key, values in (where or {}).items() if key in NARROWING}
+    narrowed = "".join(f" AND o.{store.q(key)} = ANY(:w_{key})" for key in where)
     columns = ", ".join(f"o.{store.q(name)}" for name in store.contract_columns())
     return _rows(
         f"""
@@ -77,12 +97,14 @@ SELECT * FROM (
   FROM {store.ROWS} o
   JOIN unnest(CAST(:resources AS text[]), CAST(:owners AS text[])) AS t(resource_id, owner)
     ON o.resource_id = t.resource_id AND o.city = t.owner
-  WHERE o.indicator = :indicator
+  WHERE o.indicator = :indicator AND o.city = ANY(:cities){narrowed}
 ) AS found WHERE ordinal <= :most ORDER BY city, ordinal""",
         indicator=indicator,
         resources=list(owners),
         owners=list(owners.values()),
+        cities=sorted(set(owners.values())),
         most=most,
+        **{f"w_{key}": values for key, values in where.items()},
     )
 
 
@@ -104,5 +126,18 @@ def groups(resource_ids: list[str]) -> list[dict[str, Any]]:
 SELECT resource_id, indicator, periods, units, area_levels, dimensions, sex, age_group,
        nationality, row_count
 FROM {store.COVERAGE} WHERE resource_id = ANY(:resources)""",
+        resources=list(resource_ids),
+    )
+
+
+def coverage(indicator: str, resource_ids: list[str]) -> list[dict[str, Any]]:
+    """What each of these tables holds of one indicator, from its coverage summary: the lines
+    of ``groups``, each with its ``dataset_id`` and ``city`` (a few lines, however many rows)."""
+    return _rows(
+        f"""
+SELECT resource_id, dataset_id, city, indicator, periods, units, area_levels, dimensions, sex,
+       age_group, nationality, row_count
+FROM {store.COVERAGE} WHERE indicator = :indicator AND resource_id = ANY(:resources)""",
+        indicator=indicator,
         resources=list(resource_ids),
     )

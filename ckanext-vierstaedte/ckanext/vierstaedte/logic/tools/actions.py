@@ -13,6 +13,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic import exports, tables
 from ckanext.vierstaedte.logic.tools import answers, citations, council, data, schemas, words
+from vierstaedte_contract import areas as area_module
 from vierstaedte_contract import cities, vocabularies
 from vierstaedte_contract.areas import resolver as area_resolver
 from vierstaedte_contract.names import name_key
@@ -126,8 +127,8 @@ def _no_indicator(
 ) -> dict[str, Any]:
     """The indicator has no rows in these cities: unknown, or known and held elsewhere."""
     everywhere = data.city_tables(context, cities.names(), skipped)
-    held = data.cities_indicators(context, {name: everywhere[name] for name in names}, skipped)
-    with_data = sorted({i for found in held.values() for i in found}, key=data.order_of_indicators)
+    held = data.cities_indicators(context, everywhere, skipped)
+    with_data = sorted({i for n in names for i in held[n]}, key=data.order_of_indicators)
     known = vocabularies.indicators()
     labels = {
         i: f"{known.get(i, {}).get('label_de', i)} {known.get(i, {}).get('label_en', i)}"
@@ -144,8 +145,7 @@ def _no_indicator(
     if indicator not in known:
         return _refuse("unknown_indicator", lang, alternatives, used, skipped, indicator=indicator)
     others = [c for c in cities.names() if c not in names]
-    elsewhere = data.cities_rows(context, indicator, {c: everywhere[c] for c in others}, skipped)
-    alternatives["cities"] = [c for c in others if elsewhere[c]]
+    alternatives["cities"] = [c for c in others if indicator in held[c]]
     return _refuse(
         "no_data_for_indicator", lang, alternatives, used, skipped, indicator=label, city=titles
     )
@@ -196,6 +196,13 @@ def _breakdown_alternatives(rows: list[dict[str, Any]], wanted: str) -> dict[str
     return alternatives
 
 
+def _narrowing(arguments: dict[str, Any], levels: list[str]) -> dict[str, list[str]]:
+    """The question's breakdown values (``total`` unless asked) and levels, for the store's SQL
+    (each a column of its filter index, so each value is a range of the index, not a scan)."""
+    where = {field: _as_list(arguments.get(field, words.TOTAL)) for field in words.BREAKDOWNS}
+    return {"area_level": list(levels), **where}
+
+
 @tk.side_effect_free
 def vierstaedte_tool_query_indicator(context, data_dict):
     """Every value of one indicator in one city for the asked areas, period and breakdowns.
@@ -204,6 +211,11 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     values of the coarsest level that has them, saying so. Without a period the newest. Each
     breakdown defaults to ``total``; a further dimension (a party) gives all its values unless
     ``dimension_value`` names some.
+
+    Reads the question's rows only (its level and breakdown values filter in SQL) and what the
+    city holds of the indicator from the tables' coverage summaries. A question it cannot
+    answer is refused with what exists: worded from all the indicator's rows where they are
+    within the bound (``data.ROW_BOUND``), else from the summaries and the question's rows.
     """
     tk.check_access("vierstaedte_tool_query_indicator", context, data_dict)
     arguments = schemas.validate("vierstaedte_tool_query_indicator", data_dict)
@@ -211,10 +223,88 @@ def vierstaedte_tool_query_indicator(context, data_dict):
     city = cities.get(arguments["city"])
     used: dict[str, Any] = {"indicator": indicator, "city": city.name}
     skipped: list[dict[str, Any]] = []
-    sources = data.city_tables(context, [city.name], skipped)[city.name]
-    rows = data.indicator_rows(context, city.name, indicator, sources, skipped)
-    if not rows:
+    sources = {city.name: data.city_tables(context, [city.name], skipped)[city.name]}
+    cover = data.Coverage(context, indicator, sources)
+    if not cover.held(city.name):
         return _no_indicator(context, indicator, [city.name], lang, used, skipped)
+    levels = cover.levels(city.name)
+    level = arguments.get("area_level")
+    names = ([arguments["area_name"]] if arguments.get("area_name") else []) + arguments.get(
+        "areas", []
+    )
+    at = level if (level or names) else ("stadt" if "stadt" in levels else levels[0])
+
+    def read(where: dict[str, list[str]] | None = None) -> data.Rows:
+        found = data.cities_rows(context, indicator, sources, skipped, where, cover.public)
+        return found[city.name]
+
+    rows = read(_narrowing(arguments, [at] if at else levels))
+    if rows:
+        result = _query(rows, arguments, dict(used), skipped, lang, city, levels)
+        if result["available"] or not cover.fits(city.name):
+            return result
+    if cover.fits(city.name):  # the indicator's rows are few: what exists, from them all
+        rows = read()
+        if not rows:
+            return _no_indicator(context, indicator, [city.name], lang, used, skipped)
+        return _query(rows, arguments, dict(used), skipped, lang, city, None)
+    return _refuse_by_coverage(cover, arguments, names, used, skipped, lang, city)
+
+
+def _refuse_by_coverage(cover, arguments, names, used, skipped, lang, city) -> dict[str, Any]:
+    """The city holds more rows of the indicator than the bound and none answer the question:
+    the refusal names what the coverage summary says exists (levels, periods, breakdowns)."""
+    offered = cover.offered(city.name)
+    sources = [citations.citation(d, used, lang) for d in cover.datasets([city.name])]
+    values = {"indicator": words.indicator_label(used["indicator"], lang), "city": city.short_title}
+    level = arguments.get("area_level")
+    if level:
+        used["area_level"] = level
+    failed = None
+    for field in words.BREAKDOWNS:
+        wanted = _as_list(arguments.get(field, words.TOTAL))
+        used[field] = _one_or_list(wanted)
+        held = {entry["value"] for entry in offered[field]}
+        if failed is None and not held & set(wanted):
+            failed = f"{field}={', '.join(wanted)}"
+    if failed is None and names:
+        used["areas"] = names
+        held = [a for a in area_module.areas(city.name) if a.level in offered["area_levels"]]
+        by_name = {a.name: {"level": a.level, "name": a.name} for a in held}
+        alternatives = {
+            "areas": [by_name[n] for n in data.closest(names[0], list(by_name))],
+            "area_levels": offered["area_levels"],
+        }
+        reason = "no_data_for_area" if area_resolver(city.name).find(names[0]) else "unknown_area"
+        return _refuse(reason, lang, alternatives, used, skipped, sources, area=names[0], **values)
+    if failed is None and level and level not in offered["area_levels"]:
+        alternatives = {"area_levels": offered["area_levels"], "areas": []}
+        label = words.level_label(level, lang)
+        return _refuse(
+            "no_data_for_level", lang, alternatives, used, skipped, sources, level=label, **values
+        )
+    if failed is None:  # each value exists, not together (or not at this level)
+        failed = "; ".join(
+            f"{field}={', '.join(_as_list(arguments.get(field, words.TOTAL)))}"
+            for field in words.BREAKDOWNS
+        )
+    alternatives = {key: offered[key] for key in (*words.BREAKDOWNS, "dimensions", "area_levels")}
+    return _refuse(
+        "no_data_for_breakdown",
+        lang,
+        alternatives,
+        used,
+        skipped,
+        sources,
+        breakdown=failed,
+        **values,
+    )
+
+
+def _query(rows, arguments, used, skipped, lang, city, levels) -> dict[str, Any]:
+    """The answer (or refusal) from the rows read; ``levels``: the levels the city holds of the
+    indicator (from the coverage summary), where the rows are the question's only."""
+    indicator = arguments["indicator"]
     label = words.indicator_label(indicator, lang)
     values = {"indicator": label, "city": city.short_title}
     notes: list[str] = []
@@ -242,7 +332,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
                 by_name = {a["name"]: a for a in found["areas"]}
                 alternatives = {
                     "areas": [by_name[n] for n in data.closest(name, list(by_name))],
-                    "area_levels": found["area_levels"],
+                    "area_levels": levels or found["area_levels"],
                 }
                 reason = "no_data_for_area" if known else "unknown_area"
                 return _refuse(
@@ -274,6 +364,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
                     level=words.level_label(level, lang),
                     **values,
                 )
+            held = levels or found["area_levels"]
             at = found["area_levels"][0]
             hit = [(r, d) for r, d in rows if r["area_level"] == at]
             # a model asked for the whole city must not add these areas up to a city figure
@@ -282,7 +373,7 @@ def vierstaedte_tool_query_indicator(context, data_dict):
                     lang,
                     "below_city",
                     level=words.level_label(at, lang),
-                    levels=", ".join(words.level_label(v, lang) for v in found["area_levels"]),
+                    levels=", ".join(words.level_label(v, lang) for v in held),
                 ),
                 answers.message(
                     lang, "not_summable", level=words.level_label(at, lang), city=city.short_title
@@ -353,9 +444,10 @@ def _missing_note(entry: dict[str, Any], lang: str, label: str) -> str:
             lang, "missing_period", city=title, period=entry["period"], periods=periods
         )
     exists = entry["exists"]
-    what = "; ".join(
-        f"{words.level_label(a['level'], lang)} {a['name']}" for a in exists["areas"][:8]
-    ) + (f"; {', '.join(exists['periods'])}" if exists["periods"] else "")
+    where = [f"{words.level_label(a['level'], lang)} {a['name']}" for a in exists["areas"][:8]]
+    if not where:  # from a coverage summary: the levels, not each area
+        where = [words.level_label(level, lang) for level in exists["area_levels"]]
+    what = "; ".join(where) + (f"; {', '.join(exists['periods'])}" if exists["periods"] else "")
     return answers.message(lang, "missing_city", city=title, what=what)
 
 
@@ -404,14 +496,21 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     names = [c for c in cities.names() if c in asked]
     used: dict[str, Any] = {"indicator": indicator, "cities": names, "area_level": "stadt"}
     skipped: list[dict[str, Any]] = []
-    by_city, missing, everything, notes = {}, [], [], []
+    by_city, missing, notes = {}, [], []
     sources = data.city_tables(context, names, skipped)
-    by_source = data.cities_rows(context, indicator, sources, skipped)
-    without = {name: sources[name] for name in names if not by_source[name]}
+    cover = data.Coverage(context, indicator, sources)
+    # the question's rows: city-wide, the asked breakdown values
+    where = _narrowing(arguments, ["stadt"])
+    by_source = data.cities_rows(context, indicator, sources, skipped, where, cover.public)
+    # a city that holds the indicator but none of these rows: what it holds, from all its rows
+    # where they are within the bound, else from its coverage summary
+    wide = {n: sources[n] for n in names if not by_source[n] and cover.held(n) and cover.fits(n)}
+    if wide:
+        by_source.update(data.cities_rows(context, indicator, wide, skipped, None, cover.public))
+    without = {name: sources[name] for name in names if not cover.held(name)}
     held_by = data.cities_indicators(context, without, skipped) if without else {}
     for name in names:
         rows = by_source[name]
-        everything += rows
         at_city = [(r, d) for r, d in rows if r["area_level"] == "stadt"]
         kept, failed, absent = _filter_breakdowns(at_city, arguments, used)
         if at_city and not failed:
@@ -422,11 +521,15 @@ def vierstaedte_tool_compare_cities(context, data_dict):
         elif rows:
             found = data.existing([r for r, _d in (at_city or rows)])
             missing.append({"city": name, "reason": "no_city_values", "exists": found})
+        elif cover.held(name):
+            found = cover.offered(name)
+            missing.append({"city": name, "reason": "no_city_values", "exists": found})
         else:
             held = held_by[name]
             missing.append({"city": name, "reason": "no_data_for_indicator", "indicators": held})
-    if not everything:
+    if not any(cover.held(name) for name in names):
         return _no_indicator(context, indicator, names, lang, used, skipped)
+    everything = [(None, dataset) for dataset in cover.datasets(names)]
     label = words.indicator_label(indicator, lang)
     titles = ", ".join(cities.get(n).short_title for n in names)
     if not by_city:

@@ -14,6 +14,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic.tools import schemas, words
 from vierstaedte_contract import cities
+from vierstaedte_contract.names import name_key
 
 TOOL = "vierstaedte_tool_aggregate_indicator"
 ARGUMENTS = (
@@ -36,15 +37,18 @@ def _n(value: Any, lang: str, unit: str | None = None) -> str:
     return "–" if value is None else words.number(value, lang, unit)
 
 
-def _title(city: str) -> str:
-    return cities.get(city).short_title
+def _where(result: dict[str, Any]) -> str:
+    """``Mainz, Gonsenheim``; a city-wide row (its area is the city) names the city once."""
+    city = cities.get(result["city"])
+    area = result.get("area_name")
+    if not area or name_key(area) in {name_key(city.short_title), name_key(city.title)}:
+        return city.short_title
+    return f"{city.short_title}, {area}"
 
 
 def _line(op: str, result: dict[str, Any], lang: str, label: str) -> str:
     de = lang == "de"
-    where = f"{_title(result['city'])}"
-    if result.get("area_name"):
-        where = f"{where}, {result['area_name']}"
+    where = _where(result)
     unit = result.get("unit")
     if op == "sum":
         summed = ", ".join(str(value) for value in result["summed"] or [])
@@ -110,17 +114,21 @@ def vierstaedte_tool_aggregate_indicator(context, data_dict):
             "sum": "{label}: Summe über {over} (ohne die Zeilen „total“)",
             "latest": "{label}: neuester Wert je Stadt",
             "change": "{label}: Veränderung zwischen zwei Zeitpunkten",
-            "share": "{label}: Anteil von {part} ({over}) an der Gesamtzahl derselben Tabelle",
+            "share": "{label}: Anteil von {part} ({field}) an der Gesamtzahl derselben Tabelle",
         },
         "en": {
             "sum": "{label}: sum over {over} (without the 'total' rows)",
             "latest": "{label}: latest value per city",
             "change": "{label}: change between two periods",
-            "share": "{label}: share of {part} ({over}) in the total of the same table",
+            "share": "{label}: share of {part} ({field}) in the total of the same table",
         },
     }[lang]
+    over = found["query"].get("over")
     head = heads[op].format(
-        label=label, over=found["query"].get("over"), part=found["query"].get("part")
+        label=label,
+        over=words.OVER[lang].get(over, over),
+        field=words.field_label(over, lang) if over in words.BREAKDOWNS else over,
+        part=found["query"].get("part"),
     )
     lines = [head + ":"] + [_line(op, r, lang, label) for r in found["results"]]
     if not found["results"]:

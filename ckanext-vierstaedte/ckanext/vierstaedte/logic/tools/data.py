@@ -5,9 +5,10 @@ whatever the catalogue holds: before, the tools paged through the catalogue and 
 through the DataStore, so a call cost grew with the tables. The store holds checked public tables
 only and records each skipped one with its reason; the datasets a result cites are fetched in one
 search of public datasets, and a row whose dataset that search does not return (private or
-withdrawn since) is left out. One call reads at most ``ROW_BOUND`` rows of an indicator per city:
-a request that would need more is refused with a message instead of being answered from part of
-the data.
+withdrawn since) is left out. A tool reads the rows its question asks for (level and breakdown
+values in SQL) and what exists besides from the tables' coverage summaries (``Coverage``). One
+call reads at most ``ROW_BOUND`` rows of an indicator per city: a question that would need more
+is refused with a message instead of being answered from part of the data.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.vierstaedte.logic import exports
+from ckanext.vierstaedte.logic.tools import words
 from ckanext.vierstaedte.observations import rows as store_rows
 from vierstaedte_contract import table, vocabularies
 from vierstaedte_contract.names import name_key
@@ -66,18 +68,26 @@ def _too_many() -> tk.ValidationError:
 
 
 def cities_rows(
-    context: dict, indicator: str, sources: dict[str, Sources], skipped: list[dict[str, Any]]
+    context: dict,
+    indicator: str,
+    sources: dict[str, Sources],
+    skipped: list[dict[str, Any]],
+    where: dict[str, list[str]] | None = None,
+    public: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Rows]:
-    """Each city's rows of one indicator, each with its dataset; in table order (one SQL, one
-    search). More than ``ROW_BOUND`` rows in a city is refused."""
+    """Each city's rows of one indicator, each with its dataset; in table order (one SQL, and
+    one search unless ``public`` already holds the public datasets by id). ``where`` narrows
+    the rows in SQL (``observations.rows.NARROWING``: the question's level and breakdowns).
+    More than ``ROW_BOUND`` rows in a city is refused."""
     found: dict[str, Rows] = {name: [] for name in sources}
     owners = {t["resource_id"]: name for name, held in sources.items() for t in held}
     if not owners:
         return found
-    records = store_rows.indicator_rows(indicator, owners, ROW_BOUND + 1)
+    records = store_rows.indicator_rows(indicator, owners, ROW_BOUND + 1, where)
     if any(r["ordinal"] > ROW_BOUND for r in records):
         raise _too_many()
-    public = datasets(context, {r["dataset_id"] for r in records})
+    if public is None:
+        public = datasets(context, {r["dataset_id"] for r in records})
     for record in records:
         dataset = public.get(record.pop("dataset_id"))
         city = owners[record.pop("resource_id")]
@@ -137,6 +147,58 @@ def groups(
         )
     )
     return found, public
+
+
+class Coverage:
+    """What the cities' public tables hold of one indicator, from their coverage summaries (one
+    SQL, one search): whether a city holds it, its levels, periods and breakdown values, and
+    how many rows it has. The tools answer from the question's rows and take what they offer
+    instead (levels, periods, breakdowns) from here, so neither costs more as the rows grow."""
+
+    def __init__(self, context: dict, indicator: str, sources: dict[str, Sources]):
+        tables = {t["resource_id"]: t for held in sources.values() for t in held}
+        found = store_rows.coverage(indicator, list(tables)) if tables else []
+        self.public = datasets(context, {g["dataset_id"] for g in found})
+        self.groups: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
+        for group in sorted(found, key=lambda g: tables[g["resource_id"]]["dataset_name"].encode()):
+            if group["dataset_id"] in self.public:
+                self.groups[tables[group["resource_id"]]["city"]].append(group)
+
+    def held(self, city: str) -> bool:
+        return bool(self.groups.get(city))
+
+    def rows(self, city: str) -> int:
+        return sum(int(g["row_count"]) for g in self.groups.get(city, []))
+
+    def fits(self, city: str) -> bool:
+        """Whether all of the city's rows of the indicator are within the tools' bound."""
+        return self.rows(city) <= ROW_BOUND
+
+    def datasets(self, cities: list[str]) -> list[dict[str, Any]]:
+        """The public datasets that hold the indicator, by city and dataset name."""
+        ids = [g["dataset_id"] for city in cities for g in self.groups.get(city, [])]
+        return [self.public[i] for i in dict.fromkeys(ids)]
+
+    def levels(self, city: str) -> list[str]:
+        held = {level for g in self.groups.get(city, []) for level in g["area_levels"]}
+        return sorted(held, key=level_order)
+
+    def offered(self, city: str) -> dict[str, Any]:
+        """As ``existing`` says it of rows: levels, periods and each breakdown's values (in
+        their natural order, without row counts); no areas (the summary does not list them)."""
+        groups = self.groups.get(city, [])
+
+        def values(field: str) -> list[dict[str, Any]]:
+            held = {value for g in groups for value in g[field]}
+            return [{"value": v} for v in sorted(held, key=lambda v: words.value_order(field, v))]
+
+        return {
+            "area_levels": self.levels(city),
+            "areas": [],
+            "periods": sorted({p for g in groups for p in g["periods"]}),
+            **{field: values(field) for field in words.BREAKDOWNS},
+            "dimensions": {d: [] for g in groups for d in g["dimensions"] if d != "none"},
+        }
 
 
 def order_of_indicators(indicator: str) -> tuple[int, str]:

@@ -472,6 +472,8 @@ def _council_search(common: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def _message(error: jsonschema.ValidationError) -> str:
     value = error.instance
+    if value == "" and error.validator in ("enum", "pattern", "minLength"):
+        return tk._("Leerer Wert; mehrere Werte durch Kommas trennen, z. B. trier,mainz.")
     if error.validator == "enum":
         return tk._("Unbekannter Wert: {value}. Erlaubt sind: {allowed}").format(
             value=value, allowed=", ".join(map(str, error.validator_value))
@@ -492,12 +494,19 @@ def _message(error: jsonschema.ValidationError) -> str:
         return tk._("Erwartet wird {type}, nicht: {value}").format(
             type=error.validator_value, value=value
         )
+    if error.validator in ("minItems", "maxItems"):
+        return tk._("Zwischen {min} und {max} Werte angeben, nicht {n}.").format(
+            min=error.schema.get("minItems", 0), max=error.schema.get("maxItems"), n=len(value)
+        )
     if error.validator in ("minLength", "maxLength"):
         return tk._("Länge muss zwischen {min} und {max} Zeichen liegen.").format(
             min=error.schema.get("minLength", 0), max=error.schema.get("maxLength")
         )
     if error.validator == "anyOf":  # the value's own error, not "is not valid under any"
-        inner = min(error.context, key=lambda e: len(e.absolute_path), default=None)
+        context = error.context
+        if isinstance(value, list):  # a list's item, not "a string is expected"
+            context = [e for e in context if e.validator != "type"] or context
+        inner = min(context, key=lambda e: len(e.absolute_path), default=None)
         return _message(inner) if inner is not None else error.message
     return error.message
 
@@ -510,6 +519,32 @@ def _real_date(text: str) -> bool:
     return True
 
 
+def _array_item(spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The item schema of a parameter that takes a list (``array`` or one-or-more), else None."""
+    if spec.get("type") == "array":
+        return spec["items"]
+    for option in spec.get("anyOf", []):
+        if option.get("type") == "array":
+            return option["items"]
+    return None
+
+
+def _as_array(value: str, spec: dict[str, Any]) -> str | list[str]:
+    """A list parameter given as text (a query string: ``cities=trier`` or ``cities=trier,mainz``;
+    repeated, ``cities=trier&cities=mainz`` arrives as a list already): split at commas where
+    the values are names from a list or of a fixed form (cities, sexes, age groups), which never
+    hold a comma; free text (an area, a party) is one value."""
+    item = _array_item(spec)
+    if item is None or not isinstance(value, str):
+        return value
+    if "enum" in item or "pattern" in item:
+        values = [part.strip() for part in value.split(",")]
+        if len(values) > 1 or spec.get("type") == "array":
+            return values
+        return value
+    return [value] if spec.get("type") == "array" else value
+
+
 def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
     """The arguments checked against the tool's schema, defaults filled in; errors per parameter."""
     schema = tool_schemas()[tool]["parameters"]
@@ -518,6 +553,8 @@ def validate(tool: str, data_dict: dict[str, Any]) -> dict[str, Any]:
         if spec.get("type") == "integer" and isinstance(data.get(key), str):
             if data[key].strip().isdigit():
                 data[key] = int(data[key])
+        if key in data:
+            data[key] = _as_array(data[key], spec)
     errors: dict[str, list[str]] = {}
     for key in sorted(set(data) - set(schema["properties"])):
         errors[key] = [

@@ -15,7 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from vierstaedte_contract import vocabularies
+from vierstaedte_contract import table, vocabularies
 
 TOTAL = "total"
 BREAKDOWNS = ("sex", "age_group", "nationality")
@@ -73,6 +73,24 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
+# what a sum runs over, in the plural ("Summe über Altersgruppen"); the contract's field titles
+# (``Altersgruppe / age group``) name one value, not the breakdown's values together
+OVER = {
+    "de": {
+        "age_group": "Altersgruppen",
+        "sex": "Geschlechter",
+        "nationality": "Staatsangehörigkeiten",
+        "area": "Gebiete",
+    },
+    "en": {
+        "age_group": "age groups",
+        "sex": "sexes",
+        "nationality": "nationalities",
+        "area": "areas",
+    },
+}
+
+
 def word(lang: str, key: str, **values: Any) -> str:
     return WORDS[lang][key].format(**values)
 
@@ -102,6 +120,26 @@ def indicator_label(indicator: str, lang: str) -> str:
 
 def level_label(level: str, lang: str) -> str:
     return vocabularies.label("spatial_granularities", level, lang)
+
+
+def field_label(field: str, lang: str) -> str:
+    """A breakdown's name from the contract's field title (``Altersgruppe / age group``)."""
+    german, _sep, english = table.fields()[field]["title"].partition(" / ")
+    return german if lang == "de" or not english else english
+
+
+def value_order(field: str, value: str) -> tuple[int, int, str]:
+    """A breakdown value's natural place: the contract's order for sex and nationality, age
+    groups by their lower bound (``0-2``, ``3-5``, ``6-9``, ``10-17`` …), ``total`` last."""
+    if value == TOTAL:
+        return (1, 0, value)
+    if field == "age_group":
+        low = value.rstrip("+").partition("-")[0]
+        return (0, int(low) if low.isdigit() else 10**6, value)
+    if field in BREAKDOWNS:
+        known = table.enum(field)
+        return (0, known.index(value) if value in known else len(known), value)
+    return (0, 0, value)
 
 
 def age_group(value: str, lang: str) -> str:
