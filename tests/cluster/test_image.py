@@ -65,8 +65,8 @@ def image() -> str:
             pytrace=False,
         )
     for line in result.stderr.splitlines():
-        if "timing:" in line:
-            print(line.strip("= \x1b[0m1"))
+        if "timing:" in line:  # scripts/image's own figures, without its bold "==> "
+            print(re.sub(r"\x1b\[[0-9;]*m|==> ", "", line))
     name = subprocess.run(
         [str(IMAGE_SCRIPT), "name"], capture_output=True, text=True, check=True
     ).stdout.strip()
