@@ -351,6 +351,9 @@ def test_a_large_city_refuses_with_what_its_coverage_summary_holds(large, plans)
     assert period["alternatives"]["periods"] == [str(year) for year in YEARS]
     # none of them read more than the question's rows
     assert all(read["read"] <= 27 * 16 for read in plans())
+    # a comparison of an indicator no city holds reads no rows at all
+    unknown = call_action("vierstaedte_tool_compare_cities", indicator="unemployed")
+    assert unknown["reason"] == "no_data_for_indicator" and plans() == []
 
 
 @pytest.mark.usefixtures("with_plugins")

@@ -499,9 +499,13 @@ def vierstaedte_tool_compare_cities(context, data_dict):
     by_city, missing, notes = {}, [], []
     sources = data.city_tables(context, names, skipped)
     cover = data.Coverage(context, indicator, sources)
-    # the question's rows: city-wide, the asked breakdown values
+    if not any(cover.held(name) for name in names):
+        return _no_indicator(context, indicator, names, lang, used, skipped)
+    # the question's rows: city-wide, the asked breakdown values, of the cities that hold it
     where = _narrowing(arguments, ["stadt"])
-    by_source = data.cities_rows(context, indicator, sources, skipped, where, cover.public)
+    holding = {name: sources[name] for name in names if cover.held(name)}
+    by_source: dict[str, data.Rows] = {name: [] for name in names}
+    by_source.update(data.cities_rows(context, indicator, holding, skipped, where, cover.public))
     # a city that holds the indicator but none of these rows: what it holds, from all its rows
     # where they are within the bound, else from its coverage summary
     wide = {n: sources[n] for n in names if not by_source[n] and cover.held(n) and cover.fits(n)}
@@ -527,8 +531,6 @@ def vierstaedte_tool_compare_cities(context, data_dict):
         else:
             held = held_by[name]
             missing.append({"city": name, "reason": "no_data_for_indicator", "indicators": held})
-    if not any(cover.held(name) for name in names):
-        return _no_indicator(context, indicator, names, lang, used, skipped)
     everything = [(None, dataset) for dataset in cover.datasets(names)]
     label = words.indicator_label(indicator, lang)
     titles = ", ".join(cities.get(n).short_title for n in names)
