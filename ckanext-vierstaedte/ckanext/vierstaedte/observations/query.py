@@ -107,7 +107,7 @@ class Answers:
     kept. Answers are shared: never change one in place.
     """
 
-    def __init__(self, entries: int = 256, rows: int = 50_000):
+    def __init__(self, entries: int = 256, rows: int = 20_000):
         self.entries, self.rows = entries, rows
         self._held: collections.OrderedDict[tuple, tuple[int, dict, dict]] = (
             collections.OrderedDict()
