@@ -225,13 +225,25 @@ class Cloud:
             time.sleep(1)
 
     def leaderless(self) -> list[str]:
-        """The shards without an active leader on a live node: writes to them fail."""
+        """The shards without an active leader on a node that answers: writes to them fail.
+        A killed node stays in ``live_nodes`` (and keeps its leaderships) until ZooKeeper
+        expires its session, so the leader's node is asked too."""
         found: dict[str, bool] = {}
+        answers: dict[str, bool] = {}
         for r in self.replicas():
             key = f"{r['collection']}/{r['shard']}"
             led = r["leader"] and r["state"] == "active" and r["live"]
-            found[key] = found.get(key, False) or led
+            if led and r["node"] not in answers:
+                answers[r["node"]] = self._answers(r["base_url"])
+            found[key] = found.get(key, False) or (led and answers[r["node"]])
         return sorted(key for key, led in found.items() if not led)
+
+    @staticmethod
+    def _answers(base_url: str) -> bool:
+        try:
+            return requests.get(f"{base_url}/admin/info/health", timeout=3).status_code == 200
+        except requests.RequestException:
+            return False
 
     def wait_leaders(self, timeout: float) -> float:
         """Wait until every shard has a leader again (after a node died); the seconds it took."""

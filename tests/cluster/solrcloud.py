@@ -111,6 +111,23 @@ class SolrCloud:
     def replicas(self) -> list[dict]:
         return self.admin.replicas()
 
+    def leader_holding(self, collection: str, key: str) -> int:
+        """The node whose shard leader holds document ``key`` (a real-time get: it sees a
+        document before Solr's soft commit makes it searchable)."""
+        for replica in self.replicas():
+            if replica["collection"] != collection or not replica["leader"]:
+                continue
+            answer = requests.get(
+                f"{replica['base_url']}/{replica['core']}/get",
+                params={"id": key, "distrib": "false", "wt": "json"},
+                auth=self.ckan_auth,
+                timeout=10,
+            )
+            answer.raise_for_status()
+            if answer.json().get("doc"):
+                return 1 if replica["node"] == self.node_name(1) else 2
+        raise AssertionError(f"document {key} is in no shard of {collection}")
+
     def count(self, url: str, query: str = "*:*") -> int:
         answer = requests.get(
             f"{url}/select",

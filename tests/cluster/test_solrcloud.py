@@ -13,6 +13,8 @@ The cluster is the session's (tests/cluster/conftest.py); every test leaves both
 
 from __future__ import annotations
 
+import hashlib
+import re
 import subprocess
 import time
 
@@ -198,11 +200,23 @@ def _datastore_rows(cluster, names: list[str]) -> dict[tuple[str, str], int]:
     return rows
 
 
+def _leader_of_newest(cluster, cloud, city: str) -> int:
+    """The node leading the shard of the city's newest dataset (CKAN routes a dataset's
+    document by its ``index_id``: md5 of the dataset's id and the site id)."""
+    dataset = cluster.psql(
+        'SELECT p.id FROM package p JOIN "group" g ON g.id = p.owner_org'
+        f" WHERE g.name = '{city}' ORDER BY p.metadata_created DESC LIMIT 1"
+    )
+    site = re.search(r"^ckan\.site_id\s*=\s*(\S+)", cluster.ini.read_text(), re.MULTILINE)
+    return cloud.leader_holding("ckan", hashlib.md5(f"{dataset}{site[1]}".encode()).hexdigest())
+
+
 def test_kill_a_solr_node_during_a_harvest(cluster, cloud, tmp_path):
     """The city's datasets purged, its harvest runs again through a tap; after its first
-    write (the package_create), Solr node 2 dies. The run completes or fails saying why; the next run
-    converges on the one node left; after node 2 returns the replicas agree, and the
-    database and the index hold the same datasets, each once."""
+    write (the package_create), the Solr node that leads the new dataset's shard dies, so the
+    dataset's next index writes meet the failover window. The run completes or fails saying
+    why; the next run converges on the one node left; after the node returns the replicas
+    agree, and the database and the index hold the same datasets, each once."""
     before = cluster.dataset_names(CITY)
     assert before and _indexed(cloud, CITY) == before
     rows = _datastore_rows(cluster, before)
@@ -217,8 +231,9 @@ def test_kill_a_solr_node_during_a_harvest(cluster, cloud, tmp_path):
 
     def kill_after_the_create(number, action):
         if number == 2:  # the dataset exists; its files, table and marker are to come
-            cloud.kill(2)
-            struck.append(action)
+            node = _leader_of_newest(cluster, cloud, CITY)
+            cloud.kill(node)
+            struck.append(node)
 
     with CkanTap(cluster.url) as tap:
         tap.before_write = kill_after_the_create
@@ -231,12 +246,13 @@ def test_kill_a_solr_node_during_a_harvest(cluster, cloud, tmp_path):
         took = time.monotonic() - started
         tap.wait_idle()
     assert tap.writes[0] == "package_create" and len(tap.writes) > 2, tap.writes
-    assert struck and cloud.pid(2) is None, "the kill did not strike mid-harvest"
+    assert struck and cloud.pid(struck[0]) is None, "the kill did not strike mid-harvest"
     summary = harvest_report(broken)
     errors = [e for d in summary.get("datasets", []) for e in d.get("errors", [])]
+    codes = sorted({e["code"] for e in errors})
     print(
-        f"\nDRILL Solr-Knoten 2 getötet beim Harvest: Exit {broken.returncode} nach {took:.1f} s,"
-        f" Status {summary.get('status')}, Fehler {sorted({e['code'] for e in errors})}"
+        f"\nDRILL Solr-Knoten {struck[0]} getötet beim Harvest: Exit {broken.returncode} nach"
+        f" {took:.1f} s, Status {summary.get('status')}, {len(errors)} Fehler {codes}"
     )
     if broken.returncode == 0:
         assert summary["status"] != "failed" and not errors, summary
@@ -252,7 +268,7 @@ def test_kill_a_solr_node_during_a_harvest(cluster, cloud, tmp_path):
     assert cluster.dataset_names(CITY) == before  # each dataset once, none missing
     assert _datastore_rows(cluster, before) == rows  # each table's rows once
 
-    cloud.start(2)
+    cloud.start(struck[0])
     agreed = cloud.agree("ckan", timeout=30)
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
     assert _indexed(cloud, CITY) == before  # the index holds what the database holds
