@@ -123,7 +123,7 @@ class Cluster:
         return self.directory / "harvest"
 
     def solr_credentials(self, user: str = "ckan") -> tuple[str, str]:
-        """HTTP Basic credentials of the cluster's Solr (the stack's passwords, as the contract says)."""
+        """HTTP Basic credentials of the cluster's Solr (the stack's passwords, by the contract)."""
         name = "solr-password" if user == "ckan" else "solr-admin-password"
         return user, (STACK_DIR / "secrets" / name).read_text().strip()
 
