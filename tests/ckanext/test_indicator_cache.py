@@ -114,6 +114,20 @@ class TestAnswersFollowTheStore:
         assert values(answer) == []
         assert [entry["resource_id"] for entry in answer["skipped"]] == [rid]
 
+    def test_nothing_is_kept_without_the_generations_line(self, mainz):
+        with store.write_engine().begin() as connection:
+            connection.execute(sa.text(f"DELETE FROM {store.GENERATION}"))
+        try:
+            store_query.ANSWERS.clear()
+            assert values(ask()) == [("mainz", "2023", 222000)]
+            assert len(store_query.ANSWERS._held) == 0
+        finally:
+            with store.write_engine().begin() as connection:
+                connection.execute(
+                    sa.text(f"INSERT INTO {store.GENERATION} VALUES (1, 1) ON CONFLICT DO NOTHING")
+                )
+                store.bump(connection)
+
 
 def test_the_memory_is_bounded_by_answers_and_rows():
     answers = store_query.Answers(entries=3, rows=10)

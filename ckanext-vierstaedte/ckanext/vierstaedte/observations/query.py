@@ -184,7 +184,8 @@ def _cached(statement: str, params: dict[str, Any]) -> dict[str, Any]:
             return dict(held[1], skipped=_worded(held[1]["skipped"]))
         found = _parsed(connection.execute(sa.text(statement), params).one())
     cited = {resource_id: present for resource_id, present in found.pop("cited") or []}
-    ANSWERS.put(key, generation, found, cited)
+    if generation is not None:  # without its line (deleted by hand) nothing is kept
+        ANSWERS.put(key, generation, found, cited)
     return dict(found, skipped=_worded(found["skipped"]))
 
 
