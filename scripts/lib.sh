@@ -131,24 +131,29 @@ install_all() {
 
 # --- the services' user -------------------------------------------------------
 
+allow_through() {  # allow_through USER PATH…: USER may pass through every directory above each PATH
+  # A checkout under /root or in a `mktemp -d` folder (mode 700): a service running as another user
+  # could not reach its files in it. An ACL entry lets that user alone through (x: no listing).
+  local user=$1 top dir
+  for top in "${@:2}"; do
+    dir=$top
+    while :; do
+      setpriv --reuid="$user" --regid="$user" --init-groups test -x "$dir" \
+        || setfacl -m "u:$user:x" "$dir" 2>/dev/null || true
+      [[ $dir == / ]] && break
+      dir=$(dirname "$dir")
+    done
+  done
+}
+
 ensure_service_user() {  # a system user without login for Redis and Solr (as root; else they run as us)
   [[ $(id -u) -eq 0 ]] || return 0
   if ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
     say "Creating the system user $SERVICE_USER for Redis and Solr"
     useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SERVICE_USER"
   fi
-  local top dir path
-  # A checkout under /root or in a `mktemp -d` folder (mode 700): the services could not reach their
-  # files in it. An ACL entry lets SERVICE_USER alone through each directory above (x: no listing).
-  for top in "$ROOT" "$STACK_DIR"; do
-    dir=$top
-    while :; do
-      setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups test -x "$dir" \
-        || setfacl -m "u:$SERVICE_USER:x" "$dir" 2>/dev/null || true  # else the check below says it
-      [[ $dir == / ]] && break
-      dir=$(dirname "$dir")
-    done
-  done
+  local path
+  allow_through "$SERVICE_USER" "$ROOT" "$STACK_DIR"  # else the check below says it
   for path in "$ROOT/scripts/solr/SolrLauncher.java" "$STACK_DIR/solr-lib"; do
     setpriv --reuid="$SERVICE_USER" --regid="$SERVICE_USER" --init-groups test -r "$path" \
       || die "user $SERVICE_USER cannot read $path: allow it through the directories above (chmod o+x), or move the checkout"
