@@ -131,7 +131,7 @@ install_all() {
 
 # --- the services' user -------------------------------------------------------
 
-allow_through() {  # allow_through USER PATH…: USER may pass through every directory above each PATH
+allow_through() {  # allow_through USER PATH…: USER may pass through the directories above
   # A checkout under /root or in a `mktemp -d` folder (mode 700): a service running as another user
   # could not reach its files in it. An ACL entry lets that user alone through (x: no listing).
   local user=$1 top dir
