@@ -75,9 +75,15 @@ def _solr_nodes(cluster: Cluster, nodes: int) -> None:
     )
 
 
-def throughput(cluster: Cluster, clients: list[int], duration: float, max_requests: int) -> list:
+def throughput(
+    cluster: Cluster,
+    clients: list[int],
+    duration: float,
+    max_requests: int,
+    solr_nodes: tuple[int, ...] = (2, 1),
+) -> list:
     results = []
-    for solr in (2, 1):
+    for solr in solr_nodes:
         _solr_nodes(cluster, solr)
         for web in (1, 2):
             port = cluster.base + 1 if web == 1 else cluster.base
@@ -95,7 +101,8 @@ def throughput(cluster: Cluster, clients: list[int], duration: float, max_reques
                         file=sys.stderr,
                         flush=True,
                     )
-    _solr_nodes(cluster, 2)
+    if solr_nodes != (2,):
+        _solr_nodes(cluster, 2)
     return results
 
 
