@@ -311,6 +311,13 @@ class Publisher:
         updated instead.
         """
         existing = self.show(desired["name"]) if known else None
+        if known and existing is None:
+            log.warning(
+                "dataset %s: the search lists it, the database does not have it (a write cut "
+                "between CKAN's index and its commit); it is created again, and `ckan "
+                "search-index clear-orphans` removes the index entry left behind",
+                desired["name"],
+            )
         if existing is None:
             resources = [
                 {

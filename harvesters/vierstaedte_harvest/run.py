@@ -41,7 +41,7 @@ from vierstaedte_harvest.normalise import normalise
 from vierstaedte_harvest.publish import Publisher, PublishError, ResourceSpec, Table
 from vierstaedte_harvest.report import for_portal
 from vierstaedte_harvest.sources import Listing, SourceDataset, SourceResource, read
-from vierstaedte_harvest.state import PUBLISHED, WITHDRAWN, State
+from vierstaedte_harvest.state import PUBLISHED, UNSURE, WITHDRAWN, State
 
 log = logging.getLogger(__name__)
 MAX_SKIPPED_REPORTED = 100
@@ -378,10 +378,12 @@ class Harvest:
     def _harvest_safely(self, source: SourceDataset) -> dict[str, Any]:
         prefix = f"vierstaedte-{self.config.city}-"
         with tempfile.TemporaryDirectory(prefix=prefix, dir=self.options.work_dir) as work:
+            unsure = True  # whether CKAN may hold half of what this dataset's run wrote
             try:
                 return self.harvest(source, Path(work))
             except (FetchError, PublishError) as error:
                 code, message = error.code, str(error)
+                unsure = not isinstance(error, FetchError)  # the download comes before any write
                 log.warning("%s: %s", source.guid, message)
             except OSError as error:  # the work directory: disk full, no permission
                 full = error.errno in (errno.ENOSPC, errno.EDQUOT)
@@ -391,6 +393,11 @@ class Harvest:
             except Exception as error:
                 log.exception("%s: unexpected error", source.guid)
                 code, message = "internal-error", f"{error.__class__.__name__}: {error}"[:2000]
+            if unsure:
+                with self.state_lock:
+                    remembered = self.state.datasets.get(source.guid)
+                    if remembered and remembered.get("status") == PUBLISHED:
+                        self.state.datasets[source.guid] = {**remembered, "status": UNSURE}
             return {
                 "source_id": source.guid,
                 "title": metadata.clean_text(source.title, 300),
@@ -422,7 +429,7 @@ class Harvest:
         }
         gone: dict[str, str] = {}
         for guid, remembered in self.state.datasets.items():
-            if guid not in seen and remembered.get("status") == PUBLISHED:
+            if guid not in seen and remembered.get("status") in (PUBLISHED, UNSURE):
                 gone[remembered["ckan_name"]] = guid
         for name, guid in self.in_ckan.items():  # in case the state was lost
             if guid not in seen and any(guid.startswith(prefix) for prefix in prefixes):

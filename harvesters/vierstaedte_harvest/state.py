@@ -21,8 +21,12 @@ from pathlib import Path
 from typing import Any
 
 FORMAT = 1
-# what the state says of a dataset it remembers: published from the source, or withdrawn
-PUBLISHED, WITHDRAWN = "published", "withdrawn"
+# what the state says of a dataset it remembers: published from the source, or withdrawn; or
+# unsure: a write to CKAN failed midway (a node died, the database refused the commit), so what
+# CKAN holds is not known. The next run asks CKAN itself, never the search index alone: CKAN
+# indexes a dataset before its database commits it, and a write cut between the two leaves an
+# index entry for a dataset the database does not have.
+PUBLISHED, WITHDRAWN, UNSURE = "published", "withdrawn", "unsure"
 log = logging.getLogger(__name__)
 
 

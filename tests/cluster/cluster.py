@@ -152,6 +152,19 @@ class Cluster:
             )
         return done
 
+    def ckan(self, *args: str) -> str:
+        """A ``ckan`` CLI command on the cluster's ``ckan.ini``, as its operator runs it."""
+        done = subprocess.run(
+            [str(BIN / "ckan"), "-c", str(self.ini), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode:
+            raise ClusterError(f"ckan {' '.join(args)} failed:\n{done.stderr[-2500:]}")
+        return done.stdout
+
     def up(self) -> None:
         self.run("up", timeout=900)
 
@@ -316,6 +329,17 @@ class Cluster:
             capture_output=True,
             text=True,
             timeout=timeout,
+        )
+
+    def harvest_background(self, city: str) -> subprocess.Popen:
+        """That harvest, started and left running (a drill strikes while it works); its output
+        comes with ``communicate()``."""
+        return subprocess.Popen(
+            self.harvest_argv(city),
+            env=self.harvester_env(city),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 

@@ -11,7 +11,6 @@ The figures the test prints go to docs/cluster.md.
 from __future__ import annotations
 
 import re
-import subprocess
 import time
 
 import pytest
@@ -53,13 +52,7 @@ def test_kill_one_web_node_under_load(cluster):
     with Load(cluster, targets) as load:
         time.sleep(3)
         assert not load.failures(), load.failures()
-        harvest = subprocess.Popen(
-            cluster.harvest_argv(CITY),
-            env=cluster.harvester_env(CITY),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        harvest = cluster.harvest_background(CITY)
         time.sleep(1.5)
         cluster.kill_web(1)
         killed = time.monotonic()
@@ -96,6 +89,9 @@ def test_kill_one_web_node_under_load(cluster):
             break
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert cluster.dataset_names(CITY) == before
+    # a create killed between CKAN's index and its commit left an index entry without a dataset
+    # (the rerun warned and made the dataset again): the operator's documented step removes it
+    cluster.ckan("search-index", "clear-orphans")
     cluster.wait_indexed(CITY)
     assert harvest_report(cluster.harvest(CITY))["dataset_writes"] == 0
 

@@ -135,6 +135,52 @@ def test_postgresql_restarted_between_and_during_calls(private_stack, replay, ta
     assert search_differences(stack) == []
 
 
+# the database refuses every new dataset's commit, as a node killed at that moment leaves it: the
+# trigger fires at COMMIT, after CKAN has indexed the dataset in Solr
+REFUSE_NEW_DATASETS = """
+CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql
+    AS $$ BEGIN RAISE EXCEPTION 'commit refused by the test'; END $$;
+CREATE CONSTRAINT TRIGGER refuse_commit AFTER INSERT ON package
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_commit();
+"""
+
+
+def test_a_dataset_indexed_but_not_committed_is_created_again(private_stack, replay):
+    """CKAN indexes a dataset before its database commits it; a write cut between the two leaves
+    the search listing a dataset the database lacks. The next run must not take the search's
+    word (with its state) for it, and must say how the index entry left behind goes."""
+    stack, city = private_stack, "ludwigshafen"
+    ok(stack.harvest(city, replay))
+    names = {d["name"] for d in stack.datasets_in_db(city).values()}
+    victim = min(names)
+    stack.admin.action.dataset_purge(id=victim)
+
+    stack.postgres.psql(REFUSE_NEW_DATASETS, "ckan")
+    try:
+        cut = stack.harvest(city, replay)
+    finally:
+        stack.postgres.psql(
+            "DROP TRIGGER refuse_commit ON package; DROP FUNCTION refuse_commit()", "ckan"
+        )
+    assert cut.returncode == 1, cut.stdout + cut.stderr  # the city's one dataset failed
+    assert [(d["ckan_name"], d["status"]) for d in report(cut)["datasets"]] == [(victim, "errored")]
+    listed = stack.admin.action.package_search(fq=f"organization:{city}", rows=100)["results"]
+    assert victim in {d["name"] for d in listed}  # what the cut write left: in the index only
+    assert victim not in {d["name"] for d in stack.datasets_in_db(city).values()}
+
+    rerun = stack.harvest(city, replay)
+    again = ok(rerun)
+    assert [d["status"] for d in again["datasets"] if d["ckan_name"] == victim] == ["added"]
+    assert {d["name"] for d in stack.datasets_in_db(city).values()} == names
+    assert half_written(stack, city) == []
+    assert f"dataset {victim}: the search lists it, the database does not" in rerun.stderr
+    assert "`ckan search-index clear-orphans`" in rerun.stderr
+    assert search_differences(stack) == [f"only in Solr: {victim}"]  # the cut write's entry
+    stack.ckan("search-index", "clear-orphans")
+    assert search_differences(stack) == []
+    assert report(stack.harvest(city, replay))["dataset_writes"] == 0
+
+
 def test_redis_unavailable(private_stack, replay):
     """Redis holds CKAN's job queue only; a harvest neither needs it nor queues jobs that would need it."""
     stack = private_stack
