@@ -14,6 +14,7 @@ to CKAN in one ``package_revise``, not one call each.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
@@ -175,6 +176,14 @@ class Publisher:
         if isinstance(error, OSError):  # connection refused, reset, timeouts
             return PublishError(
                 "ckan-unreachable", f"{action}: CKAN at {self.url} not reachable: {error}"
+            )
+        status = _gateway_status(error)
+        if status:
+            return PublishError(
+                "ckan-unreachable",
+                f"{action}: the proxy in front of CKAN ({self.url}) answered HTTP {status}: no "
+                "CKAN node answered the call (one down or restarting?); the next run checks what "
+                "it did",
             )
         if "Search Connection Error" in message:
             return PublishError(
@@ -585,8 +594,25 @@ def _batches(csv_path: Path) -> Iterator[list[dict[str, Any]]]:
         yield []
 
 
+def _gateway_status(error: Exception) -> int | None:
+    """502, 503 or 504 if a proxy answered in CKAN's stead (for an answer that is not CKAN's JSON,
+    ckanapi's message is the ``repr`` of ``[url, status, body]``)."""
+    if type(error) is not ckanapi.CKANAPIError or not error.args:
+        return None
+    try:
+        answer = ast.literal_eval(str(error.args[0]))
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(answer, list) and len(answer) == 3 and answer[1] in (502, 503, 504):
+        return answer[1]
+    return None
+
+
 def _message(error: Exception) -> str:
-    detail = error.args[0] if error.args else error
+    # ckanapi raises CKAN's own ValidationError where CKAN is installed (its errors in
+    # ``error_dict``, its first argument None), and its stand-in (the errors as argument) elsewhere
+    detail = getattr(error, "error_dict", None) or (error.args[0] if error.args else None)
+    detail = error if detail is None else detail
     if isinstance(detail, dict):
         detail = {k: v for k, v in detail.items() if k != "__type"}
     return str(detail)[:2000]
