@@ -2,6 +2,7 @@
 
     python scripts/solr/cloud_admin.py ensure [--timeout S] NAME=CONFIGSET… [--reload NAME…]
     python scripts/solr/cloud_admin.py wait [--timeout S] [--node N]
+    python scripts/solr/cloud_admin.py balance COLLECTION…
     python scripts/solr/cloud_admin.py status
     python scripts/solr/cloud_admin.py agree [--timeout S] [COLLECTION…]
 
@@ -156,6 +157,59 @@ class Cloud:
                         type="NRT",
                     )
             cluster = self.cluster()
+
+    def balance_leaders(self, collections: list[str]) -> list[str]:
+        """Shard k's leader back on node k, as ``ensure`` laid them out; the shards it moved.
+
+        Solr hands a dead node's leaderships to the other replicas and does not give them back
+        when the node returns: both leaders then sit on one node, which does every shard's
+        indexing, and its death would cost two elections at once. Each shard's replica on its
+        node is marked ``preferredLeader`` (unique in the shard) and ``REBALANCELEADERS`` moves
+        leadership to it where it is not already there.
+        """
+        cluster, moved = self.cluster(), []
+        for name in collections:
+            shards = cluster["collections"][name]["shards"]
+            for index, shard in enumerate(sorted(shards)):
+                node = node_name(NODES[index % len(NODES)], self.base)
+                for core_node, replica in shards[shard].get("replicas", {}).items():
+                    preferred = replica.get("property.preferredleader") == "true"
+                    if replica["node_name"] == node and not preferred:
+                        self.collections_api(
+                            "ADDREPLICAPROP",
+                            collection=name,
+                            shard=shard,
+                            replica=core_node,
+                            property="preferredLeader",
+                            shardUnique="true",
+                            **{"property.value": "true"},
+                        )
+                    if replica["node_name"] == node and replica.get("leader") != "true":
+                        moved.append(f"{name}/{shard}")
+            if any(m.startswith(f"{name}/") for m in moved):
+                self.collections_api("REBALANCELEADERS", collection=name, maxWaitSeconds=60)
+        deadline = time.monotonic() + 60
+        while misplaced := self.misplaced_leaders(collections):
+            if time.monotonic() > deadline:
+                raise CloudError(f"leaders not back on their nodes: {', '.join(misplaced)}")
+            time.sleep(1)
+        return moved
+
+    def misplaced_leaders(self, collections: list[str]) -> list[str]:
+        """The shards whose leader is not on the node ``ensure`` gave it (shard k, node k)."""
+        cluster, misplaced = self.cluster(), []
+        for name in collections:
+            shards = cluster["collections"][name]["shards"]
+            for index, shard in enumerate(sorted(shards)):
+                node = node_name(NODES[index % len(NODES)], self.base)
+                leaders = [
+                    r["node_name"]
+                    for r in shards[shard].get("replicas", {}).values()
+                    if r.get("leader") == "true" and r.get("state") == "active"
+                ]
+                if leaders != [node]:
+                    misplaced.append(f"{name}/{shard}")
+        return misplaced
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -331,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     wait = commands.add_parser("wait")
     wait.add_argument("--timeout", type=float, default=180)
     wait.add_argument("--node", type=int, choices=NODES)
+    balance = commands.add_parser("balance")
+    balance.add_argument("collections", nargs="+")
     commands.add_parser("status")
     agree = commands.add_parser("agree")
     agree.add_argument("--timeout", type=float, default=15)
@@ -345,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "wait":
             cloud.wait_active(args.timeout, args.node)
+            return 0
+        if args.command == "balance":
+            for shard in cloud.balance_leaders(args.collections):
+                print(f"{shard}: Leader wieder auf seinem Knoten")
             return 0
         if args.command == "status":
             return _status(cloud)

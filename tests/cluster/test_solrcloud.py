@@ -156,6 +156,8 @@ def test_kill_a_solr_node_under_search_and_write_load(cloud):
     cloud.start(2)
     print(f"DRILL Solr-Knoten 2 zurück und aktiv nach {time.monotonic() - started:.1f} s")
     assert time.monotonic() - started < RETURN
+    # node 2 leads shard 2 again (Solr alone would leave both leaders on node 1)
+    assert cloud.admin.misplaced_leaders(["ckan", "council"]) == []
     agreed = cloud.agree("ckan", timeout=30)
     assert agreed.returncode == 0, agreed.stdout + agreed.stderr
     # every write Solr acknowledged survived the kill, on both replicas of its shard
