@@ -322,6 +322,27 @@ def table(data: dict) -> list[str]:
     return lines
 
 
+def ratios(data: dict) -> list[tuple[str, str, str]]:
+    """bench/run's summary rows: what a second node buys, what a failover and a restore cost."""
+    rows = []
+    by_key = {(r["endpoint"], r["clients"], r["solr"], r["web"]): r for r in data["throughput"]}
+    for (endpoint, clients, solr, web), two in sorted(by_key.items()):
+        one = by_key.get((endpoint, clients, solr, 1))
+        if web == 2 and solr == 2 and one and one["rps"]:
+            measure = f"{endpoint} at {clients}: 2 ÷ 1 web nodes req/s"
+            rows.append(("cluster", measure, f"{two['rps'] / one['rps']:.2f}"))
+    solr_ratio = _solr_ratio(data["throughput"])
+    if solr_ratio:
+        rows.append(("cluster", "2 ÷ 1 Solr nodes req/s (median)", f"{solr_ratio:.2f}"))
+    for label, key in (("CKAN node killed", "web"), ("Solr node killed", "solr")):
+        if r := (data.get("failover") or {}).get(key):
+            result = f"{r['failed']} of {r['requests']} failed, window {r['window_s']} s"
+            rows.append(("cluster", label, result))
+    for label, r in (data.get("restore") or {}).items():
+        rows.append(("cluster", f"restore {label}: s", str(r["restore_s"])))
+    return rows
+
+
 def _cell(result: dict) -> str:
     return f"{result['p50'] / 1000:.0f} / {result['p95'] / 1000:.0f}, {result['rps']:.1f}"
 

@@ -8,6 +8,9 @@
                                 not in the default set: it needs `scripts/stack up`)
     bench/run --only council    the council harvester on a 10,000-paper OParl system, then its
                                 search (bench/council.py; not in the default set: 20–40 min)
+    bench/run --only cluster    2 vs 1 CKAN web node and Solr node, failover windows, restore
+                                times (bench/cluster.py, its own cluster; not in the default
+                                set: ~10 min, more with `--restore-slot`)
 
 ``bench/run`` is ``python -m bench.run`` from the checkout's top folder.
 
@@ -31,7 +34,7 @@ from pathlib import Path
 from bench import benchstack
 
 BENCHMARKS = ("normalise", "harvest", "load", "search")
-ON_REQUEST = ("ai", "council")
+ON_REQUEST = ("ai", "council", "cluster")
 TINY = {
     "rows": 2000,
     "sizes": "3",
@@ -189,6 +192,24 @@ def run_ai() -> tuple[list[str], list[tuple[str, str, str]]]:
     return out.stdout.rstrip().splitlines(), summary
 
 
+def run_cluster(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
+    """bench/cluster.py in its own process (it brings up and purges its own cluster)."""
+    from bench.cluster import ratios
+
+    with tempfile.TemporaryDirectory() as folder:
+        figures = Path(folder) / "cluster.json"
+        argv = [sys.executable, "-m", "bench.cluster", "--json", str(figures)]
+        if args.restore_slot:
+            argv += ["--restore-slot", args.restore_slot]
+        out = subprocess.run(argv, stdout=subprocess.PIPE, text=True, cwd=benchstack.ROOT)
+        if out.returncode:
+            raise RuntimeError(
+                f"bench.cluster failed (exit {out.returncode}): {out.stdout[-2000:]}"
+            )
+        data = json.loads(figures.read_text())
+    return out.stdout.rstrip().splitlines(), ratios(data), data
+
+
 def run_search(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
     from bench import search
     from bench import search_catalogue as catalogue
@@ -269,7 +290,7 @@ def main() -> None:
     parser.add_argument(
         "--only",
         default=",".join(BENCHMARKS),
-        help="comma-separated: normalise,harvest,load,search (default), ai and council",
+        help="comma-separated: normalise,harvest,load,search (default), ai, council, cluster",
     )
     parser.add_argument(
         "--tiny", action="store_true", help="toy sizes, own databases and ports (for the tests)"
@@ -292,6 +313,9 @@ def main() -> None:
         "--repeat",
         type=int,
         help="harvest: rounds per size, the median kept (default 3 up to N = 100, else 1)",
+    )
+    parser.add_argument(
+        "--restore-slot", help="cluster: also restore this bench slot's catalogue (bench_load)"
     )
     parser.add_argument("--datasets", type=int, default=10_000, help="load: datasets")
     parser.add_argument(
@@ -359,6 +383,8 @@ def main() -> None:
             lines, rows, raw["load"] = run_load(args)
         elif name == "council":
             lines, rows, raw["council"] = run_council(args)
+        elif name == "cluster":
+            lines, rows, raw["cluster"] = run_cluster(args)
         else:
             lines, rows, raw["search"] = run_search(args)
         print("\n".join(lines), flush=True)
