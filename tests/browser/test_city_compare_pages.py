@@ -1,6 +1,7 @@
 """The city pages and the comparison in Chromium at 1366 px and on a 390 px phone: nothing scrolls
-sideways, the main content is on a phone's first screen, axe finds nothing serious, and the
-chart draws what the page promises (bars or a time axis, German numbers, party colours)."""
+sideways, the main content is on a phone's first screen, no table cell there is a column's name
+without a value, axe finds nothing serious, and the chart draws what the page promises (bars or
+a time axis, German numbers, party colours)."""
 
 from __future__ import annotations
 
@@ -66,6 +67,13 @@ def out_of_first_screen(page, selectors: list[str]) -> dict[str, float]:
     return found
 
 
+def labels_without_value(page) -> list[str]:
+    """On a phone each cell is a line "column: value"; the shown cells that have no value."""
+    return page.evaluate("""() => [...document.querySelectorAll('td[data-label]')]
+        .filter(td => !td.textContent.trim() && td.getClientRects().length)
+        .map(td => td.dataset.label)""")
+
+
 @pytest.mark.usefixtures("with_plugins")
 def test_city_and_comparison_pages_at_two_widths(
     browser, platform, harvested, screenshots, axe_source
@@ -86,6 +94,8 @@ def test_city_and_comparison_pages_at_two_widths(
                 overflow = no_horizontal_overflow(page)
                 if overflow:
                     problems[f"{key}: scrolls sideways"] = overflow
+                if width == "phone" and (empty := labels_without_value(page)):
+                    problems[f"{key}: a column's name without a value"] = empty
                 if width == "phone" and name in FIRST_SCREEN:
                     below = out_of_first_screen(page, FIRST_SCREEN[name])
                     if below:
