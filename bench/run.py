@@ -265,7 +265,8 @@ def run_council(args) -> tuple[list[str], list[tuple[str, str, str]], dict]:
         (
             label,
             "no-change re-run ÷ full run; objects written",
-            f"{100 * again['share_of_full']:.2f} %; {again['counts'].get('updated', 0)}",
+            f"{100 * again['share_of_full']:.2f} %; "
+            f"{again['counts'].get('added', 0) + again['counts'].get('updated', 0)}",
         ),
         (label, "peak RSS MB: harvester; CKAN", f"{full['rss_mb']:.0f}; {full['ckan_rss_mb']:.0f}"),
         (

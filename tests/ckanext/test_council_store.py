@@ -141,7 +141,12 @@ def test_upsert_is_idempotent_and_a_no_change_call_writes_nothing(app, city_edit
         json={"city": "mainz", "objects": objects},
         headers={"Authorization": city_editor["token"]},
     ).json["result"]
-    assert response == {"written": len(objects), "unchanged": 0, "deleted": 0}
+    assert response == {
+        "written": len(objects),
+        "added": len(objects),
+        "unchanged": 0,
+        "deleted": 0,
+    }
     stored = rows()
     assert set(stored) == {item["id"] for item in objects}
     paper = stored[PAPER]
@@ -153,7 +158,7 @@ def test_upsert_is_idempotent_and_a_no_change_call_writes_nothing(app, city_edit
     model.Session.execute(sa.update(CouncilObject).values(needs_index=False))
     model.Session.commit()
     before = {oparl_id: (row.updated, row.content_hash) for oparl_id, row in rows().items()}
-    assert upsert(council()) == {"written": 0, "unchanged": len(objects), "deleted": 0}
+    assert upsert(council()) == {"written": 0, "added": 0, "unchanged": len(objects), "deleted": 0}
     after = rows()
     assert {oparl_id: (row.updated, row.content_hash) for oparl_id, row in after.items()} == before
     assert not any(row.needs_index for row in after.values())
@@ -161,7 +166,7 @@ def test_upsert_is_idempotent_and_a_no_change_call_writes_nothing(app, city_edit
     # a changed paper is written and marked, nothing else
     changed = council(paper_name="Bebauungsplan Gonsenheim-Süd (geändert)")
     changed[0]["modified"] = changed[0]["data"]["modified"] = "2026-10-02T09:00:00+02:00"
-    assert upsert(changed[:1]) == {"written": 1, "unchanged": 0, "deleted": 0}
+    assert upsert(changed[:1]) == {"written": 1, "added": 0, "unchanged": 0, "deleted": 0}
     now = {oparl_id: (row.updated, row.content_hash) for oparl_id, row in rows().items()}
     assert {oparl_id for oparl_id in now if now[oparl_id] != before[oparl_id]} == {PAPER}
 
@@ -171,18 +176,18 @@ def test_an_embedded_copy_never_overwrites_the_full_object():
     either order, run after run, neither copy undoes the other."""
     full = sent(ITEM, "agendaItem", {"name": "Kita", "meeting": MEETING, "number": "1"})
     embedded = sent(ITEM, "agendaItem", {"name": "Kita", "number": "1"})
-    assert upsert([full])["written"] == 1
+    assert upsert([full]) == {"written": 1, "added": 1, "unchanged": 0, "deleted": 0}
     for _ in range(2):
-        assert upsert([embedded]) == {"written": 0, "unchanged": 1, "deleted": 0}
-        assert upsert([full]) == {"written": 0, "unchanged": 1, "deleted": 0}
+        assert upsert([embedded]) == {"written": 0, "added": 0, "unchanged": 1, "deleted": 0}
+        assert upsert([full]) == {"written": 0, "added": 0, "unchanged": 1, "deleted": 0}
     assert rows()[ITEM].data["meeting"] == MEETING
     older = sent(ITEM, "agendaItem", {"name": "alt"}, modified="2026-01-01T00:00:00Z")
     assert upsert([older])["unchanged"] == 1 and rows()[ITEM].data["name"] == "Kita"
     newer = sent(ITEM, "agendaItem", {"name": "neu"}, modified="2026-11-01T00:00:00Z")
-    assert upsert([newer])["written"] == 1
+    assert upsert([newer]) == {"written": 1, "added": 0, "unchanged": 0, "deleted": 0}
     assert rows()[ITEM].data["name"] == "neu" and "meeting" not in rows()[ITEM].data
     # the same object twice in one call counts once
-    assert upsert([newer, newer]) == {"written": 0, "unchanged": 2, "deleted": 0}
+    assert upsert([newer, newer]) == {"written": 0, "added": 0, "unchanged": 2, "deleted": 0}
 
 
 def test_deleted_objects_are_flagged_and_never_shown():
@@ -190,8 +195,8 @@ def test_deleted_objects_are_flagged_and_never_shown():
     key = object_key(PAPER)
     assert call_action("vierstaedte_council_paper_show", key=key)["reference"] == "0815/2026"
     gone = sent(PAPER, "paper", {"deleted": True}, modified="2026-11-01T00:00:00Z")
-    assert upsert([gone]) == {"written": 0, "unchanged": 0, "deleted": 1}
-    assert upsert([gone]) == {"written": 0, "unchanged": 1, "deleted": 0}
+    assert upsert([gone]) == {"written": 0, "added": 0, "unchanged": 0, "deleted": 1}
+    assert upsert([gone]) == {"written": 0, "added": 0, "unchanged": 1, "deleted": 0}
     assert rows()[PAPER].deleted
     with pytest.raises(Exception, match="Nicht gefunden"):
         call_action("vierstaedte_council_paper_show", key=key)

@@ -119,7 +119,8 @@ def test_full_run_then_nothing_new_then_changes_and_deletions(council):
     assert {"meeting", "agendaItem", "file", "person", "organization"} <= set(types)
     texts = [value for key, value in state.items() if key.startswith("file ")]
     assert texts and {t[0] for t in texts} <= {"ok", "empty"} and "ok" in {t[0] for t in texts}
-    assert first["counts"]["updated"] == len(types)
+    # a first run adds every object; none was there to update
+    assert (first["counts"]["added"], first["counts"]["updated"]) == (len(types), 0)
     assert first["files"]["ok"] >= 1
 
     # nothing new: no write action at all, nothing stored changes, no file downloaded again
@@ -127,7 +128,11 @@ def test_full_run_then_nothing_new_then_changes_and_deletions(council):
     council.server.log.clear()
     again = outcome(council("mainz"))
     assert again["status"] == "ok" and again["write_calls"] == {}
-    assert again["counts"]["updated"] == 0 and stored() == before and updated_times() == times
+    assert (
+        again["counts"]["updated"] == again["counts"]["added"] == 0
+        and stored() == before
+        and updated_times() == times
+    )
     assert not [path for _, path in council.server.log if "/files/" in path or "download" in path]
     assert all(entry["since"] for entry in again["lists"] if entry["list"] != "body")
 
@@ -141,7 +146,9 @@ def test_full_run_then_nothing_new_then_changes_and_deletions(council):
     # changes of the last minutes are asked for again (overlap_seconds) and found unchanged
     times = updated_times()
     quiet = outcome(council("mainz"))
-    assert quiet["counts"]["updated"] == quiet["counts"]["withdrawn"] == 0
+    assert (
+        quiet["counts"]["updated"] == quiet["counts"]["withdrawn"] == quiet["counts"]["added"] == 0
+    )
     assert set(quiet["write_calls"]) <= {"vierstaedte_council_upsert"}
     assert stored() == after and updated_times() == times
 

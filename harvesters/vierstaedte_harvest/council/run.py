@@ -160,7 +160,8 @@ class CouncilHarvest:
         incomplete = sum(1 for entry in report["lists"] if not entry["complete"])
         report["counts"] = {
             **runs.counts([]),
-            "updated": self.totals["written"],
+            "added": self.totals["added"],
+            "updated": self.totals["written"] - self.totals["added"],
             "unchanged": self.totals["unchanged"],
             "withdrawn": self.totals["deleted"],
             "errored": incomplete + failed_files,

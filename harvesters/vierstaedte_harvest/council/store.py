@@ -34,7 +34,7 @@ class Store:
         return self.publisher.read("vierstaedte_council_sync_show", city=self.city)["lists"]
 
     def upsert(self, objects: list[dict[str, Any]]) -> dict[str, int]:
-        totals = {"written": 0, "unchanged": 0, "deleted": 0}
+        totals = {"written": 0, "added": 0, "unchanged": 0, "deleted": 0}
         for start in range(0, len(objects), BATCH_MAX):
             batch = objects[start : start + BATCH_MAX]
             result = self.publisher.write(

@@ -150,13 +150,20 @@ def _reindex(keys: list[str]) -> None:
 
 
 def vierstaedte_council_upsert(context, data_dict):
-    """Store up to ``BATCH_MAX`` OParl objects of one city; returns ``{written, unchanged,
-    deleted}`` (an object sent twice in one call counts once, the other copy as unchanged)."""
+    """Store up to ``BATCH_MAX`` OParl objects of one city; returns ``{written, added,
+    unchanged, deleted}``: ``written`` the objects stored (new or changed), ``added`` those of
+    them stored for the first time (an object sent twice in one call counts once, the other copy
+    as unchanged)."""
     tk.check_access("vierstaedte_council_upsert", context, data_dict)
     data = schema.validate(data_dict, schema.council_upsert(), context)
     organization_id = data["city"]
     latest = {item["key"]: item for item in data["objects"]}
-    counts = {"written": 0, "unchanged": len(data["objects"]) - len(latest), "deleted": 0}
+    counts = {
+        "written": 0,
+        "added": 0,
+        "unchanged": len(data["objects"]) - len(latest),
+        "deleted": 0,
+    }
     rows = {
         row.key: row
         for row in model.Session.query(CouncilObject)
@@ -178,6 +185,7 @@ def vierstaedte_council_upsert(context, data_dict):
             row = CouncilObject(key=key, oparl_id=item["id"], organization_id=organization_id)
             row.created = now
             model.Session.add(row)
+            counts["added"] += not stored["deleted"]
         row.type, row.body, row.modified = stored["type"], stored["body"], stored["modified"]
         row.deleted, row.data, row.links = (
             stored["deleted"],
