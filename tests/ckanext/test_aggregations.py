@@ -76,6 +76,11 @@ def aggregate(**data):
     return call_action("vierstaedte_indicator_aggregate", context={"user": ""}, **data)
 
 
+def tool(**data):
+    """The AI tool's answer, asked as an anonymous visitor asks it."""
+    return call_action("vierstaedte_tool_aggregate_indicator", context={"user": ""}, **data)
+
+
 @pytest.mark.usefixtures("with_plugins")
 class TestAggregate:
     def test_sum_of_age_groups_never_adds_the_total_nor_private_rows(self, tables):
@@ -181,9 +186,7 @@ class TestAggregate:
 @pytest.mark.usefixtures("with_plugins")
 class TestTool:
     def test_sum_in_words_with_sources(self, tables):
-        result = call_action(
-            "vierstaedte_tool_aggregate_indicator",
-            context={"user": ""},
+        result = tool(
             indicator="population_total",
             op="sum",
             over="age_group",
@@ -199,9 +202,7 @@ class TestTool:
         assert "/dataset/trier-bevoelkerung" in answer
 
     def test_share_in_english(self, tables):
-        result = call_action(
-            "vierstaedte_tool_aggregate_indicator",
-            context={"user": ""},
+        result = tool(
             indicator="population_total",
             op="share",
             over="sex",
@@ -214,9 +215,7 @@ class TestTool:
 
     def test_unknown_argument_is_refused(self, tables):
         with pytest.raises(tk.ValidationError) as raised:
-            call_action(
-                "vierstaedte_tool_aggregate_indicator",
-                context={"user": ""},
+            tool(
                 indicator="population_total",
                 op="sum",
                 total=1,
@@ -240,9 +239,7 @@ class TestTool:
                 for a, v in (("10-17", 8000), ("3-5", 3000), ("65-79", 16000), ("0-2", 2900))
             ],
         )
-        result = call_action(
-            "vierstaedte_tool_aggregate_indicator",
-            context={"user": ""},
+        result = tool(
             indicator="population_total",
             op="sum",
             over="age_group",
@@ -253,9 +250,7 @@ class TestTool:
         assert (
             "Koblenz 2023: Summe 29.900 aus 4 Zeilen (0-2, 3-5, 10-17, 65-79)" in (result["answer"])
         )
-        districts = call_action(
-            "vierstaedte_tool_aggregate_indicator",
-            context={"user": ""},
+        districts = tool(
             indicator="population_total",
             op="latest",
             area_level="ortsbezirk",
