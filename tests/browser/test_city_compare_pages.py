@@ -52,6 +52,7 @@ def chart_state(page) -> dict:
             xTicks: chart.scales.x.ticks.map(t => t.label).filter(Boolean),
             yTicks: chart.scales.y.ticks.map(t => t.label),
             colours: Object.fromEntries(chart.data.datasets.map(d => [d.label, d.backgroundColor])),
+            points: chart.data.datasets.map(d => [d.pointStyle, d.pointRadius]),
         };
     }""")
 
@@ -112,6 +113,10 @@ def test_city_and_comparison_pages_at_two_widths(
                     assert (state["type"], state["x"]) == ("line", "linear")
                     assert "2021" in state["xTicks"] and "2.021" not in state["xTicks"]
                     assert "200.000" in state["yTicks"], state["yTicks"]
+                    # equal values of two cities stay two points: own shapes, the earlier larger
+                    shapes, radii = zip(*state["points"], strict=True)
+                    assert len(set(shapes)) == len(shapes) > 1, state["points"]
+                    assert list(radii) == sorted(radii, reverse=True) and radii[0] > radii[-1]
                 if name == "vergleich-wahl":
                     state = chart_state(page)
                     assert state["type"] == "bar"

@@ -10,6 +10,9 @@
  *   linear axis of numeric years, so the gaps between years are true. Colours come from the server
  *   too (a city's, a party's), the same as beside the table's names. Numbers are written in the
  *   page's language (220.000 and 72,19 on the German page); each tooltip names the exact period.
+ *   On a line chart each series has its own point shape, shown in the legend too, and with a few
+ *   series the earlier ones have larger points: two cities with the same value in a year would
+ *   otherwise be one point, the later drawn over the earlier.
  */
 "use strict";
 
@@ -53,7 +56,13 @@ ckan.module("vierstaedte-compare-chart", function () {
       var locale = document.documentElement.lang || "de";
       var numbers = new Intl.NumberFormat(locale, {maximumFractionDigits: 3});
       var bars = data.kind === "bar";
+      var shapes = ["circle", "rectRot", "triangle", "rect", "star", "crossRot"];
+      var stepped = data.datasets.length <= shapes.length;  // many series: one size for all
       this.el[0].hidden = false;
+
+      function pointRadius(index) {
+        return bars || !stepped ? 4 : 4 + 1.5 * (data.datasets.length - 1 - index);
+      }
 
       function periodOf(item) {
         return bars ? item.dataset.periods[item.dataIndex] : item.raw.period;
@@ -74,11 +83,13 @@ ckan.module("vierstaedte-compare-chart", function () {
         type: bars ? "bar" : "line",
         data: {
           labels: data.labels,
-          datasets: data.datasets.map(function (series) {
+          datasets: data.datasets.map(function (series, index) {
             var colour = series.colours || series.colour;
             return {label: series.label, data: series.data, periods: series.periods,
-                    borderColor: colour, backgroundColor: colour, pointRadius: 4,
-                    pointHoverRadius: 6, spanGaps: true};
+                    borderColor: colour, backgroundColor: colour,
+                    pointStyle: bars ? "circle" : shapes[index % shapes.length],
+                    pointRadius: pointRadius(index), pointHoverRadius: pointRadius(index) + 2,
+                    spanGaps: true};
           })
         },
         options: {
@@ -87,7 +98,8 @@ ckan.module("vierstaedte-compare-chart", function () {
           animation: false,
           plugins: {
             // one bar series coloured by city: the axis names the cities, a legend would not help
-            legend: {display: data.datasets.length > 1 || !bars, position: "bottom"},
+            legend: {display: data.datasets.length > 1 || !bars, position: "bottom",
+                     labels: {usePointStyle: !bars}},
             tooltip: {callbacks: {
               title: function (items) {
                 return bars ? items[0].label : String(items[0].raw.x);
