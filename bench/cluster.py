@@ -75,15 +75,9 @@ def _solr_nodes(cluster: Cluster, nodes: int) -> None:
     )
 
 
-def throughput(
-    cluster: Cluster,
-    clients: list[int],
-    duration: float,
-    max_requests: int,
-    solr_nodes: tuple[int, ...] = (2, 1),
-) -> list:
+def throughput(cluster: Cluster, clients: list[int], duration: float, max_requests: int) -> list:
     results = []
-    for solr in solr_nodes:
+    for solr in (2, 1):
         _solr_nodes(cluster, solr)
         for web in (1, 2):
             port = cluster.base + 1 if web == 1 else cluster.base
@@ -101,8 +95,7 @@ def throughput(
                         file=sys.stderr,
                         flush=True,
                     )
-    if solr_nodes != (2,):
-        _solr_nodes(cluster, 2)
+    _solr_nodes(cluster, 2)
     return results
 
 

@@ -167,27 +167,25 @@ class Cloud:
         node is marked ``preferredLeader`` (unique in the shard) and ``REBALANCELEADERS`` moves
         leadership to it where it is not already there.
         """
-        cluster, moved = self.cluster(), []
-        for name in collections:
-            shards = cluster["collections"][name]["shards"]
-            for index, shard in enumerate(sorted(shards)):
-                node = node_name(NODES[index % len(NODES)], self.base)
-                for core_node, replica in shards[shard].get("replicas", {}).items():
-                    preferred = replica.get("property.preferredleader") == "true"
-                    if replica["node_name"] == node and not preferred:
-                        self.collections_api(
-                            "ADDREPLICAPROP",
-                            collection=name,
-                            shard=shard,
-                            replica=core_node,
-                            property="preferredLeader",
-                            shardUnique="true",
-                            **{"property.value": "true"},
-                        )
-                    if replica["node_name"] == node and replica.get("leader") != "true":
-                        moved.append(f"{name}/{shard}")
-            if any(m.startswith(f"{name}/") for m in moved):
-                self.collections_api("REBALANCELEADERS", collection=name, maxWaitSeconds=60)
+        cluster = self.cluster()
+        moved = self.misplaced_leaders(collections, cluster)
+        for name, shard, home, replicas in _homes(cluster, collections, self.base):
+            for core_node, replica in replicas.items():
+                if (
+                    replica["node_name"] == home
+                    and replica.get("property.preferredleader") != "true"
+                ):
+                    self.collections_api(
+                        "ADDREPLICAPROP",
+                        collection=name,
+                        shard=shard,
+                        replica=core_node,
+                        property="preferredLeader",
+                        shardUnique="true",
+                        **{"property.value": "true"},
+                    )
+        for name in {m.split("/", 1)[0] for m in moved}:
+            self.collections_api("REBALANCELEADERS", collection=name, maxWaitSeconds=60)
         deadline = time.monotonic() + 60
         while misplaced := self.misplaced_leaders(collections):
             if time.monotonic() > deadline:
@@ -195,20 +193,20 @@ class Cloud:
             time.sleep(1)
         return moved
 
-    def misplaced_leaders(self, collections: list[str]) -> list[str]:
-        """The shards whose leader is not on the node ``ensure`` gave it (shard k, node k)."""
-        cluster, misplaced = self.cluster(), []
-        for name in collections:
-            shards = cluster["collections"][name]["shards"]
-            for index, shard in enumerate(sorted(shards)):
-                node = node_name(NODES[index % len(NODES)], self.base)
-                leaders = [
-                    r["node_name"]
-                    for r in shards[shard].get("replicas", {}).values()
-                    if r.get("leader") == "true" and r.get("state") == "active"
-                ]
-                if leaders != [node]:
-                    misplaced.append(f"{name}/{shard}")
+    def misplaced_leaders(self, collections: list[str], cluster: dict | None = None) -> list[str]:
+        """The shards whose active leader is not on the node ``ensure`` gave it (shard k on node
+        k), from ``cluster`` (CLUSTERSTATUS) or a fresh look."""
+        misplaced = []
+        for name, shard, home, replicas in _homes(
+            cluster or self.cluster(), collections, self.base
+        ):
+            leaders = [
+                r["node_name"]
+                for r in replicas.values()
+                if r.get("leader") == "true" and r.get("state") == "active"
+            ]
+            if leaders != [home]:
+                misplaced.append(f"{name}/{shard}")
         return misplaced
 
     # --- reading ----------------------------------------------------------------------------
@@ -336,6 +334,16 @@ class Cloud:
 
 
 # --- command line ---------------------------------------------------------------------------
+
+
+def _homes(cluster: dict, collections: list[str], base: int):
+    """(collection, shard, its home node's name, its replicas) for each shard of
+    ``collections``: shard k's home is node k, as ``ensure`` lays the leaders out."""
+    for name in collections:
+        shards = cluster["collections"][name]["shards"]
+        for index, shard in enumerate(sorted(shards)):
+            home = node_name(NODES[index % len(NODES)], base)
+            yield name, shard, home, shards[shard].get("replicas", {})
 
 
 def _status(cloud: Cloud) -> int:
