@@ -22,7 +22,10 @@ election — the case the drills measure. ``ensure`` re-adds a missing replica, 
 ``agree`` counts each replica's documents with ``distrib=false`` (the core alone, not the
 collection): replicas of one shard must hold the same number. A replica that is not active
 cannot be counted and so disagrees. Counts are compared again until ``--timeout``, because a
-replica shows a write only after its next soft commit (3 s, scripts/solr/solrconfig.xml).
+replica shows a write only after its next soft commit (3 s, scripts/solr/solrconfig.xml). When
+they still differ, it prints each replica's count beside what its index holds (the fingerprint
+Solr's own sync compares), so a replica that lacks documents is told from one that holds them
+unseen.
 """
 
 from __future__ import annotations
@@ -166,24 +169,19 @@ class Cloud:
         indexing, and its death would cost two elections at once. Each shard's replica on its
         node is marked ``preferredLeader`` (unique in the shard) and ``REBALANCELEADERS`` moves
         leadership to it where it is not already there.
+
+        A collection whose leaders moved is then committed: the election syncs the new leader
+        with its replicas (PeerSync, then each replica with the leader) and applies what one
+        lacked without a commit (``IGNORE_AUTOCOMMIT``, no soft commit either), so until the
+        next write those documents sit in the index unseen — on a quiet portal for hours, and a
+        search routed to that replica misses them.
         """
         cluster = self.cluster()
         moved = self.misplaced_leaders(collections, cluster)
         for name, shard, home, replicas in _homes(cluster, collections, self.base):
             for core_node, replica in replicas.items():
-                if (
-                    replica["node_name"] == home
-                    and replica.get("property.preferredleader") != "true"
-                ):
-                    self.collections_api(
-                        "ADDREPLICAPROP",
-                        collection=name,
-                        shard=shard,
-                        replica=core_node,
-                        property="preferredLeader",
-                        shardUnique="true",
-                        **{"property.value": "true"},
-                    )
+                if replica["node_name"] == home:
+                    self.prefer(name, shard, core_node, cluster)
         for name in {m.split("/", 1)[0] for m in moved}:
             self.collections_api("REBALANCELEADERS", collection=name, maxWaitSeconds=60)
         deadline = time.monotonic() + 60
@@ -191,7 +189,39 @@ class Cloud:
             if time.monotonic() > deadline:
                 raise CloudError(f"leaders not back on their nodes: {', '.join(misplaced)}")
             time.sleep(1)
+        for name in sorted({m.split("/", 1)[0] for m in moved}):
+            self.commit(name)
         return moved
+
+    def prefer(self, collection: str, shard: str, replica: str, cluster: dict | None = None):
+        """Mark ``replica`` (core_nodeN) the shard's ``preferredLeader`` (and no other), and
+        wait until the cluster state shows it: the Overseer writes it after the call answers,
+        and a ``REBALANCELEADERS`` that reads the state before would keep the old leader."""
+        replicas = (cluster or self.cluster())["collections"][collection]["shards"][shard]
+        if replicas["replicas"][replica].get("property.preferredleader") == "true":
+            return
+        self.collections_api(
+            "ADDREPLICAPROP",
+            collection=collection,
+            shard=shard,
+            replica=replica,
+            property="preferredLeader",
+            shardUnique="true",
+            **{"property.value": "true"},
+        )
+        deadline = time.monotonic() + REQUEST_TIMEOUT
+        while True:
+            shown = self.cluster()["collections"][collection]["shards"][shard]["replicas"]
+            preferred = [k for k, r in shown.items() if r.get("property.preferredleader") == "true"]
+            if preferred == [replica]:
+                return
+            if time.monotonic() > deadline:
+                raise CloudError(f"{collection}/{shard}: preferredLeader nicht übernommen")
+            time.sleep(0.2)
+
+    def commit(self, collection: str) -> None:
+        """A hard commit that opens a searcher on every replica of ``collection``."""
+        self.call(f"/{collection}/update", commit="true", openSearcher="true")
 
     def misplaced_leaders(self, collections: list[str], cluster: dict | None = None) -> list[str]:
         """The shards whose active leader is not on the node ``ensure`` gave it (shard k on node
@@ -212,17 +242,19 @@ class Cloud:
     # --- reading ----------------------------------------------------------------------------
 
     def replicas(self, cluster: dict | None = None) -> list[dict]:
-        """Every replica: collection, shard, core, node, state, leader, live."""
+        """Every replica: collection, shard, name (core_nodeN), core, node, state, leader,
+        live."""
         cluster = cluster or self.cluster()
         live = set(cluster["live_nodes"])
         found = []
         for collection, state in sorted(cluster["collections"].items()):
             for shard, shard_state in sorted(state["shards"].items()):
-                for replica in shard_state.get("replicas", {}).values():
+                for name, replica in shard_state.get("replicas", {}).items():
                     found.append(
                         {
                             "collection": collection,
                             "shard": shard,
+                            "name": name,
                             "core": replica["core"],
                             "node": replica["node_name"],
                             "base_url": replica["base_url"],
@@ -247,6 +279,22 @@ class Cloud:
         if answer.status_code != 200:
             return None
         return answer.json()["response"]["numFound"]
+
+    def held(self, replica: dict) -> int | None:
+        """The documents this core holds, seen or not: its index fingerprint's ``numDocs``,
+        which Solr computes on a real-time searcher (updates not yet committed count too)."""
+        try:
+            answer = requests.get(
+                f"{replica['base_url']}/{replica['core']}/get",
+                params={"getFingerprint": str(2**63 - 1), "distrib": "false", "wt": "json"},
+                auth=self.auth,
+                timeout=5,
+            )
+        except requests.RequestException:
+            return None
+        if answer.status_code != 200:
+            return None
+        return answer.json().get("fingerprint", {}).get("numDocs")
 
     def not_active(self, node: int | None = None) -> list[dict]:
         """The replicas (of one node, or all) that are not active on a live node."""
@@ -379,6 +427,17 @@ def _agree(cloud: Cloud, collections: list[str], timeout: float) -> int:
         if time.monotonic() > deadline:
             for line in bad:
                 print(f"UNEINIG {line}", file=sys.stderr)
+            # seen (a search's count) against held (in the index, committed or not): tells a
+            # replica that lacks documents from one that holds them unseen
+            shards = {line.split(":", 1)[0] for line in bad}
+            for r in replicas:
+                if f"{r['collection']}/{r['shard']}" in shards:
+                    print(
+                        f"  {r['core']} ({r['node']}, {r['state']}"
+                        f"{', Leader' if r['leader'] else ''}): sichtbar {r['docs']},"
+                        f" im Index {cloud.held(r) if r['live'] else None}",
+                        file=sys.stderr,
+                    )
             return 1
         time.sleep(1)
 

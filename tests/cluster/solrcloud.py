@@ -26,6 +26,7 @@ TEST_BASE = 7200  # the contract's test cluster (docs/solrcloud.md); the dev clu
 TEST_DIR = STACK / "cluster-test"
 COLLECTIONS = ("ckan", "council")
 DRILL_SITE = "solrcloud-drill"  # site_id of the drills' own documents; CKAN filters on its own
+ELECTION_LOGGERS = ("[RecoveryStrategy]", "[PeerSync", "[SyncStrategy]", "[ShardLeaderElection")
 
 
 def _admin_module():
@@ -88,6 +89,21 @@ class SolrCloud:
         """The finished ``agree`` (exit 0 iff the replicas agree within ``timeout``)."""
         args = ("agree", "--timeout", str(timeout), *collections)
         return self.cli(*args, timeout=timeout + 60, check=False)
+
+    def disagreement(self, agreed: subprocess.CompletedProcess, lines: int = 40) -> str:
+        """A failed ``agree``'s output and the nodes' last recovery and election lines (INFO
+        in scripts/solr/log4j2.xml): what a CI log needs to tell why the replicas differ."""
+        logged = []
+        for node in (1, 2):
+            path = self.state_dir / "solr" / "log" / f"node{node}.log"
+            text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+            logged += [
+                f"node{node} {line[:240]}"
+                for line in text.splitlines()
+                if any(word in line for word in ELECTION_LOGGERS)
+            ]
+        logged.sort(key=lambda line: line.split(" ", 2)[1])  # by timestamp
+        return "\n".join([agreed.stdout + agreed.stderr, *logged[-lines:]])
 
     # --- reading ------------------------------------------------------------------------------
 
