@@ -139,9 +139,10 @@ def test_leaders_moved_back_show_what_the_election_synced(cloud):
     shard = [r for r in cloud.replicas() if r["collection"] == "ckan" and r["shard"] == "shard1"]
     home = next(r for r in shard if r["leader"])
     away = next(r for r in shard if not r["leader"])
-    cloud.admin.prefer("ckan", "shard1", away["name"])  # the leadership moves away, as a
+    # the leadership moves away from home, as a failover moves it
+    cloud.admin.prefer("ckan", "shard1", away["name"])
     cloud.admin.collections_api("REBALANCELEADERS", collection="ckan", maxWaitSeconds=60)
-    assert cloud.admin.misplaced_leaders(["ckan"]) == ["ckan/shard1"]  # failover would move it
+    assert cloud.admin.misplaced_leaders(["ckan"]) == ["ckan/shard1"]
     # the premise: the former leader took the document in the election's sync, unseen
     split = cloud.agree("ckan", timeout=5)
     assert cloud.admin.held(home) == cloud.admin.count(home) + 1, cloud.disagreement(split)
