@@ -267,34 +267,27 @@ class Cloud:
 
     def count(self, replica: dict) -> int | None:
         """The documents this one core can see (``distrib=false``); None if it does not answer."""
-        try:
-            answer = requests.get(
-                f"{replica['base_url']}/{replica['core']}/select",
-                params={"q": "*:*", "rows": 0, "distrib": "false", "wt": "json"},
-                auth=self.auth,
-                timeout=5,
-            )
-        except requests.RequestException:
-            return None
-        if answer.status_code != 200:
-            return None
-        return answer.json()["response"]["numFound"]
+        answer = self._ask_core(replica, "select", q="*:*", rows=0)
+        return None if answer is None else answer["response"]["numFound"]
 
     def held(self, replica: dict) -> int | None:
         """The documents this core holds, seen or not: its index fingerprint's ``numDocs``,
         which Solr computes on a real-time searcher (updates not yet committed count too)."""
+        answer = self._ask_core(replica, "get", getFingerprint=str(2**63 - 1))
+        return None if answer is None else answer.get("fingerprint", {}).get("numDocs")
+
+    def _ask_core(self, replica: dict, handler: str, **params: Any) -> dict | None:
+        """One core alone (``distrib=false``) answers ``handler``; None if it does not."""
         try:
             answer = requests.get(
-                f"{replica['base_url']}/{replica['core']}/get",
-                params={"getFingerprint": str(2**63 - 1), "distrib": "false", "wt": "json"},
+                f"{replica['base_url']}/{replica['core']}/{handler}",
+                params={**params, "distrib": "false", "wt": "json"},
                 auth=self.auth,
                 timeout=5,
             )
         except requests.RequestException:
             return None
-        if answer.status_code != 200:
-            return None
-        return answer.json().get("fingerprint", {}).get("numDocs")
+        return answer.json() if answer.status_code == 200 else None
 
     def not_active(self, node: int | None = None) -> list[dict]:
         """The replicas (of one node, or all) that are not active on a live node."""
