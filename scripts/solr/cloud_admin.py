@@ -182,14 +182,15 @@ class Cloud:
             for core_node, replica in replicas.items():
                 if replica["node_name"] == home:
                     self.prefer(name, shard, core_node, cluster)
-        for name in {m.split("/", 1)[0] for m in moved}:
+        rebalanced = sorted({m.split("/", 1)[0] for m in moved})
+        for name in rebalanced:
             self.collections_api("REBALANCELEADERS", collection=name, maxWaitSeconds=60)
         deadline = time.monotonic() + 60
         while misplaced := self.misplaced_leaders(collections):
             if time.monotonic() > deadline:
                 raise CloudError(f"leaders not back on their nodes: {', '.join(misplaced)}")
             time.sleep(1)
-        for name in sorted({m.split("/", 1)[0] for m in moved}):
+        for name in rebalanced:
             self.commit(name)
         return moved
 
@@ -349,8 +350,11 @@ class Cloud:
                 raise CloudError(f"nach {timeout:.0f} s ohne Leader: {', '.join(missing)}")
             time.sleep(0.5)
 
-    def disagreements(self, collections: list[str] | None = None) -> tuple[list[str], list[dict]]:
-        """Shards whose replicas differ (or cannot be counted), and every replica with its count."""
+    def disagreements(
+        self, collections: list[str] | None = None
+    ) -> tuple[dict[str, list[dict]], list[dict]]:
+        """Shards whose replicas differ (or cannot be counted), as "collection/shard" with its
+        replicas, and every replica with its count."""
         counted = []
         for replica in self.replicas():
             if collections and replica["collection"] not in collections:
@@ -364,13 +368,13 @@ class Cloud:
             missing = set(collections) - {collection for collection, _ in shards}
             if missing:
                 raise CloudError("keine solche Collection: " + ", ".join(sorted(missing)))
-        bad = [
-            f"{collection}/{shard}: " + ", ".join(f"{r['core']}={r['docs']}" for r in replicas)
+        bad = {
+            f"{collection}/{shard}": replicas
             for (collection, shard), replicas in sorted(shards.items())
             if len({r["docs"] for r in replicas}) != 1
             or replicas[0]["docs"] is None
             or len(replicas) < len(NODES)
-        ]
+        }
         return bad, counted
 
 
@@ -418,13 +422,13 @@ def _agree(cloud: Cloud, collections: list[str], timeout: float) -> int:
             print(f"Replikate einig ({', '.join(names)}): {len(replicas)} Kerne")
             return 0
         if time.monotonic() > deadline:
-            for line in bad:
-                print(f"UNEINIG {line}", file=sys.stderr)
+            for shard, differing in bad.items():
+                counts = ", ".join(f"{r['core']}={r['docs']}" for r in differing)
+                print(f"UNEINIG {shard}: {counts}", file=sys.stderr)
             # seen (a search's count) against held (in the index, committed or not): tells a
             # replica that lacks documents from one that holds them unseen
-            shards = {line.split(":", 1)[0] for line in bad}
-            for r in replicas:
-                if f"{r['collection']}/{r['shard']}" in shards:
+            for differing in bad.values():
+                for r in differing:
                     print(
                         f"  {r['core']} ({r['node']}, {r['state']}"
                         f"{', Leader' if r['leader'] else ''}): sichtbar {r['docs']},"
